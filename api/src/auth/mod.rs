@@ -1,0 +1,275 @@
+//! Who is calling: API keys (HTTP Basic `key_id:secret`) and the short-lived JWTs they
+//! exchange for (`Authorization: Bearer`).
+//!
+//! Keys are looked up through a small cache so a busy API does not query the database on
+//! every request. A revocation made on this node takes effect at once (the cache entry is
+//! dropped); one made on another node sharing the database within [`KEY_CACHE_TTL`].
+//! Tokens carry their key id and are refused as soon as that key is revoked.
+
+pub mod secrets;
+
+use crate::error::ApiError;
+use crate::storage::{self, Db, StorageError};
+use axum::extract::FromRequestParts;
+use axum::http::{HeaderValue, header, request::Parts};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use contract::models::{Role, TokenResponse};
+use contract::types::ApiKeyId;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// How long a key looked up in the database is trusted without looking again.
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+const KEY_CACHE_MAX: usize = 10_000;
+const ISSUER: &str = "switchboard";
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub key_id: ApiKeyId,
+    pub role: Role,
+}
+
+/// An authenticated caller with the admin role; anything else is a 403.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Caller);
+
+#[derive(Debug, Clone)]
+struct KeyInfo {
+    role: Role,
+    secret_hash: String,
+    revoked: bool,
+}
+
+#[derive(Debug)]
+struct CacheEntry {
+    key: Option<KeyInfo>,
+    fetched: Instant,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    role: Role,
+    iss: String,
+    iat: u64,
+    exp: u64,
+}
+
+/// Checks credentials and issues tokens.
+pub struct Authenticator {
+    db: Db,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    token_ttl: Duration,
+    cache: RwLock<HashMap<String, CacheEntry>>,
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("token_ttl", &self.token_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+const MISSING: &str =
+    "missing credentials: send 'Authorization: Bearer <token>' or HTTP Basic key_id:secret";
+const WRONG: &str = "invalid API key or secret";
+
+impl Authenticator {
+    /// Loads (or creates, on the first start) the token signing key.
+    pub async fn new(db: Db, token_ttl: Duration) -> Result<Self, StorageError> {
+        let secret = storage::settings::get_or_insert(&db, "jwt_signing_key", || {
+            hex::encode(secrets::random_bytes::<32>())
+        })
+        .await?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_issuer(&[ISSUER]);
+        validation.set_required_spec_claims(&["exp", "sub", "iss"]);
+        Ok(Self {
+            db,
+            encoding: EncodingKey::from_secret(secret.as_bytes()),
+            decoding: DecodingKey::from_secret(secret.as_bytes()),
+            validation,
+            token_ttl,
+            cache: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// Checks an `Authorization` header.
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&HeaderValue>,
+    ) -> Result<Caller, ApiError> {
+        let value = authorization
+            .ok_or_else(|| ApiError::unauthorized(MISSING))?
+            .to_str()
+            .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+        let (scheme, credentials) = value.split_once(' ').unwrap_or((value, ""));
+        let credentials = credentials.trim();
+        if scheme.eq_ignore_ascii_case("bearer") {
+            self.check_token(credentials).await
+        } else if scheme.eq_ignore_ascii_case("basic") {
+            let decoded = STANDARD
+                .decode(credentials)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(|| ApiError::unauthorized("malformed HTTP Basic credentials"))?;
+            let (key_id, secret) = decoded.split_once(':').ok_or_else(|| {
+                ApiError::unauthorized("HTTP Basic credentials must be key_id:secret")
+            })?;
+            self.check_secret(key_id, secret).await
+        } else {
+            Err(ApiError::unauthorized(format!(
+                "unsupported authorization scheme '{scheme}': use Bearer or Basic"
+            )))
+        }
+    }
+
+    /// Exchanges a key and its secret for a token.
+    pub async fn issue_token(&self, key_id: &str, secret: &str) -> Result<TokenResponse, ApiError> {
+        let caller = self.check_secret(key_id, secret).await?;
+        let now = unix_now();
+        let ttl = self.token_ttl.as_secs();
+        let claims = Claims {
+            sub: caller.key_id.to_string(),
+            role: caller.role,
+            iss: ISSUER.to_owned(),
+            iat: now,
+            exp: now + ttl,
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| ApiError::internal("cannot sign a token", e))?;
+        let expires_at = time::OffsetDateTime::from_unix_timestamp(claims.exp as i64)
+            .map(storage::format_timestamp)
+            .unwrap_or_default();
+        Ok(TokenResponse {
+            access_token: token,
+            token_type: "Bearer".to_owned(),
+            expires_in: ttl,
+            expires_at,
+        })
+    }
+
+    /// Drops a key from the cache (after it was revoked here).
+    pub fn forget(&self, key_id: &str) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.remove(key_id);
+        }
+    }
+
+    async fn check_secret(&self, key_id: &str, secret: &str) -> Result<Caller, ApiError> {
+        let key_id = ApiKeyId::parse(key_id).map_err(|_| ApiError::unauthorized(WRONG))?;
+        // Unknown key, wrong secret and revoked key get the same answer: nothing tells an
+        // attacker which key ids exist.
+        let key = self
+            .key(&key_id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized(WRONG))?;
+        if !secrets::hashes_equal(&secrets::hash_api_secret(secret), &key.secret_hash)
+            || key.revoked
+        {
+            return Err(ApiError::unauthorized(WRONG));
+        }
+        Ok(Caller {
+            key_id,
+            role: key.role,
+        })
+    }
+
+    async fn check_token(&self, token: &str) -> Result<Caller, ApiError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    ApiError::unauthorized("the token has expired; get a new one at /v1/auth/token")
+                }
+                _ => ApiError::unauthorized("invalid token"),
+            })?;
+        let key_id = ApiKeyId::parse(&data.claims.sub)
+            .map_err(|_| ApiError::unauthorized("invalid token"))?;
+        match self.key(&key_id).await? {
+            Some(key) if !key.revoked => Ok(Caller {
+                key_id,
+                role: key.role,
+            }),
+            _ => Err(ApiError::unauthorized(
+                "the API key of this token was revoked",
+            )),
+        }
+    }
+
+    async fn key(&self, key_id: &ApiKeyId) -> Result<Option<KeyInfo>, ApiError> {
+        if let Ok(cache) = self.cache.read() {
+            if let Some(entry) = cache.get(key_id.as_str()) {
+                if entry.fetched.elapsed() < KEY_CACHE_TTL {
+                    return Ok(entry.key.clone());
+                }
+            }
+        }
+        let key = storage::api_keys::get(&self.db, key_id)
+            .await?
+            .map(|stored| KeyInfo {
+                role: stored.key.role,
+                secret_hash: stored.secret_hash,
+                revoked: stored.key.revoked_at.is_some(),
+            });
+        if let Ok(mut cache) = self.cache.write() {
+            if cache.len() >= KEY_CACHE_MAX {
+                // Bounded against floods of made-up key ids; refilling is cheap.
+                cache.clear();
+            }
+            cache.insert(
+                key_id.to_string(),
+                CacheEntry {
+                    key: key.clone(),
+                    fetched: Instant::now(),
+                },
+            );
+        }
+        Ok(key)
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl FromRequestParts<crate::AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, ApiError> {
+        state
+            .auth
+            .authenticate(parts.headers.get(header::AUTHORIZATION))
+            .await
+    }
+}
+
+impl FromRequestParts<crate::AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        match caller.role {
+            Role::Admin => Ok(Admin(caller)),
+            Role::ReadOnly => Err(ApiError::forbidden(
+                "this API key is read_only: it cannot change anything or manage API keys",
+            )),
+        }
+    }
+}

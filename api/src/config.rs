@@ -1,0 +1,290 @@
+//! Configuration: command-line flags, then environment variables, then an optional TOML
+//! file, then defaults. Every setting has the same name in all three places
+//! (`--http-addr`, `SWITCHBOARD_HTTP_ADDR`, `http_addr = …`).
+
+use clap::{Parser, Subcommand};
+use contract::types::ApiKeyId;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Switchboard: a self-hosted programmable voice platform in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "switchboard", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve,
+    /// Print the OpenAPI document and exit.
+    Openapi,
+}
+
+/// Settings as given by flags and environment; each is optional so the TOML file and
+/// the defaults can fill what is missing.
+#[derive(Debug, Default, Clone, clap::Args, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// TOML configuration file with any of the settings below.
+    #[arg(long, env = "SWITCHBOARD_CONFIG", value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// HTTP listen address [default: 0.0.0.0:8080].
+    #[arg(long, env = "SWITCHBOARD_HTTP_ADDR", value_name = "ADDR")]
+    pub http_addr: Option<SocketAddr>,
+    /// SIP listen address [default: 0.0.0.0:5060].
+    #[arg(long, env = "SWITCHBOARD_SIP_ADDR", value_name = "ADDR")]
+    pub sip_addr: Option<SocketAddr>,
+    /// Where the database (by default) and audio files live [default: ./data].
+    #[arg(long, env = "SWITCHBOARD_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// `sqlite://FILE` or `postgres://USER@HOST/DB` [default: sqlite://DATA_DIR/switchboard.db].
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// `key_id:secret` of an admin API key to create (or restore) at start-up.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_ADMIN_KEY",
+        value_name = "KEY_ID:SECRET",
+        hide_env_values = true
+    )]
+    pub admin_key: Option<String>,
+    /// Log filter, e.g. `info` or `switchboard=debug,info` [default: info].
+    #[arg(long, env = "SWITCHBOARD_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+    /// Largest accepted upload in bytes [default: 20971520 (20 MB)].
+    #[arg(long, env = "SWITCHBOARD_MAX_UPLOAD_BYTES", value_name = "BYTES")]
+    pub max_upload_bytes: Option<u64>,
+    /// Lifetime of bearer tokens from `/v1/auth/token`, in seconds [default: 3600].
+    #[arg(long, env = "SWITCHBOARD_TOKEN_TTL", value_name = "SECONDS")]
+    pub token_ttl: Option<u64>,
+    /// Digest realm of SIP passwords [default: switchboard].
+    #[arg(long, env = "SWITCHBOARD_SIP_REALM", value_name = "REALM")]
+    pub sip_realm: Option<String>,
+}
+
+/// The resolved configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub http_addr: SocketAddr,
+    pub sip_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub admin_key: Option<AdminKey>,
+    pub log: String,
+    pub max_upload_bytes: u64,
+    pub token_ttl: Duration,
+    pub sip_realm: String,
+}
+
+/// An admin key given in the configuration: `key_id:secret`.
+#[derive(Clone)]
+pub struct AdminKey {
+    pub key_id: ApiKeyId,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for AdminKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AdminKey({}:***)", self.key_id)
+    }
+}
+
+/// A configuration that cannot be used; the message says which setting and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration file {path}: {message}")]
+    ParseFile { path: PathBuf, message: String },
+    #[error("invalid {setting}: {message}")]
+    Invalid {
+        setting: &'static str,
+        message: String,
+    },
+}
+
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 20 * 1024 * 1024;
+
+impl Settings {
+    /// Fills settings missing here from `other` (flags and environment win over the file).
+    fn or(self, other: Settings) -> Settings {
+        Settings {
+            config: self.config.or(other.config),
+            http_addr: self.http_addr.or(other.http_addr),
+            sip_addr: self.sip_addr.or(other.sip_addr),
+            data_dir: self.data_dir.or(other.data_dir),
+            database_url: self.database_url.or(other.database_url),
+            admin_key: self.admin_key.or(other.admin_key),
+            log: self.log.or(other.log),
+            max_upload_bytes: self.max_upload_bytes.or(other.max_upload_bytes),
+            token_ttl: self.token_ttl.or(other.token_ttl),
+            sip_realm: self.sip_realm.or(other.sip_realm),
+        }
+    }
+
+    /// Reads the TOML file named by `config`, if any, and resolves every setting.
+    pub fn resolve(self) -> Result<Config, ConfigError> {
+        let settings = match &self.config {
+            Some(path) => {
+                let file = read_file(path)?;
+                self.or(file)
+            }
+            None => self,
+        };
+        settings.into_config()
+    }
+
+    fn into_config(self) -> Result<Config, ConfigError> {
+        let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = match self.database_url {
+            Some(url) if !url.trim().is_empty() => url,
+            _ => default_database_url(&data_dir),
+        };
+        let admin_key = self.admin_key.map(|k| parse_admin_key(&k)).transpose()?;
+        let max_upload_bytes = self.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD_BYTES);
+        if max_upload_bytes < 1024 {
+            return Err(ConfigError::Invalid {
+                setting: "max_upload_bytes",
+                message: format!("{max_upload_bytes} is too small (at least 1024)"),
+            });
+        }
+        let token_ttl = self.token_ttl.unwrap_or(3600);
+        if !(1..=7 * 24 * 3600).contains(&token_ttl) {
+            return Err(ConfigError::Invalid {
+                setting: "token_ttl",
+                message: format!("{token_ttl} must be 1 to 604800 seconds"),
+            });
+        }
+        let sip_realm = self.sip_realm.unwrap_or_else(|| "switchboard".to_owned());
+        if sip_realm.is_empty()
+            || sip_realm.contains(['"', '\\'])
+            || sip_realm.chars().any(char::is_control)
+        {
+            return Err(ConfigError::Invalid {
+                setting: "sip_realm",
+                message: "must be non-empty, without quotes, backslashes or control characters"
+                    .to_owned(),
+            });
+        }
+        Ok(Config {
+            http_addr: self
+                .http_addr
+                .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 8080))),
+            sip_addr: self
+                .sip_addr
+                .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 5060))),
+            data_dir,
+            database_url,
+            admin_key,
+            log: self.log.unwrap_or_else(|| "info".to_owned()),
+            max_upload_bytes,
+            token_ttl: Duration::from_secs(token_ttl),
+            sip_realm,
+        })
+    }
+}
+
+fn read_file(path: &Path) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::ParseFile {
+        path: path.to_owned(),
+        message: e.to_string().replace('\n', " ").trim().to_owned(),
+    })
+}
+
+fn default_database_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("switchboard.db").display())
+}
+
+fn parse_admin_key(value: &str) -> Result<AdminKey, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid {
+        setting: "SWITCHBOARD_ADMIN_KEY",
+        message,
+    };
+    let (key_id, secret) = value
+        .split_once(':')
+        .ok_or_else(|| invalid("must be key_id:secret".to_owned()))?;
+    let key_id = ApiKeyId::parse(key_id).map_err(|e| invalid(format!("key_id {e}")))?;
+    if secret.len() < 16 || !secret.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(invalid(
+            "the secret must be at least 16 printable ASCII characters without spaces".to_owned(),
+        ));
+    }
+    Ok(AdminKey {
+        key_id,
+        secret: secret.to_owned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = Settings::default().resolve().unwrap();
+        assert_eq!(c.http_addr.to_string(), "0.0.0.0:8080");
+        assert_eq!(c.sip_addr.to_string(), "0.0.0.0:5060");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.database_url, "sqlite://./data/switchboard.db");
+        assert_eq!(c.max_upload_bytes, 20 * 1024 * 1024);
+        assert!(c.admin_key.is_none());
+    }
+
+    #[test]
+    fn flags_win_over_file_and_file_over_defaults() {
+        let dir = std::env::temp_dir().join(format!("sb-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("switchboard.toml");
+        std::fs::write(
+            &file,
+            "http_addr = \"127.0.0.1:9000\"\ndata_dir = \"/var/lib/sb\"\nlog = \"debug\"\n",
+        )
+        .unwrap();
+        let flags = Settings {
+            config: Some(file.clone()),
+            http_addr: Some("127.0.0.1:7000".parse().unwrap()),
+            ..Settings::default()
+        };
+        let c = flags.resolve().unwrap();
+        assert_eq!(c.http_addr.to_string(), "127.0.0.1:7000");
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/sb"));
+        assert_eq!(c.database_url, "sqlite:///var/lib/sb/switchboard.db");
+        assert_eq!(c.log, "debug");
+
+        std::fs::write(&file, "htp_addr = \"x\"\n").unwrap();
+        let err = Settings {
+            config: Some(file),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("unknown field `htp_addr`"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn admin_key_is_checked() {
+        let ok = parse_admin_key("ci-admin:0123456789abcdef").unwrap();
+        assert_eq!(ok.key_id.as_str(), "ci-admin");
+        assert!(parse_admin_key("nocolon").is_err());
+        assert!(parse_admin_key("ci-admin:short").is_err());
+        assert!(parse_admin_key("a:0123456789abcdef").is_err());
+        assert!(!format!("{ok:?}").contains("0123456789abcdef"));
+    }
+}

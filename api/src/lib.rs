@@ -1,0 +1,28 @@
+//! Switchboard's API server: the REST API, its storage, and the start-up of the
+//! `switchboard` binary.
+//!
+//! # Layout
+//! - [`config`]: flags, environment and TOML file → [`config::Config`].
+//! - [`server`]: start-up (data directory, database, migrations, admin key, listener)
+//!   and graceful shutdown.
+//! - [`routes`]: the axum router, one module per REST resource.
+//! - [`auth`]: API keys, bearer tokens, and the `Caller`/`Admin` extractors.
+//! - [`storage`]: the sqlx pool (SQLite or PostgreSQL) and one module per table family.
+//! - [`media`]: WAV decoding, resampling to 8 kHz, crash-safe audio files.
+//! - [`destinations`]: does a destination's target exist; who points at an object.
+//! - [`error`]: [`error::ApiError`], the one error type, rendered as the contract's
+//!   error body.
+//! - [`extract`]: JSON, query and paging extractors that fail with that error body.
+
+pub mod auth;
+pub mod config;
+pub mod destinations;
+pub mod error;
+pub mod extract;
+pub mod media;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod storage;
+
+pub use state::AppState;

@@ -1,0 +1,83 @@
+//! The `switchboard` binary: parse the configuration, start, serve until Ctrl-C or
+//! SIGTERM. Failures print one line, `error: …`, and exit with status 1.
+
+use anyhow::Context as _;
+use clap::Parser;
+use std::io::Write as _;
+use switchboard::config::{Cli, Command};
+use switchboard::server::Server;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Some(Command::Openapi) = cli.command {
+        std::io::stdout().write_all(contract::ApiDoc::json().as_bytes())?;
+        return Ok(());
+    }
+    let config = cli.settings.resolve()?;
+    init_logging(&config.log)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(serve(config))
+}
+
+async fn serve(config: switchboard::config::Config) -> anyhow::Result<()> {
+    let database = switchboard::storage::redact(&config.database_url);
+    let data_dir = config.data_dir.clone();
+    let server = Server::start(config).await?;
+    let addr = server.http_addr()?;
+    let mut out = std::io::stdout().lock();
+    if let Some(key) = &server.generated_admin_key {
+        // Printed once, on a line of its own, for the admin to copy; only a hash is kept.
+        writeln!(out, "admin API key: {key}")?;
+    }
+    writeln!(out, "listening on http://{addr}")?;
+    out.flush()?;
+    drop(out);
+    tracing::info!(http = %addr, %database, data_dir = %data_dir.display(), "switchboard ready; API docs at /docs");
+    server.serve(shutdown_signal()).await?;
+    tracing::info!("switchboard stopped");
+    Ok(())
+}
+
+fn init_logging(filter: &str) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .with_context(|| format!("invalid SWITCHBOARD_LOG filter '{filter}'"))?;
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,7 @@
+//! Audio files: decoding uploads, converting them to the one format the media engine
+//! plays (8 kHz, mono, 16-bit PCM WAV), and keeping them on disk without ever leaving a
+//! half-written file behind.
+
+pub mod resample;
+pub mod store;
+pub mod wav;

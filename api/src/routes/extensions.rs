@@ -1,0 +1,197 @@
+//! `/v1/extensions`: the SIP accounts of phones.
+
+use super::{created, next_cursor};
+use crate::AppState;
+use crate::auth::{Admin, Caller, secrets};
+use crate::destinations;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{JsonBody, Query, page_request};
+use crate::storage::{self, StorageError, extensions::StoredExtension};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use contract::models::{
+    Extension, ExtensionCreate, ExtensionList, ExtensionUpdate, ListParams, VoicemailInfo,
+};
+use contract::types::{Destination, ExtensionNumber, Patch};
+
+fn not_found(number: &str) -> ApiError {
+    ApiError::not_found(format!("extension {number} does not exist"))
+}
+
+/// Checks the no-answer destination of extension `number`. Its own mailbox is fine when
+/// voicemail is (being) enabled; ringing itself again is a loop.
+async fn check_no_answer(
+    state: &AppState,
+    number: &ExtensionNumber,
+    voicemail_enabled: bool,
+    destination: &Destination,
+) -> ApiResult<()> {
+    const FIELD: &str = "no_answer_destination";
+    match destination {
+        Destination::Extension(n) if n == number => Err(ApiError::invalid(
+            FIELD,
+            "an extension cannot be its own no-answer destination (it would ring forever)",
+        )),
+        Destination::Voicemail(n) if n == number => {
+            if voicemail_enabled {
+                Ok(())
+            } else {
+                Err(ApiError::invalid(
+                    FIELD,
+                    format!("extension {n} does not have voicemail enabled"),
+                ))
+            }
+        }
+        other => destinations::check(&state.db, FIELD, other).await,
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    JsonBody(body): JsonBody<ExtensionCreate>,
+) -> ApiResult<Response> {
+    let voicemail = body.voicemail.unwrap_or_default();
+    if let Some(d) = &body.no_answer_destination {
+        check_no_answer(&state, &body.number, voicemail.enabled, d).await?;
+    }
+    let realm = &state.config.sip_realm;
+    let (md5, sha256) = secrets::sip_ha1(body.number.as_str(), realm, body.password.as_str());
+    let now = storage::now();
+    let row = StoredExtension {
+        extension: Extension {
+            number: body.number,
+            name: body.name,
+            email: body.email,
+            voicemail: VoicemailInfo {
+                enabled: voicemail.enabled,
+                pin_set: voicemail.pin.is_some(),
+            },
+            ring_time: body.ring_time.unwrap_or_default(),
+            no_answer_destination: body.no_answer_destination,
+            created_at: now.clone(),
+            updated_at: now,
+        },
+        sip_realm: realm.clone(),
+        sip_ha1_md5: md5,
+        sip_ha1_sha256: sha256,
+        voicemail_pin_hash: voicemail.pin.map(|p| secrets::hash_pin(p.as_str())),
+    };
+    let number = row.extension.number.clone();
+    match storage::extensions::insert(&state.db, &row).await {
+        Err(StorageError::Duplicate) => {
+            Err(ApiError::conflict(format!("extension {number} already exists")).at("number"))
+        }
+        other => other.map_err(ApiError::from),
+    }?;
+    tracing::info!(%number, "extension created");
+    Ok(created(format!("/v1/extensions/{number}"), row.extension))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _: Caller,
+    Query(params): Query<ListParams>,
+) -> ApiResult<Json<ExtensionList>> {
+    let (data, last) = storage::extensions::list(&state.db, &page_request(&params)?).await?;
+    Ok(Json(ExtensionList {
+        data,
+        next_cursor: next_cursor(last),
+    }))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    _: Caller,
+    Path(number): Path<String>,
+) -> ApiResult<Json<Extension>> {
+    let stored = storage::extensions::get(&state.db, &number)
+        .await?
+        .ok_or_else(|| not_found(&number))?;
+    Ok(Json(stored.extension))
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(number): Path<String>,
+    JsonBody(body): JsonBody<ExtensionUpdate>,
+) -> ApiResult<Json<Extension>> {
+    let mut row = storage::extensions::get(&state.db, &number)
+        .await?
+        .ok_or_else(|| not_found(&number))?;
+    let ext = &mut row.extension;
+    if let Some(name) = body.name {
+        ext.name = name;
+    }
+    if let Some(password) = body.password {
+        let realm = &state.config.sip_realm;
+        let (md5, sha256) = secrets::sip_ha1(ext.number.as_str(), realm, password.as_str());
+        row.sip_realm = realm.clone();
+        row.sip_ha1_md5 = md5;
+        row.sip_ha1_sha256 = sha256;
+    }
+    ext.email = body.email.apply(ext.email.take());
+    let was_enabled = ext.voicemail.enabled;
+    if let Some(vm) = body.voicemail {
+        if let Some(enabled) = vm.enabled {
+            ext.voicemail.enabled = enabled;
+        }
+        match vm.pin {
+            Patch::Keep => {}
+            Patch::Clear => row.voicemail_pin_hash = None,
+            Patch::Set(pin) => row.voicemail_pin_hash = Some(secrets::hash_pin(pin.as_str())),
+        }
+        ext.voicemail.pin_set = row.voicemail_pin_hash.is_some();
+    }
+    if let Some(ring_time) = body.ring_time {
+        ext.ring_time = ring_time;
+    }
+    let destination_changed = !body.no_answer_destination.is_keep();
+    ext.no_answer_destination = body
+        .no_answer_destination
+        .apply(ext.no_answer_destination.take());
+    if destination_changed || was_enabled != ext.voicemail.enabled {
+        if let Some(d) = &ext.no_answer_destination {
+            check_no_answer(&state, &ext.number, ext.voicemail.enabled, d).await?;
+        }
+    }
+    if was_enabled && !ext.voicemail.enabled {
+        // Other objects may send callers to this mailbox; they must be changed first.
+        let mailbox = Destination::Voicemail(ext.number.clone());
+        destinations::ensure_unreferenced(
+            &state.db,
+            &format!("mailbox {}", ext.number),
+            &[mailbox],
+            Some(&format!("extensions/{}", ext.number)),
+        )
+        .await?;
+    }
+    ext.updated_at = storage::now();
+    if !storage::extensions::update(&state.db, &row).await? {
+        return Err(not_found(&number));
+    }
+    Ok(Json(row.extension))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+    Path(number): Path<String>,
+) -> ApiResult<StatusCode> {
+    let parsed = ExtensionNumber::parse(&number).map_err(|_| not_found(&number))?;
+    destinations::ensure_unreferenced(
+        &state.db,
+        &format!("extension {number}"),
+        &destinations::of_extension(&parsed),
+        Some(&format!("extensions/{number}")),
+    )
+    .await?;
+    if !storage::extensions::delete(&state.db, &number).await? {
+        return Err(not_found(&number));
+    }
+    tracing::info!(%number, "extension deleted");
+    Ok(StatusCode::NO_CONTENT)
+}

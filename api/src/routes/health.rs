@@ -1,0 +1,14 @@
+use crate::AppState;
+use crate::error::ApiResult;
+use axum::Json;
+use axum::extract::State;
+use contract::models::Health;
+
+pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+    state.db.ping().await?;
+    Ok(Json(Health {
+        status: "ok".to_owned(),
+        database: state.db.backend().as_str().to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    }))
+}

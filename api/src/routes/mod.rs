@@ -1,0 +1,153 @@
+//! The HTTP routes: one module per REST resource, plus health and docs.
+
+mod api_keys;
+mod applications;
+mod docs;
+mod extensions;
+mod health;
+mod numbers;
+mod outbound_routes;
+mod recordings;
+mod trunks;
+
+use crate::AppState;
+use crate::error::ApiError;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Request, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// Bodies other than uploads: generous for JSON, small enough to refuse floods.
+const JSON_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Every route of the server, with its state.
+pub fn router(state: AppState) -> Router {
+    let upload_limit = usize::try_from(state.config.max_upload_bytes)
+        .unwrap_or(usize::MAX)
+        // Room for the multipart boundaries and headers around the file.
+        .saturating_add(64 * 1024);
+    let v1 = Router::new()
+        .route("/auth/token", post(api_keys::create_token))
+        .route("/api-keys", post(api_keys::create).get(api_keys::list))
+        .route(
+            "/api-keys/{key_id}",
+            get(api_keys::get).delete(api_keys::revoke),
+        )
+        .route(
+            "/extensions",
+            post(extensions::create).get(extensions::list),
+        )
+        .route(
+            "/extensions/{number}",
+            get(extensions::get)
+                .patch(extensions::update)
+                .delete(extensions::delete),
+        )
+        .route(
+            "/recordings",
+            post(recordings::create)
+                .layer(DefaultBodyLimit::max(upload_limit))
+                .get(recordings::list),
+        )
+        .route(
+            "/recordings/{id}",
+            get(recordings::get)
+                .patch(recordings::update)
+                .delete(recordings::delete),
+        )
+        .route("/recordings/{id}/audio", get(recordings::audio))
+        .route(
+            "/applications",
+            post(applications::create).get(applications::list),
+        )
+        .route(
+            "/applications/{id}",
+            get(applications::get)
+                .patch(applications::update)
+                .delete(applications::delete),
+        )
+        .route(
+            "/applications/{id}/signing-secret",
+            post(applications::rotate_secret),
+        )
+        .route("/numbers", post(numbers::create).get(numbers::list))
+        .route(
+            "/numbers/{number}",
+            get(numbers::get)
+                .patch(numbers::update)
+                .delete(numbers::delete),
+        )
+        .route("/trunks", post(trunks::create).get(trunks::list))
+        .route(
+            "/trunks/{name}",
+            get(trunks::get)
+                .patch(trunks::update)
+                .delete(trunks::delete),
+        )
+        .route(
+            "/outbound-routes",
+            post(outbound_routes::create).get(outbound_routes::list),
+        )
+        .route(
+            "/outbound-routes/{name}",
+            get(outbound_routes::get)
+                .patch(outbound_routes::update)
+                .delete(outbound_routes::delete),
+        );
+
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/openapi.json", get(docs::openapi_json))
+        .merge(docs::swagger_ui())
+        .nest("/v1", v1)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::debug_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no route for {}; see /docs", uri.path()))
+}
+
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> impl IntoResponse {
+    let e = ApiError::new(
+        contract::ErrorCode::MethodNotAllowed,
+        format!("{method} is not allowed on {}; see /docs", uri.path()),
+    );
+    let mut response = e.into_response();
+    // axum adds the Allow header to its own 405s; ours at least says where to look.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `201 Created` with a `Location` header and the created resource.
+pub(crate) fn created<T: serde::Serialize>(location: String, body: T) -> axum::response::Response {
+    let mut response = (axum::http::StatusCode::CREATED, axum::Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// The `next_cursor` of a list page, from the key of its last item.
+pub(crate) fn next_cursor(last_key: Option<String>) -> Option<String> {
+    last_key.as_deref().map(crate::extract::encode_cursor)
+}

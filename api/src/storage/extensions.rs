@@ -1,0 +1,156 @@
+//! Extensions. SIP passwords are stored as digest HA1 values (MD5 and SHA-256) for the
+//! configured realm, and voicemail PINs as salted hashes: neither can be read back.
+
+use super::{Db, PageRequest, Result, decode, finish_page, get_bool, text};
+use contract::models::{Extension, VoicemailInfo};
+use contract::types::{Destination, DisplayName, Email, ExtensionNumber, RingTime};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// An extension row: the public view plus its secrets.
+#[derive(Debug, Clone)]
+pub struct StoredExtension {
+    pub extension: Extension,
+    pub sip_realm: String,
+    pub sip_ha1_md5: String,
+    pub sip_ha1_sha256: String,
+    pub voicemail_pin_hash: Option<String>,
+}
+
+const COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
+    voicemail_enabled, voicemail_pin_hash, ring_time, no_answer_destination, created_at, updated_at";
+/// The columns as read: booleans cast to integers, the one type both backends hand
+/// to the `Any` driver alike.
+const SELECT_COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
+    CAST(voicemail_enabled AS INTEGER) AS voicemail_enabled, voicemail_pin_hash, ring_time, no_answer_destination, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> Result<StoredExtension> {
+    const T: &str = "extensions";
+    let pin_hash: Option<String> = row.try_get("voicemail_pin_hash")?;
+    let ring_time: i64 = row.try_get("ring_time")?;
+    let email: Option<String> = row.try_get("email")?;
+    let destination: Option<String> = row.try_get("no_answer_destination")?;
+    Ok(StoredExtension {
+        extension: Extension {
+            number: decode(T, "number", text(row, "number")?, ExtensionNumber::parse)?,
+            name: decode(T, "name", text(row, "name")?, DisplayName::parse)?,
+            email: email
+                .map(|e| decode(T, "email", e, Email::parse))
+                .transpose()?,
+            voicemail: VoicemailInfo {
+                enabled: get_bool(row, "voicemail_enabled")?,
+                pin_set: pin_hash.is_some(),
+            },
+            ring_time: decode(T, "ring_time", ring_time, |v| {
+                RingTime::try_from(u32::try_from(v).unwrap_or(0))
+            })?,
+            no_answer_destination: destination
+                .map(|d| decode(T, "no_answer_destination", d, |d| Destination::parse(&d)))
+                .transpose()?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        },
+        sip_realm: row.try_get("sip_realm")?,
+        sip_ha1_md5: row.try_get("sip_ha1_md5")?,
+        sip_ha1_sha256: row.try_get("sip_ha1_sha256")?,
+        voicemail_pin_hash: pin_hash,
+    })
+}
+
+pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
+    let e = &row.extension;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    )))
+    .bind(e.number.as_str())
+    .bind(e.name.as_str())
+    .bind(&row.sip_realm)
+    .bind(&row.sip_ha1_md5)
+    .bind(&row.sip_ha1_sha256)
+    .bind(e.email.as_ref().map(Email::as_str))
+    .bind(e.voicemail.enabled)
+    .bind(row.voicemail_pin_hash.as_deref())
+    .bind(i64::from(e.ring_time.seconds()))
+    .bind(e.no_answer_destination.as_ref().map(ToString::to_string))
+    .bind(&e.created_at)
+    .bind(&e.updated_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// Writes every column of an existing extension. Returns false when it does not exist.
+pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
+    let e = &row.extension;
+    let done = sqlx::query(
+        "UPDATE extensions SET name = $2, sip_realm = $3, sip_ha1_md5 = $4, sip_ha1_sha256 = $5, \
+         email = $6, voicemail_enabled = $7, voicemail_pin_hash = $8, ring_time = $9, \
+         no_answer_destination = $10, updated_at = $11 WHERE number = $1",
+    )
+    .bind(e.number.as_str())
+    .bind(e.name.as_str())
+    .bind(&row.sip_realm)
+    .bind(&row.sip_ha1_md5)
+    .bind(&row.sip_ha1_sha256)
+    .bind(e.email.as_ref().map(Email::as_str))
+    .bind(e.voicemail.enabled)
+    .bind(row.voicemail_pin_hash.as_deref())
+    .bind(i64::from(e.ring_time.seconds()))
+    .bind(e.no_answer_destination.as_ref().map(ToString::to_string))
+    .bind(&e.updated_at)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn get(db: &Db, number: &str) -> Result<Option<StoredExtension>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SELECT_COLUMNS} FROM extensions WHERE number = $1"
+    )))
+    .bind(number)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn exists(db: &Db, number: &str) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 AS one FROM extensions WHERE number = $1")
+        .bind(number)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.is_some())
+}
+
+/// Whether the extension exists and has voicemail enabled.
+pub async fn has_voicemail(db: &Db, number: &str) -> Result<Option<bool>> {
+    let row = sqlx::query("SELECT CAST(voicemail_enabled AS INTEGER) AS voicemail_enabled FROM extensions WHERE number = $1")
+        .bind(number)
+        .fetch_optional(db.pool())
+        .await?;
+    row.as_ref()
+        .map(|r| get_bool(r, "voicemail_enabled"))
+        .transpose()
+}
+
+pub async fn list(db: &Db, page: &PageRequest) -> Result<(Vec<Extension>, Option<String>)> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SELECT_COLUMNS} FROM extensions WHERE number > $1 ORDER BY number LIMIT $2"
+    )))
+    .bind(page.after.as_deref().unwrap_or(""))
+    .bind(i64::from(page.limit) + 1)
+    .fetch_all(db.pool())
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| from_row(r).map(|s| s.extension))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(finish_page(items, page, |e| e.number.to_string()))
+}
+
+pub async fn delete(db: &Db, number: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM extensions WHERE number = $1")
+        .bind(number)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,339 @@
+//! Storage: one sqlx `Any` pool over SQLite or PostgreSQL, chosen by `DATABASE_URL`.
+//!
+//! Queries are written once with `$1` placeholders and portable SQL; the two backends get
+//! their own migrations (`migrations/sqlite`, `migrations/postgres`) that keep equivalent
+//! schemas (a test compares them). Only text, integers, booleans and blobs cross the
+//! `Any` driver, so timestamps are stored as fixed-width RFC 3339 UTC text, which sorts.
+//!
+//! One module per table family; each exposes plain async functions taking `&Db`.
+
+pub mod api_keys;
+pub mod applications;
+pub mod extensions;
+pub mod numbers;
+pub mod outbound_routes;
+pub mod recordings;
+pub mod references;
+pub mod settings;
+pub mod trunks;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::time::Duration;
+
+/// Which database is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+        }
+    }
+}
+
+/// The database handle shared by the whole process.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// What can go wrong talking to the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("unsupported DATABASE_URL {url}: it must start with sqlite:// or postgres://")]
+    UnsupportedUrl { url: String },
+    #[error("cannot open database {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("cannot apply database migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A unique constraint refused the write.
+    #[error("duplicate value")]
+    Duplicate,
+    /// A foreign key refused the write (a referenced row is missing or still used).
+    #[error("a referenced row is missing or still in use")]
+    ForeignKey,
+    /// The database cannot be reached; requests get 503.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    #[error("database error: {0}")]
+    Query(#[source] sqlx::Error),
+    /// A stored row does not decode into a valid value (edited by hand, or a bug).
+    #[error("corrupt row in {table}: {message}")]
+    Corrupt {
+        table: &'static str,
+        message: String,
+    },
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(e: sqlx::Error) -> Self {
+        use sqlx::error::ErrorKind;
+        match &e {
+            sqlx::Error::Database(db) => match db.kind() {
+                ErrorKind::UniqueViolation => Self::Duplicate,
+                ErrorKind::ForeignKeyViolation => Self::ForeignKey,
+                _ if is_unavailable_code(db.code().as_deref()) => Self::Unavailable(e),
+                _ => Self::Query(e),
+            },
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Protocol(_) => Self::Unavailable(e),
+            _ => Self::Query(e),
+        }
+    }
+}
+
+/// PostgreSQL codes meaning "the server is going away or refuses connections" (class 57P
+/// and 08), and SQLite's busy/locked/I/O codes: conditions a retry may cure.
+fn is_unavailable_code(code: Option<&str>) -> bool {
+    match code {
+        Some(c) => {
+            c.starts_with("57P")
+                || c.starts_with("08")
+                || c == "53300"
+                || matches!(c, "5" | "6" | "10" | "14")
+        }
+        None => false,
+    }
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+impl Db {
+    /// Opens a pool for `url` (creating the SQLite file and its folder if needed).
+    pub async fn connect(url: &str) -> Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StorageError::UnsupportedUrl { url: redact(url) });
+        };
+        let url_to_open = match backend {
+            Backend::Sqlite => sqlite_url(url),
+            Backend::Postgres => url.to_owned(),
+        };
+        let options = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(3))
+            .idle_timeout(Duration::from_secs(300))
+            .test_before_acquire(false);
+        let options = match backend {
+            // SQLite: writers serialize anyway; a few readers suffice and keep memory low.
+            // WAL lets readers proceed during a write; NORMAL sync is durable in WAL mode
+            // except for the last transactions on power loss.
+            Backend::Sqlite => options.max_connections(4).after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options.max_connections(16).min_connections(1),
+        };
+        let pool = options
+            .connect(&url_to_open)
+            .await
+            .map_err(|source| StorageError::Connect {
+                url: redact(url),
+                source,
+            })?;
+        Ok(Db { pool, backend })
+    }
+
+    /// Applies the migrations of this backend that are not applied yet.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => {
+                sqlx::migrate!("../migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("../migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Answers when the database answers a trivial query.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Adds `mode=rwc` so SQLite creates the file, and creates its folder.
+fn sqlite_url(url: &str) -> String {
+    let path_part = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (path, query) = path_part.split_once('?').unwrap_or((path_part, ""));
+    if !path.is_empty() && !path.starts_with(':') {
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            // Errors surface when SQLite opens the file, with its own message.
+            let _ = std::fs::create_dir_all(parent);
+        }
+    }
+    if query.split('&').any(|kv| kv.starts_with("mode=")) {
+        url.to_owned()
+    } else if query.is_empty() {
+        format!("{url}?mode=rwc")
+    } else {
+        format!("{url}&mode=rwc")
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Current time as stored: `2026-11-26T14:00:00.000Z` (fixed width, sorts as text).
+pub fn now() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format_timestamp(now)
+}
+
+pub fn format_timestamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+/// Reads a boolean column selected as `CAST(column AS INTEGER)`: the `Any` driver
+/// cannot decode SQLite's BOOLEAN, so both backends hand booleans over as integers.
+pub fn get_bool(row: &AnyRow, column: &str) -> Result<bool> {
+    Ok(row.try_get::<i64, _>(column)? != 0)
+}
+
+/// Decodes a stored text value with a validating constructor, reporting a corrupt row.
+pub fn decode<V: std::fmt::Debug + Clone, T, E: std::fmt::Display>(
+    table: &'static str,
+    column: &str,
+    value: V,
+    parse: impl FnOnce(V) -> std::result::Result<T, E>,
+) -> Result<T> {
+    parse(value.clone()).map_err(|e| StorageError::Corrupt {
+        table,
+        message: format!("{column} = {value:?}: {e}"),
+    })
+}
+
+/// Page size and position of a list request, already validated.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub limit: u32,
+    /// Return rows whose key is greater than this one.
+    pub after: Option<String>,
+}
+
+/// Splits `limit + 1` fetched rows into a page and the key to continue after.
+pub fn finish_page<T>(
+    mut rows: Vec<T>,
+    page: &PageRequest,
+    key: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    if rows.len() > page.limit as usize {
+        rows.truncate(page.limit as usize);
+        let next = rows.last().map(key);
+        (rows, next)
+    } else {
+        (rows, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        assert_eq!(sqlite_url("sqlite://x.db"), "sqlite://x.db?mode=rwc");
+        assert_eq!(
+            sqlite_url("sqlite://x.db?cache=shared"),
+            "sqlite://x.db?cache=shared&mode=rwc"
+        );
+        assert_eq!(sqlite_url("sqlite://x.db?mode=ro"), "sqlite://x.db?mode=ro");
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://sb:hunter2@db:5432/sb"),
+            "postgres://sb:***@db:5432/sb"
+        );
+        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn timestamps_are_fixed_width() {
+        let t = time::macros::datetime!(2026-01-02 03:04:05.006 UTC);
+        assert_eq!(format_timestamp(t), "2026-01-02T03:04:05.006Z");
+    }
+
+    #[test]
+    fn pages_split() {
+        let page = PageRequest {
+            limit: 2,
+            after: None,
+        };
+        let (rows, next) = finish_page(vec![1, 2, 3], &page, |r| r.to_string());
+        assert_eq!(rows, vec![1, 2]);
+        assert_eq!(next.as_deref(), Some("2"));
+        let (rows, next) = finish_page(vec![1, 2], &page, |r| r.to_string());
+        assert_eq!(rows, vec![1, 2]);
+        assert_eq!(next, None);
+    }
+}
+
+/// Reads a text column.
+pub fn text(row: &AnyRow, column: &str) -> Result<String> {
+    Ok(row.try_get::<String, _>(column)?)
+}

@@ -1,0 +1,182 @@
+//! Trunks. Their passwords are stored as given: Switchboard must answer the peer's digest
+//! challenges with them.
+
+use super::{Db, PageRequest, Result, decode, finish_page, get_bool, text};
+use contract::models::{Transport, Trunk};
+use contract::types::{CallerId, Host, ResourceName, SipPassword, SipUsername};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// A trunk row: the public view plus its passwords.
+#[derive(Debug, Clone)]
+pub struct StoredTrunk {
+    pub trunk: Trunk,
+    pub password: Option<SipPassword>,
+    pub inbound_password: Option<SipPassword>,
+}
+
+impl StoredTrunk {
+    /// Keeps the `…_set` flags of the public view in line with the passwords.
+    pub fn sync_flags(&mut self) {
+        self.trunk.password_set = self.password.is_some();
+        self.trunk.inbound_password_set = self.inbound_password.is_some();
+    }
+}
+
+const COLUMNS: &str = "name, host, port, transport, username, password, register, \
+    inbound_username, inbound_password, max_channels, caller_id, enabled, created_at, updated_at";
+/// The columns as read: booleans cast to integers, the one type both backends hand
+/// to the `Any` driver alike.
+const SELECT_COLUMNS: &str = "name, host, port, transport, username, password, CAST(register AS INTEGER) AS register, \
+    inbound_username, inbound_password, max_channels, caller_id, CAST(enabled AS INTEGER) AS enabled, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> Result<StoredTrunk> {
+    const T: &str = "trunks";
+    let opt = |column: &'static str| -> Result<Option<String>> { Ok(row.try_get(column)?) };
+    let user = |column: &'static str| -> Result<Option<SipUsername>> {
+        opt(column)?
+            .map(|v| decode(T, column, v, SipUsername::parse))
+            .transpose()
+    };
+    let pass = |column: &'static str| -> Result<Option<SipPassword>> {
+        opt(column)?
+            .map(|v| decode(T, column, v, SipPassword::parse))
+            .transpose()
+    };
+    let port: i64 = row.try_get("port")?;
+    let max_channels: Option<i64> = row.try_get("max_channels")?;
+    let password = pass("password")?;
+    let inbound_password = pass("inbound_password")?;
+    Ok(StoredTrunk {
+        trunk: Trunk {
+            name: decode(T, "name", text(row, "name")?, ResourceName::parse)?,
+            host: decode(T, "host", text(row, "host")?, Host::parse)?,
+            port: decode(T, "port", port, u16::try_from)?,
+            transport: decode(
+                T,
+                "transport",
+                row.try_get::<String, _>("transport")?,
+                |t| Transport::parse(&t).ok_or("unknown transport"),
+            )?,
+            username: user("username")?,
+            password_set: password.is_some(),
+            register: get_bool(row, "register")?,
+            inbound_username: user("inbound_username")?,
+            inbound_password_set: inbound_password.is_some(),
+            max_channels: max_channels
+                .map(|m| decode(T, "max_channels", m, u32::try_from))
+                .transpose()?,
+            caller_id: opt("caller_id")?
+                .map(|v| decode(T, "caller_id", v, CallerId::parse))
+                .transpose()?,
+            enabled: get_bool(row, "enabled")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        },
+        password,
+        inbound_password,
+    })
+}
+
+pub async fn insert(db: &Db, row: &StoredTrunk) -> Result<()> {
+    let t = &row.trunk;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO trunks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    )))
+    .bind(t.name.as_str())
+    .bind(t.host.as_str())
+    .bind(i64::from(t.port))
+    .bind(t.transport.as_str())
+    .bind(t.username.as_ref().map(SipUsername::as_str))
+    .bind(row.password.as_ref().map(SipPassword::as_str))
+    .bind(t.register)
+    .bind(t.inbound_username.as_ref().map(SipUsername::as_str))
+    .bind(row.inbound_password.as_ref().map(SipPassword::as_str))
+    .bind(t.max_channels.map(i64::from))
+    .bind(t.caller_id.as_ref().map(CallerId::as_str))
+    .bind(t.enabled)
+    .bind(&t.created_at)
+    .bind(&t.updated_at)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn update(db: &Db, row: &StoredTrunk) -> Result<bool> {
+    let t = &row.trunk;
+    let done = sqlx::query(
+        "UPDATE trunks SET host = $2, port = $3, transport = $4, username = $5, password = $6, \
+         register = $7, inbound_username = $8, inbound_password = $9, max_channels = $10, \
+         caller_id = $11, enabled = $12, updated_at = $13 WHERE name = $1",
+    )
+    .bind(t.name.as_str())
+    .bind(t.host.as_str())
+    .bind(i64::from(t.port))
+    .bind(t.transport.as_str())
+    .bind(t.username.as_ref().map(SipUsername::as_str))
+    .bind(row.password.as_ref().map(SipPassword::as_str))
+    .bind(t.register)
+    .bind(t.inbound_username.as_ref().map(SipUsername::as_str))
+    .bind(row.inbound_password.as_ref().map(SipPassword::as_str))
+    .bind(t.max_channels.map(i64::from))
+    .bind(t.caller_id.as_ref().map(CallerId::as_str))
+    .bind(t.enabled)
+    .bind(&t.updated_at)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn get(db: &Db, name: &str) -> Result<Option<StoredTrunk>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SELECT_COLUMNS} FROM trunks WHERE name = $1"
+    )))
+    .bind(name)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn exists(db: &Db, name: &str) -> Result<bool> {
+    let row = sqlx::query("SELECT 1 AS one FROM trunks WHERE name = $1")
+        .bind(name)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.is_some())
+}
+
+pub async fn list(db: &Db, page: &PageRequest) -> Result<(Vec<Trunk>, Option<String>)> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SELECT_COLUMNS} FROM trunks WHERE name > $1 ORDER BY name LIMIT $2"
+    )))
+    .bind(page.after.as_deref().unwrap_or(""))
+    .bind(i64::from(page.limit) + 1)
+    .fetch_all(db.pool())
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| from_row(r).map(|s| s.trunk))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(finish_page(items, page, |t| t.name.to_string()))
+}
+
+/// Routes whose trunk sequence includes this trunk.
+pub async fn used_by_routes(db: &Db, name: &str) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT route_name FROM outbound_route_trunks WHERE trunk_name = $1 ORDER BY route_name",
+    )
+    .bind(name)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok(r.try_get::<String, _>("route_name")?))
+        .collect()
+}
+
+pub async fn delete(db: &Db, name: &str) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM trunks WHERE name = $1")
+        .bind(name)
+        .execute(db.pool())
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

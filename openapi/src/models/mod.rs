@@ -1,0 +1,24 @@
+//! Request and response bodies of the REST API, one module per resource.
+//!
+//! Conventions: `…Create` is a `POST` body, `…Update` a `PATCH` body (absent fields are
+//! kept, `null` clears an optional field), the bare name is what the API returns. Request
+//! bodies reject unknown fields, so a typo is an error rather than a silently ignored
+//! setting. Secrets (passwords, PINs) are write-only.
+
+pub mod api_keys;
+pub mod applications;
+pub mod common;
+pub mod extensions;
+pub mod numbers;
+pub mod outbound_routes;
+pub mod recordings;
+pub mod trunks;
+
+pub use api_keys::*;
+pub use applications::*;
+pub use common::*;
+pub use extensions::*;
+pub use numbers::*;
+pub use outbound_routes::*;
+pub use recordings::*;
+pub use trunks::*;
