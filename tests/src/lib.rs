@@ -1,1 +1,51 @@
+//! Test harness: start the real `switchboard` binary against a fresh database and talk
+//! to it over HTTP, like a user would.
+//!
+//! # Layout
+//! - [`Backend`] and [`TestDb`]: a per-test database, a SQLite file in a temporary folder
+//!   or a new PostgreSQL database (dropped afterwards).
+//! - [`TestApp`]: a running `switchboard` process on a free port, with an admin key and
+//!   an HTTP client.
+//! - [`both_backends!`]: writes each test once and runs it against SQLite and PostgreSQL.
+//! - [`audio`]: WAV files with tones, and measuring tones in WAV files.
+//!
+//! PostgreSQL is required: when it cannot be reached the tests fail (they never skip).
+//! `SWITCHBOARD_TEST_POSTGRES_URL` points at it (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`, a user allowed to create databases).
 
+pub mod audio;
+mod db;
+mod process;
+
+pub use db::{Backend, TestDb, postgres_admin_url};
+pub use process::{Started, TestApp, error_of, run_to_exit, switchboard_bin};
+
+/// Runs each test body once with SQLite and once with PostgreSQL, in modules `sqlite` and
+/// `postgres`. Inside the body, `app` is a started [`TestApp`].
+#[macro_export]
+macro_rules! both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)*) => {
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let $app = $crate::TestApp::spawn($crate::Backend::Sqlite).await;
+                    $body
+                }
+            )*
+        }
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let $app = $crate::TestApp::spawn($crate::Backend::Postgres).await;
+                    $body
+                }
+            )*
+        }
+    };
+}

@@ -18,7 +18,7 @@ pub mod settings;
 pub mod trunks;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, Connection, Row};
 use std::time::Duration;
 
 /// Which database is behind the pool.
@@ -128,6 +128,15 @@ impl Db {
             Backend::Sqlite => sqlite_url(url),
             Backend::Postgres => url.to_owned(),
         };
+        // One direct connection first: a pool only reports "timed out", while this tells
+        // the admin what is wrong (refused, unknown host, bad password, missing file).
+        let probe = sqlx::AnyConnection::connect(&url_to_open)
+            .await
+            .map_err(|source| StorageError::Connect {
+                url: redact(url),
+                source,
+            })?;
+        let _ = probe.close().await;
         let options = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(3))
             .idle_timeout(Duration::from_secs(300))

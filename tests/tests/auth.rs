@@ -1,0 +1,194 @@
+//! API keys, tokens, roles: 401 for missing, wrong, expired or revoked credentials, 403
+//! for a role that may not, always with the uniform error body.
+
+use reqwest::Method;
+use serde_json::json;
+use switchboard_tests::{Backend, TestApp, both_backends, error_of};
+
+async fn status_with_basic(app: &TestApp, key_id: &str, secret: &str) -> (u16, serde_json::Value) {
+    app.send(
+        app.client
+            .get(format!("{}/v1/extensions", app.url))
+            .basic_auth(key_id, Some(secret)),
+    )
+    .await
+}
+
+async fn status_with_bearer(app: &TestApp, token: &str) -> (u16, serde_json::Value) {
+    app.send(
+        app.client
+            .get(format!("{}/v1/extensions", app.url))
+            .bearer_auth(token),
+    )
+    .await
+}
+
+async fn token(app: &TestApp, key_id: &str, secret: &str) -> (u16, serde_json::Value) {
+    app.send(
+        app.client
+            .post(format!("{}/v1/auth/token", app.url))
+            .json(&json!({"key_id": key_id, "secret": secret})),
+    )
+    .await
+}
+
+both_backends! {
+    async fn missing_or_malformed_credentials_are_401(app) {
+        let (status, body) = app.send(app.client.get(format!("{}/v1/extensions", app.url))).await;
+        assert_eq!(status, 401);
+        assert_eq!(error_of(&body).0, "unauthorized");
+        for header in ["Basic !!!notbase64", "Digest abc", "Bearer", "Basic Zm9v"] {
+            let (status, body) = app
+                .send(app.client.get(format!("{}/v1/extensions", app.url)).header("authorization", header))
+                .await;
+            assert_eq!(status, 401, "{header}");
+            assert_eq!(error_of(&body).0, "unauthorized");
+        }
+        let response = app.client.get(format!("{}/v1/extensions", app.url)).send().await.unwrap();
+        assert!(response.headers().get("www-authenticate").is_some());
+    }
+
+    async fn wrong_secret_and_unknown_key_get_the_same_answer(app) {
+        let (s1, wrong) = status_with_basic(&app, &app.key_id, "not-the-secret").await;
+        let (s2, unknown) = status_with_basic(&app, "SK00000000000000000000000000000000", "whatever").await;
+        assert_eq!((s1, s2), (401, 401));
+        assert_eq!(wrong, unknown, "no way to tell which key ids exist");
+        let (s3, _) = token(&app, &app.key_id, "not-the-secret").await;
+        assert_eq!(s3, 401);
+    }
+
+    async fn basic_and_bearer_both_work(app) {
+        assert_eq!(status_with_basic(&app, &app.key_id, &app.secret).await.0, 200);
+        let (status, t) = token(&app, &app.key_id, &app.secret).await;
+        assert_eq!(status, 200, "{t}");
+        assert_eq!(t["token_type"], "Bearer");
+        assert_eq!(t["expires_in"], 3600);
+        let access = t["access_token"].as_str().unwrap();
+        assert_eq!(status_with_bearer(&app, access).await.0, 200);
+        // A tampered token is refused.
+        let mut tampered = access.to_owned();
+        tampered.pop();
+        tampered.push(if access.ends_with('A') { 'B' } else { 'A' });
+        let (status, body) = status_with_bearer(&app, &tampered).await;
+        assert_eq!(status, 401);
+        assert_eq!(error_of(&body).0, "unauthorized");
+        assert_eq!(status_with_bearer(&app, "not.a.jwt").await.0, 401);
+    }
+
+    async fn created_keys_show_their_secret_once_and_revocation_is_immediate(app) {
+        let (status, created) = app.post("/v1/api-keys", json!({"name": "script"})).await;
+        assert_eq!(status, 201, "{created}");
+        let key_id = created["key_id"].as_str().unwrap().to_owned();
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        assert_eq!(created["role"], "admin");
+        assert!(created["revoked_at"].is_null());
+
+        let (_, one) = app.get(&format!("/v1/api-keys/{key_id}")).await;
+        assert!(one.get("secret").is_none(), "secret shown once: {one}");
+        let (_, list) = app.get("/v1/api-keys").await;
+        assert!(!list.to_string().contains(&secret), "the list never shows secrets");
+        assert_eq!(list["data"].as_array().unwrap().len(), 2);
+
+        assert_eq!(status_with_basic(&app, &key_id, &secret).await.0, 200);
+        let (_, t) = token(&app, &key_id, &secret).await;
+        let access = t["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(status_with_bearer(&app, &access).await.0, 200);
+
+        let (status, revoked) = app.delete(&format!("/v1/api-keys/{key_id}")).await;
+        assert_eq!(status, 200, "{revoked}");
+        assert!(revoked["revoked_at"].is_string());
+        let (status, body) = status_with_basic(&app, &key_id, &secret).await;
+        assert_eq!(status, 401, "revoked key");
+        assert_eq!(error_of(&body).0, "unauthorized");
+        assert_eq!(status_with_bearer(&app, &access).await.0, 401, "token of a revoked key");
+        assert_eq!(token(&app, &key_id, &secret).await.0, 401);
+        // Revoking again is harmless; an unknown key is a 404.
+        assert_eq!(app.delete(&format!("/v1/api-keys/{key_id}")).await.0, 200);
+        let (status, body) = app.delete("/v1/api-keys/SK11111111111111111111111111111111").await;
+        assert_eq!(status, 404);
+        assert_eq!(error_of(&body).0, "not_found");
+    }
+
+    async fn the_last_admin_key_cannot_be_revoked(app) {
+        let (status, body) = app.delete(&format!("/v1/api-keys/{}", app.key_id)).await;
+        assert_eq!(status, 409, "{body}");
+        assert_eq!(error_of(&body).0, "conflict");
+        assert_eq!(status_with_basic(&app, &app.key_id, &app.secret).await.0, 200);
+    }
+
+    async fn read_only_keys_read_but_cannot_write(app) {
+        let (_, created) = app.post("/v1/api-keys", json!({"name": "dashboard", "role": "read_only"})).await;
+        let key_id = created["key_id"].as_str().unwrap();
+        let secret = created["secret"].as_str().unwrap();
+        let as_reader = |method: Method, path: &str| {
+            app.client
+                .request(method, format!("{}{path}", app.url))
+                .basic_auth(key_id, Some(secret))
+        };
+        assert_eq!(app.send(as_reader(Method::GET, "/v1/extensions")).await.0, 200);
+        let (status, body) = app
+            .send(as_reader(Method::POST, "/v1/extensions").json(&json!({
+                "number": "101", "name": "A", "password": "abcdefgh1"
+            })))
+            .await;
+        assert_eq!(status, 403);
+        assert_eq!(error_of(&body).0, "forbidden");
+        let (status, _) = app.send(as_reader(Method::GET, "/v1/api-keys")).await;
+        assert_eq!(status, 403, "API keys are for admins only");
+        assert_eq!(app.get("/v1/extensions/101").await.0, 404, "nothing was created");
+    }
+
+    async fn bad_api_key_bodies_are_rejected(app) {
+        let (status, body) = app.post("/v1/api-keys", json!({"name": "x", "role": "root"})).await;
+        assert_eq!(status, 422);
+        assert_eq!(error_of(&body), ("validation_failed".into(), Some("role".into())));
+        let (status, body) = app.post("/v1/api-keys", json!({})).await;
+        assert_eq!(status, 422);
+        assert_eq!(error_of(&body).1.as_deref(), Some("name"));
+    }
+}
+
+/// Tokens expire: with a one-second lifetime, a token is refused two seconds later.
+#[tokio::test]
+async fn expired_tokens_are_401() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("SWITCHBOARD_TOKEN_TTL", "1".to_owned())],
+    )
+    .await;
+    let (_, t) = token(&app, &app.key_id, &app.secret).await;
+    assert_eq!(t["expires_in"], 1);
+    let access = t["access_token"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let (status, body) = status_with_bearer(&app, &access).await;
+    assert_eq!(status, 401);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
+        "{body}"
+    );
+}
+
+/// A revocation made by another node sharing the database takes effect within the key
+/// cache's lifetime (5 s) here.
+#[tokio::test]
+async fn revocation_reaches_other_nodes() {
+    let app = TestApp::spawn(Backend::Postgres).await;
+    let (_, created) = app.post("/v1/api-keys", json!({"name": "shared"})).await;
+    let key_id = created["key_id"].as_str().unwrap().to_owned();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert_eq!(status_with_basic(&app, &key_id, &secret).await.0, 200);
+    // Revoke behind this node's back, as another node would.
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&app.db.url)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000Z' WHERE key_id = $1")
+        .bind(&key_id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5200)).await;
+    assert_eq!(status_with_basic(&app, &key_id, &secret).await.0, 401);
+}
