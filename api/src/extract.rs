@@ -40,7 +40,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(body_rejection)?;
+            .map_err(|r| body_rejection(&r))?;
         parse_json(&bytes).map(JsonBody)
     }
 }
@@ -86,7 +86,7 @@ fn field_of(path: &str, message: &str) -> String {
     }
 }
 
-pub fn body_rejection(rejection: BytesRejection) -> ApiError {
+pub fn body_rejection(rejection: &BytesRejection) -> ApiError {
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
             contract::ErrorCode::PayloadTooLarge,

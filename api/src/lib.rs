@@ -3,8 +3,8 @@
 //!
 //! # Layout
 //! - [`config`]: flags, environment and TOML file → [`config::Config`].
-//! - [`server`]: start-up (data directory, database, migrations, admin key, listener)
-//!   and graceful shutdown.
+//! - [`server`]: start-up (data directory, database, migrations, admin key,
+//!   listener) and graceful shutdown.
 //! - [`routes`]: the axum router, one module per REST resource.
 //! - [`auth`]: API keys, bearer tokens, and the `Caller`/`Admin` extractors.
 //! - [`storage`]: the sqlx pool (SQLite or PostgreSQL) and one module per table family.

@@ -1,6 +1,8 @@
 //! API keys, tokens, roles: 401 for missing, wrong, expired or revoked credentials, 403
 //! for a role that may not, always with the uniform error body.
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
+
 use reqwest::Method;
 use serde_json::json;
 use switchboard_tests::{Backend, TestApp, both_backends, error_of};

@@ -1,6 +1,8 @@
 //! Starting the binary: zero configuration, configuration sources, and the one-line
 //! errors of a start that cannot succeed.
 
+#![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
+
 use std::net::TcpListener;
 use switchboard_tests::{Backend, Started, TestDb, run_to_exit};
 

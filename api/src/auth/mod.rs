@@ -206,12 +206,11 @@ impl Authenticator {
     }
 
     async fn key(&self, key_id: &ApiKeyId) -> Result<Option<KeyInfo>, ApiError> {
-        if let Ok(cache) = self.cache.read() {
-            if let Some(entry) = cache.get(key_id.as_str()) {
-                if entry.fetched.elapsed() < KEY_CACHE_TTL {
-                    return Ok(entry.key.clone());
-                }
-            }
+        if let Ok(cache) = self.cache.read()
+            && let Some(entry) = cache.get(key_id.as_str())
+            && entry.fetched.elapsed() < KEY_CACHE_TTL
+        {
+            return Ok(entry.key.clone());
         }
         let key = storage::api_keys::get(&self.db, key_id)
             .await?

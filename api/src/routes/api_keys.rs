@@ -40,7 +40,7 @@ pub async fn create(
     .await?;
     tracing::info!(key_id = %key.key_id, role = key.role.as_str(), by = %caller.key_id, "API key created");
     Ok(created(
-        format!("/v1/api-keys/{key_id}"),
+        &format!("/v1/api-keys/{key_id}"),
         ApiKeyCreated { key, secret },
     ))
 }
@@ -53,7 +53,7 @@ pub async fn list(
     let (data, last) = api_keys::list(&state.db, &page_request(&params)?).await?;
     Ok(Json(ApiKeyList {
         data,
-        next_cursor: next_cursor(last),
+        next_cursor: next_cursor(last.as_deref()),
     }))
 }
 

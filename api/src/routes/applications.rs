@@ -41,7 +41,7 @@ pub async fn create(
     storage::applications::insert(&state.db, &application, &signing_secret).await?;
     tracing::info!(id = %application.id, "application created");
     Ok(created(
-        format!("/v1/applications/{}", application.id),
+        &format!("/v1/applications/{}", application.id),
         ApplicationWithSecret {
             application,
             signing_secret,
@@ -57,7 +57,7 @@ pub async fn list(
     let (data, last) = storage::applications::list(&state.db, &page_request(&params)?).await?;
     Ok(Json(ApplicationList {
         data,
-        next_cursor: next_cursor(last),
+        next_cursor: next_cursor(last.as_deref()),
     }))
 }
 

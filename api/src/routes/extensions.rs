@@ -87,7 +87,7 @@ pub async fn create(
         other => other.map_err(ApiError::from),
     }?;
     tracing::info!(%number, "extension created");
-    Ok(created(format!("/v1/extensions/{number}"), row.extension))
+    Ok(created(&format!("/v1/extensions/{number}"), row.extension))
 }
 
 pub async fn list(
@@ -98,7 +98,7 @@ pub async fn list(
     let (data, last) = storage::extensions::list(&state.db, &page_request(&params)?).await?;
     Ok(Json(ExtensionList {
         data,
-        next_cursor: next_cursor(last),
+        next_cursor: next_cursor(last.as_deref()),
     }))
 }
 
@@ -153,10 +153,10 @@ pub async fn update(
     ext.no_answer_destination = body
         .no_answer_destination
         .apply(ext.no_answer_destination.take());
-    if destination_changed || was_enabled != ext.voicemail.enabled {
-        if let Some(d) = &ext.no_answer_destination {
-            check_no_answer(&state, &ext.number, ext.voicemail.enabled, d).await?;
-        }
+    if (destination_changed || was_enabled != ext.voicemail.enabled)
+        && let Some(d) = &ext.no_answer_destination
+    {
+        check_no_answer(&state, &ext.number, ext.voicemail.enabled, d).await?;
     }
     if was_enabled && !ext.voicemail.enabled {
         // Other objects may send callers to this mailbox; they must be changed first.

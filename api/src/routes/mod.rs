@@ -139,15 +139,15 @@ async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) ->
 }
 
 /// `201 Created` with a `Location` header and the created resource.
-pub(crate) fn created<T: serde::Serialize>(location: String, body: T) -> axum::response::Response {
+pub(crate) fn created<T: serde::Serialize>(location: &str, body: T) -> axum::response::Response {
     let mut response = (axum::http::StatusCode::CREATED, axum::Json(body)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
+    if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
     response
 }
 
 /// The `next_cursor` of a list page, from the key of its last item.
-pub(crate) fn next_cursor(last_key: Option<String>) -> Option<String> {
-    last_key.as_deref().map(crate::extract::encode_cursor)
+pub(crate) fn next_cursor(last_key: Option<&str>) -> Option<String> {
+    last_key.map(crate::extract::encode_cursor)
 }

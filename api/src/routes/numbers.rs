@@ -72,7 +72,7 @@ pub async fn create(
         other => other.map_err(ApiError::from),
     }?;
     tracing::info!(number = %number.number, destination = %number.destination, "number created");
-    Ok(created(format!("/v1/numbers/{}", number.number), number))
+    Ok(created(&format!("/v1/numbers/{}", number.number), number))
 }
 
 pub async fn list(
@@ -83,7 +83,7 @@ pub async fn list(
     let (data, last) = storage::numbers::list(&state.db, &page_request(&params)?).await?;
     Ok(Json(NumberList {
         data,
-        next_cursor: next_cursor(last),
+        next_cursor: next_cursor(last.as_deref()),
     }))
 }
 

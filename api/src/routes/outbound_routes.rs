@@ -116,7 +116,7 @@ pub async fn create(
     }?;
     tracing::info!(name = %route.name, "outbound route created");
     Ok(created(
-        format!("/v1/outbound-routes/{}", route.name),
+        &format!("/v1/outbound-routes/{}", route.name),
         route,
     ))
 }
@@ -129,7 +129,7 @@ pub async fn list(
     let (data, last) = storage::outbound_routes::list(&state.db, &page_request(&params)?).await?;
     Ok(Json(OutboundRouteList {
         data,
-        next_cursor: next_cursor(last),
+        next_cursor: next_cursor(last.as_deref()),
     }))
 }
 

@@ -102,7 +102,7 @@ async fn read_upload(
         let body =
             Bytes::from_request(request, state)
                 .await
-                .map_err(|r| match body_rejection(r) {
+                .map_err(|r| match body_rejection(&r) {
                     e if e.code == ErrorCode::PayloadTooLarge => too_large(limit),
                     e => e,
                 })?;
@@ -197,7 +197,7 @@ pub async fn create(
     }
     let r = &row.recording;
     tracing::info!(id = %r.id, name = %r.name, duration_ms = r.duration_ms, "recording stored");
-    Ok(created(format!("/v1/recordings/{}", r.id), row.recording))
+    Ok(created(&format!("/v1/recordings/{}", r.id), row.recording))
 }
 
 pub async fn list(
@@ -209,7 +209,7 @@ pub async fn list(
     let (data, last) = storage::recordings::list(&state.db, &page, params.kind).await?;
     Ok(Json(RecordingList {
         data,
-        next_cursor: next_cursor(last),
+        next_cursor: next_cursor(last.as_deref()),
     }))
 }
 

@@ -42,10 +42,10 @@ fn validate(row: &StoredTrunk) -> ApiResult<()> {
         )),
         _ => Ok(()),
     }?;
-    if let Some(m) = t.max_channels {
-        if !(1..=100_000).contains(&m) {
-            return Err(ApiError::invalid("max_channels", "must be 1 to 100000"));
-        }
+    if let Some(m) = t.max_channels
+        && !(1..=100_000).contains(&m)
+    {
+        return Err(ApiError::invalid("max_channels", "must be 1 to 100000"));
     }
     Ok(())
 }
@@ -86,7 +86,7 @@ pub async fn create(
         other => other.map_err(ApiError::from),
     }?;
     tracing::info!(%name, host = %row.trunk.host, "trunk created");
-    Ok(created(format!("/v1/trunks/{name}"), row.trunk))
+    Ok(created(&format!("/v1/trunks/{name}"), row.trunk))
 }
 
 pub async fn list(
@@ -97,7 +97,7 @@ pub async fn list(
     let (data, last) = storage::trunks::list(&state.db, &page_request(&params)?).await?;
     Ok(Json(TrunkList {
         data,
-        next_cursor: next_cursor(last),
+        next_cursor: next_cursor(last.as_deref()),
     }))
 }
 

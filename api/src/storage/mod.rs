@@ -97,18 +97,15 @@ impl From<sqlx::Error> for StorageError {
     }
 }
 
-/// PostgreSQL codes meaning "the server is going away or refuses connections" (class 57P
-/// and 08), and SQLite's busy/locked/I/O codes: conditions a retry may cure.
+/// Database error codes that mean "the database cannot serve us right now", as opposed
+/// to "this statement is wrong": PostgreSQL's connection exceptions (08…), operator
+/// intervention (57P…), insufficient resources (53…), authorization failures (28…), a
+/// missing or closed database (3D000, 55000); SQLite's busy, locked, I/O and cannot-open
+/// codes. A retry later may succeed, so the client gets a 503.
 fn is_unavailable_code(code: Option<&str>) -> bool {
-    match code {
-        Some(c) => {
-            c.starts_with("57P")
-                || c.starts_with("08")
-                || c == "53300"
-                || matches!(c, "5" | "6" | "10" | "14")
-        }
-        None => false,
-    }
+    let Some(c) = code else { return false };
+    ["08", "57P", "53", "28"].iter().any(|p| c.starts_with(p))
+        || matches!(c, "3D000" | "55000" | "5" | "6" | "10" | "14")
 }
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
@@ -210,11 +207,12 @@ fn sqlite_url(url: &str) -> String {
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let (path, query) = path_part.split_once('?').unwrap_or((path_part, ""));
-    if !path.is_empty() && !path.starts_with(':') {
-        if let Some(parent) = std::path::Path::new(path).parent() {
-            // Errors surface when SQLite opens the file, with its own message.
-            let _ = std::fs::create_dir_all(parent);
-        }
+    if !path.is_empty()
+        && !path.starts_with(':')
+        && let Some(parent) = std::path::Path::new(path).parent()
+    {
+        // Errors surface when SQLite opens the file, with its own message.
+        let _ = std::fs::create_dir_all(parent);
     }
     if query.split('&').any(|kv| kv.starts_with("mode=")) {
         url.to_owned()
@@ -298,6 +296,11 @@ pub fn finish_page<T>(
     }
 }
 
+/// Reads a text column.
+pub fn text(row: &AnyRow, column: &str) -> Result<String> {
+    Ok(row.try_get::<String, _>(column)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,9 +343,4 @@ mod tests {
         assert_eq!(rows, vec![1, 2]);
         assert_eq!(next, None);
     }
-}
-
-/// Reads a text column.
-pub fn text(row: &AnyRow, column: &str) -> Result<String> {
-    Ok(row.try_get::<String, _>(column)?)
 }

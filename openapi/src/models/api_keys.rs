@@ -75,6 +75,7 @@ page!(ApiKeyList, ApiKey, "API keys");
 /// Body of `POST /v1/auth/token`.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"key_id": "SK0f1e2d3c4b5a69788796a5b4c3d2e1f0", "secret": "7Nq2mZ5cV1xR8tK3wH6pL9sD4fG0jB2y"}))]
 pub struct TokenRequest {
     #[schema(example = "SK0f1e2d3c4b5a69788796a5b4c3d2e1f0")]
     pub key_id: String,

@@ -58,6 +58,7 @@ pub struct ApplicationCreate {
 /// Body of `PATCH /v1/applications/{id}`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"voice_url": "https://app.example.com/v2/voice", "fallback_url": null}))]
 pub struct ApplicationUpdate {
     #[serde(default)]
     pub name: Option<DisplayName>,

@@ -26,6 +26,7 @@ pub struct NumberCreate {
 /// replaces the routing.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"destination": "daynight:1"}))]
 pub struct NumberUpdate {
     #[serde(default)]
     #[schema(value_type = Option<DisplayName>)]

@@ -31,6 +31,7 @@ pub struct OutboundRouteCreate {
 /// Body of `PATCH /v1/outbound-routes/{name}`: given lists replace the current ones.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"trunks": ["TrunkToJulien", "TrunkToAhmed"], "priority": 20}))]
 pub struct OutboundRouteUpdate {
     #[serde(default)]
     pub dial_patterns: Option<Vec<DialRule>>,

@@ -114,6 +114,7 @@ pub struct RecordingListParams {
 /// Body of `PATCH /v1/recordings/{id}`.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "VoicemailCenter"}))]
 pub struct RecordingUpdate {
     #[serde(default)]
     pub name: Option<ResourceName>,

@@ -97,6 +97,7 @@ pub struct TrunkCreate {
 /// Body of `PATCH /v1/trunks/{name}`: absent fields are kept, `null` clears.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"host": "192.168.212.6", "max_channels": null}))]
 pub struct TrunkUpdate {
     #[serde(default)]
     pub host: Option<Host>,

@@ -1,0 +1,153 @@
+//! The OpenAPI document: committed, served, complete, implemented; the docs page works
+//! offline.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
+
+use reqwest::Method;
+use switchboard_tests::{Backend, TestApp};
+
+const COMMITTED: &str = include_str!("../../openapi/openapi.json");
+
+#[tokio::test]
+async fn served_document_is_the_committed_one() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = app
+        .client
+        .get(format!("{}/openapi.json", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "served without credentials");
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let served = response.text().await.unwrap();
+    assert!(
+        served == COMMITTED,
+        "openapi/openapi.json is stale: regenerate it with \
+         `cargo run -p switchboard-api -- openapi > openapi/openapi.json`"
+    );
+}
+
+#[tokio::test]
+async fn document_covers_auth_errors_and_examples() {
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["basic"]["scheme"], "basic");
+    assert!(doc["components"]["schemas"]["ErrorBody"]["example"].is_object());
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            let needs_auth = !(path == "/health" || path == "/v1/auth/token");
+            if needs_auth {
+                assert!(
+                    responses.contains_key("401"),
+                    "{method} {path} documents 401"
+                );
+            } else {
+                assert_eq!(
+                    op["security"],
+                    serde_json::json!([{}]),
+                    "{method} {path} needs no auth"
+                );
+            }
+            assert!(
+                responses
+                    .keys()
+                    .any(|s| s.starts_with('4') || s.starts_with('5')),
+                "{method} {path} documents its errors"
+            );
+            if let Some(body) = op.get("requestBody") {
+                if let Some(reference) =
+                    body["content"]["application/json"]["schema"]["$ref"].as_str()
+                {
+                    let name = reference.rsplit('/').next().unwrap();
+                    assert!(
+                        doc["components"]["schemas"][name]["example"].is_object(),
+                        "{method} {path}: request body {name} has an example"
+                    );
+                } else {
+                    assert!(body["content"].is_object(), "{method} {path}");
+                }
+            }
+        }
+    }
+}
+
+/// Every documented operation answers (with something other than the 404/405 of an
+/// unknown route), so the document does not promise what the server lacks.
+#[tokio::test]
+async fn every_documented_operation_is_implemented() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut count = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let concrete = path
+            .replace("{number}", "101")
+            .replace("{name}", "x")
+            .replace("{id}", "x")
+            .replace("{key_id}", "x");
+        for method in item.as_object().unwrap().keys() {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let (status, body) = app
+                .send(
+                    app.req(method.clone(), &concrete)
+                        .header("content-type", "application/json")
+                        .body("{}"),
+                )
+                .await;
+            let unknown_route = body["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("no route"));
+            assert!(
+                status != 405 && !unknown_route,
+                "{method} {path} is documented but not served ({status}: {body})"
+            );
+            count += 1;
+        }
+    }
+    assert!(count >= 38, "{count} operations");
+}
+
+#[tokio::test]
+async fn docs_page_is_served_from_the_binary() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let page = app
+        .client
+        .get(format!("{}/docs/", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    for asset in [
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-initializer.js",
+    ] {
+        let r = app
+            .client
+            .get(format!("{}/docs/{asset}", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{asset} is bundled");
+        let text = r.text().await.unwrap();
+        assert!(text.len() > 100, "{asset}");
+        if asset == "swagger-initializer.js" {
+            assert!(
+                text.contains("/openapi.json"),
+                "the page reads our document: {text}"
+            );
+        }
+    }
+    let redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/docs", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(redirect.status().is_redirection());
+}
