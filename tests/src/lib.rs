@@ -18,7 +18,9 @@ mod db;
 mod process;
 
 pub use db::{Backend, TestDb, postgres_admin_url};
-pub use process::{Started, TestApp, error_of, run_to_exit, switchboard_bin};
+pub use process::{
+    Started, TestApp, error_of, run_to_exit, run_to_exit_unprivileged, switchboard_bin,
+};
 
 /// Runs each test body once with SQLite and once with PostgreSQL, in modules `sqlite` and
 /// `postgres`. Inside the body, `app` is a started [`TestApp`].

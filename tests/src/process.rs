@@ -57,7 +57,24 @@ impl Started {
 
     /// Like [`Started::spawn`], in the working directory `cwd`.
     pub fn spawn_in(cwd: Option<&Path>, env: &[(&str, String)], args: &[&str]) -> Started {
-        let mut cmd = Command::new(switchboard_bin());
+        Self::spawn_via(&[], cwd, env, args)
+    }
+
+    /// Starts the binary through `wrapper` (e.g. `setpriv …`), in `cwd`.
+    pub fn spawn_via(
+        wrapper: &[String],
+        cwd: Option<&Path>,
+        env: &[(&str, String)],
+        args: &[&str],
+    ) -> Started {
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(switchboard_bin());
+                c
+            }
+            None => Command::new(switchboard_bin()),
+        };
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }
@@ -147,7 +164,37 @@ impl Drop for Started {
 /// Runs the binary until it exits (it must, within 30 s) and returns its status code,
 /// stdout and stderr.
 pub fn run_to_exit(env: &[(&str, String)], args: &[&str]) -> (i32, String, String) {
-    let mut started = Started::spawn(env, args);
+    run_to_exit_via(&[], env, args)
+}
+
+/// Like [`run_to_exit`], as an unprivileged user: when the tests run as root (as in
+/// CI), through `setpriv` as `nobody`, so file permissions apply.
+pub fn run_to_exit_unprivileged(env: &[(&str, String)], args: &[&str]) -> (i32, String, String) {
+    use std::os::unix::fs::MetadataExt;
+    let euid = std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(0);
+    let wrapper: Vec<String> = if euid == 0 {
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    } else {
+        Vec::new()
+    };
+    run_to_exit_via(&wrapper, env, args)
+}
+
+fn run_to_exit_via(
+    wrapper: &[String],
+    env: &[(&str, String)],
+    args: &[&str],
+) -> (i32, String, String) {
+    let mut started = Started::spawn_via(wrapper, None, env, args);
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(status) = started.child.try_wait().expect("wait") {

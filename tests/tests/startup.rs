@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
 
 use std::net::TcpListener;
-use switchboard_tests::{Backend, Started, TestDb, run_to_exit};
+use switchboard_tests::{Backend, Started, TestDb, run_to_exit, run_to_exit_unprivileged};
 
 fn basic_ok(url: &str, credential: &str) -> u16 {
     let (key_id, secret) = credential.split_once(':').expect("key_id:secret");
@@ -236,6 +236,34 @@ fn an_unusable_data_directory_is_a_one_line_error() {
             code,
             &stderr,
             &["data directory", &data_dir.display().to_string()],
+        );
+    }
+}
+
+#[test]
+fn a_data_directory_without_permission_is_a_one_line_error() {
+    use std::os::unix::fs::PermissionsExt;
+    // A folder only its owner may enter, run as someone else (or, unprivileged, a
+    // read-only folder of our own): the data directory cannot be created or written.
+    let dir = tempfile::tempdir().unwrap();
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o500)).unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o711)).unwrap();
+    for data_dir in [locked.clone(), locked.join("data")] {
+        let env = [
+            ("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0".to_owned()),
+            ("SWITCHBOARD_DATA_DIR", data_dir.display().to_string()),
+        ];
+        let (code, _, stderr) = run_to_exit_unprivileged(&env, &[]);
+        assert_one_line_error(
+            code,
+            &stderr,
+            &[
+                "data directory",
+                &data_dir.display().to_string(),
+                "Permission denied",
+            ],
         );
     }
 }
