@@ -1,6 +1,6 @@
 //! API keys: only a SHA-256 of each secret is stored.
 
-use super::{Db, PageRequest, Result, decode, finish_page, now, text};
+use super::{Db, PageRequest, Result, decode, now, text};
 use contract::models::{ApiKey, Role};
 use contract::types::ApiKeyId;
 use sqlx::Row;
@@ -114,18 +114,16 @@ pub async fn count(db: &Db) -> Result<i64> {
 }
 
 pub async fn list(db: &Db, page: &PageRequest) -> Result<(Vec<ApiKey>, Option<String>)> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM api_keys WHERE key_id > $1 ORDER BY key_id LIMIT $2"
-    )))
-    .bind(page.after.as_deref().unwrap_or(""))
-    .bind(i64::from(page.limit) + 1)
-    .fetch_all(db.pool())
-    .await?;
-    let keys = rows
-        .iter()
-        .map(|r| from_row(r).map(|s| s.key))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(finish_page(keys, page, |k| k.key_id.to_string()))
+    super::fetch_page(
+        db,
+        COLUMNS,
+        "api_keys",
+        "key_id",
+        page,
+        |r| from_row(r).map(|s| s.key),
+        |k| k.key_id.to_string(),
+    )
+    .await
 }
 
 /// Marks the key revoked, unless it is the last active admin key. Returns `Ok(None)` when

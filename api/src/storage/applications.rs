@@ -1,7 +1,7 @@
 //! Applications. The signing secret is stored as is: the engine needs it to sign
 //! webhook requests.
 
-use super::{Db, PageRequest, Result, decode, finish_page, text};
+use super::{Db, PageRequest, Result, decode, text};
 use contract::models::{Application, WebhookMethod};
 use contract::types::{ApplicationId, DisplayName, HttpUrl};
 use sqlx::Row;
@@ -97,15 +97,10 @@ pub async fn exists(db: &Db, id: &str) -> Result<bool> {
 }
 
 pub async fn list(db: &Db, page: &PageRequest) -> Result<(Vec<Application>, Option<String>)> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM applications WHERE id > $1 ORDER BY id LIMIT $2"
-    )))
-    .bind(page.after.as_deref().unwrap_or(""))
-    .bind(i64::from(page.limit) + 1)
-    .fetch_all(db.pool())
-    .await?;
-    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(finish_page(items, page, |a| a.id.to_string()))
+    super::fetch_page(db, COLUMNS, "applications", "id", page, from_row, |a| {
+        a.id.to_string()
+    })
+    .await
 }
 
 pub async fn delete(db: &Db, id: &str) -> Result<bool> {

@@ -1,7 +1,7 @@
 //! Extensions. SIP passwords are stored as digest HA1 values (MD5 and SHA-256) for the
 //! configured realm, and voicemail PINs as salted hashes: neither can be read back.
 
-use super::{Db, PageRequest, Result, decode, finish_page, get_bool, text};
+use super::{Db, PageRequest, Result, decode, get_bool, text};
 use contract::models::{Extension, VoicemailInfo};
 use contract::types::{Destination, DisplayName, Email, ExtensionNumber, RingTime};
 use sqlx::Row;
@@ -133,18 +133,16 @@ pub async fn has_voicemail(db: &Db, number: &str) -> Result<Option<bool>> {
 }
 
 pub async fn list(db: &Db, page: &PageRequest) -> Result<(Vec<Extension>, Option<String>)> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {SELECT_COLUMNS} FROM extensions WHERE number > $1 ORDER BY number LIMIT $2"
-    )))
-    .bind(page.after.as_deref().unwrap_or(""))
-    .bind(i64::from(page.limit) + 1)
-    .fetch_all(db.pool())
-    .await?;
-    let items = rows
-        .iter()
-        .map(|r| from_row(r).map(|s| s.extension))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(finish_page(items, page, |e| e.number.to_string()))
+    super::fetch_page(
+        db,
+        SELECT_COLUMNS,
+        "extensions",
+        "number",
+        page,
+        |r| from_row(r).map(|s| s.extension),
+        |e| e.number.to_string(),
+    )
+    .await
 }
 
 pub async fn delete(db: &Db, number: &str) -> Result<bool> {

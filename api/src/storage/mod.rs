@@ -281,6 +281,28 @@ pub struct PageRequest {
     pub after: Option<String>,
 }
 
+/// Runs `SELECT {columns} FROM {table} WHERE {key} > $1 ORDER BY {key} LIMIT $2` for one
+/// page (keyset paging: stable under inserts, an index seek whatever the page number).
+pub async fn fetch_page<T>(
+    db: &Db,
+    columns: &str,
+    table: &str,
+    key_column: &str,
+    page: &PageRequest,
+    from_row: impl Fn(&AnyRow) -> Result<T>,
+    key: impl Fn(&T) -> String,
+) -> Result<(Vec<T>, Option<String>)> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM {table} WHERE {key_column} > $1 ORDER BY {key_column} LIMIT $2"
+    )))
+    .bind(page.after.as_deref().unwrap_or(""))
+    .bind(i64::from(page.limit) + 1)
+    .fetch_all(db.pool())
+    .await?;
+    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(finish_page(items, page, key))
+}
+
 /// Splits `limit + 1` fetched rows into a page and the key to continue after.
 pub fn finish_page<T>(
     mut rows: Vec<T>,

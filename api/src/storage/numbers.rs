@@ -1,6 +1,6 @@
 //! Inbound numbers.
 
-use super::{Db, PageRequest, Result, decode, finish_page, text};
+use super::{Db, PageRequest, Result, decode, text};
 use contract::models::Number;
 use contract::types::{Destination, DisplayName, PhoneNumber};
 use sqlx::Row;
@@ -71,15 +71,10 @@ pub async fn get(db: &Db, number: &str) -> Result<Option<Number>> {
 }
 
 pub async fn list(db: &Db, page: &PageRequest) -> Result<(Vec<Number>, Option<String>)> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM numbers WHERE number > $1 ORDER BY number LIMIT $2"
-    )))
-    .bind(page.after.as_deref().unwrap_or(""))
-    .bind(i64::from(page.limit) + 1)
-    .fetch_all(db.pool())
-    .await?;
-    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
-    Ok(finish_page(items, page, |n| n.number.to_string()))
+    super::fetch_page(db, COLUMNS, "numbers", "number", page, from_row, |n| {
+        n.number.to_string()
+    })
+    .await
 }
 
 pub async fn delete(db: &Db, number: &str) -> Result<bool> {

@@ -1,7 +1,7 @@
 //! Trunks. Their passwords are stored as given: Switchboard must answer the peer's digest
 //! challenges with them.
 
-use super::{Db, PageRequest, Result, decode, finish_page, get_bool, text};
+use super::{Db, PageRequest, Result, decode, get_bool, text};
 use contract::models::{Transport, Trunk};
 use contract::types::{CallerId, Host, ResourceName, SipPassword, SipUsername};
 use sqlx::Row;
@@ -146,18 +146,16 @@ pub async fn exists(db: &Db, name: &str) -> Result<bool> {
 }
 
 pub async fn list(db: &Db, page: &PageRequest) -> Result<(Vec<Trunk>, Option<String>)> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {SELECT_COLUMNS} FROM trunks WHERE name > $1 ORDER BY name LIMIT $2"
-    )))
-    .bind(page.after.as_deref().unwrap_or(""))
-    .bind(i64::from(page.limit) + 1)
-    .fetch_all(db.pool())
-    .await?;
-    let items = rows
-        .iter()
-        .map(|r| from_row(r).map(|s| s.trunk))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(finish_page(items, page, |t| t.name.to_string()))
+    super::fetch_page(
+        db,
+        SELECT_COLUMNS,
+        "trunks",
+        "name",
+        page,
+        |r| from_row(r).map(|s| s.trunk),
+        |t| t.name.to_string(),
+    )
+    .await
 }
 
 /// Routes whose trunk sequence includes this trunk.
