@@ -150,4 +150,14 @@ async fn docs_page_is_served_from_the_binary() {
         .await
         .unwrap();
     assert!(redirect.status().is_redirection());
+    let root = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert!(root.status().is_redirection(), "/ leads to the docs");
+    assert_eq!(root.headers()["location"], "/docs/");
 }

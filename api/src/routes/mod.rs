@@ -99,6 +99,8 @@ pub fn router(state: AppState) -> Router {
         );
 
     Router::new()
+        // A browser pointed at the server lands on the docs.
+        .route("/", get(|| async { axum::response::Redirect::temporary("/docs/") }))
         .route("/health", get(health::health))
         .route("/openapi.json", get(docs::openapi_json))
         .merge(docs::swagger_ui())
