@@ -306,3 +306,44 @@ fn help_lists_every_environment_variable() {
         assert!(stdout.contains(name), "--help should mention {name}");
     }
 }
+
+/// Managed PostgreSQL services require TLS: `sslmode=require` in the URL is honoured.
+#[tokio::test]
+async fn postgres_over_tls() {
+    use sqlx::{Connection, Row};
+    let db = TestDb::create(Backend::Postgres).await;
+    let db_name = db.url.rsplit('/').next().unwrap().to_owned();
+    let url = format!("{}?sslmode=require", db.url);
+    let data = tempfile::tempdir().unwrap();
+    let env = vec![
+        ("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0".to_owned()),
+        ("SWITCHBOARD_DATA_DIR", data.path().display().to_string()),
+        ("DATABASE_URL", url),
+        (
+            "SWITCHBOARD_ADMIN_KEY",
+            "tls-admin:0123456789abcdef".to_owned(),
+        ),
+    ];
+    let (process, base) = tokio::task::spawn_blocking(move || {
+        let mut p = Started::spawn(&env, &[]);
+        let url = p.wait_ready();
+        (p, url)
+    })
+    .await
+    .unwrap();
+    let health = reqwest::get(format!("{base}/health")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let mut admin = sqlx::PgConnection::connect(&switchboard_tests::postgres_admin_url())
+        .await
+        .unwrap();
+    let encrypted: i64 = sqlx::query(
+        "SELECT count(*) AS n FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) WHERE datname = $1 AND ssl",
+    )
+    .bind(&db_name)
+    .fetch_one(&mut admin)
+    .await
+    .unwrap()
+    .get("n");
+    assert!(encrypted >= 1, "the server's connections use TLS");
+    drop(process);
+}
