@@ -127,17 +127,11 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("no route for {}; see /docs", uri.path()))
 }
 
-async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> impl IntoResponse {
-    let e = ApiError::new(
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> ApiError {
+    ApiError::new(
         contract::ErrorCode::MethodNotAllowed,
         format!("{method} is not allowed on {}; see /docs", uri.path()),
-    );
-    let mut response = e.into_response();
-    // axum adds the Allow header to its own 405s; ours at least says where to look.
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    )
 }
 
 /// `201 Created` with a `Location` header and the created resource.
