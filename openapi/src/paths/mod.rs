@@ -36,60 +36,60 @@ macro_rules! crud_paths {
 
         #[doc = $create_doc]
         #[utoipa::path(post, path = $collection, tag = $tag,
-                            request_body = $create_body,
-                            responses(
-                                (status = 201, description = "Created", body = $created),
-                                (status = 400, response = BadRequest),
-                                (status = 401, response = Unauthorized),
-                                (status = 403, response = Forbidden),
-                                (status = 409, response = Conflict),
-                                (status = 422, response = ValidationFailed),
-                            ))]
+                                    request_body = $create_body,
+                                    responses(
+                                        (status = 201, description = "Created", body = $created),
+                                        (status = 400, response = BadRequest),
+                                        (status = 401, response = Unauthorized),
+                                        (status = 403, response = Forbidden),
+                                        (status = 409, response = Conflict),
+                                        (status = 422, response = ValidationFailed),
+                                    ))]
         pub fn $create() {}
 
         #[doc = $list_doc]
         #[utoipa::path(get, path = $collection, tag = $tag, params(ListParams),
-                            responses(
-                                (status = 200, body = $page),
-                                (status = 400, response = BadRequest),
-                                (status = 401, response = Unauthorized),
-                            ))]
+                                    responses(
+                                        (status = 200, body = $page),
+                                        (status = 400, response = BadRequest),
+                                        (status = 401, response = Unauthorized),
+                                    ))]
         pub fn $list() {}
 
         #[doc = $get_doc]
         #[utoipa::path(get, path = $item, tag = $tag,
-                            params(($key = String, Path, description = $key_doc)),
-                            responses(
-                                (status = 200, body = $model),
-                                (status = 401, response = Unauthorized),
-                                (status = 404, response = NotFound),
-                            ))]
+                                    params(($key = String, Path, description = $key_doc)),
+                                    responses(
+                                        (status = 200, body = $model),
+                                        (status = 401, response = Unauthorized),
+                                        (status = 404, response = NotFound),
+                                    ))]
         pub fn $get() {}
 
         #[doc = $update_doc]
         #[utoipa::path(patch, path = $item, tag = $tag,
-                            params(($key = String, Path, description = $key_doc)),
-                            request_body = $update_body,
-                            responses(
-                                (status = 200, body = $model),
-                                (status = 400, response = BadRequest),
-                                (status = 401, response = Unauthorized),
-                                (status = 403, response = Forbidden),
-                                (status = 404, response = NotFound),
-                                (status = 422, response = ValidationFailed),
-                            ))]
+                                    params(($key = String, Path, description = $key_doc)),
+                                    request_body = $update_body,
+                                    responses(
+                                        (status = 200, body = $model),
+                                        (status = 400, response = BadRequest),
+                                        (status = 401, response = Unauthorized),
+                                        (status = 403, response = Forbidden),
+                                        (status = 404, response = NotFound),
+                                        (status = 422, response = ValidationFailed),
+                                    ))]
         pub fn $update() {}
 
         #[doc = $delete_doc]
         #[utoipa::path(delete, path = $item, tag = $tag,
-                            params(($key = String, Path, description = $key_doc)),
-                            responses(
-                                (status = 204, description = "Deleted"),
-                                (status = 401, response = Unauthorized),
-                                (status = 403, response = Forbidden),
-                                (status = 404, response = NotFound),
-                                (status = 409, response = Conflict),
-                            ))]
+                                    params(($key = String, Path, description = $key_doc)),
+                                    responses(
+                                        (status = 204, description = "Deleted"),
+                                        (status = 401, response = Unauthorized),
+                                        (status = 403, response = Forbidden),
+                                        (status = 404, response = NotFound),
+                                        (status = 409, response = Conflict),
+                                    ))]
         pub fn $delete() {}
     };
 }

@@ -1,0 +1,490 @@
+//! The relay task of one call: it owns both legs' RTP and RTCP sockets, forwards what
+//! arrives on one leg to the other leg's peer (translated by [`super::rtp`]), and tells
+//! the call when a peer that should be sending has gone silent.
+
+use super::rtp::{Latch, LegFormat, rewrite};
+use crate::ports::{PortPool, PortsError};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+/// Binds the sockets of call legs from the configured port range.
+#[derive(Debug)]
+pub struct MediaSockets {
+    pool: Arc<Mutex<PortPool>>,
+    bind_ip: IpAddr,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error(transparent)]
+    Ports(#[from] PortsError),
+    #[error("cannot bind RTP sockets: {0}")]
+    Bind(std::io::Error),
+}
+
+impl MediaSockets {
+    pub fn new(pool: PortPool, bind_ip: IpAddr) -> Self {
+        Self {
+            pool: Arc::new(Mutex::new(pool)),
+            bind_ip,
+        }
+    }
+
+    /// Port pairs in use right now.
+    pub fn in_use(&self) -> usize {
+        self.pool.lock().map(|p| p.in_use()).unwrap_or(0)
+    }
+
+    /// Binds an RTP/RTCP socket pair. Ports taken by other programs are skipped.
+    pub fn open_leg(&self) -> Result<MediaLeg, MediaError> {
+        let capacity = self.pool.lock().map(|p| p.capacity()).unwrap_or(0);
+        let mut last_error = None;
+        for _ in 0..capacity.min(64) {
+            let port = self
+                .pool
+                .lock()
+                .map_err(|_| MediaError::Bind(std::io::Error::other("port pool poisoned")))?
+                .allocate()?;
+            match bind_pair(self.bind_ip, port) {
+                Ok((rtp, rtcp)) => {
+                    return Ok(MediaLeg {
+                        rtp,
+                        rtcp,
+                        port,
+                        pool: self.pool.clone(),
+                    });
+                }
+                Err(e) => {
+                    // Busy elsewhere: keep it marked as used for now and try the next.
+                    tracing::debug!(port, error = %e, "RTP port busy, trying the next pair");
+                    last_error = Some(e);
+                }
+            }
+        }
+        Err(MediaError::Bind(
+            last_error.unwrap_or_else(|| std::io::Error::other("no port")),
+        ))
+    }
+}
+
+fn bind_pair(ip: IpAddr, port: u16) -> std::io::Result<(UdpSocket, UdpSocket)> {
+    let rtp = std::net::UdpSocket::bind(SocketAddr::new(ip, port))?;
+    let rtcp = std::net::UdpSocket::bind(SocketAddr::new(ip, port + 1))?;
+    rtp.set_nonblocking(true)?;
+    rtcp.set_nonblocking(true)?;
+    Ok((UdpSocket::from_std(rtp)?, UdpSocket::from_std(rtcp)?))
+}
+
+/// The sockets of one leg; the port pair returns to the pool when it is dropped.
+#[derive(Debug)]
+pub struct MediaLeg {
+    rtp: UdpSocket,
+    rtcp: UdpSocket,
+    port: u16,
+    pool: Arc<Mutex<PortPool>>,
+}
+
+impl MediaLeg {
+    /// The RTP port (RTCP is the next one).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+impl Drop for MediaLeg {
+    fn drop(&mut self) {
+        if let Ok(mut pool) = self.pool.lock() {
+            pool.release(self.port);
+        }
+    }
+}
+
+/// How a leg's peer is reached and what it speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    /// From the peer's SDP (RTP port; RTCP is assumed on the next one).
+    pub address: Option<SocketAddr>,
+    pub format: LegFormat,
+    /// Whether the peer is expected to send (not on hold): silence is then a fault.
+    pub sends: bool,
+}
+
+/// Which leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    A,
+    B,
+}
+
+/// Orders to a running bridge.
+#[derive(Debug)]
+pub enum BridgeCommand {
+    /// Attach (or replace) leg B.
+    Connect(MediaLeg, Peer),
+    /// A new SDP from a peer (re-INVITE, hold, the answer arriving).
+    Update(Side, Peer),
+}
+
+/// What a bridge reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BridgeEvent {
+    /// The peer of this side sent nothing for the configured time.
+    RtpTimeout(Side),
+}
+
+/// Packet counts of a finished bridge.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BridgeStats {
+    pub a_to_b: u64,
+    pub b_to_a: u64,
+    pub dropped: u64,
+}
+
+/// Controls a running bridge; dropping it stops the bridge and frees its ports.
+#[derive(Debug)]
+pub struct BridgeHandle {
+    commands: mpsc::UnboundedSender<BridgeCommand>,
+    task: tokio::task::JoinHandle<BridgeStats>,
+}
+
+impl BridgeHandle {
+    pub fn connect(&self, leg: MediaLeg, peer: Peer) {
+        let _ = self.commands.send(BridgeCommand::Connect(leg, peer));
+    }
+
+    pub fn update(&self, side: Side, peer: Peer) {
+        let _ = self.commands.send(BridgeCommand::Update(side, peer));
+    }
+
+    /// Stops the relay and returns what it moved.
+    pub async fn stop(self) -> BridgeStats {
+        drop(self.commands);
+        self.task.await.unwrap_or_default()
+    }
+}
+
+struct LegState {
+    leg: MediaLeg,
+    peer: Peer,
+    rtp: Latch,
+    rtcp: Latch,
+    /// Since when silence counts (start, or the last update).
+    watching_since: Instant,
+}
+
+impl LegState {
+    fn new(leg: MediaLeg, peer: Peer, now: Instant) -> Self {
+        let rtcp_addr = peer
+            .address
+            .map(|a| SocketAddr::new(a.ip(), a.port().wrapping_add(1)));
+        Self {
+            leg,
+            rtp: Latch::new(peer.address),
+            rtcp: Latch::new(rtcp_addr),
+            peer,
+            watching_since: now,
+        }
+    }
+
+    fn update(&mut self, peer: Peer, now: Instant) {
+        if peer.address != self.peer.address {
+            self.rtp.resignal(peer.address);
+            self.rtcp.resignal(
+                peer.address
+                    .map(|a| SocketAddr::new(a.ip(), a.port().wrapping_add(1))),
+            );
+        }
+        self.peer = peer;
+        self.watching_since = now;
+    }
+
+    fn silent_for(&self, now: Instant) -> Duration {
+        let since = match self.rtp.last_packet() {
+            Some(t) if t > self.watching_since => t,
+            _ => self.watching_since,
+        };
+        now.duration_since(since)
+    }
+}
+
+/// Starts relaying for a call whose first leg is `a`. Leg B is attached later
+/// ([`BridgeHandle::connect`]), when the callee answers or sends early media.
+pub fn start(
+    a: MediaLeg,
+    peer: Peer,
+    rtp_timeout: Duration,
+    events: mpsc::UnboundedSender<BridgeEvent>,
+) -> BridgeHandle {
+    let (commands, rx) = mpsc::unbounded_channel();
+    let task = tokio::spawn(run(
+        LegState::new(a, peer, Instant::now()),
+        rx,
+        rtp_timeout,
+        events,
+    ));
+    BridgeHandle { commands, task }
+}
+
+async fn run(
+    mut a: LegState,
+    mut commands: mpsc::UnboundedReceiver<BridgeCommand>,
+    rtp_timeout: Duration,
+    events: mpsc::UnboundedSender<BridgeEvent>,
+) -> BridgeStats {
+    let mut b: Option<LegState> = None;
+    let mut stats = BridgeStats::default();
+    let (mut buf_a, mut buf_b) = ([0u8; 1500], [0u8; 1500]);
+    let (mut rtcp_a, mut rtcp_b) = ([0u8; 1500], [0u8; 1500]);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut reported = (false, false);
+    loop {
+        tokio::select! {
+            r = a.leg.rtp.recv_from(&mut buf_a) => {
+                if let Ok((n, src)) = r {
+                    relay(&mut buf_a[..n], src, &mut a, b.as_mut(), &mut stats, Side::A).await;
+                }
+            }
+            r = async { b.as_ref().map(|s| &s.leg.rtp).expect("guarded").recv_from(&mut buf_b).await }, if b.is_some() => {
+                if let (Ok((n, src)), Some(bs)) = (r, b.as_mut()) {
+                    relay(&mut buf_b[..n], src, bs, Some(&mut a), &mut stats, Side::B).await;
+                }
+            }
+            r = a.leg.rtcp.recv_from(&mut rtcp_a) => {
+                if let Ok((n, src)) = r {
+                    relay_rtcp(&rtcp_a[..n], src, &mut a, b.as_mut()).await;
+                }
+            }
+            r = async { b.as_ref().map(|s| &s.leg.rtcp).expect("guarded").recv_from(&mut rtcp_b).await }, if b.is_some() => {
+                if let (Ok((n, src)), Some(bs)) = (r, b.as_mut()) {
+                    relay_rtcp(&rtcp_b[..n], src, bs, Some(&mut a)).await;
+                }
+            }
+            command = commands.recv() => match command {
+                None => break,
+                Some(BridgeCommand::Connect(leg, peer)) => {
+                    b = Some(LegState::new(leg, peer, Instant::now()));
+                    reported.1 = false;
+                }
+                Some(BridgeCommand::Update(Side::A, peer)) => {
+                    a.update(peer, Instant::now());
+                    reported.0 = false;
+                }
+                Some(BridgeCommand::Update(Side::B, peer)) => {
+                    if let Some(bs) = b.as_mut() {
+                        bs.update(peer, Instant::now());
+                        reported.1 = false;
+                    }
+                }
+            },
+            _ = tick.tick() => {
+                let now = Instant::now();
+                if !reported.0 && a.peer.sends && a.silent_for(now) >= rtp_timeout {
+                    reported.0 = true;
+                    let _ = events.send(BridgeEvent::RtpTimeout(Side::A));
+                }
+                if let Some(bs) = &b
+                    && !reported.1 && bs.peer.sends && bs.silent_for(now) >= rtp_timeout
+                {
+                    reported.1 = true;
+                    let _ = events.send(BridgeEvent::RtpTimeout(Side::B));
+                }
+            }
+        }
+    }
+    stats
+}
+
+/// One RTP packet from `from`'s peer, forwarded to `to`'s peer.
+async fn relay(
+    packet: &mut [u8],
+    src: SocketAddr,
+    from: &mut LegState,
+    to: Option<&mut LegState>,
+    stats: &mut BridgeStats,
+    side: Side,
+) {
+    if !from.rtp.accept(src, Instant::now()) {
+        stats.dropped += 1;
+        return;
+    }
+    let Some(to) = to else {
+        stats.dropped += 1;
+        return;
+    };
+    let Some(target) = to.rtp.target() else {
+        stats.dropped += 1;
+        return;
+    };
+    if !rewrite(packet, &from.peer.format, &to.peer.format) {
+        stats.dropped += 1;
+        return;
+    }
+    if to.leg.rtp.send_to(packet, target).await.is_ok() {
+        match side {
+            Side::A => stats.a_to_b += 1,
+            Side::B => stats.b_to_a += 1,
+        }
+    } else {
+        stats.dropped += 1;
+    }
+}
+
+/// RTCP is passed through unchanged, so each end still sees the other's reports.
+async fn relay_rtcp(
+    packet: &[u8],
+    src: SocketAddr,
+    from: &mut LegState,
+    to: Option<&mut LegState>,
+) {
+    if !from.rtcp.accept(src, Instant::now()) {
+        return;
+    }
+    if let Some(to) = to
+        && let Some(target) = to.rtcp.target()
+    {
+        let _ = to.leg.rtcp.send_to(packet, target).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sdp::Codec;
+
+    const ULAW: LegFormat = LegFormat {
+        codec: Codec::Pcmu,
+        codec_pt: 0,
+        dtmf_pt: Some(101),
+    };
+    const ALAW: LegFormat = LegFormat {
+        codec: Codec::Pcma,
+        codec_pt: 8,
+        dtmf_pt: Some(96),
+    };
+
+    fn rtp(pt: u8, seq: u16, payload: &[u8]) -> Vec<u8> {
+        rtp_rs::RtpPacketBuilder::new()
+            .payload_type(pt)
+            .ssrc(1)
+            .sequence(rtp_rs::Seq::from(seq))
+            .timestamp(u32::from(seq) * 160)
+            .payload(payload)
+            .build()
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn relays_both_ways_translating_and_frees_ports() {
+        let sockets = MediaSockets::new(
+            PortPool::new(30000, 30019).unwrap(),
+            "127.0.0.1".parse().unwrap(),
+        );
+        let phone_a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let phone_b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let (events, mut events_rx) = mpsc::unbounded_channel();
+        let leg_a = sockets.open_leg().unwrap();
+        let leg_b = sockets.open_leg().unwrap();
+        let (port_a, port_b) = (leg_a.port(), leg_b.port());
+        assert_eq!(sockets.in_use(), 2);
+        let peer_a = Peer {
+            address: Some(phone_a.local_addr().unwrap()),
+            format: ULAW,
+            sends: true,
+        };
+        let peer_b = Peer {
+            address: Some(phone_b.local_addr().unwrap()),
+            format: ALAW,
+            sends: true,
+        };
+        let bridge = start(leg_a, peer_a, Duration::from_secs(30), events);
+        bridge.connect(leg_b, peer_b);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+
+        let ours_a: SocketAddr = format!("127.0.0.1:{port_a}").parse().unwrap();
+        let ours_b: SocketAddr = format!("127.0.0.1:{port_b}").parse().unwrap();
+        let mut buf = [0u8; 1500];
+        for seq in 0..5u16 {
+            phone_a
+                .send_to(&rtp(0, seq, &[0xff; 160]), ours_a)
+                .await
+                .unwrap();
+            let (n, from) =
+                tokio::time::timeout(Duration::from_secs(2), phone_b.recv_from(&mut buf))
+                    .await
+                    .unwrap()
+                    .unwrap();
+            assert_eq!(from, ours_b, "B hears us from its own leg's port");
+            let r = rtp_rs::RtpReader::new(&buf[..n]).unwrap();
+            assert_eq!(r.payload_type(), 8);
+            assert_eq!(u16::from(r.sequence_number()), seq);
+        }
+        phone_b
+            .send_to(&rtp(96, 9, &[1, 0x8a, 0, 160]), ours_b)
+            .await
+            .unwrap();
+        let (n, from) = tokio::time::timeout(Duration::from_secs(2), phone_a.recv_from(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(from, ours_a);
+        assert_eq!(
+            rtp_rs::RtpReader::new(&buf[..n]).unwrap().payload_type(),
+            101,
+            "DTMF renumbered"
+        );
+        assert!(events_rx.try_recv().is_err());
+
+        let stats = bridge.stop().await;
+        assert_eq!(
+            stats,
+            BridgeStats {
+                a_to_b: 5,
+                b_to_a: 1,
+                dropped: 0
+            }
+        );
+        assert_eq!(sockets.in_use(), 0, "ports back in the pool");
+    }
+
+    #[tokio::test]
+    async fn reports_a_silent_peer() {
+        let sockets = MediaSockets::new(
+            PortPool::new(30020, 30039).unwrap(),
+            "127.0.0.1".parse().unwrap(),
+        );
+        let (events, mut events_rx) = mpsc::unbounded_channel();
+        let peer = Peer {
+            address: Some("127.0.0.1:9".parse().unwrap()),
+            format: ULAW,
+            sends: true,
+        };
+        let bridge = start(
+            sockets.open_leg().unwrap(),
+            peer,
+            Duration::from_millis(1500),
+            events,
+        );
+        let event = tokio::time::timeout(Duration::from_secs(5), events_rx.recv())
+            .await
+            .unwrap();
+        assert_eq!(event, Some(BridgeEvent::RtpTimeout(Side::A)));
+        // On hold, silence is expected.
+        bridge.update(
+            Side::A,
+            Peer {
+                sends: false,
+                ..peer
+            },
+        );
+        assert!(
+            tokio::time::timeout(Duration::from_millis(2500), events_rx.recv())
+                .await
+                .is_err()
+        );
+        bridge.stop().await;
+    }
+}
