@@ -68,6 +68,33 @@ pub struct Settings {
     /// Digest realm of SIP passwords [default: switchboard].
     #[arg(long, env = "SWITCHBOARD_SIP_REALM", value_name = "REALM")]
     pub sip_realm: Option<String>,
+    /// Address written in SIP Contact/Via and SDP, for a wildcard bind or behind NAT
+    /// [default: the bind address, or the first non-loopback address].
+    #[arg(long, env = "SWITCHBOARD_PUBLIC_ADDR", value_name = "IP")]
+    pub public_addr: Option<std::net::IpAddr>,
+    /// UDP ports for RTP, FIRST-LAST [default: 10000-20000].
+    #[arg(long, env = "SWITCHBOARD_RTP_PORTS", value_name = "FIRST-LAST")]
+    pub rtp_ports: Option<String>,
+    /// Seconds without RTP from a peer before its call is hung up [default: 60].
+    #[arg(long, env = "SWITCHBOARD_RTP_TIMEOUT", value_name = "SECONDS")]
+    pub rtp_timeout: Option<u64>,
+    /// Shortest registration accepted, in seconds (shorter gets 423) [default: 60].
+    #[arg(long, env = "SWITCHBOARD_REGISTER_MIN_EXPIRES", value_name = "SECONDS")]
+    pub register_min_expires: Option<u32>,
+    /// Longest registration granted, in seconds [default: 3600].
+    #[arg(long, env = "SWITCHBOARD_REGISTER_MAX_EXPIRES", value_name = "SECONDS")]
+    pub register_max_expires: Option<u32>,
+    /// Failed SIP authentications per minute from one address before it is blocked
+    /// [default: 10].
+    #[arg(long, env = "SWITCHBOARD_AUTH_MAX_FAILURES", value_name = "COUNT")]
+    pub auth_max_failures: Option<u32>,
+    /// Seconds an address stays blocked [default: 300].
+    #[arg(long, env = "SWITCHBOARD_AUTH_BLOCK_SECONDS", value_name = "SECONDS")]
+    pub auth_block_seconds: Option<u64>,
+    /// SIP digest algorithms offered, most preferred first: `MD5,SHA-256`, `SHA-256,MD5`,
+    /// `SHA-256` … [default: MD5,SHA-256, what every phone answers].
+    #[arg(long, env = "SWITCHBOARD_SIP_DIGEST", value_name = "ALGORITHMS")]
+    pub sip_digest: Option<String>,
 }
 
 /// The resolved configuration the server runs with.
@@ -82,6 +109,14 @@ pub struct Config {
     pub max_upload_bytes: u64,
     pub token_ttl: Duration,
     pub sip_realm: String,
+    pub public_addr: Option<std::net::IpAddr>,
+    pub rtp_ports: (u16, u16),
+    pub rtp_timeout: Duration,
+    pub register_min_expires: u32,
+    pub register_max_expires: u32,
+    pub auth_max_failures: u32,
+    pub auth_block: Duration,
+    pub sip_digest: Vec<engine::digest::Algorithm>,
 }
 
 /// An admin key given in the configuration: `key_id:secret`.
@@ -130,6 +165,14 @@ impl Settings {
             max_upload_bytes: self.max_upload_bytes.or(other.max_upload_bytes),
             token_ttl: self.token_ttl.or(other.token_ttl),
             sip_realm: self.sip_realm.or(other.sip_realm),
+            public_addr: self.public_addr.or(other.public_addr),
+            rtp_ports: self.rtp_ports.or(other.rtp_ports),
+            rtp_timeout: self.rtp_timeout.or(other.rtp_timeout),
+            register_min_expires: self.register_min_expires.or(other.register_min_expires),
+            register_max_expires: self.register_max_expires.or(other.register_max_expires),
+            auth_max_failures: self.auth_max_failures.or(other.auth_max_failures),
+            auth_block_seconds: self.auth_block_seconds.or(other.auth_block_seconds),
+            sip_digest: self.sip_digest.or(other.sip_digest),
         }
     }
 
@@ -177,7 +220,76 @@ impl Settings {
                     .to_owned(),
             });
         }
+        let invalid =
+            |setting: &'static str, message: String| ConfigError::Invalid { setting, message };
+        let rtp_ports = match self.rtp_ports.as_deref() {
+            None => (10000, 20000),
+            Some(range) => {
+                let (first, last) = engine::ports::PortPool::parse_range(range).map_err(|_| {
+                    invalid(
+                        "rtp_ports",
+                        format!("{range:?} must be FIRST-LAST, e.g. 10000-20000"),
+                    )
+                })?;
+                engine::ports::PortPool::new(first, last)
+                    .map_err(|e| invalid("rtp_ports", e.to_string()))?;
+                (first, last)
+            }
+        };
+        let rtp_timeout = self.rtp_timeout.unwrap_or(60);
+        if !(5..=3600).contains(&rtp_timeout) {
+            return Err(invalid(
+                "rtp_timeout",
+                format!("{rtp_timeout} must be 5 to 3600 seconds"),
+            ));
+        }
+        let register_min_expires = self.register_min_expires.unwrap_or(60);
+        let register_max_expires = self.register_max_expires.unwrap_or(3600);
+        if register_min_expires == 0 || register_min_expires > register_max_expires {
+            return Err(invalid(
+                "register_min_expires",
+                format!(
+                    "{register_min_expires} must be at least 1 and at most register_max_expires ({register_max_expires})"
+                ),
+            ));
+        }
+        let auth_max_failures = self.auth_max_failures.unwrap_or(10);
+        if auth_max_failures == 0 {
+            return Err(invalid(
+                "auth_max_failures",
+                "must be at least 1".to_owned(),
+            ));
+        }
+        let sip_digest = match self.sip_digest.as_deref() {
+            None => vec![
+                engine::digest::Algorithm::Md5,
+                engine::digest::Algorithm::Sha256,
+            ],
+            Some(list) => {
+                let parsed: Option<Vec<_>> = list
+                    .split(',')
+                    .map(engine::digest::Algorithm::parse)
+                    .collect();
+                match parsed {
+                    Some(algorithms) if !algorithms.is_empty() => algorithms,
+                    _ => {
+                        return Err(invalid(
+                            "sip_digest",
+                            format!("{list:?} must list MD5 and/or SHA-256, e.g. MD5,SHA-256"),
+                        ));
+                    }
+                }
+            }
+        };
         Ok(Config {
+            sip_digest,
+            public_addr: self.public_addr,
+            rtp_ports,
+            rtp_timeout: Duration::from_secs(rtp_timeout),
+            register_min_expires,
+            register_max_expires,
+            auth_max_failures,
+            auth_block: Duration::from_secs(self.auth_block_seconds.unwrap_or(300)),
             http_addr: self
                 .http_addr
                 .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 8080))),

@@ -17,6 +17,7 @@
 pub mod auth;
 pub mod config;
 pub mod destinations;
+pub mod engine_store;
 pub mod error;
 pub mod extract;
 pub mod media;

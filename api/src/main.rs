@@ -58,10 +58,12 @@ async fn serve(config: switchboard::config::Config) -> anyhow::Result<()> {
         // Printed once, on a line of its own, for the admin to copy; only a hash is kept.
         writeln!(out, "admin API key: {key}")?;
     }
+    writeln!(out, "sip listening on {} (udp, tcp)", server.sip_addr())?;
+    // Last: scripts wait for this line to know the server is ready.
     writeln!(out, "listening on http://{addr}")?;
     out.flush()?;
     drop(out);
-    tracing::info!(http = %addr, %database, data_dir = %data_dir.display(), "switchboard ready; API docs at /docs");
+    tracing::info!(http = %addr, sip = %server.sip_addr(), %database, data_dir = %data_dir.display(), "switchboard ready; API docs at /docs");
     server.serve(shutdown_signal()).await?;
     tracing::info!("switchboard stopped");
     Ok(())

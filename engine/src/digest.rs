@@ -22,6 +22,15 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    /// Parses `MD5` or `SHA-256` (also `SHA256`), case-insensitively.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "MD5" => Some(Self::Md5),
+            "SHA-256" | "SHA256" => Some(Self::Sha256),
+            _ => None,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Md5 => "MD5",
@@ -109,9 +118,7 @@ impl Credentials {
     fn algorithm(&self) -> Option<Algorithm> {
         match self.algorithm.as_deref() {
             None => Some(Algorithm::Md5),
-            Some(a) if a.eq_ignore_ascii_case("MD5") => Some(Algorithm::Md5),
-            Some(a) if a.eq_ignore_ascii_case("SHA-256") => Some(Algorithm::Sha256),
-            _ => None,
+            Some(a) => Algorithm::parse(a),
         }
     }
 }
@@ -186,15 +193,30 @@ pub struct DigestAuthority {
     secret: Vec<u8>,
     /// Seconds a nonce stays fresh.
     nonce_ttl: u64,
+    /// Offered in this order of preference; only these are accepted.
+    algorithms: Vec<Algorithm>,
 }
 
 impl DigestAuthority {
+    /// Offers MD5 then SHA-256. Clients answer the first challenge they support, and
+    /// some (older phones, SIPp) only ever read the first one: MD5 first works with all
+    /// of them, SHA-256 stays available to phones that only do SHA-256. See
+    /// [`DigestAuthority::with_algorithms`] to prefer SHA-256.
     pub fn new(realm: impl Into<String>, secret: &[u8], nonce_ttl: u64) -> Self {
         Self {
             realm: realm.into(),
             secret: secret.to_vec(),
             nonce_ttl,
+            algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
         }
+    }
+
+    /// Sets the algorithms offered and accepted, most preferred first (not empty).
+    pub fn with_algorithms(mut self, algorithms: Vec<Algorithm>) -> Self {
+        if !algorithms.is_empty() {
+            self.algorithms = algorithms;
+        }
+        self
     }
 
     pub fn realm(&self) -> &str {
@@ -215,10 +237,10 @@ impl DigestAuthority {
     }
 
     /// The challenge header values (`WWW-Authenticate` or `Proxy-Authenticate`), the
-    /// preferred algorithm first as RFC 8760 asks: SHA-256, then MD5 for older phones.
+    /// preferred algorithm first (RFC 8760 §2.4).
     pub fn challenges(&self, now: u64, stale: bool) -> Vec<String> {
         let nonce = self.nonce(now);
-        [Algorithm::Sha256, Algorithm::Md5]
+        self.algorithms
             .iter()
             .map(|a| {
                 format!(
@@ -246,7 +268,8 @@ impl DigestAuthority {
         let issued = self.check_nonce(&credentials.nonce)?;
         let algorithm = credentials
             .algorithm()
-            .ok_or(Refusal::Invalid("unsupported algorithm"))?;
+            .filter(|a| self.algorithms.contains(a))
+            .ok_or(Refusal::Invalid("algorithm not offered"))?;
         let Some(ha1) = ha1 else {
             return Err(Refusal::Invalid("unknown user"));
         };
@@ -428,9 +451,17 @@ mod tests {
         assert!(Credentials::parse("Basic dXNlcjpwYXNz").is_none());
         assert!(Credentials::parse("Digest realm=\"x\"").is_none());
         let challenges = DigestAuthority::new("switchboard", b"s", 300).challenges(5, true);
-        assert!(
-            challenges[0].contains("algorithm=SHA-256") && challenges[0].contains("stale=true")
+        assert!(challenges[0].contains("algorithm=MD5") && challenges[0].contains("stale=true"));
+        assert!(challenges[1].contains("algorithm=SHA-256"));
+        let sha_only =
+            DigestAuthority::new("switchboard", b"s", 300).with_algorithms(vec![Algorithm::Sha256]);
+        assert_eq!(sha_only.challenges(5, false).len(), 1);
+        let stored = ha1("101", "switchboard", "pw");
+        let md5 = answer(&sha_only, Algorithm::Md5, "101", "pw", &sha_only.nonce(5));
+        assert_eq!(
+            sha_only.verify(&md5, "REGISTER", Some(&stored), 6),
+            Err(Refusal::Invalid("algorithm not offered"))
         );
-        assert!(challenges[1].contains("algorithm=MD5"));
+        assert_eq!(Algorithm::parse("sha-256"), Some(Algorithm::Sha256));
     }
 }

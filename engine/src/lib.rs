@@ -1,7 +1,32 @@
 //! Switchboard's SIP and media engine.
+//!
+//! # Layout
+//! Pure protocol logic (no I/O, time passed in):
+//! - [`sdp`]: session descriptions and offer/answer for G.711 + RFC 4733.
+//! - [`digest`]: digest authentication (MD5, SHA-256) with stateless nonces.
+//! - [`registrar`]: REGISTER rules: contacts, expiry limits, wildcard removal.
+//! - [`guard`]: blocking sources after repeated authentication failures.
+//! - [`ports`]: RTP port-pair allocation.
+//! - [`media::rtp`]: per-packet relay rules (payload types, µ-law/A-law, latching).
+//!
+//! I/O, kept thin:
+//! - [`sip`]: the rsipstack endpoint (UDP + TCP) and the request dispatcher.
+//! - [`media::bridge`]: the task relaying a call's RTP.
+//!
+//! Boundaries:
+//! - [`store`]: the storage the engine needs, implemented by the API server.
+//! - [`config`]: the engine's settings.
 
+pub mod config;
 pub mod digest;
 pub mod guard;
 pub mod media;
 pub mod ports;
+pub mod registrar;
 pub mod sdp;
+pub mod sip;
+pub mod store;
+
+pub use config::EngineConfig;
+pub use sip::{Engine, EngineError};
+pub use store::Store;

@@ -68,6 +68,10 @@ it at `POST /v1/auth/token` for a short-lived bearer token and send \
         paths::outbound_routes::get_outbound_route,
         paths::outbound_routes::update_outbound_route,
         paths::outbound_routes::delete_outbound_route,
+        paths::registrations::list_registrations,
+        paths::registrations::delete_registration,
+        paths::calls::list_calls,
+        paths::calls::get_call,
     ),
     components(
         schemas(
@@ -93,6 +97,8 @@ it at `POST /v1/auth/token` for a short-lived bearer token and send \
         (name = "numbers", description = "Inbound numbers and where their calls go"),
         (name = "trunks", description = "SIP links to providers and other servers"),
         (name = "outbound-routes", description = "Which dialled numbers leave through which trunks"),
+        (name = "registrations", description = "Phones registered to extensions"),
+        (name = "calls", description = "Call records"),
     ),
 )]
 pub struct ApiDoc;

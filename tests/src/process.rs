@@ -43,6 +43,8 @@ pub fn switchboard_bin() -> PathBuf {
 #[derive(Debug)]
 pub struct Started {
     pub child: Child,
+    /// The SIP address, once the server said it.
+    pub sip: Option<std::net::SocketAddr>,
     pub stdout: Arc<Mutex<Vec<String>>>,
     pub stderr: Arc<Mutex<String>>,
     lines: mpsc::Receiver<String>,
@@ -83,7 +85,9 @@ impl Started {
                 cmd.env_remove(k);
             }
         }
-        cmd.env("SWITCHBOARD_LOG", "info");
+        cmd.env("SWITCHBOARD_LOG", "info,rsipstack=warn");
+        // Tests run in parallel: never the shared default SIP port.
+        cmd.env("SWITCHBOARD_SIP_ADDR", "127.0.0.1:0");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -121,6 +125,7 @@ impl Started {
         });
         Started {
             child,
+            sip: None,
             stdout,
             stderr,
             lines,
@@ -132,6 +137,9 @@ impl Started {
         loop {
             match self.lines.recv_timeout(Duration::from_secs(30)) {
                 Ok(line) => {
+                    if let Some(rest) = line.strip_prefix("sip listening on ") {
+                        self.sip = rest.split_whitespace().next().and_then(|a| a.parse().ok());
+                    }
                     if let Some(url) = line.strip_prefix("listening on ") {
                         return url.trim().to_owned();
                     }
@@ -216,6 +224,8 @@ fn run_to_exit_via(
 #[derive(Debug)]
 pub struct TestApp {
     pub url: String,
+    /// Where the server's SIP listens (UDP and TCP).
+    pub sip: std::net::SocketAddr,
     pub key_id: String,
     pub secret: String,
     pub client: reqwest::Client,
@@ -236,6 +246,7 @@ impl TestApp {
         let data_dir = tempfile::tempdir().expect("temporary folder");
         let mut app = TestApp {
             url: String::new(),
+            sip: "127.0.0.1:0".parse().expect("address"),
             key_id: "test-admin".to_owned(),
             secret: hex::encode(random::<16>()),
             client: reqwest::Client::new(),
@@ -275,6 +286,7 @@ impl TestApp {
         .await
         .expect("start task");
         self.url = url;
+        self.sip = process.sip.expect("the server printed its SIP address");
         self.process = Some(process);
     }
 

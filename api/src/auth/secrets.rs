@@ -2,7 +2,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use md5::Md5;
 use sha2::{Digest, Sha256};
 
 /// `N` bytes from the operating system's CSPRNG.
@@ -36,15 +35,6 @@ pub fn hashes_equal(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
-/// SIP digest HA1 values `H(user:realm:password)` for MD5 and SHA-256 (RFC 8760).
-pub fn sip_ha1(user: &str, realm: &str, password: &str) -> (String, String) {
-    let input = format!("{user}:{realm}:{password}");
-    (
-        hex::encode(Md5::digest(input.as_bytes())),
-        hex::encode(Sha256::digest(input.as_bytes())),
-    )
-}
-
 /// A salted hash of a voicemail PIN: `sha256$<salt hex>$<hash hex>`.
 pub fn hash_pin(pin: &str) -> String {
     let salt = random_bytes::<16>();
@@ -73,19 +63,6 @@ pub fn verify_pin(pin: &str, stored: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ha1_matches_rfc_examples() {
-        // RFC 2617 §3.5: Mufasa / testrealm@host.com / Circle Of Life.
-        let (md5, _) = sip_ha1("Mufasa", "testrealm@host.com", "Circle Of Life");
-        assert_eq!(md5, "939e7578ed9e3c518a452acee763bce9");
-        // RFC 7616 §3.9.1 uses realm http-auth@example.org for SHA-256.
-        let (_, sha) = sip_ha1("Mufasa", "http-auth@example.org", "Circle of Life");
-        assert_eq!(
-            sha,
-            "7987c64c30e25f1b74be53f966b49b90f2808aa92faf9a00262392d7b4794232"
-        );
-    }
 
     #[test]
     fn pins_verify_and_are_salted() {

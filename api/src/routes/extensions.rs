@@ -58,7 +58,7 @@ pub async fn create(
         check_no_answer(&state, &body.number, voicemail.enabled, d).await?;
     }
     let realm = &state.config.sip_realm;
-    let (md5, sha256) = secrets::sip_ha1(body.number.as_str(), realm, body.password.as_str());
+    let ha1 = engine::digest::ha1(body.number.as_str(), realm, body.password.as_str());
     let now = storage::now();
     let row = StoredExtension {
         extension: Extension {
@@ -75,8 +75,8 @@ pub async fn create(
             updated_at: now,
         },
         sip_realm: realm.clone(),
-        sip_ha1_md5: md5,
-        sip_ha1_sha256: sha256,
+        sip_ha1_md5: ha1.md5,
+        sip_ha1_sha256: ha1.sha256,
         voicemail_pin_hash: voicemail.pin.map(|p| secrets::hash_pin(p.as_str())),
     };
     let number = row.extension.number.clone();
@@ -128,10 +128,10 @@ pub async fn update(
     }
     if let Some(password) = body.password {
         let realm = &state.config.sip_realm;
-        let (md5, sha256) = secrets::sip_ha1(ext.number.as_str(), realm, password.as_str());
+        let ha1 = engine::digest::ha1(ext.number.as_str(), realm, password.as_str());
         row.sip_realm = realm.clone();
-        row.sip_ha1_md5 = md5;
-        row.sip_ha1_sha256 = sha256;
+        row.sip_ha1_md5 = ha1.md5;
+        row.sip_ha1_sha256 = ha1.sha256;
     }
     ext.email = body.email.apply(ext.email.take());
     let was_enabled = ext.voicemail.enabled;

@@ -2,12 +2,14 @@
 
 mod api_keys;
 mod applications;
+mod calls;
 mod docs;
 mod extensions;
 mod health;
 mod numbers;
 mod outbound_routes;
 mod recordings;
+mod registrations;
 mod trunks;
 
 use crate::AppState;
@@ -96,7 +98,14 @@ pub fn router(state: AppState) -> Router {
             get(outbound_routes::get)
                 .patch(outbound_routes::update)
                 .delete(outbound_routes::delete),
-        );
+        )
+        .route("/registrations", get(registrations::list))
+        .route(
+            "/registrations/{id}",
+            axum::routing::delete(registrations::delete),
+        )
+        .route("/calls", get(calls::list))
+        .route("/calls/{sid}", get(calls::get));
 
     Router::new()
         // A browser pointed at the server lands on the docs.

@@ -9,11 +9,13 @@
 
 pub mod api_keys;
 pub mod applications;
+pub mod calls;
 pub mod extensions;
 pub mod numbers;
 pub mod outbound_routes;
 pub mod recordings;
 pub mod references;
+pub mod registrations;
 pub mod settings;
 pub mod trunks;
 

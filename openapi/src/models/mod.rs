@@ -7,18 +7,22 @@
 
 pub mod api_keys;
 pub mod applications;
+pub mod calls;
 pub mod common;
 pub mod extensions;
 pub mod numbers;
 pub mod outbound_routes;
 pub mod recordings;
+pub mod registrations;
 pub mod trunks;
 
 pub use api_keys::*;
 pub use applications::*;
+pub use calls::*;
 pub use common::*;
 pub use extensions::*;
 pub use numbers::*;
 pub use outbound_routes::*;
 pub use recordings::*;
+pub use registrations::*;
 pub use trunks::*;

@@ -7,11 +7,13 @@
 
 pub mod api_keys;
 pub mod applications;
+pub mod calls;
 pub mod extensions;
 pub mod health;
 pub mod numbers;
 pub mod outbound_routes;
 pub mod recordings;
+pub mod registrations;
 pub mod trunks;
 
 /// Declares the five operations of a resource with the usual shape: `POST` and `GET` on

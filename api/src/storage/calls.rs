@@ -1,0 +1,122 @@
+//! Call records.
+
+use super::{Db, PageRequest, Result, finish_page, text};
+use contract::models::{Call, CallStatus, Hangup};
+use engine::store::CallRecord;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+const COLUMNS: &str = "sid, parent_sid, direction, from_number, from_name, to_number, status, started_at, \
+    answered_at, ended_at, duration, hangup_by, hangup_code, hangup_reason, sip_call_id";
+
+fn call(row: &AnyRow) -> Result<Call> {
+    let status: String = row.try_get("status")?;
+    let hangup_by: Option<String> = row.try_get("hangup_by")?;
+    let hangup_code: Option<i64> = row.try_get("hangup_code")?;
+    let duration: Option<i64> = row.try_get("duration")?;
+    Ok(Call {
+        sid: text(row, "sid")?,
+        parent_call_sid: row.try_get("parent_sid")?,
+        direction: text(row, "direction")?,
+        from: text(row, "from_number")?,
+        caller_name: row.try_get("from_name")?,
+        to: text(row, "to_number")?,
+        status: CallStatus::parse(&status).ok_or_else(|| super::StorageError::Corrupt {
+            table: "calls",
+            message: format!("status = {status:?}"),
+        })?,
+        start_time: text(row, "started_at")?,
+        answer_time: row.try_get("answered_at")?,
+        end_time: row.try_get("ended_at")?,
+        duration: duration.and_then(|d| u64::try_from(d).ok()),
+        hangup: hangup_by.map(|by| Hangup {
+            by,
+            sip_code: hangup_code.and_then(|c| u16::try_from(c).ok()),
+            reason: row.try_get("hangup_reason").ok().flatten(),
+        }),
+        sip_call_id: text(row, "sip_call_id")?,
+    })
+}
+
+/// Inserts or updates a call leg's record.
+pub async fn save(db: &Db, r: &CallRecord) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO calls ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+         ON CONFLICT (sid) DO UPDATE SET status = $7, answered_at = $9, ended_at = $10, duration = $11, \
+         hangup_by = $12, hangup_code = $13, hangup_reason = $14"
+    )))
+    .bind(&r.sid)
+    .bind(r.parent_sid.as_deref())
+    .bind(r.direction)
+    .bind(&r.from)
+    .bind(r.from_name.as_deref())
+    .bind(&r.to)
+    .bind(r.status)
+    .bind(&r.started_at)
+    .bind(r.answered_at.as_deref())
+    .bind(r.ended_at.as_deref())
+    .bind(r.duration.map(|d| d as i64))
+    .bind(r.hangup_by)
+    .bind(r.hangup_code.map(i64::from))
+    .bind(r.hangup_reason.as_deref())
+    .bind(&r.sip_call_id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, sid: &str) -> Result<Option<Call>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM calls WHERE sid = $1"
+    )))
+    .bind(sid)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(call).transpose()
+}
+
+/// Newest first; the cursor is `<started_at>|<sid>` of the last row.
+pub async fn list(
+    db: &Db,
+    page: &PageRequest,
+    status: Option<CallStatus>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(Vec<Call>, Option<String>)> {
+    let (before_time, before_sid) = match page.after.as_deref().and_then(|a| a.split_once('|')) {
+        Some((t, s)) => (t.to_owned(), s.to_owned()),
+        None => ("9999".to_owned(), String::new()),
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM calls \
+         WHERE (started_at < $1 OR (started_at = $1 AND sid < $2)) \
+         AND ($3 = '' OR status = $3) AND ($4 = '' OR from_number = $4) AND ($5 = '' OR to_number = $5) \
+         ORDER BY started_at DESC, sid DESC LIMIT $6"
+    )))
+    .bind(&before_time)
+    .bind(&before_sid)
+    .bind(status.map_or("", CallStatus::as_str))
+    .bind(from.unwrap_or(""))
+    .bind(to.unwrap_or(""))
+    .bind(i64::from(page.limit) + 1)
+    .fetch_all(db.pool())
+    .await?;
+    let items = rows.iter().map(call).collect::<Result<Vec<_>>>()?;
+    Ok(finish_page(items, page, |c| {
+        format!("{}|{}", c.start_time, c.sid)
+    }))
+}
+
+/// Calls left unfinished by a previous run (the process stopped mid-call): closed as
+/// failed, so no record stays "in progress" forever.
+pub async fn close_orphans(db: &Db, ended_at: &str) -> Result<u64> {
+    let done = sqlx::query(
+        "UPDATE calls SET status = 'failed', ended_at = $1, hangup_by = 'system', \
+         hangup_reason = 'server restarted during the call' \
+         WHERE status IN ('queued', 'ringing', 'in-progress')",
+    )
+    .bind(ended_at)
+    .execute(db.pool())
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -1,0 +1,149 @@
+//! Authenticating a request against the extensions' credentials, with the failure
+//! guard in front. Unknown users, wrong passwords and forged nonces all get the same
+//! fresh challenge, so nothing tells an attacker which extensions exist.
+
+use super::{Inner, headers, unix_now};
+use crate::digest::{Credentials, Refusal};
+use crate::guard::Verdict;
+use crate::store::{ExtensionRecord, Store};
+use rsipstack::sip::{Header, Request, StatusCode};
+use rsipstack::transaction::Transaction;
+use std::net::IpAddr;
+use std::time::Instant;
+
+/// The result of checking a request's credentials.
+#[derive(Debug)]
+pub enum Outcome {
+    Authenticated(ExtensionRecord),
+    /// Send a (fresh) challenge.
+    Challenge {
+        stale: bool,
+    },
+    /// The source is blocked after too many failures.
+    Blocked,
+    /// The store failed: answer 503.
+    Unavailable,
+}
+
+/// Checks `req`'s `Authorization` (or, for `proxy`, `Proxy-Authorization`).
+pub async fn check<S: Store>(
+    inner: &Inner<S>,
+    req: &Request,
+    source: IpAddr,
+    proxy: bool,
+) -> Outcome {
+    let now = Instant::now();
+    if inner
+        .guard
+        .lock()
+        .map(|g| g.is_blocked(source, now))
+        .unwrap_or(false)
+    {
+        return Outcome::Blocked;
+    }
+    let Some(raw) = headers::credentials(req, proxy) else {
+        // A first request without credentials is normal; it does not count as a failure.
+        return Outcome::Challenge { stale: false };
+    };
+    let Some(credentials) = Credentials::parse(&raw) else {
+        fail(inner, source, "", "malformed credentials");
+        return Outcome::Challenge { stale: false };
+    };
+    let extension = match inner.store.extension(&credentials.username).await {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read credentials");
+            return Outcome::Unavailable;
+        }
+    };
+    if let Some(ext) = &extension
+        && ext.realm != inner.config.realm
+    {
+        tracing::error!(
+            extension = %ext.number,
+            stored_realm = %ext.realm,
+            realm = %inner.config.realm,
+            "the extension's password was set for another SIP realm; set it again"
+        );
+    }
+    let method = req.method.to_string();
+    match inner.digest.verify(
+        &credentials,
+        &method,
+        extension.as_ref().map(|e| &e.ha1),
+        unix_now(),
+    ) {
+        Ok(()) => match extension {
+            Some(ext) => Outcome::Authenticated(ext),
+            None => Outcome::Challenge { stale: false },
+        },
+        Err(Refusal::Stale) => Outcome::Challenge { stale: true },
+        Err(Refusal::Invalid(why)) => {
+            fail(inner, source, &credentials.username, why);
+            Outcome::Challenge { stale: false }
+        }
+    }
+}
+
+fn fail<S: Store>(inner: &Inner<S>, source: IpAddr, user: &str, why: &str) {
+    let verdict = inner
+        .guard
+        .lock()
+        .map(|mut g| g.failure(source, Instant::now()));
+    match verdict {
+        Ok(Verdict::Blocked) => tracing::warn!(
+            %source,
+            user,
+            block_secs = inner.config.guard.block.as_secs(),
+            "too many failed SIP authentications: source blocked"
+        ),
+        Ok(Verdict::Counted(n)) => {
+            tracing::info!(%source, user, reason = why, failures = n, "SIP authentication failed")
+        }
+        Err(_) => {}
+    }
+}
+
+/// Answers with the outcome that is not `Authenticated`: 401/407 with challenges, 403
+/// for a blocked source, 503 when the store failed.
+pub async fn refuse<S: Store>(
+    inner: &Inner<S>,
+    tx: &mut Transaction,
+    outcome: &Outcome,
+    proxy: bool,
+) {
+    let result = match outcome {
+        Outcome::Challenge { stale } => {
+            let challenges = inner.digest.challenges(unix_now(), *stale);
+            let headers: Vec<Header> = challenges
+                .into_iter()
+                .map(|c| {
+                    if proxy {
+                        Header::ProxyAuthenticate(c.into())
+                    } else {
+                        Header::WwwAuthenticate(c.into())
+                    }
+                })
+                .collect();
+            let code = if proxy {
+                StatusCode::ProxyAuthenticationRequired
+            } else {
+                StatusCode::Unauthorized
+            };
+            tx.reply_with(code, headers, None).await
+        }
+        Outcome::Blocked => tx.reply(StatusCode::Forbidden).await,
+        Outcome::Unavailable => {
+            tx.reply_with(
+                StatusCode::ServiceUnavailable,
+                vec![headers::other("Retry-After", "5")],
+                None,
+            )
+            .await
+        }
+        Outcome::Authenticated(_) => Ok(()),
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "cannot send an authentication refusal");
+    }
+}

@@ -1,0 +1,156 @@
+//! REGISTER: authenticate, apply the registrar rules, store the bindings, answer with
+//! the current contacts.
+
+use super::auth::{self, Outcome};
+use super::{Inner, headers, unix_now};
+use crate::registrar::{self, RegisterPlan, RegisterRefusal};
+use crate::store::{Binding, Store, Transport};
+use rsipstack::sip::prelude::*;
+use rsipstack::sip::{Header, StatusCode};
+use rsipstack::transaction::Transaction;
+use std::net::SocketAddr;
+
+pub async fn handle<S: Store>(inner: &Inner<S>, mut tx: Transaction) {
+    let Some((source, transport)) = source_of(&tx) else {
+        let _ = tx.reply(StatusCode::BadRequest).await;
+        return;
+    };
+    let req = tx.original.clone();
+    let Some(aor) = headers::to_user(&req) else {
+        let _ = tx
+            .reply_with(
+                StatusCode::BadRequest,
+                vec![reason("To header has no user")],
+                None,
+            )
+            .await;
+        return;
+    };
+    let extension = match auth::check(inner, &req, source.ip(), false).await {
+        Outcome::Authenticated(ext) => ext,
+        other => return auth::refuse(inner, &mut tx, &other, false).await,
+    };
+    if extension.number != aor {
+        tracing::info!(user = %extension.number, %aor, %source, "REGISTER for another extension refused");
+        let _ = tx.reply(StatusCode::Forbidden).await;
+        return;
+    }
+    let contacts = headers::contacts(&req);
+    let specs = registrar::parse_contacts(&contacts.iter().map(String::as_str).collect::<Vec<_>>());
+    let expires_header = headers::value(&req, "Expires")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|v| u32::try_from(v).unwrap_or(u32::MAX));
+    let plan = specs.and_then(|s| registrar::plan(&s, expires_header, inner.config.expiry));
+    let plan = match plan {
+        Ok(p) => p,
+        Err(RegisterRefusal::IntervalTooBrief { min }) => {
+            let _ = tx
+                .reply_with(
+                    StatusCode::IntervalTooBrief,
+                    vec![Header::MinExpires(min.to_string().into())],
+                    None,
+                )
+                .await;
+            return;
+        }
+        Err(RegisterRefusal::BadRequest(why)) => {
+            let _ = tx
+                .reply_with(StatusCode::BadRequest, vec![reason(why)], None)
+                .await;
+            return;
+        }
+    };
+    let now = unix_now();
+    let call_id = req
+        .call_id_header()
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
+    let cseq = req
+        .cseq_header()
+        .ok()
+        .and_then(|c| c.seq().ok())
+        .unwrap_or(0);
+    let user_agent = headers::value(&req, "User-Agent");
+    let result = match &plan {
+        RegisterPlan::Query => Ok(()),
+        RegisterPlan::RemoveAll => inner.store.remove_bindings(&aor).await,
+        RegisterPlan::Apply(changes) => {
+            let mut result = Ok(());
+            for (contact, expires) in changes {
+                let r = if *expires == 0 {
+                    inner.store.remove_binding(&aor, contact).await
+                } else {
+                    let binding = Binding {
+                        id: String::new(),
+                        aor: aor.clone(),
+                        contact: contact.clone(),
+                        source,
+                        transport,
+                        expires_at: now + u64::from(*expires),
+                        call_id: call_id.clone(),
+                        cseq,
+                        user_agent: user_agent.clone(),
+                    };
+                    inner.store.save_binding(&binding).await
+                };
+                if r.is_err() {
+                    result = r;
+                    break;
+                }
+            }
+            result
+        }
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, %aor, "cannot store a registration");
+        let _ = tx
+            .reply_with(
+                StatusCode::ServiceUnavailable,
+                vec![headers::other("Retry-After", "5")],
+                None,
+            )
+            .await;
+        return;
+    }
+    let current = match inner.store.bindings(&aor, now).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, %aor, "cannot read registrations");
+            let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+            return;
+        }
+    };
+    match &plan {
+        RegisterPlan::Apply(changes) if changes.iter().any(|(_, e)| *e > 0) => {
+            tracing::debug!(%aor, %source, transport = transport.as_str(), "registered");
+        }
+        RegisterPlan::Apply(_) | RegisterPlan::RemoveAll => {
+            tracing::debug!(%aor, %source, "unregistered")
+        }
+        RegisterPlan::Query => {}
+    }
+    let headers: Vec<Header> = current
+        .iter()
+        .map(|b| {
+            let left = b.expires_at.saturating_sub(now);
+            Header::Contact(format!("<{}>;expires={left}", b.contact).into())
+        })
+        .collect();
+    let _ = tx.reply_with(StatusCode::OK, headers, None).await;
+}
+
+/// Where a request came from and over what.
+pub fn source_of(tx: &Transaction) -> Option<(SocketAddr, Transport)> {
+    let conn = tx.connection.as_ref()?;
+    let addr = conn.get_remote_addr()?.get_socketaddr().ok()?;
+    let transport = if conn.is_reliable() {
+        Transport::Tcp
+    } else {
+        Transport::Udp
+    };
+    Some((addr, transport))
+}
+
+fn reason(text: &str) -> Header {
+    headers::other("Warning", format!("399 switchboard \"{text}\""))
+}

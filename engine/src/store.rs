@@ -1,0 +1,130 @@
+//! What the engine needs from storage. The engine never touches a database: the API
+//! server implements [`Store`] with sqlx, and tests may implement it in memory.
+
+use crate::digest::Ha1;
+use std::future::Future;
+use std::net::SocketAddr;
+
+/// A storage failure, reported to the SIP peer as `500`/`503` and logged.
+#[derive(Debug, thiserror::Error)]
+#[error("storage: {0}")]
+pub struct StoreError(pub String);
+
+/// An extension as the engine sees it.
+#[derive(Debug, Clone)]
+pub struct ExtensionRecord {
+    pub number: String,
+    pub display_name: String,
+    /// The realm the HA1 values were computed for.
+    pub realm: String,
+    pub ha1: Ha1,
+    /// Seconds the extension's phones ring.
+    pub ring_time: u32,
+}
+
+/// SIP transport of a binding or call leg.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl Transport {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Udp => "udp",
+            Self::Tcp => "tcp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "udp" => Some(Self::Udp),
+            "tcp" => Some(Self::Tcp),
+            _ => None,
+        }
+    }
+}
+
+/// A registered contact of an extension (a location-service entry, RFC 3261 §10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// `RG` + 32 hex digits, stable across refreshes of the same contact.
+    pub id: String,
+    /// The extension number (address of record).
+    pub aor: String,
+    /// The Contact URI as the phone wrote it.
+    pub contact: String,
+    /// Where the REGISTER came from: where requests for this contact are sent (the
+    /// phone may be behind a NAT that rewrote its address).
+    pub source: SocketAddr,
+    pub transport: Transport,
+    /// Unix seconds.
+    pub expires_at: u64,
+    pub call_id: String,
+    pub cseq: u32,
+    pub user_agent: Option<String>,
+}
+
+/// A call leg's record (`/v1/calls`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRecord {
+    /// `CA` + 32 hex digits.
+    pub sid: String,
+    pub parent_sid: Option<String>,
+    /// `inbound` (a call that reached us) or `outbound` (a leg we placed).
+    pub direction: &'static str,
+    pub from: String,
+    pub from_name: Option<String>,
+    pub to: String,
+    /// `ringing`, `in-progress`, `completed`, `busy`, `no-answer`, `failed`, `canceled`.
+    pub status: &'static str,
+    /// RFC 3339 UTC with milliseconds.
+    pub started_at: String,
+    pub answered_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// Seconds from answer to end.
+    pub duration: Option<u64>,
+    /// `caller`, `callee` or `system`.
+    pub hangup_by: Option<&'static str>,
+    /// The SIP status that ended the call (200 for a normal hangup).
+    pub hangup_code: Option<u16>,
+    pub hangup_reason: Option<String>,
+    pub sip_call_id: String,
+}
+
+/// Storage the engine relies on. Methods are async and must not block.
+pub trait Store: Send + Sync + 'static {
+    fn extension(
+        &self,
+        number: &str,
+    ) -> impl Future<Output = Result<Option<ExtensionRecord>, StoreError>> + Send;
+
+    /// Creates or refreshes the binding with the same `aor` and `contact`.
+    fn save_binding(
+        &self,
+        binding: &Binding,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn remove_binding(
+        &self,
+        aor: &str,
+        contact: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn remove_bindings(&self, aor: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Live bindings of `aor` at Unix time `now`.
+    fn bindings(
+        &self,
+        aor: &str,
+        now: u64,
+    ) -> impl Future<Output = Result<Vec<Binding>, StoreError>> + Send;
+
+    /// Deletes bindings that expired before `now`; returns how many.
+    fn purge_bindings(&self, now: u64) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Inserts or updates a call record (by `sid`).
+    fn save_call(&self, record: &CallRecord)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+}

@@ -1,0 +1,112 @@
+//! Call records: one per call leg.
+
+use super::common::page;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// Where a call stands (Twilio's vocabulary).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallStatus {
+    Queued,
+    Ringing,
+    InProgress,
+    Completed,
+    Busy,
+    NoAnswer,
+    Failed,
+    Canceled,
+}
+
+impl CallStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Ringing => "ringing",
+            Self::InProgress => "in-progress",
+            Self::Completed => "completed",
+            Self::Busy => "busy",
+            Self::NoAnswer => "no-answer",
+            Self::Failed => "failed",
+            Self::Canceled => "canceled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Queued,
+            Self::Ringing,
+            Self::InProgress,
+            Self::Completed,
+            Self::Busy,
+            Self::NoAnswer,
+            Self::Failed,
+            Self::Canceled,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct Hangup {
+    /// `caller`, `callee` or `system` (a timeout, a media failure, a shutdown).
+    pub by: String,
+    /// The SIP status that ended it: 200 for a normal hangup, 486 busy, 487 canceled, …
+    pub sip_code: Option<u16>,
+    pub reason: Option<String>,
+}
+
+/// A call leg.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({
+    "sid": "CA0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "parent_call_sid": null,
+    "direction": "inbound",
+    "from": "58101",
+    "caller_name": "Djaouad",
+    "to": "58102",
+    "status": "completed",
+    "start_time": "2026-11-26T14:00:00.000Z",
+    "answer_time": "2026-11-26T14:00:04.120Z",
+    "end_time": "2026-11-26T14:02:10.500Z",
+    "duration": 126,
+    "hangup": {"by": "callee", "sip_code": 200, "reason": "BYE"},
+    "sip_call_id": "a84b4c76e66710@192.168.212.20"
+}))]
+pub struct Call {
+    pub sid: String,
+    /// The call this leg was placed for (the caller's leg), if any.
+    pub parent_call_sid: Option<String>,
+    /// `inbound` (reached us) or `outbound` (placed by us).
+    pub direction: String,
+    pub from: String,
+    pub caller_name: Option<String>,
+    pub to: String,
+    pub status: CallStatus,
+    #[schema(format = DateTime)]
+    pub start_time: String,
+    #[schema(format = DateTime)]
+    pub answer_time: Option<String>,
+    #[schema(format = DateTime)]
+    pub end_time: Option<String>,
+    /// Seconds from answer to end.
+    pub duration: Option<u64>,
+    pub hangup: Option<Hangup>,
+    pub sip_call_id: String,
+}
+
+/// Query parameters of `GET /v1/calls`.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CallListParams {
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+    pub status: Option<CallStatus>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+page!(CallList, Call, "calls, newest first");
