@@ -91,8 +91,9 @@ pub struct Settings {
     /// Seconds an address stays blocked [default: 300].
     #[arg(long, env = "SWITCHBOARD_AUTH_BLOCK_SECONDS", value_name = "SECONDS")]
     pub auth_block_seconds: Option<u64>,
-    /// SIP digest algorithms offered, most preferred first: `MD5,SHA-256`, `SHA-256,MD5`,
-    /// `SHA-256` … [default: MD5,SHA-256, what every phone answers].
+    /// SIP digest algorithms offered, most preferred first: `MD5`, `SHA-256,MD5`,
+    /// `SHA-256` … Some phones fail on any challenge they cannot answer, so the default
+    /// is the one every phone answers [default: MD5].
     #[arg(long, env = "SWITCHBOARD_SIP_DIGEST", value_name = "ALGORITHMS")]
     pub sip_digest: Option<String>,
 }
@@ -261,10 +262,7 @@ impl Settings {
             ));
         }
         let sip_digest = match self.sip_digest.as_deref() {
-            None => vec![
-                engine::digest::Algorithm::Md5,
-                engine::digest::Algorithm::Sha256,
-            ],
+            None => vec![engine::digest::Algorithm::Md5],
             Some(list) => {
                 let parsed: Option<Vec<_>> = list
                     .split(',')

@@ -39,10 +39,7 @@ impl EngineConfig {
             expiry: ExpiryPolicy::default(),
             guard: GuardConfig::default(),
             rtp_timeout: Duration::from_secs(60),
-            digest_algorithms: vec![
-                crate::digest::Algorithm::Md5,
-                crate::digest::Algorithm::Sha256,
-            ],
+            digest_algorithms: vec![crate::digest::Algorithm::Md5],
             user_agent: format!("Switchboard/{}", env!("CARGO_PKG_VERSION")),
         }
     }

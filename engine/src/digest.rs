@@ -198,16 +198,15 @@ pub struct DigestAuthority {
 }
 
 impl DigestAuthority {
-    /// Offers MD5 then SHA-256. Clients answer the first challenge they support, and
-    /// some (older phones, SIPp) only ever read the first one: MD5 first works with all
-    /// of them, SHA-256 stays available to phones that only do SHA-256. See
-    /// [`DigestAuthority::with_algorithms`] to prefer SHA-256.
+    /// Offers MD5 only, the one algorithm every phone answers: some clients (SIPp,
+    /// baresip 1.0) fail outright when a challenge names an algorithm they lack, even
+    /// beside one they have. [`DigestAuthority::with_algorithms`] adds SHA-256 (RFC 8760).
     pub fn new(realm: impl Into<String>, secret: &[u8], nonce_ttl: u64) -> Self {
         Self {
             realm: realm.into(),
             secret: secret.to_vec(),
             nonce_ttl,
-            algorithms: vec![Algorithm::Md5, Algorithm::Sha256],
+            algorithms: vec![Algorithm::Md5],
         }
     }
 
@@ -366,7 +365,8 @@ mod tests {
 
     #[test]
     fn both_algorithms_verify() {
-        let auth = DigestAuthority::new("switchboard", b"secret", 300);
+        let auth = DigestAuthority::new("switchboard", b"secret", 300)
+            .with_algorithms(vec![Algorithm::Sha256, Algorithm::Md5]);
         let stored = ha1("101", "switchboard", "s3cret-Passw0rd");
         let nonce = auth.nonce(1000);
         for alg in [Algorithm::Md5, Algorithm::Sha256] {
@@ -451,8 +451,13 @@ mod tests {
         assert!(Credentials::parse("Basic dXNlcjpwYXNz").is_none());
         assert!(Credentials::parse("Digest realm=\"x\"").is_none());
         let challenges = DigestAuthority::new("switchboard", b"s", 300).challenges(5, true);
+        assert_eq!(challenges.len(), 1);
         assert!(challenges[0].contains("algorithm=MD5") && challenges[0].contains("stale=true"));
-        assert!(challenges[1].contains("algorithm=SHA-256"));
+        let both = DigestAuthority::new("switchboard", b"s", 300)
+            .with_algorithms(vec![Algorithm::Sha256, Algorithm::Md5]);
+        let challenges = both.challenges(5, false);
+        assert!(challenges[0].contains("algorithm=SHA-256"));
+        assert!(challenges[1].contains("algorithm=MD5"));
         let sha_only =
             DigestAuthority::new("switchboard", b"s", 300).with_algorithms(vec![Algorithm::Sha256]);
         assert_eq!(sha_only.challenges(5, false).len(), 1);

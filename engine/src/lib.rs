@@ -17,6 +17,7 @@
 //! - [`store`]: the storage the engine needs, implemented by the API server.
 //! - [`config`]: the engine's settings.
 
+pub mod call;
 pub mod config;
 pub mod digest;
 pub mod guard;

@@ -249,10 +249,7 @@ async fn route<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction) {
                 )
                 .await;
         }
-        Method::Invite => {
-            // Calls arrive with the next issue's engine work; refuse clearly until then.
-            let _ = tx.reply(StatusCode::NotImplemented).await;
-        }
+        Method::Invite => crate::call::handle_invite(inner, tx).await,
         _ => {
             let _ = tx
                 .reply_with(
