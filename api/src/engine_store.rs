@@ -17,8 +17,10 @@ impl SqlStore {
     }
 }
 
-fn err(e: StorageError) -> StoreError {
-    StoreError(e.to_string())
+impl From<StorageError> for StoreError {
+    fn from(e: StorageError) -> Self {
+        StoreError(e.to_string())
+    }
 }
 
 impl Store for SqlStore {
@@ -70,6 +72,6 @@ impl Store for SqlStore {
     }
 
     async fn save_call(&self, record: &CallRecord) -> Result<(), StoreError> {
-        storage::calls::save(&self.db, record).await.map_err(err)
+        storage::calls::save(&self.db, record).await.map_err(StoreError::from)
     }
 }
