@@ -27,7 +27,7 @@ impl Store for SqlStore {
     async fn extension(&self, number: &str) -> Result<Option<ExtensionRecord>, StoreError> {
         let stored = storage::extensions::get(&self.db, number)
             .await
-            .map_err(err)?;
+            .map_err(StoreError::from)?;
         Ok(stored.map(|s| ExtensionRecord {
             number: s.extension.number.to_string(),
             display_name: s.extension.name.to_string(),
@@ -44,34 +44,36 @@ impl Store for SqlStore {
         let id = format!("RG{}", hex::encode(secrets::random_bytes::<16>()));
         storage::registrations::save(&self.db, binding, &id)
             .await
-            .map_err(err)
+            .map_err(StoreError::from)
     }
 
     async fn remove_binding(&self, aor: &str, contact: &str) -> Result<(), StoreError> {
         storage::registrations::remove(&self.db, aor, contact)
             .await
-            .map_err(err)
+            .map_err(StoreError::from)
     }
 
     async fn remove_bindings(&self, aor: &str) -> Result<(), StoreError> {
         storage::registrations::remove_all(&self.db, aor)
             .await
-            .map_err(err)
+            .map_err(StoreError::from)
     }
 
     async fn bindings(&self, aor: &str, now: u64) -> Result<Vec<Binding>, StoreError> {
         storage::registrations::of(&self.db, aor, now)
             .await
-            .map_err(err)
+            .map_err(StoreError::from)
     }
 
     async fn purge_bindings(&self, now: u64) -> Result<u64, StoreError> {
         storage::registrations::purge(&self.db, now)
             .await
-            .map_err(err)
+            .map_err(StoreError::from)
     }
 
     async fn save_call(&self, record: &CallRecord) -> Result<(), StoreError> {
-        storage::calls::save(&self.db, record).await.map_err(StoreError::from)
+        storage::calls::save(&self.db, record)
+            .await
+            .map_err(StoreError::from)
     }
 }
