@@ -8,6 +8,7 @@
 //!   an HTTP client.
 //! - [`both_backends!`]: writes each test once and runs it against SQLite and PostgreSQL.
 //! - [`audio`]: WAV files with tones, and measuring tones in WAV files.
+//! - [`peers`]: real softphones (baresip, linphonec) and SIPp.
 //!
 //! PostgreSQL is required: when it cannot be reached the tests fail (they never skip).
 //! `SWITCHBOARD_TEST_POSTGRES_URL` points at it (default
@@ -15,6 +16,7 @@
 
 pub mod audio;
 mod db;
+pub mod peers;
 mod process;
 
 pub use db::{Backend, TestDb, postgres_admin_url};

@@ -1,0 +1,358 @@
+//! Real SIP softphones for the tests: baresip (driven over its ctrl_tcp socket) and
+//! linphonec (driven over stdin), each in its own folder, with a WAV file as its
+//! microphone and a recording of what it hears.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// SIP transport a phone uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SipTransport {
+    Udp,
+    Tcp,
+}
+
+/// A port `p` such that UDP and TCP `p` and TCP `p + 1` are free (baresip also opens
+/// TLS on the next port). Picked from a range unlikely to collide with other tests.
+pub fn free_sip_port() -> u16 {
+    static NEXT: Mutex<u16> = Mutex::new(0);
+    let mut next = NEXT.lock().expect("lock");
+    if *next == 0 {
+        *next = 21000 + (std::process::id() % 200) as u16 * 20;
+    }
+    loop {
+        let p = *next;
+        *next = if p > 60000 { 21000 } else { p + 4 };
+        let ok = UdpSocket::bind(("127.0.0.1", p)).is_ok()
+            && TcpListener::bind(("127.0.0.1", p)).is_ok()
+            && TcpListener::bind(("127.0.0.1", p + 1)).is_ok()
+            && UdpSocket::bind(("127.0.0.1", p + 1)).is_ok();
+        if ok {
+            return p;
+        }
+    }
+}
+
+/// A baresip softphone.
+#[derive(Debug)]
+pub struct Baresip {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub sip_port: u16,
+    /// The one control connection: ctrl_tcp serves a single client, so commands go out
+    /// and events come back on it.
+    control: Mutex<TcpStream>,
+    responses: Mutex<std::sync::mpsc::Receiver<serde_json::Value>>,
+    events: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Baresip {
+    /// Starts baresip registered as `user` to `server`, sending `microphone` (an 8 kHz
+    /// mono 16-bit WAV longer than the call), auto-answering calls.
+    pub fn start(
+        user: &str,
+        password: &str,
+        server: SocketAddr,
+        transport: SipTransport,
+        microphone: &Path,
+    ) -> Baresip {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let sip_port = free_sip_port();
+        let ctrl_port = free_sip_port();
+        let rtp_base = free_sip_port();
+        let rec = dir.path().join("rec");
+        std::fs::create_dir_all(&rec).expect("rec folder");
+        let config = format!(
+            "poll_method epoll\nsip_listen 127.0.0.1:{sip_port}\nnet_interface 127.0.0.1\n\
+             audio_player alsa,null\naudio_alert alsa,null\naudio_source aufile,{mic}\n\
+             audio_srate 8000\naudio_channels 1\nrtp_ports {rtp_base}-{rtp_end}\n\
+             module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule alsa.so\nmodule aufile.so\n\
+             module sndfile.so\nmodule_tmp account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\n\
+             ctrl_tcp_listen 127.0.0.1:{ctrl_port}\nsnd_path {rec}\n",
+            mic = microphone.display(),
+            rtp_end = rtp_base + 3,
+            rec = rec.display(),
+        );
+        std::fs::write(dir.path().join("config"), config).expect("config");
+        let transport_param = match transport {
+            SipTransport::Udp => "",
+            SipTransport::Tcp => ";transport=tcp",
+        };
+        std::fs::write(
+            dir.path().join("accounts"),
+            format!("<sip:{user}@{server}{transport_param}>;auth_pass={password};regint=60;answermode=auto;audio_codecs=PCMU,PCMA\n"),
+        )
+        .expect("accounts");
+        let log = std::fs::File::create(dir.path().join("baresip.log")).expect("log");
+        let child = Command::new("baresip")
+            .arg("-f")
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("baresip is installed (Debian package baresip-core)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let stream = loop {
+            if let Ok(s) = TcpStream::connect(("127.0.0.1", ctrl_port)) {
+                break s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "baresip control socket did not open; log:\n{}",
+                std::fs::read_to_string(dir.path().join("baresip.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let (responses_tx, responses) = std::sync::mpsc::channel();
+        let reader = stream.try_clone().expect("clone control stream");
+        let collected = events.clone();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(reader);
+            while let Some(message) = read_netstring(&mut reader) {
+                let Ok(v) = serde_json::from_slice::<serde_json::Value>(&message) else {
+                    continue;
+                };
+                if v["response"] == true {
+                    let _ = responses_tx.send(v);
+                } else {
+                    collected.lock().expect("lock").push(v);
+                }
+            }
+        });
+        Baresip {
+            child,
+            dir,
+            sip_port,
+            control: Mutex::new(stream),
+            responses: Mutex::new(responses),
+            events,
+        }
+    }
+
+    /// Sends a ctrl_tcp command (`dial`, `hangup`, …) and waits for its response.
+    pub fn command(&self, command: &str, params: &str) {
+        let body =
+            serde_json::json!({"command": command, "params": params, "token": "t"}).to_string();
+        self.control
+            .lock()
+            .expect("lock")
+            .write_all(format!("{}:{},", body.len(), body).as_bytes())
+            .expect("send command");
+        let _ = self
+            .responses
+            .lock()
+            .expect("lock")
+            .recv_timeout(Duration::from_secs(5));
+    }
+
+    pub fn dial(&self, uri: &str) {
+        self.command("dial", uri);
+    }
+
+    pub fn hangup(&self) {
+        self.command("hangup", "");
+    }
+
+    /// Waits for an event of `kind` (CALL_ESTABLISHED, CALL_CLOSED, …).
+    pub fn wait_event(&self, kind: &str, timeout: Duration) -> Option<serde_json::Value> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(e) = self
+                .events
+                .lock()
+                .expect("lock")
+                .iter()
+                .find(|e| e["type"] == kind)
+            {
+                return Some(e.clone());
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        self.events.lock().expect("lock").clone()
+    }
+
+    /// The newest recording of what the phone heard.
+    pub fn received_audio(&self) -> Option<PathBuf> {
+        newest(&self.dir.path().join("rec"), "-dec.wav")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("baresip.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_netstring(reader: &mut impl BufRead) -> Option<Vec<u8>> {
+    let mut len = Vec::new();
+    reader.read_until(b':', &mut len).ok()?;
+    len.pop();
+    let n: usize = std::str::from_utf8(&len).ok()?.trim().parse().ok()?;
+    let mut body = vec![0u8; n + 1];
+    reader.read_exact(&mut body).ok()?;
+    body.pop(); // the trailing comma
+    Some(body)
+}
+
+fn newest(dir: &Path, suffix: &str) -> Option<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files.pop()
+}
+
+/// A linphonec softphone, auto-answering, with WAV files for sound.
+#[derive(Debug)]
+pub struct Linphone {
+    child: Child,
+    stdin: ChildStdin,
+    pub dir: tempfile::TempDir,
+    pub sip_port: u16,
+    output: Arc<Mutex<String>>,
+}
+
+impl Linphone {
+    pub fn start(
+        user: &str,
+        password: &str,
+        realm: &str,
+        server: SocketAddr,
+        transport: SipTransport,
+        microphone: &Path,
+    ) -> Linphone {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(home.join(".local/share/linphone")).expect("home");
+        let sip_port = free_sip_port();
+        let rtp = free_sip_port();
+        let (ports, proxy) = match transport {
+            SipTransport::Udp => (
+                format!("sip_port={sip_port}\nsip_tcp_port=-1"),
+                format!("<sip:{server}>"),
+            ),
+            SipTransport::Tcp => (
+                format!("sip_port=-1\nsip_tcp_port={sip_port}"),
+                format!("<sip:{server};transport=tcp>"),
+            ),
+        };
+        let config = format!(
+            "[sip]\n{ports}\nbind_address=127.0.0.1\ndefault_proxy=0\n\n\
+             [rtp]\naudio_rtp_port={rtp}-{rtp_end}\n\n[sound]\necho_cancellation=0\n\n\
+             [proxy_0]\nreg_proxy={proxy}\nreg_route={proxy}\nreg_identity=sip:{user}@{host}\nreg_expires=120\nreg_sendregister=1\n\n\
+             [auth_info_0]\nusername={user}\npasswd={password}\nrealm={realm}\n",
+            rtp_end = rtp + 3,
+            host = server.ip(),
+        );
+        let cfg = dir.path().join("linphonerc");
+        std::fs::write(&cfg, config).expect("config");
+        let mut child = Command::new("linphonec")
+            .arg("-c")
+            .arg(&cfg)
+            .arg("-a")
+            .args(["-d", "0"])
+            .env("HOME", &home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("linphonec is installed (Debian package linphone-cli)");
+        let stdin = child.stdin.take().expect("stdin");
+        let output = Arc::new(Mutex::new(String::new()));
+        for stream in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let output = output.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream);
+                let mut line = String::new();
+                while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                    output.lock().expect("lock").push_str(&line);
+                    line.clear();
+                }
+            });
+        }
+        let mut phone = Linphone {
+            child,
+            stdin,
+            dir,
+            sip_port,
+            output,
+        };
+        phone.command("soundcard use files");
+        phone.command(&format!("play {}", microphone.display()));
+        phone.command(&format!("record {}", phone.recording().display()));
+        phone
+    }
+
+    pub fn command(&mut self, line: &str) {
+        writeln!(self.stdin, "{line}").expect("linphonec stdin");
+        self.stdin.flush().expect("flush");
+    }
+
+    pub fn call(&mut self, uri: &str) {
+        self.command(&format!("call {uri}"));
+    }
+
+    pub fn terminate(&mut self) {
+        self.command("terminate");
+    }
+
+    /// Waits until linphonec printed something containing `text`.
+    pub fn wait_output(&self, text: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.output.lock().expect("lock").contains(text) {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    pub fn output(&self) -> String {
+        self.output.lock().expect("lock").clone()
+    }
+
+    /// Where linphonec records what it hears.
+    pub fn recording(&self) -> PathBuf {
+        self.dir.path().join("heard.wav")
+    }
+}
+
+impl Drop for Linphone {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "quit");
+        let _ = self.stdin.flush();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
