@@ -356,3 +356,133 @@ impl Drop for Linphone {
         let _ = self.child.wait();
     }
 }
+
+/// A SIPp run of one of the committed scenarios in `tests/sipp`.
+#[derive(Debug)]
+pub struct Sipp {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub scenario: String,
+}
+
+/// What a SIPp run left.
+#[derive(Debug)]
+pub struct SippResult {
+    /// Every call of the scenario succeeded (exit status 0).
+    pub success: bool,
+    pub status: Option<i32>,
+    /// The messages exchanged (`-trace_msg`).
+    pub messages: String,
+    /// Why calls failed (`-trace_err`).
+    pub errors: String,
+    pub output: String,
+}
+
+impl Sipp {
+    /// Starts `scenario` against `server` from `local_port`, for one call.
+    pub fn start(
+        scenario: &str,
+        server: SocketAddr,
+        local_port: u16,
+        transport: SipTransport,
+        args: &[&str],
+    ) -> Sipp {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("sipp")
+            .join(scenario);
+        let media_port = free_sip_port();
+        let t = match transport {
+            SipTransport::Udp => "u1",
+            SipTransport::Tcp => "t1",
+        };
+        let log = std::fs::File::create(dir.path().join("output.txt")).expect("log");
+        let child = Command::new("sipp")
+            .arg("-sf")
+            .arg(&file)
+            .arg(server.to_string())
+            .args([
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &local_port.to_string(),
+                "-mp",
+                &media_port.to_string(),
+            ])
+            .args([
+                "-t",
+                t,
+                "-m",
+                "1",
+                "-nostdin",
+                "-trace_msg",
+                "-trace_err",
+                "-timeout",
+                "60s",
+            ])
+            .args(args)
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("sipp is installed (Debian package sip-tester)");
+        Sipp {
+            child,
+            dir,
+            scenario: scenario.to_owned(),
+        }
+    }
+
+    /// Waits for the run to end (at most `timeout`, then it is killed and fails).
+    pub fn wait(mut self, timeout: Duration) -> SippResult {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                break status.code();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let read_matching = |suffix: &str| {
+            std::fs::read_dir(self.dir.path())
+                .map(|entries| {
+                    entries
+                        .filter_map(Result::ok)
+                        .filter(|e| e.file_name().to_string_lossy().ends_with(suffix))
+                        .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+                        .collect::<String>()
+                })
+                .unwrap_or_default()
+        };
+        SippResult {
+            success: status == Some(0),
+            status,
+            messages: read_matching("_messages.log"),
+            errors: read_matching("_errors.log"),
+            output: std::fs::read_to_string(self.dir.path().join("output.txt")).unwrap_or_default(),
+        }
+    }
+}
+
+impl Drop for Sipp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl SippResult {
+    /// Panics with the run's traces unless it succeeded.
+    pub fn assert_ok(&self, what: &str) {
+        assert!(
+            self.success,
+            "{what}: SIPp failed ({:?})\nerrors:\n{}\nmessages:\n{}",
+            self.status, self.errors, self.messages
+        );
+    }
+}
