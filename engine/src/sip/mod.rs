@@ -219,6 +219,14 @@ async fn dispatch<S: Store>(
 
 async fn route<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction) {
     let method = tx.original.method;
+    if tx.original.version != rsipstack::sip::Version::V2 {
+        // A version we do not speak: 505, written in the one we do.
+        tx.original.version = rsipstack::sip::Version::V2;
+        if method != Method::Ack {
+            let _ = tx.reply(StatusCode::VersionNotSupported).await;
+        }
+        return;
+    }
     let in_dialog = headers::has_to_tag(&tx.original);
     if in_dialog
         || matches!(
