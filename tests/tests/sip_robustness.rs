@@ -70,12 +70,10 @@ async fn options_and_unsupported_methods() {
         assert!(answer.contains("Allow:"), "{method}: {answer}");
     }
     // A BYE for no call is 481.
-    let bye = request("BYE", app.sip, local, "UDP", "stray-bye")
-        .replace("To: <sip", "To: <sip")
-        .replace(
-            &format!("To: <sip:{}>", app.sip),
-            &format!("To: <sip:{}>;tag=nosuch", app.sip),
-        );
+    let bye = request("BYE", app.sip, local, "UDP", "stray-bye").replace(
+        &format!("To: <sip:{}>", app.sip),
+        &format!("To: <sip:{}>;tag=nosuch", app.sip),
+    );
     let answer = udp_exchange(&socket, app.sip, bye.as_bytes()).unwrap();
     assert!(answer.starts_with("SIP/2.0 481"), "{answer}");
 }
