@@ -62,6 +62,7 @@ async fn read_upload(
     let mime = media_type(request.headers());
     if mime == "multipart/form-data" {
         if declared.is_some_and(|n| n > limit + 64 * 1024) {
+            drain(request, limit).await;
             return Err(too_large(limit));
         }
         let mut form = Multipart::from_request(request, state)
@@ -97,6 +98,7 @@ async fn read_upload(
         Ok((name, file))
     } else if RAW_TYPES.contains(&mime.as_str()) {
         if declared.is_some_and(|n| n > limit) {
+            drain(request, limit).await;
             return Err(too_large(limit));
         }
         let body =
@@ -117,6 +119,22 @@ async fn read_upload(
                 &mime
             }
         )))
+    }
+}
+
+/// Reads and discards a refused body (up to a few times the limit) so the client,
+/// still sending, gets to read our 413 instead of a broken connection. Beyond that
+/// the connection is simply closed.
+async fn drain(request: Request, limit: u64) {
+    use http_body_util::BodyExt;
+    let cap = limit.saturating_mul(4).min(256 * 1024 * 1024);
+    let mut body = request.into_body();
+    let mut seen = 0u64;
+    while seen <= cap {
+        match body.frame().await {
+            Some(Ok(frame)) => seen += frame.data_ref().map_or(0, |d| d.len() as u64),
+            _ => break,
+        }
     }
 }
 
