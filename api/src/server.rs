@@ -69,7 +69,9 @@ impl Server {
                 source,
             })?;
         let engine = start_engine(&db, &config).await?;
-        let state = AppState::new(db, auth, media, config);
+        let counters = engine.inner().clone();
+        let metrics = Box::new(move || counters.metrics.render(counters.media.in_use()));
+        let state = AppState::new(db, auth, media, config, metrics);
         let router = routes::router(state.clone());
         Ok(Server {
             listener,

@@ -10,21 +10,37 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct AppState(Arc<Inner>);
 
-#[derive(Debug)]
 pub struct Inner {
     pub db: Db,
     pub auth: Authenticator,
     pub media: MediaStore,
     pub config: Config,
+    /// The engine's counters in Prometheus text format.
+    pub metrics: Box<dyn Fn() -> String + Send + Sync>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("db", &self.db)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AppState {
-    pub fn new(db: Db, auth: Authenticator, media: MediaStore, config: Config) -> Self {
+    pub fn new(
+        db: Db,
+        auth: Authenticator,
+        media: MediaStore,
+        config: Config,
+        metrics: Box<dyn Fn() -> String + Send + Sync>,
+    ) -> Self {
         Self(Arc::new(Inner {
             db,
             auth,
             media,
             config,
+            metrics,
         }))
     }
 }

@@ -22,6 +22,7 @@ pub mod config;
 pub mod digest;
 pub mod guard;
 pub mod media;
+pub mod metrics;
 pub mod ports;
 pub mod registrar;
 pub mod sdp;

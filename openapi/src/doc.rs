@@ -31,6 +31,7 @@ it at `POST /v1/auth/token` for a short-lived bearer token and send \
     ),
     paths(
         paths::health::health,
+        paths::health::metrics,
         paths::api_keys::create_token,
         paths::api_keys::create_api_key,
         paths::api_keys::list_api_keys,
@@ -88,7 +89,7 @@ it at `POST /v1/auth/token` for a short-lived bearer token and send \
     modifiers(&Security),
     security(("bearer" = []), ("basic" = [])),
     tags(
-        (name = "system", description = "Health"),
+        (name = "system", description = "Health and metrics"),
         (name = "auth", description = "Tokens"),
         (name = "api-keys", description = "API keys (admin role)"),
         (name = "extensions", description = "SIP accounts of phones and their PBX settings"),

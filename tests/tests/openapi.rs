@@ -88,13 +88,18 @@ async fn every_documented_operation_is_implemented() {
             .replace("{key_id}", "x");
         for method in item.as_object().unwrap().keys() {
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let (status, body) = app
-                .send(
-                    app.req(method.clone(), &concrete)
-                        .header("content-type", "application/json")
-                        .body("{}"),
-                )
-                .await;
+            let response = app
+                .req(method.clone(), &concrete)
+                .header("content-type", "application/json")
+                .body("{}")
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap();
+            // Not every answer is JSON (/metrics, audio): only errors must be.
+            let body: serde_json::Value =
+                serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
             let unknown_route = body["error"]["message"]
                 .as_str()
                 .is_some_and(|m| m.starts_with("no route"));

@@ -12,3 +12,17 @@ pub async fn health(State(state): State<AppState>) -> ApiResult<Json<Health>> {
         version: env!("CARGO_PKG_VERSION").to_owned(),
     }))
 }
+
+/// The engine's counters in Prometheus text format (authenticated like the API).
+pub async fn metrics(
+    State(state): State<AppState>,
+    _: crate::auth::Caller,
+) -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        (state.metrics)(),
+    )
+}

@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         // A browser pointed at the server lands on the docs.
         .route("/", get(|| async { axum::response::Redirect::temporary("/docs/") }))
         .route("/health", get(health::health))
+        .route("/metrics", get(health::metrics))
         .route("/openapi.json", get(docs::openapi_json))
         .merge(docs::swagger_ui())
         .nest("/v1", v1)

@@ -178,6 +178,7 @@ pub async fn handle_invite<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction) 
         answered_at: None,
     };
     tracing::info!(sid = %call.record.sid, from = %call.caller_id, to = %callee.number, devices = bindings.len(), "call ringing");
+    let _active = ActiveCall::new(&inner.metrics);
     call.start_forks(&bindings, &callee.number, &states_tx);
     drop(states_tx);
     let ring_deadline =
@@ -477,6 +478,7 @@ impl<S: Store> Call<S> {
                     tracing::warn!(error = %e, "cannot answer the caller");
                 }
                 self.answered_at = Some(Instant::now());
+                crate::metrics::Metrics::add(&self.inner.metrics.calls_answered_total, 1);
                 let now = timestamp_now();
                 self.record.status = "in-progress";
                 self.record.answered_at = Some(now.clone());
@@ -575,6 +577,7 @@ impl<S: Store> Call<S> {
                 peer_a,
                 self.inner.config.rtp_timeout,
                 self.media_tx.clone(),
+                self.inner.metrics.clone(),
             ));
         }
         if let Some(bridge) = &self.bridge {
@@ -703,6 +706,27 @@ impl<S: Store> Call<S> {
             )
             .await;
         tracing::info!(sid = %self.record.sid, from_caller, direction = direction.attribute(), "re-INVITE relayed");
+    }
+}
+
+/// Counts a call as active while it lives.
+struct ActiveCall<'a>(&'a crate::metrics::Metrics);
+
+impl<'a> ActiveCall<'a> {
+    fn new(metrics: &'a crate::metrics::Metrics) -> Self {
+        crate::metrics::Metrics::add(&metrics.calls_total, 1);
+        metrics
+            .calls_active
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Self(metrics)
+    }
+}
+
+impl Drop for ActiveCall<'_> {
+    fn drop(&mut self) {
+        self.0
+            .calls_active
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
     }
 }
 

@@ -3,6 +3,7 @@
 //! the call when a peer that should be sending has gone silent.
 
 use super::rtp::{Latch, LegFormat, rewrite};
+use crate::metrics::Metrics;
 use crate::ports::{PortPool, PortsError};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -217,6 +218,7 @@ pub fn start(
     peer: Peer,
     rtp_timeout: Duration,
     events: mpsc::UnboundedSender<BridgeEvent>,
+    metrics: Arc<Metrics>,
 ) -> BridgeHandle {
     let (commands, rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(run(
@@ -224,6 +226,7 @@ pub fn start(
         rx,
         rtp_timeout,
         events,
+        metrics,
     ));
     BridgeHandle { commands, task }
 }
@@ -233,6 +236,7 @@ async fn run(
     mut commands: mpsc::UnboundedReceiver<BridgeCommand>,
     rtp_timeout: Duration,
     events: mpsc::UnboundedSender<BridgeEvent>,
+    metrics: Arc<Metrics>,
 ) -> BridgeStats {
     let mut b: Option<LegState> = None;
     let mut stats = BridgeStats::default();
@@ -241,6 +245,7 @@ async fn run(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut reported = (false, false);
+    let mut flushed = BridgeStats::default();
     loop {
         tokio::select! {
             r = a.leg.rtp.recv_from(&mut buf_a) => {
@@ -281,6 +286,7 @@ async fn run(
                 }
             },
             _ = tick.tick() => {
+                flush(&metrics, &stats, &mut flushed);
                 let now = Instant::now();
                 if !reported.0 && a.peer.sends && a.silent_for(now) >= rtp_timeout {
                     reported.0 = true;
@@ -295,7 +301,16 @@ async fn run(
             }
         }
     }
+    flush(&metrics, &stats, &mut flushed);
     stats
+}
+
+/// Adds what moved since the last flush to the shared counters.
+fn flush(metrics: &Metrics, stats: &BridgeStats, flushed: &mut BridgeStats) {
+    let moved = (stats.a_to_b + stats.b_to_a) - (flushed.a_to_b + flushed.b_to_a);
+    Metrics::add(&metrics.rtp_relayed_total, moved);
+    Metrics::add(&metrics.rtp_dropped_total, stats.dropped - flushed.dropped);
+    *flushed = *stats;
 }
 
 /// One RTP packet from `from`'s peer, forwarded to `to`'s peer.
@@ -400,7 +415,13 @@ mod tests {
             format: ALAW,
             sends: true,
         };
-        let bridge = start(leg_a, peer_a, Duration::from_secs(30), events);
+        let bridge = start(
+            leg_a,
+            peer_a,
+            Duration::from_secs(30),
+            events,
+            Arc::default(),
+        );
         bridge.connect(leg_b, peer_b);
         tokio::time::sleep(Duration::from_millis(20)).await;
 
@@ -467,6 +488,7 @@ mod tests {
             peer,
             Duration::from_millis(1500),
             events,
+            Arc::default(),
         );
         let event = tokio::time::timeout(Duration::from_secs(5), events_rx.recv())
             .await

@@ -86,6 +86,7 @@ pub async fn check<S: Store>(
 }
 
 fn fail<S: Store>(inner: &Inner<S>, source: IpAddr, user: &str, why: &str) {
+    crate::metrics::Metrics::add(&inner.metrics.auth_failures_total, 1);
     let verdict = inner
         .guard
         .lock()

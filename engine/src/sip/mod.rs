@@ -54,6 +54,7 @@ pub struct Inner<S: Store> {
     /// Our Contact for dialogs.
     pub contact: Uri,
     pub token: CancellationToken,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl<S: Store> std::fmt::Debug for Inner<S> {
@@ -121,6 +122,7 @@ impl<S: Store> Engine<S> {
             public_ip,
             contact,
             token: token.clone(),
+            metrics: Arc::default(),
         });
         let serving = ep.clone();
         tokio::spawn(async move {
@@ -141,6 +143,11 @@ impl<S: Store> Engine<S> {
 
     pub fn inner(&self) -> &Arc<Inner<S>> {
         &self.inner
+    }
+
+    /// The counters, in Prometheus text format.
+    pub fn metrics(&self) -> String {
+        self.inner.metrics.render(self.inner.media.in_use())
     }
 
     pub fn shutdown(&self) {

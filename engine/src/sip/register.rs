@@ -120,6 +120,7 @@ pub async fn handle<S: Store>(inner: &Inner<S>, mut tx: Transaction) {
             return;
         }
     };
+    crate::metrics::Metrics::add(&inner.metrics.registrations_total, 1);
     match &plan {
         RegisterPlan::Apply(changes) if changes.iter().any(|(_, e)| *e > 0) => {
             tracing::debug!(%aor, %source, transport = transport.as_str(), "registered");
