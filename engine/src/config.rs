@@ -22,6 +22,8 @@ pub struct EngineConfig {
     pub guard: GuardConfig,
     /// A call whose peer sends no RTP for this long is hung up.
     pub rtp_timeout: Duration,
+    /// Threads relaying RTP (each call's media stays on one of them).
+    pub media_threads: usize,
     /// Digest algorithms offered, most preferred first.
     pub digest_algorithms: Vec<crate::digest::Algorithm>,
     pub user_agent: String,
@@ -39,6 +41,8 @@ impl EngineConfig {
             expiry: ExpiryPolicy::default(),
             guard: GuardConfig::default(),
             rtp_timeout: Duration::from_secs(60),
+            // Half the cores: the other half serves SIP, HTTP and the database.
+            media_threads: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
             digest_algorithms: vec![crate::digest::Algorithm::Md5],
             user_agent: format!("Switchboard/{}", env!("CARGO_PKG_VERSION")),
         }

@@ -176,6 +176,7 @@ pub async fn handle_invite<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction) 
         media_tx,
         forks: Vec::new(),
         answered_at: None,
+        ended: std::collections::HashSet::new(),
     };
     tracing::info!(sid = %call.record.sid, from = %call.caller_id, to = %callee.number, devices = bindings.len(), "call ringing");
     let _active = ActiveCall::new(&inner.metrics);
@@ -258,6 +259,8 @@ struct Call<S: Store> {
     media_tx: mpsc::UnboundedSender<BridgeEvent>,
     forks: Vec<Fork>,
     answered_at: Option<Instant>,
+    /// Call-IDs of the dialogs (caller's, forks') that have terminated.
+    ended: std::collections::HashSet<String>,
 }
 
 impl<S: Store> Call<S> {
@@ -269,7 +272,11 @@ impl<S: Store> Call<S> {
     ) {
         let public = self.inner.public_ip;
         for binding in bindings {
-            let leg = match self.inner.media.open_leg() {
+            let opened = match &self.leg_a {
+                Some(a) => self.inner.media.open_leg_beside(a),
+                None => self.inner.media.open_leg(),
+            };
+            let leg = match opened {
                 Ok(l) => l,
                 Err(e) => {
                     tracing::error!(error = %e, "no RTP ports for a forked leg");
@@ -352,14 +359,24 @@ impl<S: Store> Call<S> {
                 self.apply_all(actions);
             }
         }
-        // Let the last requests (BYE, CANCEL) complete and their dialogs end, then make
-        // sure none stays registered.
+        // The call is over: the media stops now, its ports go back to the pool.
+        if let Some(bridge) = self.bridge.take() {
+            let stats = bridge.stop().await;
+            tracing::debug!(sid = %self.record.sid, a_to_b = stats.a_to_b, b_to_a = stats.b_to_a, dropped = stats.dropped, "media stopped");
+        }
+        self.forks.iter_mut().for_each(|f| f.leg = None);
+        self.leg_a = None;
+        // Let the last requests (BYE, CANCEL) complete and their dialogs end (a round
+        // trip, usually), then make sure none stays registered.
         let linger = tokio::time::sleep(Duration::from_secs(5));
         tokio::pin!(linger);
-        loop {
+        while !self.all_dialogs_ended() {
             tokio::select! {
                 state = states.recv() => match state {
-                    Some(DialogState::Terminated(id, _)) => self.inner.dialogs.remove_dialog(&id),
+                    Some(DialogState::Terminated(id, _)) => {
+                        self.inner.dialogs.remove_dialog(&id);
+                        self.ended.insert(id.call_id);
+                    }
                     Some(DialogState::Updated(_, _, handle)) => { let _ = handle.reply(StatusCode::CallTransactionDoesNotExist).await; }
                     Some(_) => {}
                     None => break,
@@ -371,10 +388,11 @@ impl<S: Store> Call<S> {
         for fork in &self.forks {
             self.inner.dialogs.remove_dialog(&fork.dialog.id());
         }
-        if let Some(bridge) = self.bridge.take() {
-            let stats = bridge.stop().await;
-            tracing::debug!(sid = %self.record.sid, a_to_b = stats.a_to_b, b_to_a = stats.b_to_a, dropped = stats.dropped, "media stopped");
-        }
+    }
+
+    fn all_dialogs_ended(&self) -> bool {
+        self.ended.contains(&self.caller_call_id)
+            && self.forks.iter().all(|f| self.ended.contains(&f.call_id))
     }
 
     fn fork_of(&self, id: &DialogId) -> Option<usize> {
@@ -386,6 +404,7 @@ impl<S: Store> Call<S> {
         match state {
             DialogState::Terminated(id, reason) => {
                 self.inner.dialogs.remove_dialog(&id);
+                self.ended.insert(id.call_id.clone());
                 if id.call_id == self.caller_call_id {
                     return match reason {
                         TerminatedReason::UacCancel => Some(Event::CallerCancelled),

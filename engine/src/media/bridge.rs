@@ -5,17 +5,24 @@
 use super::rtp::{Latch, LegFormat, rewrite};
 use crate::metrics::Metrics;
 use crate::ports::{PortPool, PortsError};
+use rsipstack::platform::CancellationToken;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
+use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
-/// Binds the sockets of call legs from the configured port range.
+/// Binds the sockets of call legs from the configured port range, on the media
+/// threads: each call's relay runs on one dedicated single-threaded runtime, so a
+/// packet is received and forwarded without waking another thread.
 #[derive(Debug)]
 pub struct MediaSockets {
     pool: Arc<Mutex<PortPool>>,
     bind_ip: IpAddr,
+    runtimes: Vec<Handle>,
+    next: AtomicUsize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -26,11 +33,31 @@ pub enum MediaError {
     Bind(std::io::Error),
 }
 
+/// Starts `count` media threads, each running a single-threaded tokio runtime until
+/// `stop` is cancelled. Returns their handles.
+pub fn start_media_threads(count: usize, stop: &CancellationToken) -> std::io::Result<Vec<Handle>> {
+    let mut handles = Vec::with_capacity(count);
+    for i in 0..count.max(1) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        handles.push(runtime.handle().clone());
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name(format!("media-{i}"))
+            .spawn(move || runtime.block_on(stop.cancelled()))?;
+    }
+    Ok(handles)
+}
+
 impl MediaSockets {
-    pub fn new(pool: PortPool, bind_ip: IpAddr) -> Self {
+    /// Legs on `runtimes` (round-robin by call); none: the runtime of the caller.
+    pub fn new(pool: PortPool, bind_ip: IpAddr, runtimes: Vec<Handle>) -> Self {
         Self {
             pool: Arc::new(Mutex::new(pool)),
             bind_ip,
+            runtimes,
+            next: AtomicUsize::new(0),
         }
     }
 
@@ -39,10 +66,29 @@ impl MediaSockets {
         self.pool.lock().map(|p| p.in_use()).unwrap_or(0)
     }
 
-    /// Binds an RTP/RTCP socket pair. Ports taken by other programs are skipped.
+    /// Binds an RTP/RTCP socket pair for a new call. Ports taken by other programs are
+    /// skipped.
     pub fn open_leg(&self) -> Result<MediaLeg, MediaError> {
+        let current;
+        let runtime = if self.runtimes.is_empty() {
+            current = Handle::current();
+            &current
+        } else {
+            &self.runtimes[self.next.fetch_add(1, Ordering::Relaxed) % self.runtimes.len()]
+        };
+        self.open_leg_on(runtime)
+    }
+
+    /// Binds a socket pair for another leg of the call `sibling` belongs to.
+    pub fn open_leg_beside(&self, sibling: &MediaLeg) -> Result<MediaLeg, MediaError> {
+        self.open_leg_on(&sibling.runtime)
+    }
+
+    fn open_leg_on(&self, runtime: &Handle) -> Result<MediaLeg, MediaError> {
         let capacity = self.pool.lock().map(|p| p.capacity()).unwrap_or(0);
         let mut last_error = None;
+        // Sockets register with the reactor of the runtime entered here.
+        let _entered = runtime.enter();
         for _ in 0..capacity.min(64) {
             let port = self
                 .pool
@@ -56,11 +102,16 @@ impl MediaSockets {
                         rtcp,
                         port,
                         pool: self.pool.clone(),
+                        runtime: runtime.clone(),
                     });
                 }
                 Err(e) => {
-                    // Busy elsewhere: keep it marked as used for now and try the next.
+                    // Busy elsewhere: give it back (round-robin moves on, so it is not
+                    // retried at once) and try the next.
                     tracing::debug!(port, error = %e, "RTP port busy, trying the next pair");
+                    if let Ok(mut pool) = self.pool.lock() {
+                        pool.release(port);
+                    }
                     last_error = Some(e);
                 }
             }
@@ -86,6 +137,8 @@ pub struct MediaLeg {
     rtcp: UdpSocket,
     port: u16,
     pool: Arc<Mutex<PortPool>>,
+    /// The media runtime whose reactor drives these sockets.
+    runtime: Handle,
 }
 
 impl MediaLeg {
@@ -221,7 +274,7 @@ pub fn start(
     metrics: Arc<Metrics>,
 ) -> BridgeHandle {
     let (commands, rx) = mpsc::unbounded_channel();
-    let task = tokio::spawn(run(
+    let task = a.runtime.clone().spawn(run(
         LegState::new(a, peer, Instant::now()),
         rx,
         rtp_timeout,
@@ -397,6 +450,7 @@ mod tests {
         let sockets = MediaSockets::new(
             PortPool::new(30000, 30019).unwrap(),
             "127.0.0.1".parse().unwrap(),
+            Vec::new(),
         );
         let phone_a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
         let phone_b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
@@ -476,6 +530,7 @@ mod tests {
         let sockets = MediaSockets::new(
             PortPool::new(30020, 30039).unwrap(),
             "127.0.0.1".parse().unwrap(),
+            Vec::new(),
         );
         let (events, mut events_rx) = mpsc::unbounded_channel();
         let peer = Peer {

@@ -109,11 +109,13 @@ impl<S: Store> Engine<S> {
         let contact = Uri::try_from(format!("sip:switchboard@{public}").as_str())
             .map_err(|e| EngineError::Stack(e.to_string()))?;
         let bind_ip = local.ip();
+        let media_threads = crate::media::bridge::start_media_threads(config.media_threads, &token)
+            .map_err(|e| EngineError::Stack(format!("cannot start media threads: {e}")))?;
         let inner = Arc::new(Inner {
             digest: DigestAuthority::new(config.realm.clone(), &config.nonce_secret, 300)
                 .with_algorithms(config.digest_algorithms.clone()),
             guard: Mutex::new(AuthGuard::new(config.guard)),
-            media: MediaSockets::new(pool, bind_ip),
+            media: MediaSockets::new(pool, bind_ip, media_threads),
             config,
             store,
             endpoint: ep.clone(),
