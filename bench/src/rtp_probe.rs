@@ -9,6 +9,8 @@
 //! usage: rtp-probe SIP_ADDR CALLER CALLER_PASSWORD CALLEE CALLEE_PASSWORD SECONDS
 //! prints one JSON object.
 
+#![allow(clippy::print_stdout)] // A command-line tool: its result goes to stdout.
+
 use engine::sdp::AudioDescription;
 use rsipstack::EndpointBuilder;
 use rsipstack::dialog::authenticate::Credential;
