@@ -96,6 +96,9 @@ pub struct Settings {
     /// is the one every phone answers [default: MD5].
     #[arg(long, env = "SWITCHBOARD_SIP_DIGEST", value_name = "ALGORITHMS")]
     pub sip_digest: Option<String>,
+    /// Threads relaying RTP [default: one per CPU core].
+    #[arg(long, env = "SWITCHBOARD_MEDIA_THREADS", value_name = "COUNT")]
+    pub media_threads: Option<usize>,
 }
 
 /// The resolved configuration the server runs with.
@@ -118,6 +121,7 @@ pub struct Config {
     pub auth_max_failures: u32,
     pub auth_block: Duration,
     pub sip_digest: Vec<engine::digest::Algorithm>,
+    pub media_threads: Option<usize>,
 }
 
 /// An admin key given in the configuration: `key_id:secret`.
@@ -174,6 +178,7 @@ impl Settings {
             auth_max_failures: self.auth_max_failures.or(other.auth_max_failures),
             auth_block_seconds: self.auth_block_seconds.or(other.auth_block_seconds),
             sip_digest: self.sip_digest.or(other.sip_digest),
+            media_threads: self.media_threads.or(other.media_threads),
         }
     }
 
@@ -279,7 +284,13 @@ impl Settings {
                 }
             }
         };
+        if let Some(n) = self.media_threads
+            && !(1..=256).contains(&n)
+        {
+            return Err(invalid("media_threads", format!("{n} must be 1 to 256")));
+        }
         Ok(Config {
+            media_threads: self.media_threads,
             sip_digest,
             public_addr: self.public_addr,
             rtp_ports,

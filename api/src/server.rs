@@ -125,6 +125,9 @@ async fn start_engine(db: &Db, config: &Config) -> Result<engine::Engine<SqlStor
     engine_config.rtp_ports = config.rtp_ports;
     engine_config.rtp_timeout = config.rtp_timeout;
     engine_config.digest_algorithms = config.sip_digest.clone();
+    if let Some(n) = config.media_threads {
+        engine_config.media_threads = n;
+    }
     engine_config.expiry = engine::registrar::ExpiryPolicy {
         min: config.register_min_expires,
         max: config.register_max_expires,

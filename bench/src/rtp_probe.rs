@@ -61,6 +61,8 @@ fn relay_address(body: &[u8]) -> Result<SocketAddr, Error> {
 /// Transit times (µs) of the packets one direction received, and how many were sent.
 #[derive(Default)]
 struct Direction {
+    /// (arrival µs since start, transit µs) of every packet, for PROBE_SERIES.
+    series: Vec<(u64, u64)>,
     sent: u64,
     transit_us: Vec<u64>,
     jitter: f64,
@@ -125,6 +127,7 @@ async fn receive(socket: Arc<UdpSocket>, start: Instant, until: Instant) -> Dire
             if p.len() >= 8 {
                 let sent = u64::from_be_bytes(p[..8].try_into().unwrap_or([0; 8]));
                 d.received(now.saturating_sub(sent));
+                d.series.push((now, now.saturating_sub(sent)));
             }
         }
     }
@@ -242,6 +245,16 @@ async fn main() -> Result<(), Error> {
         socket_b.send_to(&packet(seq, start), relay_b).await?;
     }
     let (mut ab, mut ba) = (a_to_b.await?, b_to_a.await?);
+    if let Ok(prefix) = std::env::var("PROBE_SERIES") {
+        for (name, d) in [("a_to_b", &ab), ("b_to_a", &ba)] {
+            let text: String = d
+                .series
+                .iter()
+                .map(|(at, t)| format!("{at} {t}\n"))
+                .collect();
+            std::fs::write(format!("{prefix}.{name}"), text)?;
+        }
+    }
     ab.sent = packets;
     ba.sent = packets;
     let _ = dialog.bye().await;

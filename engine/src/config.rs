@@ -41,8 +41,9 @@ impl EngineConfig {
             expiry: ExpiryPolicy::default(),
             guard: GuardConfig::default(),
             rtp_timeout: Duration::from_secs(60),
-            // Half the cores: the other half serves SIP, HTTP and the database.
-            media_threads: std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+            // One per core: a packet burst of many calls is shared out, and the threads
+            // sleep in epoll when there is nothing to relay.
+            media_threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             digest_algorithms: vec![crate::digest::Algorithm::Md5],
             user_agent: format!("Switchboard/{}", env!("CARGO_PKG_VERSION")),
         }

@@ -281,3 +281,28 @@ Content-Length: 0
 
 scenario('uac_refused.xml','A call with a wrong password: challenged again, never placed.',
     invite_with_auth() + '  <recv response="407"/>\n' + ACK_ERR)
+
+uas('uas_early_media.xml','Sends early media (183 with SDP), then answers and waits for the BYE.',
+    '''  <send><![CDATA[
+SIP/2.0 183 Session Progress
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=callee 1 1 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+a=sendrecv
+
+]]></send>
+  <pause milliseconds="300"/>
+''' + uas_200('sendrecv') + '  <recv request="ACK"/>\n  <recv request="BYE"/>\n' + REPLY_200)

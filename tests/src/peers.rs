@@ -60,6 +60,18 @@ impl Baresip {
         transport: SipTransport,
         microphone: &Path,
     ) -> Baresip {
+        Self::start_with_codecs(user, password, server, transport, microphone, "PCMU,PCMA")
+    }
+
+    /// Like [`Baresip::start`], offering only `codecs` (e.g. `PCMA`).
+    pub fn start_with_codecs(
+        user: &str,
+        password: &str,
+        server: SocketAddr,
+        transport: SipTransport,
+        microphone: &Path,
+        codecs: &str,
+    ) -> Baresip {
         let dir = tempfile::tempdir().expect("temporary folder");
         let sip_port = free_sip_port();
         let ctrl_port = free_sip_port();
@@ -84,7 +96,7 @@ impl Baresip {
         };
         std::fs::write(
             dir.path().join("accounts"),
-            format!("<sip:{user}@{server}{transport_param}>;auth_pass={password};regint=60;answermode=auto;audio_codecs=PCMU,PCMA\n"),
+            format!("<sip:{user}@{server}{transport_param}>;auth_pass={password};regint=60;answermode=auto;audio_codecs={codecs}\n"),
         )
         .expect("accounts");
         let log = std::fs::File::create(dir.path().join("baresip.log")).expect("log");

@@ -257,3 +257,65 @@ async fn postgres_linphone_calls_baresip_over_udp() {
 async fn sqlite_linphone_calls_baresip_over_tcp() {
     linphone_calls_baresip(Backend::Sqlite, SipTransport::Tcp).await;
 }
+
+/// A phone that speaks only A-law calls one that speaks only µ-law: Switchboard
+/// converts between them, and each still hears the other's tone.
+#[tokio::test]
+async fn alaw_and_ulaw_phones_hear_each_other() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("SWITCHBOARD_RTP_PORTS", "42000-42999".to_owned())],
+    )
+    .await;
+    extension(&app, "101", "A-law phone").await;
+    extension(&app, "102", "u-law phone").await;
+    let dir = tempfile::tempdir().unwrap();
+    let alaw_mic = write_tone(dir.path(), "a.wav", CALLER_TONE);
+    let ulaw_mic = write_tone(dir.path(), "u.wav", CALLEE_TONE);
+    let caller = Baresip::start_with_codecs(
+        "101",
+        "secret-101",
+        app.sip,
+        SipTransport::Udp,
+        &alaw_mic,
+        "PCMA",
+    );
+    let callee = Baresip::start_with_codecs(
+        "102",
+        "secret-102",
+        app.sip,
+        SipTransport::Udp,
+        &ulaw_mic,
+        "PCMU",
+    );
+    wait_registered(&app, "101", "udp").await;
+    wait_registered(&app, "102", "udp").await;
+    caller.dial(&format!("sip:102@{}", app.sip));
+    assert!(
+        caller
+            .wait_event("CALL_ESTABLISHED", Duration::from_secs(15))
+            .is_some(),
+        "call not established: {:?}\n{}",
+        caller.events(),
+        app.log()
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    caller.hangup();
+    assert!(
+        callee
+            .wait_event("CALL_CLOSED", Duration::from_secs(10))
+            .is_some()
+    );
+    // Each phone only offers (and accepts) its one codec, so hearing each other at all
+    // means Switchboard converted every packet.
+    assert_heard(
+        &caller.received_audio().expect("caller recorded"),
+        CALLEE_TONE,
+        "the A-law caller",
+    );
+    assert_heard(
+        &callee.received_audio().expect("callee recorded"),
+        CALLER_TONE,
+        "the µ-law callee",
+    );
+}

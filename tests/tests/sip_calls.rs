@@ -82,6 +82,25 @@ async fn setup(app: &TestApp) {
     extension(app, "102", 20).await;
 }
 
+/// Every call's RTP ports are back in the pool once it is over.
+async fn assert_no_media_left(app: &TestApp) {
+    for _ in 0..30 {
+        let response = app
+            .req(reqwest::Method::GET, "/metrics")
+            .send()
+            .await
+            .unwrap();
+        let text = response.text().await.unwrap();
+        if text.lines().any(|l| l == "switchboard_rtp_ports_in_use 0")
+            && text.lines().any(|l| l == "switchboard_calls_active 0")
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("RTP ports or calls left after the calls ended");
+}
+
 both_backends! {
     async fn unknown_numbers_are_404(app) {
         setup(&app).await;
@@ -166,6 +185,22 @@ both_backends! {
         let (_, calls) = app.get("/v1/calls?to=102").await;
         let child = calls["data"].as_array().unwrap().iter().find(|c| c["direction"] == "outbound").unwrap().clone();
         assert_eq!(child["parent_call_sid"], r["sid"], "the answered leg is recorded under the call");
+        assert_no_media_left(&app).await;
+    }
+
+    async fn early_media_reaches_the_caller(app) {
+        setup(&app).await;
+        let port = free_sip_port();
+        register(&app, "102", port);
+        let callee = Sipp::start("uas_early_media.xml", app.sip, port, SipTransport::Udp, &[]);
+        let caller = call(&app, "uac_call.xml", "102", &["-d", "300"]);
+        caller.assert_ok("answered after early media");
+        callee.wait(LONG).assert_ok("callee");
+        let progress = caller.messages.find("SIP/2.0 183").expect("the caller got 183");
+        let block = &caller.messages[progress..];
+        let block = &block[..block.find("\n\n\n").unwrap_or(block.len())];
+        assert!(block.contains("m=audio"), "183 carries our SDP: {block}");
+        assert_no_media_left(&app).await;
     }
 
     async fn busy_on_every_device_is_486(app) {

@@ -85,6 +85,17 @@ both_backends! {
         assert_eq!(app.delete(&format!("/v1/registrations/{id}")).await.0, 404);
     }
 
+    async fn contact_star_removes_every_device(app) {
+        extension(&app, "101").await;
+        register(&app, "101", "pw-101-secret", free_sip_port(), SipTransport::Udp, 600).assert_ok("first device");
+        register(&app, "101", "pw-101-secret", free_sip_port(), SipTransport::Udp, 600).assert_ok("second device");
+        assert_eq!(registrations(&app, "101").await.len(), 2);
+        Sipp::start("register_wildcard.xml", app.sip, free_sip_port(), SipTransport::Udp, &["-s", "101", "-au", "101", "-ap", "pw-101-secret"])
+            .wait(LONG)
+            .assert_ok("Contact: *");
+        assert!(registrations(&app, "101").await.is_empty());
+    }
+
     async fn expiry_limits_are_enforced(app) {
         extension(&app, "101").await;
         let port = free_sip_port();
