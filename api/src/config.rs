@@ -99,6 +99,15 @@ pub struct Settings {
     /// Threads relaying RTP [default: one per CPU core].
     #[arg(long, env = "SWITCHBOARD_MEDIA_THREADS", value_name = "COUNT")]
     pub media_threads: Option<usize>,
+    /// Scheduling priority (nice, -20 to 19) of the RTP threads: negative relays packets
+    /// ahead of other work when the machine is busy; needs CAP_SYS_NICE [default: -10].
+    #[arg(
+        long,
+        env = "SWITCHBOARD_MEDIA_NICE",
+        value_name = "NICE",
+        allow_negative_numbers = true
+    )]
+    pub media_nice: Option<i32>,
 }
 
 /// The resolved configuration the server runs with.
@@ -122,6 +131,7 @@ pub struct Config {
     pub auth_block: Duration,
     pub sip_digest: Vec<engine::digest::Algorithm>,
     pub media_threads: Option<usize>,
+    pub media_nice: i32,
 }
 
 /// An admin key given in the configuration: `key_id:secret`.
@@ -179,6 +189,7 @@ impl Settings {
             auth_block_seconds: self.auth_block_seconds.or(other.auth_block_seconds),
             sip_digest: self.sip_digest.or(other.sip_digest),
             media_threads: self.media_threads.or(other.media_threads),
+            media_nice: self.media_nice.or(other.media_nice),
         }
     }
 
@@ -289,7 +300,15 @@ impl Settings {
         {
             return Err(invalid("media_threads", format!("{n} must be 1 to 256")));
         }
+        let media_nice = self.media_nice.unwrap_or(-10);
+        if !(-20..=19).contains(&media_nice) {
+            return Err(invalid(
+                "media_nice",
+                format!("{media_nice} must be -20 to 19"),
+            ));
+        }
         Ok(Config {
+            media_nice,
             media_threads: self.media_threads,
             sip_digest,
             public_addr: self.public_addr,

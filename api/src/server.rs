@@ -128,6 +128,7 @@ async fn start_engine(db: &Db, config: &Config) -> Result<engine::Engine<SqlStor
     if let Some(n) = config.media_threads {
         engine_config.media_threads = n;
     }
+    engine_config.media_nice = config.media_nice;
     engine_config.expiry = engine::registrar::ExpiryPolicy {
         min: config.register_min_expires,
         max: config.register_max_expires,

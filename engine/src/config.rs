@@ -24,6 +24,8 @@ pub struct EngineConfig {
     pub rtp_timeout: Duration,
     /// Threads relaying RTP (each call's media stays on one of them).
     pub media_threads: usize,
+    /// Scheduling priority (nice value) of the media threads; 0 leaves them normal.
+    pub media_nice: i32,
     /// Digest algorithms offered, most preferred first.
     pub digest_algorithms: Vec<crate::digest::Algorithm>,
     pub user_agent: String,
@@ -44,6 +46,7 @@ impl EngineConfig {
             // One per core: a packet burst of many calls is shared out, and the threads
             // sleep in epoll when there is nothing to relay.
             media_threads: std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            media_nice: -10,
             digest_algorithms: vec![crate::digest::Algorithm::Md5],
             user_agent: format!("Switchboard/{}", env!("CARGO_PKG_VERSION")),
         }

@@ -306,3 +306,14 @@ a=sendrecv
 ]]></send>
   <pause milliseconds="300"/>
 ''' + uas_200('sendrecv') + '  <recv request="ACK"/>\n  <recv request="BYE"/>\n' + REPLY_200)
+
+scenario('uac_dtmf.xml','An answered call in which the caller presses 1 (RFC 4733 events from the sip-tester pcap), then hangs up.',
+    invite_with_auth() + '  <recv response="180" optional="true"/>\n  <recv response="183" optional="true"/>\n  <recv response="200" rrs="true"/>\n'
+    + ack_2xx(2) + '''  <pause milliseconds="500"/>
+  <nop>
+    <action>
+      <exec play_pcap_audio="pcap/dtmf_2833_1.pcap"/>
+    </action>
+  </nop>
+  <pause milliseconds="1500"/>
+''' + bye(3))

@@ -400,6 +400,8 @@ impl Sipp {
         args: &[&str],
     ) -> Sipp {
         let dir = tempfile::tempdir().expect("temporary folder");
+        // Scenarios that play audio name `pcap/…`: the captures sip-tester ships.
+        let _ = std::os::unix::fs::symlink("/usr/share/sip-tester", dir.path().join("pcap"));
         let file = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("sipp")
             .join(scenario);

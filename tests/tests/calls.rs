@@ -319,3 +319,45 @@ async fn alaw_and_ulaw_phones_hear_each_other() {
         "the µ-law callee",
     );
 }
+
+/// RFC 4733 events (DTMF) pressed by a caller reach the callee through the relay.
+#[tokio::test]
+async fn dtmf_events_are_relayed() {
+    use switchboard_tests::peers::{Sipp, free_sip_port};
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    extension(&app, "101", "Caller").await;
+    extension(&app, "102", "Callee").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mic = write_tone(dir.path(), "m.wav", CALLEE_TONE);
+    let callee = Baresip::start("102", "secret-102", app.sip, SipTransport::Udp, &mic);
+    wait_registered(&app, "102", "udp").await;
+    let caller = tokio::task::spawn_blocking({
+        let sip = app.sip;
+        move || {
+            Sipp::start(
+                "uac_dtmf.xml",
+                sip,
+                free_sip_port(),
+                SipTransport::Udp,
+                &[
+                    "-s",
+                    "102",
+                    "-au",
+                    "101",
+                    "-ap",
+                    "secret-101",
+                    "-key",
+                    "caller",
+                    "101",
+                ],
+            )
+            .wait(Duration::from_secs(30))
+        }
+    })
+    .await
+    .unwrap();
+    caller.assert_ok("the caller's call with DTMF");
+    let event = callee.wait_event("CALL_DTMF_START", Duration::from_secs(5));
+    let event = event.unwrap_or_else(|| panic!("no DTMF at the callee: {:?}", callee.events()));
+    assert_eq!(event["param"], "1", "{event}");
+}

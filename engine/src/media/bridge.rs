@@ -34,8 +34,14 @@ pub enum MediaError {
 }
 
 /// Starts `count` media threads, each running a single-threaded tokio runtime until
-/// `stop` is cancelled. Returns their handles.
-pub fn start_media_threads(count: usize, stop: &CancellationToken) -> std::io::Result<Vec<Handle>> {
+/// `stop` is cancelled, at scheduling priority `nice` (negative: before other threads;
+/// needs CAP_SYS_NICE, and without it they run at normal priority). Returns their
+/// handles.
+pub fn start_media_threads(
+    count: usize,
+    nice: i32,
+    stop: &CancellationToken,
+) -> std::io::Result<Vec<Handle>> {
     let mut handles = Vec::with_capacity(count);
     for i in 0..count.max(1) {
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -45,9 +51,24 @@ pub fn start_media_threads(count: usize, stop: &CancellationToken) -> std::io::R
         let stop = stop.clone();
         std::thread::Builder::new()
             .name(format!("media-{i}"))
-            .spawn(move || runtime.block_on(stop.cancelled()))?;
+            .spawn(move || {
+                raise_priority(nice);
+                runtime.block_on(stop.cancelled());
+            })?;
     }
     Ok(handles)
+}
+
+/// Gives the calling thread the scheduling priority `nice`. A relayed packet waits for
+/// its thread to get a CPU: on a busy machine a raised priority keeps that wait short.
+fn raise_priority(nice: i32) {
+    if nice == 0 {
+        return;
+    }
+    let tid = rustix::thread::gettid();
+    if let Err(e) = rustix::process::setpriority_process(Some(tid), nice) {
+        tracing::warn!(nice, error = %e, "media thread keeps the normal priority (raising it needs CAP_SYS_NICE)");
+    }
 }
 
 impl MediaSockets {
@@ -301,24 +322,26 @@ async fn run(
     let mut flushed = BridgeStats::default();
     loop {
         tokio::select! {
+            // Packets first: the command channel and the timer are rarely ready.
+            biased;
             r = a.leg.rtp.recv_from(&mut buf_a) => {
                 if let Ok((n, src)) = r {
-                    relay(&mut buf_a[..n], src, &mut a, b.as_mut(), &mut stats, Side::A).await;
+                    relay(&mut buf_a[..n], src, &mut a, b.as_mut(), &mut stats, Side::A);
                 }
             }
             r = async { b.as_ref().map(|s| &s.leg.rtp).expect("guarded").recv_from(&mut buf_b).await }, if b.is_some() => {
                 if let (Ok((n, src)), Some(bs)) = (r, b.as_mut()) {
-                    relay(&mut buf_b[..n], src, bs, Some(&mut a), &mut stats, Side::B).await;
+                    relay(&mut buf_b[..n], src, bs, Some(&mut a), &mut stats, Side::B);
                 }
             }
             r = a.leg.rtcp.recv_from(&mut rtcp_a) => {
                 if let Ok((n, src)) = r {
-                    relay_rtcp(&rtcp_a[..n], src, &mut a, b.as_mut()).await;
+                    relay_rtcp(&rtcp_a[..n], src, &mut a, b.as_mut());
                 }
             }
             r = async { b.as_ref().map(|s| &s.leg.rtcp).expect("guarded").recv_from(&mut rtcp_b).await }, if b.is_some() => {
                 if let (Ok((n, src)), Some(bs)) = (r, b.as_mut()) {
-                    relay_rtcp(&rtcp_b[..n], src, bs, Some(&mut a)).await;
+                    relay_rtcp(&rtcp_b[..n], src, bs, Some(&mut a));
                 }
             }
             command = commands.recv() => match command {
@@ -367,7 +390,7 @@ fn flush(metrics: &Metrics, stats: &BridgeStats, flushed: &mut BridgeStats) {
 }
 
 /// One RTP packet from `from`'s peer, forwarded to `to`'s peer.
-async fn relay(
+fn relay(
     packet: &mut [u8],
     src: SocketAddr,
     from: &mut LegState,
@@ -391,7 +414,9 @@ async fn relay(
         stats.dropped += 1;
         return;
     }
-    if to.leg.rtp.send_to(packet, target).await.is_ok() {
+    // A UDP send only waits when the socket buffer is full: then the packet is late
+    // anyway, so it is dropped rather than holding up the other calls of this thread.
+    if to.leg.rtp.try_send_to(packet, target).is_ok() {
         match side {
             Side::A => stats.a_to_b += 1,
             Side::B => stats.b_to_a += 1,
@@ -402,19 +427,14 @@ async fn relay(
 }
 
 /// RTCP is passed through unchanged, so each end still sees the other's reports.
-async fn relay_rtcp(
-    packet: &[u8],
-    src: SocketAddr,
-    from: &mut LegState,
-    to: Option<&mut LegState>,
-) {
+fn relay_rtcp(packet: &[u8], src: SocketAddr, from: &mut LegState, to: Option<&mut LegState>) {
     if !from.rtcp.accept(src, Instant::now()) {
         return;
     }
     if let Some(to) = to
         && let Some(target) = to.rtcp.target()
     {
-        let _ = to.leg.rtcp.send_to(packet, target).await;
+        let _ = to.leg.rtcp.try_send_to(packet, target);
     }
 }
 

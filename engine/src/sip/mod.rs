@@ -109,8 +109,12 @@ impl<S: Store> Engine<S> {
         let contact = Uri::try_from(format!("sip:switchboard@{public}").as_str())
             .map_err(|e| EngineError::Stack(e.to_string()))?;
         let bind_ip = local.ip();
-        let media_threads = crate::media::bridge::start_media_threads(config.media_threads, &token)
-            .map_err(|e| EngineError::Stack(format!("cannot start media threads: {e}")))?;
+        let media_threads = crate::media::bridge::start_media_threads(
+            config.media_threads,
+            config.media_nice,
+            &token,
+        )
+        .map_err(|e| EngineError::Stack(format!("cannot start media threads: {e}")))?;
         let inner = Arc::new(Inner {
             digest: DigestAuthority::new(config.realm.clone(), &config.nonce_secret, 300)
                 .with_algorithms(config.digest_algorithms.clone()),
