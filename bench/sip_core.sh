@@ -89,11 +89,11 @@ start_server
 for n in 101 102 103 104; do ext "$n"; done
 echo "idle probe (one call, 10 s): $(nice -n -15 "$PROBE" "$SIP" 103 password103 104 password104 10)"
 register 102 41000
-sipp -sf "$SCEN/uas_echo.xml" "$SIP" -i 127.0.0.1 -p 41000 -mp 42000 -rtp_echo -nostdin > uas.out 2>&1 &
+sipp -sf "$SCEN/uas_stream.xml" "$SIP" -i 127.0.0.1 -p 41000 -mp 42000 -nostdin > uas.out 2>&1 &
 sleep 0.5
 IDLE_RSS=$(rss_mb)
 sipp -sf "$SCEN/uac_load.xml" -s 102 -au 101 -ap password101 -key caller 101 "$SIP" -i 127.0.0.1 -p 43000 -mp 44000 \
-  -r 100 -l "$CALLS" -m "$CALLS" -d $((HOLD * 1000)) -nostdin > uac.out 2>&1 &
+  -r 100 -l "$CALLS" -m "$CALLS" -d $((HOLD * 1000 + 20000)) -nostdin > uac.out 2>&1 &
 UAC=$!
 until [ "$(metric switchboard_calls_active)" -ge "$CALLS" ]; do sleep 0.5; done
 sleep 3
@@ -101,7 +101,13 @@ T0=$(ticks); R0=$(metric switchboard_rtp_packets_relayed_total); D0=$(metric swi
 # The probe is the measuring instrument: at a higher priority, its own scheduling
 # delays (on 2 cores shared with two SIPp) do not count against the relay.
 T_START=$(date +%s.%N)
-PROBE_LOADED="$(nice -n -15 "$PROBE" "$SIP" 103 password103 104 password104 20)"
+# Three probe calls: each has its own phase against SIPp's playback threads, which send
+# the packets of many calls at the same instant.
+PROBES=""
+for i in 1 2 3; do
+  PROBES="$PROBES
+  probe $i: $(nice -n -15 "$PROBE" "$SIP" 103 password103 104 password104 15)"
+done
 T1=$(ticks); R1=$(metric switchboard_rtp_packets_relayed_total); D1=$(metric switchboard_rtp_packets_dropped_total)
 WINDOW=$(awk -v a="$T_START" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f", b - a}')
 PROBE_PLAIN="$("$PROBE" "$SIP" 103 password103 104 password104 10)"
@@ -113,7 +119,7 @@ awk -v t=$((T1 - T0)) -v hz="$(hz)" -v r=$((R1 - R0)) -v d=$((D1 - D0)) -v c="$C
 }'
 echo "server socket drops: $(socket_drops)"
 awk -v a="$IDLE_RSS" -v b="$LOADED_RSS" -v c="$CALLS" 'BEGIN {printf "RSS: %.1f MB idle, %.1f MB with the calls = %.0f KB per call\n", a, b, 1024 * (b - a) / c}'
-echo "probe under load (20 s, nice -15): $PROBE_LOADED"
+echo "probe calls under load (15 s each, nice -15):$PROBES"
 echo "probe under load (10 s, normal priority, its own scheduling included): $PROBE_PLAIN"
 wait "$UAC" 2>/dev/null || true
 echo "calls: $(sipp_result uac.out)"
@@ -124,7 +130,7 @@ start_server
 for n in 101 102; do ext "$n"; done
 register 102 45000
 pkill -P $$ sipp 2>/dev/null || true
-sipp -sf "$SCEN/uas_echo.xml" "$SIP" -i 127.0.0.1 -p 45000 -mp 46000 -rtp_echo -nostdin > uas2.out 2>&1 &
+sipp -sf "$SCEN/uas_stream.xml" "$SIP" -i 127.0.0.1 -p 45000 -mp 46000 -nostdin > uas2.out 2>&1 &
 sleep 0.5
 T0=$(ticks)
 sipp -sf "$SCEN/uac_load.xml" -s 102 -au 101 -ap password101 -key caller 101 "$SIP" -i 127.0.0.1 -p 47000 -mp 48000 \
