@@ -125,17 +125,8 @@ impl Db {
         };
         let url_to_open = match backend {
             Backend::Sqlite => sqlite_url(url),
-            Backend::Postgres => url.to_owned(),
+            Backend::Postgres => postgres_url(url),
         };
-        // One direct connection first: a pool only reports "timed out", while this tells
-        // the admin what is wrong (refused, unknown host, bad password, missing file).
-        let probe = sqlx::AnyConnection::connect(&url_to_open)
-            .await
-            .map_err(|source| StorageError::Connect {
-                url: redact(url),
-                source,
-            })?;
-        let _ = probe.close().await;
         let options = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(3))
             .idle_timeout(Duration::from_secs(300))
@@ -155,29 +146,40 @@ impl Db {
                     Ok(())
                 })
             }),
-            Backend::Postgres => options.max_connections(16).min_connections(1),
+            Backend::Postgres => options.max_connections(16),
         };
-        let pool = options
-            .connect(&url_to_open)
-            .await
-            .map_err(|source| StorageError::Connect {
-                url: redact(url),
-                source,
-            })?;
+        let pool = match options.connect(&url_to_open).await {
+            Ok(pool) => pool,
+            Err(pool_error) => {
+                // A pool only reports "timed out": one direct connection tells the admin
+                // what is wrong (refused, unknown host, bad password, missing file).
+                let source = sqlx::AnyConnection::connect(&url_to_open)
+                    .await
+                    .err()
+                    .unwrap_or(pool_error);
+                return Err(StorageError::Connect {
+                    url: redact(url),
+                    source,
+                });
+            }
+        };
         Ok(Db { pool, backend })
     }
 
     /// Applies the migrations of this backend that are not applied yet.
     pub async fn migrate(&self) -> Result<()> {
+        // On a connection we hold and give back: run on the pool, the migrator detaches
+        // its connection, and opening another (a TLS handshake) slows every start.
+        let mut conn = self.pool.acquire().await?;
         match self.backend {
             Backend::Sqlite => {
                 sqlx::migrate!("../migrations/sqlite")
-                    .run(&self.pool)
+                    .run(&mut *conn)
                     .await?
             }
             Backend::Postgres => {
                 sqlx::migrate!("../migrations/postgres")
-                    .run(&self.pool)
+                    .run(&mut *conn)
                     .await?
             }
         }
@@ -223,6 +225,41 @@ fn sqlite_url(url: &str) -> String {
     } else {
         format!("{url}&mode=rwc")
     }
+}
+
+/// Loopback PostgreSQL without an explicit `sslmode` gets `sslmode=disable`.
+///
+/// libpq's default (`prefer`) negotiates TLS even on loopback, where it protects nothing,
+/// and sqlx's TLS handshake over a socket without TCP_NODELAY costs ~100 ms per connection
+/// (Nagle meets delayed ACK), which would triple start-up time. Any `sslmode` the admin
+/// writes is kept as written; remote hosts keep libpq's default.
+fn postgres_url(url: &str) -> String {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    if parsed.query_pairs().any(|(k, _)| k == "sslmode") {
+        return url.to_owned();
+    }
+    let loopback = match parsed.host() {
+        None => true, // a Unix socket (host given in the query, or none at all)
+        // `postgres:` is not a special scheme to the url crate: IPv4 hosts come back as
+        // opaque domains.
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost")
+                || d.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+    };
+    let unix_socket_in_query = parsed
+        .query_pairs()
+        .any(|(k, v)| k == "host" && v.starts_with('/'));
+    if !(loopback || unix_socket_in_query) {
+        return url.to_owned();
+    }
+    let separator = if parsed.query().is_some() { '&' } else { '?' };
+    format!("{url}{separator}sslmode=disable")
 }
 
 /// The URL without its password, for messages and logs.
@@ -337,6 +374,30 @@ mod tests {
             "sqlite://x.db?cache=shared&mode=rwc"
         );
         assert_eq!(sqlite_url("sqlite://x.db?mode=ro"), "sqlite://x.db?mode=ro");
+    }
+
+    #[test]
+    fn loopback_postgres_skips_tls_unless_asked() {
+        assert_eq!(
+            postgres_url("postgres://sb@127.0.0.1:5432/sb"),
+            "postgres://sb@127.0.0.1:5432/sb?sslmode=disable"
+        );
+        assert_eq!(
+            postgres_url("postgres://sb@localhost/sb?application_name=x"),
+            "postgres://sb@localhost/sb?application_name=x&sslmode=disable"
+        );
+        assert_eq!(
+            postgres_url("postgres://sb@[::1]/sb"),
+            "postgres://sb@[::1]/sb?sslmode=disable"
+        );
+        assert_eq!(
+            postgres_url("postgres://sb@127.0.0.1/sb?sslmode=require"),
+            "postgres://sb@127.0.0.1/sb?sslmode=require"
+        );
+        assert_eq!(
+            postgres_url("postgres://sb@db.example.com/sb"),
+            "postgres://sb@db.example.com/sb"
+        );
     }
 
     #[test]
