@@ -10,6 +10,12 @@ use crate::types::{
     DisplayName, Email, ExtensionNumber, Host, HttpUrl, PhoneNumber, Prepend, RecordingId,
     ResourceName, RingTime, SipPassword, SipUsername, VoicemailPin,
 };
+use crate::verbs::{
+    Dial, DialStrategy, DialTarget, Enqueue, Gather, GatherInput, Hangup, Leave, Pause, Play,
+    Prompt, Record, Redirect, Reject, RejectReason, Say, SipUri, Verb, VerbDocument, VerbError,
+    WebhookUrl,
+};
+use crate::webhook::{CallError, CallEvent, SipInfo, StatusCallback, WebhookRequest};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -25,6 +31,10 @@ it at `POST /v1/auth/token` for a short-lived bearer token and send \
 `Authorization: Bearer <token>`.\n\n\
 **Errors.** Every error has the body `{\"error\": {\"code\", \"message\", \"field\"}}`; \
 `field` names the request field at fault.\n\n\
+**Webhooks.** When a call reaches an application, Switchboard POSTs a `WebhookRequest` \
+(signed: header `Switchboard-Signature: t=<unix>,v1=<hex HMAC-SHA256(secret, t + \".\" + body)>`) \
+to its `voice_url` and executes the `VerbDocument` it answers. Call events go to \
+`status_callback` as `StatusCallback` bodies. Their schemas are below.\n\n\
 **Lists.** List endpoints return `{\"data\": [...], \"next_cursor\": ...}`; pass \
 `next_cursor` back as `cursor` for the next page.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
@@ -80,6 +90,10 @@ it at `POST /v1/auth/token` for a short-lived bearer token and send \
             ApiKeyId, ApplicationId, CallerId, Destination, DialPattern, DialPrefix, DialRule,
             DialString, DisplayName, Email, ExtensionNumber, Host, HttpUrl, PhoneNumber, Prepend,
             RecordingId, ResourceName, RingTime, SipPassword, SipUsername, VoicemailPin,
+            VerbDocument, Verb, VerbError, Play, Say, Pause, Gather, GatherInput, Prompt, Dial,
+            DialTarget, DialStrategy, SipUri, Enqueue, Leave, Record, Redirect, Hangup, Reject,
+            RejectReason, WebhookUrl,
+            WebhookRequest, SipInfo, StatusCallback, CallEvent, CallError,
         ),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed,
@@ -161,6 +175,19 @@ mod tests {
         let schemes = &json["components"]["securitySchemes"];
         assert_eq!(schemes["bearer"]["scheme"], "bearer");
         assert_eq!(schemes["basic"]["scheme"], "basic");
+        for schema in [
+            "VerbDocument",
+            "Verb",
+            "Gather",
+            "DialTarget",
+            "WebhookRequest",
+            "StatusCallback",
+        ] {
+            assert!(
+                json["components"]["schemas"].get(schema).is_some(),
+                "missing {schema}"
+            );
+        }
         assert_eq!(
             json["components"]["schemas"]["ExtensionNumber"]["pattern"],
             "^[0-9]{2,15}$"

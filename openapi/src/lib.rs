@@ -11,13 +11,20 @@
 //!   request body that parses is a request body that is valid.
 //! - [`models`]: the REST resources' bodies, one module per resource.
 //! - [`paths`]: the OpenAPI declarations of the endpoints, one module per resource.
+//! - [`verbs`]: verb documents (what a webhook answers), one module per verb, and the
+//!   parser that names the verb and field at fault.
+//! - [`webhook`]: what Switchboard sends to applications (webhook requests, status
+//!   callbacks); [`signature`]: the `Switchboard-Signature` header.
 //! - [`doc`]: [`ApiDoc`], the assembled OpenAPI document.
 
 pub mod doc;
 pub mod error;
 pub mod models;
 pub mod paths;
+pub mod signature;
 pub mod types;
+pub mod verbs;
+pub mod webhook;
 
 pub use doc::ApiDoc;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail};

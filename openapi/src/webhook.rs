@@ -1,0 +1,109 @@
+//! What Switchboard sends to applications: the webhook request that asks for a verb
+//! document, the status callback events, and the signature that proves they came from us.
+
+use crate::models::calls::CallStatus;
+use crate::verbs::VerbError;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// SIP details of the call that reached us.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SipInfo {
+    pub call_id: String,
+    /// Selected headers of the INVITE (lower-case names): `user-agent`, `x-*` headers.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+/// The body Switchboard POSTs to an application's `voice_url` (and to `action` URLs); the
+/// answer is a verb document. Event fields are present only for the event that sets them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "call_sid": "CA0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "direction": "inbound",
+    "from": "58101",
+    "to": "5000",
+    "caller_name": "Djaouad",
+    "call_status": "in-progress",
+    "parent_call_sid": null,
+    "trunk": null,
+    "sip": {"call_id": "a84b4c76e66710@192.168.212.20", "headers": {"user-agent": "baresip"}},
+    "digits": "1"
+}))]
+pub struct WebhookRequest {
+    pub call_sid: String,
+    /// `inbound` or `outbound`.
+    pub direction: String,
+    pub from: String,
+    pub to: String,
+    pub caller_name: Option<String>,
+    pub call_status: CallStatus,
+    pub parent_call_sid: Option<String>,
+    /// The trunk the call arrived on, if any.
+    pub trunk: Option<String>,
+    pub sip: SipInfo,
+    /// Keys collected by `gather`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digits: Option<String>,
+    /// Outcome of a `dial`: `completed`, `busy`, `no-answer`, `failed`, `canceled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dial_call_status: Option<CallStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dial_call_sid: Option<String>,
+    /// Where a `record`ed audio can be downloaded (`/v1/recordings/{id}/audio`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_sid: Option<String>,
+    /// Seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording_duration: Option<u32>,
+    /// Seconds the caller waited in a queue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_time: Option<u32>,
+    /// Why the verb ended: `finish_on_key`, `timeout`, `max_length`, `hangup`, `leave`, …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A call event reported to a `status_callback`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallEvent {
+    Initiated,
+    Ringing,
+    Answered,
+    Completed,
+    /// The application failed the call: its webhook could not be reached or its document
+    /// was invalid. `error` says what happened.
+    Error,
+}
+
+/// Why the application could not drive a call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CallError {
+    /// `webhook_failed` (no usable answer from `voice_url` nor `fallback_url`) or
+    /// `invalid_document` (the answer was not a valid verb document).
+    pub code: String,
+    pub message: String,
+    /// The URL that failed or that returned the invalid document.
+    pub url: Option<String>,
+    /// For `invalid_document`: where the document is wrong.
+    pub document: Option<VerbError>,
+}
+
+/// The body POSTed to a `status_callback`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StatusCallback {
+    pub event: CallEvent,
+    /// When the event happened (RFC 3339, UTC).
+    pub timestamp: String,
+    #[serde(flatten)]
+    pub call: WebhookRequest,
+    /// Seconds from answer to end, on `completed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<CallError>,
+}
