@@ -1,19 +1,23 @@
 //! The engine's storage, on the API server's database.
 
 use crate::auth::secrets;
+use crate::media::store::MediaStore;
 use crate::storage::{self, Db, StorageError};
 use engine::digest::Ha1;
-use engine::store::{Binding, CallRecord, ExtensionRecord, Store, StoreError};
+use engine::store::{AppWebhooks, Binding, CallRecord, ExtensionRecord, Store, StoreError};
+use engine::webhook::WebhookPolicy;
+use std::path::PathBuf;
 
 /// [`Store`] over sqlx.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     db: Db,
+    media: MediaStore,
 }
 
 impl SqlStore {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, media: MediaStore) -> Self {
+        Self { db, media }
     }
 }
 
@@ -69,6 +73,45 @@ impl Store for SqlStore {
         storage::registrations::purge(&self.db, now)
             .await
             .map_err(StoreError::from)
+    }
+
+    async fn number_application(&self, number: &str) -> Result<Option<AppWebhooks>, StoreError> {
+        let Some(n) = storage::numbers::get(&self.db, number).await? else {
+            return Ok(None);
+        };
+        let Some(id) = n.application_id else {
+            return Ok(None);
+        };
+        let Some(app) = storage::applications::get(&self.db, id.as_str()).await? else {
+            return Ok(None);
+        };
+        let Some(secret) = storage::applications::signing_secret(&self.db, id.as_str()).await?
+        else {
+            return Ok(None);
+        };
+        let parse = |u: &str| url::Url::parse(u).map_err(|e| StoreError(format!("{u}: {e}")));
+        Ok(Some(AppWebhooks {
+            application_id: app.id.to_string(),
+            voice_url: parse(app.voice_url.as_str())?,
+            method: app.voice_method,
+            fallback_url: app
+                .fallback_url
+                .as_ref()
+                .map(|u| parse(u.as_str()))
+                .transpose()?,
+            status_callback: app
+                .status_callback
+                .as_ref()
+                .map(|u| parse(u.as_str()))
+                .transpose()?,
+            secret,
+            policy: WebhookPolicy::default(),
+        }))
+    }
+
+    async fn recording_file(&self, id_or_name: &str) -> Result<Option<PathBuf>, StoreError> {
+        let row = storage::recordings::get(&self.db, id_or_name).await?;
+        Ok(row.map(|r| self.media.path(&r.file_name)))
     }
 
     async fn save_call(&self, record: &CallRecord) -> Result<(), StoreError> {

@@ -68,7 +68,7 @@ impl Server {
                 addr: config.http_addr,
                 source,
             })?;
-        let engine = start_engine(&db, &config).await?;
+        let engine = start_engine(&db, &media, &config).await?;
         let counters = engine.inner().clone();
         let metrics = Box::new(move || counters.metrics.render(counters.media.in_use()));
         let state = AppState::new(db, auth, media, config, metrics);
@@ -111,7 +111,11 @@ impl Server {
 }
 
 /// Starts the SIP engine with its settings and the nonce key shared through the database.
-async fn start_engine(db: &Db, config: &Config) -> Result<engine::Engine<SqlStore>, StartError> {
+async fn start_engine(
+    db: &Db,
+    media: &MediaStore,
+    config: &Config,
+) -> Result<engine::Engine<SqlStore>, StartError> {
     let nonce_key = storage::settings::get_or_insert(db, "sip_nonce_key", || {
         hex::encode(secrets::random_bytes::<32>())
     })
@@ -139,7 +143,7 @@ async fn start_engine(db: &Db, config: &Config) -> Result<engine::Engine<SqlStor
         window: std::time::Duration::from_secs(60),
         block: config.auth_block,
     };
-    Ok(engine::Engine::start(engine_config, SqlStore::new(db.clone())).await?)
+    Ok(engine::Engine::start(engine_config, SqlStore::new(db.clone(), media.clone())).await?)
 }
 
 /// The data directory must exist (or be creatable) and be writable.

@@ -8,15 +8,20 @@
 //! - [`guard`]: blocking sources after repeated authentication failures.
 //! - [`ports`]: RTP port-pair allocation.
 //! - [`media::rtp`]: per-packet relay rules (payload types, µ-law/A-law, latching).
+//! - [`media::dtmf`]: keys from RFC 4733 events; [`media::wav`]: audio conversion.
 //!
 //! I/O, kept thin:
 //! - [`sip`]: the rsipstack endpoint (UDP + TCP) and the request dispatcher.
 //! - [`media::bridge`]: the task relaying a call's RTP.
+//! - [`media::endpoint`]: the task playing audio to a call we answered, reading its keys.
+//! - [`app`]: calls driven by an application's verb documents.
+//! - [`webhook`]: the signed webhook client (timeouts, retries, fallback URL).
 //!
 //! Boundaries:
 //! - [`store`]: the storage the engine needs, implemented by the API server.
 //! - [`config`]: the engine's settings.
 
+pub mod app;
 pub mod call;
 pub mod config;
 pub mod digest;
@@ -28,6 +33,7 @@ pub mod registrar;
 pub mod sdp;
 pub mod sip;
 pub mod store;
+pub mod webhook;
 
 pub use config::EngineConfig;
 pub use sip::{Engine, EngineError};

@@ -93,6 +93,9 @@ pub struct CallRecord {
     pub sip_call_id: String,
 }
 
+pub use crate::webhook::AppWebhooks;
+use std::path::PathBuf;
+
 /// Storage the engine relies on. Methods are async and must not block.
 pub trait Store: Send + Sync + 'static {
     fn extension(
@@ -123,6 +126,18 @@ pub trait Store: Send + Sync + 'static {
 
     /// Deletes bindings that expired before `now`; returns how many.
     fn purge_bindings(&self, now: u64) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The application an inbound number is bound to (`app:<id>`), if it is one.
+    fn number_application(
+        &self,
+        number: &str,
+    ) -> impl Future<Output = Result<Option<AppWebhooks>, StoreError>> + Send;
+
+    /// The audio file (WAV, 8 kHz mono 16-bit) of a recording, by id or name.
+    fn recording_file(
+        &self,
+        id_or_name: &str,
+    ) -> impl Future<Output = Result<Option<PathBuf>, StoreError>> + Send;
 
     /// Inserts or updates a call record (by `sid`).
     fn save_call(&self, record: &CallRecord)

@@ -9,6 +9,7 @@
 //! - [`both_backends!`]: writes each test once and runs it against SQLite and PostgreSQL.
 //! - [`audio`]: WAV files with tones, and measuring tones in WAV files.
 //! - [`peers`]: real softphones (baresip, linphonec) and SIPp.
+//! - [`webhook_app`]: a real HTTP webhook application that checks signatures.
 //!
 //! PostgreSQL is required: when it cannot be reached the tests fail (they never skip).
 //! `SWITCHBOARD_TEST_POSTGRES_URL` points at it (default
@@ -18,8 +19,23 @@ pub mod audio;
 mod db;
 pub mod peers;
 mod process;
+pub mod webhook_app;
 
 pub use db::{Backend, TestDb, postgres_admin_url};
+
+/// An HTTP client builder. reqwest is built with rustls without a bundled crypto
+/// provider (the server picks ring for the whole process); tests install the same one.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    reqwest::Client::builder()
+}
+
+/// An HTTP client with default settings.
+pub fn http_client() -> reqwest::Client {
+    http_client_builder().build().expect("an HTTP client")
+}
 pub use process::{
     Started, TestApp, error_of, run_to_exit, run_to_exit_unprivileged, switchboard_bin,
 };

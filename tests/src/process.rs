@@ -249,7 +249,7 @@ impl TestApp {
             sip: "127.0.0.1:0".parse().expect("address"),
             key_id: "test-admin".to_owned(),
             secret: hex::encode(random::<16>()),
-            client: reqwest::Client::new(),
+            client: crate::http_client(),
             db,
             data_dir,
             extra_env: extra_env.to_vec(),

@@ -146,7 +146,7 @@ async fn docs_page_is_served_from_the_binary() {
             );
         }
     }
-    let redirect = reqwest::Client::builder()
+    let redirect = switchboard_tests::http_client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()
@@ -155,7 +155,7 @@ async fn docs_page_is_served_from_the_binary() {
         .await
         .unwrap();
     assert!(redirect.status().is_redirection());
-    let root = reqwest::Client::builder()
+    let root = switchboard_tests::http_client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap()

@@ -13,7 +13,7 @@ fn basic_ok(url: &str, credential: &str) -> u16 {
         .build()
         .unwrap();
     rt.block_on(async {
-        reqwest::Client::new()
+        switchboard_tests::http_client()
             .get(format!("{url}/v1/extensions"))
             .basic_auth(key_id, Some(secret))
             .send()
@@ -331,7 +331,11 @@ async fn postgres_over_tls() {
     })
     .await
     .unwrap();
-    let health = reqwest::get(format!("{base}/health")).await.unwrap();
+    let health = switchboard_tests::http_client()
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(health.status(), 200);
     let mut admin = sqlx::PgConnection::connect(&switchboard_tests::postgres_admin_url())
         .await

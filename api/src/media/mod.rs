@@ -2,6 +2,7 @@
 //! plays (8 kHz, mono, 16-bit PCM WAV), and keeping them on disk without ever leaving a
 //! half-written file behind.
 
-pub mod resample;
 pub mod store;
-pub mod wav;
+
+/// Conversion lives in the engine, which also converts audio fetched by `play`.
+pub use engine::media::{resample, wav};

@@ -88,6 +88,15 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<Application>> {
     row.as_ref().map(from_row).transpose()
 }
 
+/// The secret webhook requests to this application are signed with.
+pub async fn signing_secret(db: &Db, id: &str) -> Result<Option<String>> {
+    let row = sqlx::query("SELECT signing_secret FROM applications WHERE id = $1")
+        .bind(id)
+        .fetch_optional(db.pool())
+        .await?;
+    Ok(row.map(|r| r.try_get("signing_secret")).transpose()?)
+}
+
 pub async fn exists(db: &Db, id: &str) -> Result<bool> {
     let row = sqlx::query("SELECT 1 AS one FROM applications WHERE id = $1")
         .bind(id)

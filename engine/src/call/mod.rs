@@ -101,7 +101,26 @@ pub async fn handle_invite<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction) 
     // Route: an extension with registered devices.
     let callee = match inner.store.extension(&dialled).await {
         Ok(Some(c)) => c,
-        Ok(None) => return refuse_call(&inner, &mut tx, &mut record, 404, "no such number").await,
+        Ok(None) => match inner.store.number_application(&dialled).await {
+            Ok(Some(app)) => {
+                let user_agent = req.user_agent_header().map(|h| h.value().to_owned());
+                let call = crate::app::AppCall {
+                    record,
+                    caller_name,
+                    offer,
+                    app,
+                    user_agent,
+                };
+                return crate::app::run(inner, tx, call).await;
+            }
+            Ok(None) => {
+                return refuse_call(&inner, &mut tx, &mut record, 404, "no such number").await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot route a call");
+                return refuse_call(&inner, &mut tx, &mut record, 503, "storage unavailable").await;
+            }
+        },
         Err(e) => {
             tracing::warn!(error = %e, "cannot route a call");
             return refuse_call(&inner, &mut tx, &mut record, 503, "storage unavailable").await;
@@ -729,10 +748,10 @@ impl<S: Store> Call<S> {
 }
 
 /// Counts a call as active while it lives.
-struct ActiveCall<'a>(&'a crate::metrics::Metrics);
+pub(crate) struct ActiveCall<'a>(&'a crate::metrics::Metrics);
 
 impl<'a> ActiveCall<'a> {
-    fn new(metrics: &'a crate::metrics::Metrics) -> Self {
+    pub(crate) fn new(metrics: &'a crate::metrics::Metrics) -> Self {
         crate::metrics::Metrics::add(&metrics.calls_total, 1);
         metrics
             .calls_active

@@ -167,6 +167,19 @@ impl MediaLeg {
     pub fn port(&self) -> u16 {
         self.port
     }
+
+    pub(crate) fn rtp(&self) -> &UdpSocket {
+        &self.rtp
+    }
+
+    pub(crate) fn rtcp(&self) -> &UdpSocket {
+        &self.rtcp
+    }
+
+    /// The media runtime whose reactor drives these sockets: their tasks run there.
+    pub(crate) fn runtime(&self) -> &Handle {
+        &self.runtime
+    }
 }
 
 impl Drop for MediaLeg {

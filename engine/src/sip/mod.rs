@@ -55,6 +55,10 @@ pub struct Inner<S: Store> {
     pub contact: Uri,
     pub token: CancellationToken,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Asks applications for verb documents.
+    pub webhooks: crate::webhook::WebhookClient,
+    /// Audio that verbs play.
+    pub audio: crate::app::AudioCache,
 }
 
 impl<S: Store> std::fmt::Debug for Inner<S> {
@@ -129,7 +133,12 @@ impl<S: Store> Engine<S> {
             contact,
             token: token.clone(),
             metrics: Arc::default(),
+            webhooks: crate::webhook::WebhookClient::new().map_err(|e| {
+                EngineError::Stack(format!("cannot create the webhook client: {e}"))
+            })?,
+            audio: crate::app::AudioCache::default(),
         });
+        check_speech_synthesizer();
         let serving = ep.clone();
         tokio::spawn(async move {
             if let Err(e) = serving.serve().await {
@@ -211,6 +220,22 @@ fn advertised_ip(bound: IpAddr) -> IpAddr {
         })
         .map(|a| a.ip())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+}
+
+/// `say` needs espeak-ng: say so at start-up rather than at the first call.
+fn check_speech_synthesizer() {
+    let found = std::process::Command::new(crate::app::ESPEAK)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        tracing::error!(
+            "the `say` verb is unavailable: {} was not found (install it: apt-get install espeak-ng); calls that use `say` skip it and report the error to the application",
+            crate::app::ESPEAK
+        );
+    }
 }
 
 pub fn unix_now() -> u64 {

@@ -1,0 +1,659 @@
+//! Application calls: a call answered by Switchboard and driven by the verb documents
+//! an application returns (DESIGN.md §3).
+//!
+//! [`run`] asks the application's `voice_url` what to do, executes the verbs in order
+//! (one module per verb), follows `action` and `redirect` answers (which replace the
+//! rest of the document), and hangs up when the document ends. A webhook that cannot be
+//! reached or answers an invalid document is reported and the caller hears the special
+//! information tone before the call ends: never dead air.
+
+mod audio;
+mod gather;
+mod hangup;
+mod pause;
+mod play;
+mod redirect;
+
+pub use audio::{AudioCache, ESPEAK};
+
+use crate::call::timestamp_now;
+use crate::media::bridge::Peer;
+use crate::media::endpoint::{self, EndpointEvent, EndpointHandle};
+use crate::media::rtp::LegFormat;
+use crate::sdp::{AudioDescription, Direction, LocalAudio, SessionWriter};
+use crate::sip::Inner;
+use crate::store::{AppWebhooks, CallRecord, Store};
+use crate::webhook::{Document, FetchError};
+use contract::models::applications::WebhookMethod;
+use contract::models::calls::CallStatus;
+use contract::verbs::{Verb, WebhookUrl};
+use contract::webhook::{SipInfo, WebhookRequest};
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::{Header, StatusCode};
+use rsipstack::transaction::Transaction;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// Documents fetched in a row without any verb that takes time (play, pause, gather…):
+/// beyond this, the application is looping on redirects.
+const MAX_DOCUMENTS_WITHOUT_PROGRESS: u32 = 20;
+
+/// Everything known about a call routed to an application.
+#[derive(Debug)]
+pub(crate) struct AppCall {
+    pub record: CallRecord,
+    pub caller_name: String,
+    pub offer: AudioDescription,
+    pub app: AppWebhooks,
+    pub user_agent: Option<String>,
+}
+
+/// What the call does after a verb.
+#[derive(Debug)]
+pub(crate) enum Flow {
+    /// The next verb of the current document.
+    Next,
+    /// A new document replaces the rest of the current one.
+    Document(Document),
+    /// The call is over.
+    End,
+}
+
+/// What interrupted a wait.
+#[derive(Debug)]
+pub(crate) enum Wake {
+    Key(char),
+    PlaybackDone,
+    Timer,
+    /// The caller hung up or the media died: the flow to return.
+    Gone(Flow),
+}
+
+/// The media of the answered call.
+struct Answered {
+    endpoint: EndpointHandle,
+    /// Our session description (its version grows with each answer).
+    sdp: SessionWriter,
+    port: u16,
+    /// Which playback is current (its `PlaybackDone` matters; older ones do not).
+    playing: Option<u64>,
+}
+
+/// A call being driven by verbs.
+pub(crate) struct Session<S: Store> {
+    inner: Arc<Inner<S>>,
+    app: AppWebhooks,
+    record: CallRecord,
+    caller_name: String,
+    user_agent: Option<String>,
+    inbound: InviteDialog,
+    caller_call_id: String,
+    offer: AudioDescription,
+    states: DialogStateReceiver,
+    answered: Option<Answered>,
+    events: mpsc::UnboundedReceiver<EndpointEvent>,
+    events_tx: mpsc::UnboundedSender<EndpointEvent>,
+    /// The URL of the document being executed (relative URLs resolve against it).
+    document_url: Option<url::Url>,
+    answered_at: Option<std::time::Instant>,
+    /// Set once the call is over: status, by whom, SIP code, reason.
+    outcome: Option<(&'static str, &'static str, u16, String)>,
+    /// Whether a verb that takes time ran since the last document was fetched.
+    progressed: bool,
+}
+
+/// Answers an INVITE for an application and runs the call to its end.
+pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction, call: AppCall) {
+    let (states_tx, states) = inner.dialogs.new_dialog_state_channel();
+    let inbound = match inner.dialogs.get_or_create_server_invite(
+        &tx,
+        states_tx,
+        None,
+        Some(inner.contact.clone()),
+    ) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::info!(error = %e, "cannot create the caller's dialog");
+            let _ = tx.reply(StatusCode::BadRequest).await;
+            return;
+        }
+    };
+    let mut driver = inbound.clone();
+    tokio::spawn(async move {
+        if let Err(e) = driver.handle(&mut tx).await {
+            tracing::debug!(error = %e, "caller's INVITE transaction ended with an error");
+        }
+    });
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let caller_call_id = call.record.sip_call_id.clone();
+    let mut session = Session {
+        inner: inner.clone(),
+        app: call.app,
+        record: call.record,
+        caller_name: call.caller_name,
+        user_agent: call.user_agent,
+        inbound,
+        caller_call_id,
+        offer: call.offer,
+        states,
+        answered: None,
+        events,
+        events_tx,
+        document_url: None,
+        answered_at: None,
+        outcome: None,
+        progressed: false,
+    };
+    let _active = crate::call::ActiveCall::new(&inner.metrics);
+    session.save().await;
+    tracing::info!(sid = %session.record.sid, from = %session.record.from, to = %session.record.to, application = %session.app.application_id, "call to an application");
+    let first = session.request();
+    let mut flow = session.fetch(None, session.app.method, first).await;
+    let mut documents_in_a_row = 0;
+    'documents: while let Flow::Document(document) = flow {
+        documents_in_a_row = if session.progressed {
+            1
+        } else {
+            documents_in_a_row + 1
+        };
+        session.progressed = false;
+        if documents_in_a_row > MAX_DOCUMENTS_WITHOUT_PROGRESS {
+            tracing::warn!(sid = %session.record.sid, "the application keeps redirecting without doing anything");
+            flow = session
+                .fail(
+                    "loop",
+                    format!("{MAX_DOCUMENTS_WITHOUT_PROGRESS} documents in a row did nothing but redirect"),
+                    Some(document.url.to_string()),
+                    None,
+                )
+                .await;
+            continue;
+        }
+        session.document_url = Some(document.url.clone());
+        for verb in document.verbs {
+            match session.execute(verb).await {
+                Flow::Next => {}
+                next @ (Flow::Document(_) | Flow::End) => {
+                    flow = next;
+                    continue 'documents;
+                }
+            }
+        }
+        // The document ran out of verbs: the call ends, as with Twilio.
+        flow = session.hang_up("the document ended").await;
+    }
+    session.finish().await;
+}
+
+impl<S: Store> Session<S> {
+    /// Executes one verb.
+    async fn execute(&mut self, verb: Verb) -> Flow {
+        tracing::debug!(sid = %self.record.sid, verb = verb.name(), "verb");
+        match verb {
+            Verb::Play(v) => self.play(&v).await,
+            Verb::Say(v) => self.say(&v).await,
+            Verb::Pause(v) => self.pause(v.length).await,
+            Verb::Gather(v) => self.gather(&v).await,
+            Verb::Redirect(v) => self.redirect(&v.url).await,
+            Verb::Hangup(_) => self.hang_up("hangup verb").await,
+            Verb::Reject(v) => self.reject(v.reason).await,
+            other @ (Verb::Dial(_) | Verb::Enqueue(_) | Verb::Leave(_) | Verb::Record(_)) => {
+                let name = other.name();
+                self.fail(
+                    "unsupported_verb",
+                    format!("the `{name}` verb is not available on this server yet"),
+                    self.document_url.as_ref().map(url::Url::to_string),
+                    None,
+                )
+                .await
+            }
+        }
+    }
+
+    /// The webhook request describing the call now.
+    fn request(&self) -> WebhookRequest {
+        let mut headers = std::collections::BTreeMap::new();
+        if let Some(ua) = &self.user_agent {
+            headers.insert("user-agent".to_owned(), ua.clone());
+        }
+        WebhookRequest {
+            call_sid: self.record.sid.clone(),
+            direction: self.record.direction.to_owned(),
+            from: self.record.from.clone(),
+            to: self.record.to.clone(),
+            caller_name: Some(self.caller_name.clone()),
+            call_status: CallStatus::parse(self.record.status).unwrap_or(CallStatus::InProgress),
+            parent_call_sid: self.record.parent_sid.clone(),
+            trunk: None,
+            sip: SipInfo {
+                call_id: self.record.sip_call_id.clone(),
+                headers,
+            },
+            digits: None,
+            dial_call_status: None,
+            dial_call_sid: None,
+            recording_url: None,
+            recording_sid: None,
+            recording_duration: None,
+            queue_time: None,
+            reason: None,
+        }
+    }
+
+    /// Fetches a document (`url`, or the voice URL) and turns failures into the failure
+    /// flow.
+    async fn fetch(
+        &mut self,
+        url: Option<&url::Url>,
+        method: WebhookMethod,
+        request: WebhookRequest,
+    ) -> Flow {
+        let fetched = tokio::select! {
+            r = self.inner.webhooks.fetch(&self.app, url, method, &request) => r,
+            gone = wait_for_hangup(&mut self.states, &self.caller_call_id) => {
+                self.caller_hung_up(gone);
+                return Flow::End;
+            }
+        };
+        match fetched {
+            Ok(document) => Flow::Document(document),
+            Err(e) => self.webhook_failed(e).await,
+        }
+    }
+
+    /// Posts to an `action` URL (default: the current document's) and continues with
+    /// its answer.
+    async fn follow(&mut self, action: Option<&WebhookUrl>, request: WebhookRequest) -> Flow {
+        let url = match action {
+            Some(a) => match a.resolve(self.document_url.as_ref()) {
+                Ok(u) => u,
+                Err(e) => {
+                    return self
+                        .fail("invalid_url", format!("action {a}: {e}"), None, None)
+                        .await;
+                }
+            },
+            None => match &self.document_url {
+                Some(u) => u.clone(),
+                None => self.app.voice_url.clone(),
+            },
+        };
+        self.fetch(Some(&url), WebhookMethod::Post, request).await
+    }
+
+    async fn webhook_failed(&mut self, e: FetchError) -> Flow {
+        let (code, url, document) = match &e.invalid {
+            Some((url, verr)) => ("invalid_document", Some(url.clone()), Some(verr.clone())),
+            None => (
+                "webhook_failed",
+                e.attempts.last().map(|a| a.url.clone()),
+                None,
+            ),
+        };
+        self.fail(code, e.to_string(), url, document).await
+    }
+
+    /// The application failed the call: log it, tell its status callback, let the
+    /// caller hear the failure tone, and end the call.
+    async fn fail(
+        &mut self,
+        code: &'static str,
+        message: String,
+        url: Option<String>,
+        document: Option<contract::verbs::VerbError>,
+    ) -> Flow {
+        tracing::warn!(sid = %self.record.sid, application = %self.app.application_id, code, %message, "application failed the call");
+        self.report_error(code, &message, url, document);
+        if self.outcome.is_some() {
+            return Flow::End;
+        }
+        if self.answer().await.is_err() {
+            return self.end_unanswered(500, "application failed").await;
+        }
+        let tone = audio::failure_tone();
+        if let Err(flow) = self.play_audio(tone, 1, false).await {
+            return flow;
+        }
+        self.outcome = Some((
+            "failed",
+            "system",
+            500,
+            format!("application failed: {code}"),
+        ));
+        self.bye();
+        Flow::End
+    }
+
+    /// Sends the error to the application's status callback, without holding the call.
+    fn report_error(
+        &self,
+        code: &str,
+        message: &str,
+        url: Option<String>,
+        document: Option<contract::verbs::VerbError>,
+    ) {
+        let Some(callback) = self.app.status_callback.clone() else {
+            return;
+        };
+        let body = contract::webhook::StatusCallback {
+            event: contract::webhook::CallEvent::Error,
+            timestamp: timestamp_now(),
+            call: self.request(),
+            duration: None,
+            error: Some(contract::webhook::CallError {
+                code: code.to_owned(),
+                message: message.to_owned(),
+                url,
+                document,
+            }),
+        };
+        let client = self.inner.webhooks.clone();
+        let app = self.app.clone();
+        tokio::spawn(async move {
+            if let Err(e) = client.post_event(&app, &callback, &body).await {
+                tracing::warn!(application = %app.application_id, %callback, error = %e, "cannot deliver an error report");
+            }
+        });
+    }
+
+    /// Answers the call (once): opens the media, sends 200 OK with our SDP.
+    async fn answer(&mut self) -> Result<(), ()> {
+        if self.answered.is_some() {
+            return Ok(());
+        }
+        if self.outcome.is_some() {
+            return Err(());
+        }
+        let leg = self.inner.media.open_leg().map_err(|e| {
+            tracing::error!(error = %e, "no RTP ports for an application call");
+        })?;
+        let codec = self.offer.choose(None).map_err(|e| {
+            tracing::info!(error = %e, "no common codec");
+        })?;
+        let format = LegFormat {
+            codec,
+            codec_pt: self
+                .offer
+                .payload_type_of(codec)
+                .unwrap_or(codec.payload_type()),
+            dtmf_pt: self.offer.telephone_event,
+        };
+        let remote =
+            (self.offer.port != 0).then(|| SocketAddr::new(self.offer.address, self.offer.port));
+        let local = LocalAudio {
+            address: self.inner.public_ip,
+            port: leg.port(),
+            codecs: vec![(codec, format.codec_pt)],
+            telephone_event: format.dtmf_pt,
+            direction: Direction::SendRecv,
+        };
+        let port = leg.port();
+        let mut sdp = SessionWriter::new(u64::from(port));
+        let body = sdp.write(&local);
+        let peer = Peer {
+            address: remote,
+            format,
+            sends: self.offer.direction.sends(),
+        };
+        let endpoint = endpoint::start(
+            leg,
+            peer,
+            self.inner.config.rtp_timeout,
+            self.events_tx.clone(),
+        );
+        if let Err(e) = self.inbound.accept(
+            Some(vec![Header::ContentType("application/sdp".into())]),
+            Some(body.into_bytes()),
+        ) {
+            tracing::warn!(error = %e, "cannot answer the caller");
+            endpoint.stop().await;
+            return Err(());
+        }
+        self.answered = Some(Answered {
+            endpoint,
+            sdp,
+            port,
+            playing: None,
+        });
+        self.answered_at = Some(std::time::Instant::now());
+        crate::metrics::Metrics::add(&self.inner.metrics.calls_answered_total, 1);
+        self.record.status = "in-progress";
+        self.record.answered_at = Some(timestamp_now());
+        self.save().await;
+        tracing::info!(sid = %self.record.sid, codec = codec.name(), "call answered by the application");
+        Ok(())
+    }
+
+    /// Waits for the next thing that matters: a key, the end of the current playback,
+    /// `deadline`, or the end of the call.
+    async fn wait(&mut self, deadline: Option<Instant>) -> Wake {
+        loop {
+            let event = tokio::select! {
+                state = self.states.recv() => match state {
+                    Some(state) => match self.on_state(state).await {
+                        Some(flow) => return Wake::Gone(flow),
+                        None => continue,
+                    },
+                    None => {
+                        self.caller_hung_up(Some(TerminatedReason::UacBye));
+                        return Wake::Gone(Flow::End);
+                    }
+                },
+                event = self.events.recv() => event,
+                () = sleep_until(deadline) => return Wake::Timer,
+                () = self.inner.token.cancelled() => {
+                    self.outcome = Some(("completed", "system", 503, "shutdown".into()));
+                    self.bye();
+                    return Wake::Gone(Flow::End);
+                }
+            };
+            match event {
+                Some(EndpointEvent::Key(key)) => return Wake::Key(key),
+                Some(EndpointEvent::PlaybackDone { id }) => {
+                    let current = self.answered.as_ref().and_then(|a| a.playing);
+                    if current == Some(id) {
+                        if let Some(a) = self.answered.as_mut() {
+                            a.playing = None;
+                        }
+                        return Wake::PlaybackDone;
+                    }
+                }
+                Some(EndpointEvent::RtpTimeout) => {
+                    tracing::info!(sid = %self.record.sid, "no RTP from the caller: hanging up");
+                    self.outcome =
+                        Some(("completed", "system", 408, "no RTP from the caller".into()));
+                    self.bye();
+                    return Wake::Gone(Flow::End);
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// A dialog event: `Some(flow)` when it ends the call.
+    async fn on_state(&mut self, state: DialogState) -> Option<Flow> {
+        match state {
+            DialogState::Terminated(id, reason) if id.call_id == self.caller_call_id => {
+                self.caller_hung_up(Some(reason));
+                Some(Flow::End)
+            }
+            DialogState::Updated(_, request, handle) => {
+                // A re-INVITE (hold, new address): keep our side, follow theirs.
+                match AudioDescription::parse(std::str::from_utf8(&request.body).unwrap_or("")) {
+                    Ok(offer) if self.answered.is_some() => {
+                        self.offer = offer;
+                        let body = self.reanswer();
+                        let _ = handle
+                            .respond(
+                                StatusCode::OK,
+                                Some(vec![Header::ContentType("application/sdp".into())]),
+                                Some(body.into_bytes()),
+                            )
+                            .await;
+                    }
+                    _ => {
+                        let _ = handle.reply(StatusCode::NotAcceptableHere).await;
+                    }
+                }
+                None
+            }
+            DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
+                let _ = handle.reply(StatusCode::OK).await;
+                None
+            }
+            DialogState::Refer(_, _, handle)
+            | DialogState::Message(_, _, handle)
+            | DialogState::Notify(_, _, handle)
+            | DialogState::Publish(_, _, handle) => {
+                let _ = handle.reply(StatusCode::NotImplemented).await;
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Our SDP after a re-INVITE, and the endpoint pointed at the new address.
+    fn reanswer(&mut self) -> String {
+        let public = self.inner.public_ip;
+        let offer = &self.offer;
+        let Some(answered) = self.answered.as_mut() else {
+            return String::new();
+        };
+        let codec = offer.choose(None).unwrap_or(crate::sdp::Codec::Pcmu);
+        let format = LegFormat {
+            codec,
+            codec_pt: offer.payload_type_of(codec).unwrap_or(codec.payload_type()),
+            dtmf_pt: offer.telephone_event,
+        };
+        let remote = (offer.port != 0).then(|| SocketAddr::new(offer.address, offer.port));
+        answered.endpoint.update(Peer {
+            address: remote,
+            format,
+            sends: offer.direction.sends(),
+        });
+        answered.sdp.write(&LocalAudio {
+            address: public,
+            port: answered.port,
+            codecs: vec![(codec, format.codec_pt)],
+            telephone_event: format.dtmf_pt,
+            direction: offer.direction.reversed(),
+        })
+    }
+
+    fn caller_hung_up(&mut self, reason: Option<TerminatedReason>) {
+        if self.outcome.is_some() {
+            return;
+        }
+        let (status, code, why) = match (reason, self.answered.is_some()) {
+            (Some(TerminatedReason::UacCancel), _) => ("canceled", 487, "caller cancelled"),
+            (_, true) => ("completed", 200, "caller hung up"),
+            (_, false) => ("canceled", 487, "caller went away"),
+        };
+        tracing::info!(sid = %self.record.sid, status, "caller ended the call");
+        self.outcome = Some((status, "caller", code, why.to_owned()));
+    }
+
+    /// Ends the call from our side: BYE when answered, 603/486 otherwise.
+    async fn hang_up(&mut self, reason: &str) -> Flow {
+        if self.outcome.is_some() {
+            return Flow::End;
+        }
+        if self.answered.is_some() {
+            self.outcome = Some(("completed", "system", 200, reason.to_owned()));
+            self.bye();
+            Flow::End
+        } else {
+            // Nothing was answered: the caller gets a final answer instead.
+            self.end_unanswered(603, reason).await
+        }
+    }
+
+    async fn end_unanswered(&mut self, code: u16, reason: &str) -> Flow {
+        if let Err(e) = self.inbound.reject(Some(StatusCode::from(code)), None) {
+            tracing::debug!(error = %e, "cannot reject the caller");
+        }
+        let status = match code {
+            486 => "busy",
+            500..=599 => "failed",
+            _ => "canceled",
+        };
+        self.outcome = Some((status, "system", code, reason.to_owned()));
+        Flow::End
+    }
+
+    fn bye(&self) {
+        let dialog = self.inbound.clone();
+        tokio::spawn(async move {
+            let _ = dialog.bye().await;
+        });
+    }
+
+    async fn save(&self) {
+        if let Err(e) = self.inner.store.save_call(&self.record).await {
+            tracing::warn!(error = %e, sid = %self.record.sid, "cannot write a call record");
+        }
+    }
+
+    /// The call is over: stop the media, write the record, let the dialog end.
+    async fn finish(mut self) {
+        if let Some(answered) = self.answered.take() {
+            answered.endpoint.stop().await;
+        }
+        let (status, by, code, reason) =
+            self.outcome
+                .take()
+                .unwrap_or(("completed", "system", 200, "ended".to_owned()));
+        self.record.status = status;
+        self.record.ended_at = Some(timestamp_now());
+        self.record.duration = self.answered_at.map(|t| t.elapsed().as_secs());
+        self.record.hangup_by = Some(by);
+        self.record.hangup_code = Some(code);
+        self.record.hangup_reason = Some(reason);
+        self.save().await;
+        tracing::info!(sid = %self.record.sid, status, by, "application call ended");
+        // Let the BYE complete and the dialog end, then make sure it is gone.
+        let linger = tokio::time::sleep(Duration::from_secs(5));
+        tokio::pin!(linger);
+        loop {
+            tokio::select! {
+                state = self.states.recv() => match state {
+                    Some(DialogState::Terminated(..)) | None => break,
+                    Some(DialogState::Updated(_, _, handle)) => { let _ = handle.reply(StatusCode::CallTransactionDoesNotExist).await; }
+                    Some(_) => {}
+                },
+                () = &mut linger => break,
+            }
+        }
+        self.inner.dialogs.remove_dialog(&self.inbound.id());
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the caller's dialog ends (while we wait for a webhook).
+async fn wait_for_hangup(
+    states: &mut DialogStateReceiver,
+    caller_call_id: &str,
+) -> Option<TerminatedReason> {
+    loop {
+        match states.recv().await {
+            Some(DialogState::Terminated(id, reason)) if id.call_id == caller_call_id => {
+                return Some(reason);
+            }
+            Some(DialogState::Updated(_, _, handle)) => {
+                let _ = handle.reply(StatusCode::RequestPending).await;
+            }
+            Some(_) => {}
+            None => return None,
+        }
+    }
+}

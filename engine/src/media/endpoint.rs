@@ -1,0 +1,304 @@
+//! The media of a call Switchboard answers itself (an application call): one leg whose
+//! far end is us. It plays audio to the caller paced at 20 ms (silence between prompts,
+//! so the stream never stops) and reports the keys the caller presses.
+
+use super::bridge::{MediaLeg, Peer};
+use super::dtmf::EventReceiver;
+use super::rtp::Latch;
+use crate::sdp::Codec;
+use audio_codec_algorithms::{encode_alaw, encode_ulaw};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// Samples in one 20 ms frame at 8 kHz.
+pub const FRAME: usize = 160;
+
+/// Orders to a running endpoint.
+#[derive(Debug)]
+pub enum EndpointCommand {
+    /// Play `audio` (8 kHz mono) `loops` times (0: until stopped); replaces what plays.
+    Play {
+        id: u64,
+        audio: Arc<[i16]>,
+        loops: u32,
+    },
+    /// Stop playing (silence follows).
+    StopPlayback,
+    /// A new SDP from the peer (re-INVITE).
+    Update(Peer),
+}
+
+/// What an endpoint reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointEvent {
+    /// The audio of `Play { id }` played to its end.
+    PlaybackDone { id: u64 },
+    /// The caller pressed a key (RFC 4733).
+    Key(char),
+    /// The peer sent nothing for the configured time.
+    RtpTimeout,
+}
+
+/// Controls a running endpoint; dropping it stops the endpoint and frees its ports.
+#[derive(Debug)]
+pub struct EndpointHandle {
+    commands: mpsc::UnboundedSender<EndpointCommand>,
+    task: tokio::task::JoinHandle<()>,
+    next_id: u64,
+}
+
+impl EndpointHandle {
+    /// Starts playing `audio`; returns the id its [`EndpointEvent::PlaybackDone`] carries.
+    pub fn play(&mut self, audio: Arc<[i16]>, loops: u32) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        let _ = self
+            .commands
+            .send(EndpointCommand::Play { id, audio, loops });
+        id
+    }
+
+    pub fn stop_playback(&self) {
+        let _ = self.commands.send(EndpointCommand::StopPlayback);
+    }
+
+    pub fn update(&self, peer: Peer) {
+        let _ = self.commands.send(EndpointCommand::Update(peer));
+    }
+
+    /// Stops the media and waits until its sockets are closed.
+    pub async fn stop(self) {
+        drop(self.commands);
+        let _ = self.task.await;
+    }
+}
+
+/// Starts the endpoint of `leg` towards `peer` on the leg's media thread.
+pub fn start(
+    leg: MediaLeg,
+    peer: Peer,
+    rtp_timeout: Duration,
+    events: mpsc::UnboundedSender<EndpointEvent>,
+) -> EndpointHandle {
+    let (commands, rx) = mpsc::unbounded_channel();
+    let runtime = leg.runtime().clone();
+    let task = runtime.spawn(run(leg, peer, rtp_timeout, rx, events));
+    EndpointHandle {
+        commands,
+        task,
+        next_id: 0,
+    }
+}
+
+/// What is being played.
+struct Playing {
+    id: u64,
+    audio: Arc<[i16]>,
+    position: usize,
+    loops_left: Option<u32>,
+}
+
+impl Playing {
+    /// The next frame, or None at the end. A short last frame is padded with silence.
+    fn next_frame(&mut self, frame: &mut [i16; FRAME]) -> bool {
+        if self.audio.is_empty() {
+            return false;
+        }
+        if self.position >= self.audio.len() {
+            match &mut self.loops_left {
+                Some(0) | Some(1) => return false,
+                Some(n) => *n -= 1,
+                None => {}
+            }
+            self.position = 0;
+        }
+        let end = (self.position + FRAME).min(self.audio.len());
+        let chunk = &self.audio[self.position..end];
+        frame[..chunk.len()].copy_from_slice(chunk);
+        frame[chunk.len()..].fill(0);
+        self.position = end;
+        true
+    }
+}
+
+/// Sequence number, timestamp and SSRC of the stream we send.
+struct Sender {
+    seq: u16,
+    timestamp: u32,
+    ssrc: u32,
+    marker: bool,
+}
+
+impl Sender {
+    fn new() -> Self {
+        let mut seed = [0u8; 10];
+        let _ = getrandom::fill(&mut seed);
+        Self {
+            seq: u16::from_be_bytes([seed[0], seed[1]]),
+            timestamp: u32::from_be_bytes([seed[2], seed[3], seed[4], seed[5]]),
+            ssrc: u32::from_be_bytes([seed[6], seed[7], seed[8], seed[9]]),
+            marker: true,
+        }
+    }
+
+    /// One RTP packet carrying `frame` encoded with `codec`.
+    fn packet(&mut self, codec: Codec, pt: u8, frame: &[i16; FRAME], out: &mut Vec<u8>) {
+        out.clear();
+        out.push(0x80);
+        out.push(if self.marker { 0x80 | pt } else { pt });
+        out.extend_from_slice(&self.seq.to_be_bytes());
+        out.extend_from_slice(&self.timestamp.to_be_bytes());
+        out.extend_from_slice(&self.ssrc.to_be_bytes());
+        let encode = match codec {
+            Codec::Pcmu => encode_ulaw,
+            Codec::Pcma => encode_alaw,
+        };
+        out.extend(frame.iter().map(|s| encode(*s)));
+        self.marker = false;
+        self.seq = self.seq.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(FRAME as u32);
+    }
+}
+
+async fn run(
+    leg: MediaLeg,
+    mut peer: Peer,
+    rtp_timeout: Duration,
+    mut commands: mpsc::UnboundedReceiver<EndpointCommand>,
+    events: mpsc::UnboundedSender<EndpointEvent>,
+) {
+    let mut latch = Latch::new(peer.address);
+    let mut keys = EventReceiver::default();
+    let mut sender = Sender::new();
+    let mut playing: Option<Playing> = None;
+    let mut frame = [0i16; FRAME];
+    let mut out = Vec::with_capacity(12 + FRAME);
+    let mut buf = [0u8; 1500];
+    let mut rtcp_buf = [0u8; 1500];
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut watching_since = Instant::now();
+    let mut reported_silence = false;
+    let mut ticks: u32 = 0;
+    loop {
+        tokio::select! {
+            biased;
+            r = leg.rtp().recv_from(&mut buf) => {
+                let Ok((n, source)) = r else { continue };
+                if !latch.accept(source, Instant::now()) {
+                    continue;
+                }
+                let Ok(reader) = rtp_rs::RtpReader::new(&buf[..n]) else { continue };
+                if Some(reader.payload_type()) == peer.format.dtmf_pt
+                    && let Some(key) = keys.receive(reader.timestamp(), reader.payload())
+                {
+                    let _ = events.send(EndpointEvent::Key(key));
+                }
+            }
+            // RTCP: read and ignore, so the socket's buffer never fills.
+            _ = leg.rtcp().recv_from(&mut rtcp_buf) => {}
+            _ = tick.tick() => {
+                let mut finished = None;
+                let has_audio = match &mut playing {
+                    Some(p) => {
+                        let more = p.next_frame(&mut frame);
+                        if !more {
+                            finished = Some(p.id);
+                        }
+                        more
+                    }
+                    None => false,
+                };
+                if let Some(id) = finished {
+                    playing = None;
+                    let _ = events.send(EndpointEvent::PlaybackDone { id });
+                }
+                if !has_audio {
+                    frame.fill(0);
+                }
+                if let Some(target) = latch.target() {
+                    sender.packet(peer.format.codec, peer.format.codec_pt, &frame, &mut out);
+                    let _ = leg.rtp().try_send_to(&out, target);
+                }
+                ticks = ticks.wrapping_add(1);
+                if ticks.is_multiple_of(50) && peer.sends && !reported_silence {
+                    let now = Instant::now();
+                    let since = latch.last_packet().filter(|t| *t > watching_since).unwrap_or(watching_since);
+                    if now.duration_since(since) >= rtp_timeout {
+                        reported_silence = true;
+                        let _ = events.send(EndpointEvent::RtpTimeout);
+                    }
+                }
+            }
+            command = commands.recv() => match command {
+                None => break,
+                Some(EndpointCommand::Play { id, audio, loops }) => {
+                    if let Some(p) = playing.take() {
+                        let _ = events.send(EndpointEvent::PlaybackDone { id: p.id });
+                    }
+                    playing = Some(Playing { id, audio, position: 0, loops_left: (loops > 0).then_some(loops) });
+                }
+                Some(EndpointCommand::StopPlayback) => {
+                    if let Some(p) = playing.take() {
+                        let _ = events.send(EndpointEvent::PlaybackDone { id: p.id });
+                    }
+                }
+                Some(EndpointCommand::Update(new_peer)) => {
+                    if new_peer.address != peer.address {
+                        latch.resignal(new_peer.address);
+                    }
+                    peer = new_peer;
+                    watching_since = Instant::now();
+                    reported_silence = false;
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn playback_frames_loops_and_padding() {
+        let audio: Arc<[i16]> = (0..200).map(|i| i as i16).collect::<Vec<_>>().into();
+        let mut p = Playing {
+            id: 1,
+            audio,
+            position: 0,
+            loops_left: Some(2),
+        };
+        let mut frame = [0i16; FRAME];
+        assert!(p.next_frame(&mut frame));
+        assert_eq!(frame[159], 159);
+        assert!(p.next_frame(&mut frame));
+        assert_eq!((frame[0], frame[39], frame[40]), (160, 199, 0));
+        assert!(p.next_frame(&mut frame), "second loop");
+        assert_eq!(frame[0], 0);
+        assert!(p.next_frame(&mut frame));
+        assert!(!p.next_frame(&mut frame), "two loops played");
+    }
+
+    #[test]
+    fn packets_are_rtp_with_running_sequence_and_timestamp() {
+        let mut s = Sender::new();
+        let mut out = Vec::new();
+        let frame = [0i16; FRAME];
+        s.packet(Codec::Pcmu, 0, &frame, &mut out);
+        let first = rtp_rs::RtpReader::new(&out).unwrap();
+        assert_eq!(
+            (first.payload_type(), first.mark(), first.payload().len()),
+            (0, true, 160)
+        );
+        assert!(first.payload().iter().all(|b| *b == 0xff), "µ-law silence");
+        let (seq, ts) = (first.sequence_number(), first.timestamp());
+        s.packet(Codec::Pcma, 8, &frame, &mut out);
+        let second = rtp_rs::RtpReader::new(&out).unwrap();
+        assert_eq!(second.sequence_number(), seq.next());
+        assert_eq!(second.timestamp(), ts.wrapping_add(160));
+        assert!(!second.mark());
+        assert!(second.payload().iter().all(|b| *b == 0xd5), "A-law silence");
+    }
+}

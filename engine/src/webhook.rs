@@ -1,0 +1,342 @@
+//! The webhook client: asks an application for a verb document, signed, with timeouts,
+//! retries and a fallback URL, and reports precisely why it could not get one.
+
+use contract::models::applications::WebhookMethod;
+use contract::signature;
+use contract::verbs::{Verb, VerbError, parse_document};
+use contract::webhook::WebhookRequest;
+use std::fmt;
+use std::time::Duration;
+use url::Url;
+
+/// When a failed webhook request is tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RetryOn {
+    /// Only when no answer came (connection refused or reset, timeout).
+    Network,
+    /// Also on 5xx and 429 answers.
+    #[default]
+    NetworkAnd5xx,
+}
+
+/// Timeouts and retries of one application's webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookPolicy {
+    pub connect_timeout: Duration,
+    /// From the request sent to the whole answer received.
+    pub read_timeout: Duration,
+    /// Attempts after the first, per URL.
+    pub retries: u32,
+    pub retry_on: RetryOn,
+}
+
+impl Default for WebhookPolicy {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(5),
+            retries: 1,
+            retry_on: RetryOn::NetworkAnd5xx,
+        }
+    }
+}
+
+/// Where and how an application is reached.
+#[derive(Debug, Clone)]
+pub struct AppWebhooks {
+    pub application_id: String,
+    pub voice_url: Url,
+    pub method: WebhookMethod,
+    pub fallback_url: Option<Url>,
+    pub status_callback: Option<Url>,
+    pub secret: String,
+    pub policy: WebhookPolicy,
+}
+
+/// One failed attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub url: String,
+    pub problem: String,
+}
+
+/// Why no verb document could be obtained.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchError {
+    /// Every attempt, in order.
+    pub attempts: Vec<Attempt>,
+    /// The last invalid document received, if the failure was (also) a bad document.
+    pub invalid: Option<(String, VerbError)>,
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((url, e)) = &self.invalid {
+            return write!(f, "invalid verb document from {url}: {e}");
+        }
+        match self.attempts.last() {
+            Some(a) => write!(
+                f,
+                "no answer after {} attempt(s); last: {}: {}",
+                self.attempts.len(),
+                a.url,
+                a.problem
+            ),
+            None => f.write_str("no webhook URL"),
+        }
+    }
+}
+
+impl std::error::Error for FetchError {}
+
+/// A verb document and the URL it came from (relative URLs inside resolve against it).
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub url: Url,
+    pub verbs: Vec<Verb>,
+}
+
+/// The longest webhook answer we read: a verb document is small.
+const MAX_DOCUMENT_BYTES: usize = 1 << 20;
+
+/// Sends webhook requests. Cheap to clone (one connection pool).
+#[derive(Debug, Clone)]
+pub struct WebhookClient {
+    http: reqwest::Client,
+}
+
+enum Outcome {
+    Document(Document),
+    /// A definitive failure for this URL (no retry helps): 4xx, bad document.
+    Refused(String, Option<VerbError>),
+    /// A failure a retry may cure.
+    Transient(String),
+}
+
+impl WebhookClient {
+    pub fn new() -> Result<Self, reqwest::Error> {
+        // One crypto provider for the whole process (sqlx's TLS uses ring too); another
+        // part of the process may have installed it already.
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::limited(3))
+            .connect_timeout(WebhookPolicy::default().connect_timeout)
+            .build()?;
+        Ok(Self { http })
+    }
+
+    /// Asks `app` what to do: `url` (default: its voice URL) then, when that fails, its
+    /// fallback URL, each with the application's retries.
+    pub async fn fetch(
+        &self,
+        app: &AppWebhooks,
+        url: Option<&Url>,
+        method: WebhookMethod,
+        request: &WebhookRequest,
+    ) -> Result<Document, FetchError> {
+        let primary = url.unwrap_or(&app.voice_url);
+        let mut error = FetchError {
+            attempts: Vec::new(),
+            invalid: None,
+        };
+        let mut urls = vec![(primary, method)];
+        if let Some(fallback) = &app.fallback_url
+            && fallback != primary
+        {
+            urls.push((fallback, app.method));
+        }
+        for (url, method) in urls {
+            for attempt in 0..=app.policy.retries {
+                if attempt > 0 {
+                    // A short pause so a restarting app gets a chance; grows per attempt.
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                }
+                match self.once(app, url, method, request).await {
+                    Outcome::Document(d) => return Ok(d),
+                    Outcome::Refused(problem, invalid) => {
+                        tracing::warn!(application = %app.application_id, %url, %problem, "webhook refused");
+                        error.attempts.push(Attempt {
+                            url: url.to_string(),
+                            problem,
+                        });
+                        if let Some(e) = invalid {
+                            error.invalid = Some((url.to_string(), e));
+                        }
+                        break;
+                    }
+                    Outcome::Transient(problem) => {
+                        tracing::warn!(application = %app.application_id, %url, attempt = attempt + 1, %problem, "webhook failed");
+                        error.attempts.push(Attempt {
+                            url: url.to_string(),
+                            problem,
+                        });
+                    }
+                }
+            }
+        }
+        Err(error)
+    }
+
+    async fn once(
+        &self,
+        app: &AppWebhooks,
+        url: &Url,
+        method: WebhookMethod,
+        request: &WebhookRequest,
+    ) -> Outcome {
+        let body = match serde_json::to_vec(request) {
+            Ok(b) => b,
+            Err(e) => return Outcome::Refused(format!("cannot encode the request: {e}"), None),
+        };
+        let builder = match method {
+            WebhookMethod::Post => self
+                .http
+                .post(url.clone())
+                .header("content-type", "application/json")
+                .body(body.clone()),
+            // GET: the same fields as query parameters.
+            WebhookMethod::Get => self.http.get(url.clone()).query(&flat_query(request)),
+        };
+        let total = app.policy.connect_timeout + app.policy.read_timeout;
+        let mut built = match builder
+            .header("accept", "application/json")
+            .timeout(total)
+            .build()
+        {
+            Ok(r) => r,
+            Err(e) => return Outcome::Refused(format!("cannot build the request: {e}"), None),
+        };
+        // POST signs the body; GET, which has none, signs the full URL it requests.
+        let signed: Vec<u8> = match method {
+            WebhookMethod::Post => body,
+            WebhookMethod::Get => built.url().as_str().as_bytes().to_vec(),
+        };
+        let header = signature::sign(app.secret.as_bytes(), crate::sip::unix_now(), &signed);
+        if let Ok(value) = reqwest::header::HeaderValue::from_str(&header) {
+            built.headers_mut().insert(signature::HEADER, value);
+        }
+        let response = match self.http.execute(built).await {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => {
+                return Outcome::Transient(format!("no answer within {} ms", total.as_millis()));
+            }
+            Err(e) if e.is_connect() => {
+                return Outcome::Transient(format!("cannot connect: {}", root_cause(&e)));
+            }
+            Err(e) => return Outcome::Transient(root_cause(&e)),
+        };
+        let status = response.status();
+        if !status.is_success() {
+            let problem = format!("HTTP {status}");
+            let retry = match app.policy.retry_on {
+                RetryOn::Network => false,
+                RetryOn::NetworkAnd5xx => status.is_server_error() || status.as_u16() == 429,
+            };
+            return if retry {
+                Outcome::Transient(problem)
+            } else {
+                Outcome::Refused(problem, None)
+            };
+        }
+        let final_url = response.url().clone();
+        let bytes = match read_limited(response, MAX_DOCUMENT_BYTES).await {
+            Ok(b) => b,
+            Err(problem) => return Outcome::Transient(problem),
+        };
+        match parse_document(&bytes) {
+            Ok(verbs) => Outcome::Document(Document {
+                url: final_url,
+                verbs,
+            }),
+            Err(e) => Outcome::Refused(format!("invalid verb document: {e}"), Some(e)),
+        }
+    }
+}
+
+impl WebhookClient {
+    /// Downloads a file (audio for `play`), at most `limit` bytes.
+    pub async fn get_bytes(&self, url: &Url, limit: usize) -> Result<Vec<u8>, String> {
+        let response = self
+            .http
+            .get(url.clone())
+            .timeout(Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| root_cause(&e))?;
+        if !response.status().is_success() {
+            return Err(format!("HTTP {}", response.status()));
+        }
+        read_limited(response, limit).await
+    }
+
+    /// POSTs a status event to `url`, signed, with the application's timeouts (one
+    /// attempt: the caller decides about retries).
+    pub async fn post_event<T: serde::Serialize>(
+        &self,
+        app: &AppWebhooks,
+        url: &Url,
+        body: &T,
+    ) -> Result<(), String> {
+        let body = serde_json::to_vec(body).map_err(|e| e.to_string())?;
+        let header = signature::sign(app.secret.as_bytes(), crate::sip::unix_now(), &body);
+        let response = self
+            .http
+            .post(url.clone())
+            .header("content-type", "application/json")
+            .header(signature::HEADER, header)
+            .timeout(app.policy.connect_timeout + app.policy.read_timeout)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| root_cause(&e))?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(format!("HTTP {}", response.status()))
+        }
+    }
+}
+
+async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if out.len() + chunk.len() > limit {
+                    return Err(format!("answer larger than {limit} bytes"));
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(None) => return Ok(out),
+            Err(e) if e.is_timeout() => return Err("answer not complete in time".into()),
+            Err(e) => return Err(root_cause(&e)),
+        }
+    }
+}
+
+/// The innermost error's message: reqwest's own says only "error sending request".
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = e;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+/// The request's scalar fields as query pairs (for `GET` webhooks).
+fn flat_query(request: &WebhookRequest) -> Vec<(String, String)> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::to_value(request) else {
+        return Vec::new();
+    };
+    map.into_iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::String(s) => Some((k, s)),
+            serde_json::Value::Number(n) => Some((k, n.to_string())),
+            serde_json::Value::Bool(b) => Some((k, b.to_string())),
+            _ => None,
+        })
+        .collect()
+}

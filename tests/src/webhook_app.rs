@@ -1,0 +1,151 @@
+//! A real HTTP webhook application for tests: it verifies the `Switchboard-Signature` of
+//! every request it receives, records them, and answers what the test scripted per path
+//! (a verb document, an error status, or silence for a while).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What a path answers.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// 200 with this JSON body.
+    Json(serde_json::Value),
+    /// 200 with this raw body (for invalid documents).
+    Raw(String),
+    /// An HTTP error status.
+    Status(u16),
+    /// Wait this long, then answer 200 with the JSON (for timeouts).
+    Slow(Duration, serde_json::Value),
+}
+
+/// One request received.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub body: serde_json::Value,
+    pub signature_ok: bool,
+}
+
+#[derive(Debug, Default)]
+struct Shared {
+    secret: Mutex<String>,
+    replies: Mutex<HashMap<String, Reply>>,
+    received: Mutex<Vec<Received>>,
+}
+
+/// A running webhook application.
+#[derive(Debug, Clone)]
+pub struct WebhookApp {
+    /// `http://127.0.0.1:<port>`.
+    pub url: String,
+    shared: Arc<Shared>,
+}
+
+impl WebhookApp {
+    pub async fn start() -> WebhookApp {
+        let shared = Arc::new(Shared::default());
+        let router = Router::new().fallback(handle).with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the webhook app");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        WebhookApp { url, shared }
+    }
+
+    /// The application's signing secret (shown once when it was created).
+    pub fn set_secret(&self, secret: &str) {
+        *self.shared.secret.lock().expect("lock") = secret.to_owned();
+    }
+
+    /// What `path` answers from now on.
+    pub fn reply(&self, path: &str, reply: Reply) {
+        self.shared
+            .replies
+            .lock()
+            .expect("lock")
+            .insert(path.to_owned(), reply);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.shared.received.lock().expect("lock").clone()
+    }
+
+    /// Requests received on `path`.
+    pub fn received_on(&self, path: &str) -> Vec<Received> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    }
+
+    /// Waits until `path` received `count` requests.
+    pub async fn wait_for(&self, path: &str, count: usize, timeout: Duration) -> Vec<Received> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let got = self.received_on(path);
+            if got.len() >= count || tokio::time::Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Every request carried a valid signature.
+    pub fn assert_all_signed(&self) {
+        let received = self.received();
+        assert!(!received.is_empty(), "the app received nothing");
+        for r in &received {
+            assert!(r.signature_ok, "bad signature on {} {}", r.path, r.body);
+        }
+    }
+}
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let secret = shared.secret.lock().expect("lock").clone();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let signature_ok = headers
+        .get(contract::signature::HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| {
+            contract::signature::verify(secret.as_bytes(), h, &body, now, 300).is_ok()
+        });
+    let path = uri.path().to_owned();
+    shared.received.lock().expect("lock").push(Received {
+        path: path.clone(),
+        body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        signature_ok,
+    });
+    if !signature_ok {
+        return (StatusCode::UNAUTHORIZED, "bad signature").into_response();
+    }
+    let reply = shared.replies.lock().expect("lock").get(&path).cloned();
+    match reply {
+        None => (StatusCode::NOT_FOUND, "no reply scripted").into_response(),
+        Some(Reply::Json(v)) => axum::Json(v).into_response(),
+        Some(Reply::Raw(s)) => s.into_response(),
+        Some(Reply::Status(code)) => StatusCode::from_u16(code)
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            .into_response(),
+        Some(Reply::Slow(delay, v)) => {
+            tokio::time::sleep(delay).await;
+            axum::Json(v).into_response()
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! Calls driven by a webhook application: a softphone calls a number bound to an
+//! application; Switchboard POSTs signed webhook requests to a real HTTP app written
+//! here, executes the verb documents it answers, and the softphone's recording shows
+//! what it heard.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
+
+use reqwest::Method;
+use serde_json::json;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use switchboard_tests::audio::{Pcm, read_wav, tone_wav};
+use switchboard_tests::peers::{Baresip, SipTransport};
+use switchboard_tests::webhook_app::{Reply, WebhookApp};
+use switchboard_tests::{Backend, TestApp};
+
+/// The failure tone's frequencies (ITU-T E.180 special information tone).
+const SIT: [f64; 3] = [950.0, 1400.0, 1800.0];
+
+struct Setup {
+    app: TestApp,
+    hooks: WebhookApp,
+    caller: Baresip,
+    _dir: tempfile::TempDir,
+}
+
+/// A server with extension 101 (baresip registered, sending `mic_freq`), an application
+/// whose voice URL is `/voice` on a test webhook app, and number 5000 bound to it.
+async fn setup(rtp_ports: &str, fallback: bool) -> Setup {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("SWITCHBOARD_RTP_PORTS", rtp_ports.to_owned())],
+    )
+    .await;
+    let hooks = WebhookApp::start().await;
+    let (status, body) = app
+        .post(
+            "/v1/extensions",
+            json!({"number": "101", "name": "Djaouad", "password": "secret-101"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let mut application = json!({
+        "name": "Test app",
+        "voice_url": format!("{}/voice", hooks.url),
+        "status_callback": format!("{}/status", hooks.url),
+    });
+    if fallback {
+        application["fallback_url"] = json!(format!("{}/fallback", hooks.url));
+    }
+    let (status, created) = app.post("/v1/applications", application).await;
+    assert_eq!(status, 201, "{created}");
+    hooks.set_secret(created["signing_secret"].as_str().unwrap());
+    let (status, body) = app
+        .post(
+            "/v1/numbers",
+            json!({"number": "5000", "application_id": created["id"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let dir = tempfile::tempdir().unwrap();
+    let mic = dir.path().join("mic.wav");
+    std::fs::write(&mic, tone_wav(440.0, 40.0, 8000, 1, 16, false, 0.3)).unwrap();
+    let caller = Baresip::start("101", "secret-101", app.sip, SipTransport::Udp, &mic);
+    wait_registered(&app, "101").await;
+    Setup {
+        app,
+        hooks,
+        caller,
+        _dir: dir,
+    }
+}
+
+async fn wait_registered(app: &TestApp, number: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, list) = app
+            .get(&format!("/v1/registrations?extension={number}"))
+            .await;
+        if list["data"].as_array().is_some_and(|d| !d.is_empty()) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{number} did not register");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn upload_tone(app: &TestApp, name: &str, freq: f64, seconds: f64) {
+    // 16 kHz stereo: the server converts it to 8 kHz mono on upload.
+    let (status, body) = app
+        .send(
+            app.req(Method::POST, &format!("/v1/recordings?name={name}"))
+                .header("content-type", "audio/wav")
+                .body(tone_wav(freq, seconds, 16000, 2, 16, false, 0.5)),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
+/// Calls 5000 and waits until the server hangs up; returns the caller's recording.
+async fn call_until_closed(s: &Setup, within: Duration) -> std::path::PathBuf {
+    s.caller.dial(&format!("sip:5000@{}", s.app.sip));
+    assert!(
+        s.caller.wait_event("CALL_ESTABLISHED", within).is_some(),
+        "not answered; baresip: {:?}\nserver: {}",
+        s.caller.events(),
+        s.app.log()
+    );
+    assert!(
+        s.caller.wait_event("CALL_CLOSED", within).is_some(),
+        "the application did not end the call; server: {}",
+        s.app.log()
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    s.caller.received_audio().expect("baresip recorded")
+}
+
+/// The highest power at `freq` over 100 ms windows: a tone heard in several bursts
+/// (whose phases may cancel over the whole file) shows in each burst.
+fn burst_power(pcm: &Pcm, freq: f64) -> f64 {
+    let window = pcm.rate as usize / 10;
+    pcm.samples
+        .chunks(window)
+        .filter(|c| c.len() == window)
+        .map(|c| {
+            Pcm {
+                rate: pcm.rate,
+                channels: 1,
+                bits: pcm.bits,
+                samples: c.to_vec(),
+            }
+            .power_at(freq)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The caller heard every tone of the failure signal, clearly above the others.
+fn assert_heard_failure_tone(recording: &Path) {
+    let pcm = read_wav(&std::fs::read(recording).unwrap());
+    let background = burst_power(&pcm, 440.0).max(burst_power(&pcm, 1000.0));
+    for f in SIT {
+        let p = burst_power(&pcm, f);
+        assert!(
+            p > 20.0 * background && p > 1e-3,
+            "the caller hears the failure tone at {f} Hz: power {p}, background {background}"
+        );
+    }
+}
+
+async fn last_call(app: &TestApp) -> serde_json::Value {
+    let (_, calls) = app.get("/v1/calls?to=5000").await;
+    calls["data"][0].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)] // the webhook app runs while the test blocks on peers
+async fn play_a_recording_then_hang_up() {
+    let s = setup("42000-42199", false).await;
+    upload_tone(&s.app, "tone1k", 1000.0, 1.5).await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "play", "recording": "tone1k", "loop": 2},
+            {"verb": "hangup"}
+        ])),
+    );
+    let recording = call_until_closed(&s, Duration::from_secs(15)).await;
+    let pcm = read_wav(&std::fs::read(&recording).unwrap());
+    assert!(pcm.duration_ms() >= 2500, "heard {} ms", pcm.duration_ms());
+    let candidates = [440.0, 697.0, 1000.0, 1336.0, 2000.0];
+    assert_eq!(
+        pcm.dominant(&candidates),
+        1000.0,
+        "the caller hears the recording"
+    );
+    assert!(pcm.rms() > 0.1, "loud enough: rms {}", pcm.rms());
+
+    // The webhook request describes the call, and is signed.
+    let requests = s.hooks.received_on("/voice");
+    assert_eq!(requests.len(), 1, "{:?}\n{}", requests, s.app.log());
+    let r = &requests[0].body;
+    assert_eq!(
+        (r["from"].as_str(), r["to"].as_str()),
+        (Some("101"), Some("5000"))
+    );
+    assert_eq!(r["direction"], "inbound");
+    assert_eq!(r["caller_name"], "Djaouad");
+    assert!(r["call_sid"].as_str().unwrap().starts_with("CA"), "{r}");
+    assert!(r["sip"]["call_id"].is_string(), "{r}");
+    s.hooks.assert_all_signed();
+
+    let call = last_call(&s.app).await;
+    assert_eq!(call["status"], "completed", "{call}");
+    assert_eq!(call["hangup"]["by"], "system", "{call}");
+    assert_eq!(call["sid"], r["call_sid"]);
+    assert!(call["duration"].as_u64().unwrap() >= 2, "{call}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)] // the webhook app runs while the test blocks on peers
+async fn say_speaks_and_pause_waits() {
+    let s = setup("42200-42399", false).await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "pause", "length": 1},
+            {"verb": "say", "text": "Welcome to Switchboard. Your call is important to us."},
+            {"verb": "hangup"}
+        ])),
+    );
+    let recording = call_until_closed(&s, Duration::from_secs(20)).await;
+    let pcm = read_wav(&std::fs::read(&recording).unwrap());
+    // One second of silence, then about three seconds of speech.
+    assert!(pcm.duration_ms() >= 3000, "heard {} ms", pcm.duration_ms());
+    let rate = pcm.rate as usize;
+    let first = &pcm.samples[..rate * 8 / 10];
+    let rest = &pcm.samples[rate..];
+    let rms = |x: &[f64]| (x.iter().map(|v| v * v).sum::<f64>() / x.len() as f64).sqrt();
+    assert!(rms(first) < 0.01, "the pause is silent: rms {}", rms(first));
+    assert!(rms(rest) > 0.03, "speech was heard: rms {}", rms(rest));
+    s.hooks.assert_all_signed();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)] // the webhook app runs while the test blocks on peers
+async fn failing_webhook_is_retried_then_fallback_then_the_caller_hears_the_failure() {
+    let s = setup("42400-42599", true).await;
+    s.hooks.reply("/voice", Reply::Status(500));
+    s.hooks
+        .reply("/fallback", Reply::Slow(Duration::from_secs(9), json!([])));
+    s.hooks.reply("/status", Reply::Json(json!({})));
+    let recording = call_until_closed(&s, Duration::from_secs(40)).await;
+    // voice_url: first attempt and one retry; then the fallback (timing out) and its retry.
+    assert_eq!(s.hooks.received_on("/voice").len(), 2);
+    assert_eq!(s.hooks.received_on("/fallback").len(), 2);
+    assert_heard_failure_tone(&recording);
+    let errors = s.hooks.wait_for("/status", 1, Duration::from_secs(5)).await;
+    let e = &errors[0].body;
+    assert_eq!(e["event"], "error", "{e}");
+    assert_eq!(e["error"]["code"], "webhook_failed", "{e}");
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("attempt"),
+        "{e}"
+    );
+    s.hooks.assert_all_signed();
+    let call = last_call(&s.app).await;
+    assert_eq!(call["status"], "failed", "{call}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)] // the webhook app runs while the test blocks on peers
+async fn invalid_document_is_reported_with_index_and_field() {
+    let s = setup("42600-42799", false).await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "pause", "length": 1},
+            {"verb": "gather", "num_digits": "two"}
+        ])),
+    );
+    s.hooks.reply("/status", Reply::Json(json!({})));
+    let recording = call_until_closed(&s, Duration::from_secs(20)).await;
+    assert_heard_failure_tone(&recording);
+    let errors = s.hooks.wait_for("/status", 1, Duration::from_secs(5)).await;
+    let e = &errors[0].body["error"];
+    assert_eq!(e["code"], "invalid_document", "{e}");
+    assert_eq!(e["document"]["index"], 1, "{e}");
+    assert_eq!(e["document"]["verb"], "gather", "{e}");
+    assert_eq!(e["document"]["field"], "num_digits", "{e}");
+    // An invalid document is not retried.
+    assert_eq!(s.hooks.received_on("/voice").len(), 1);
+    let log = s.app.log();
+    assert!(log.contains("num_digits"), "the log names the field: {log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)] // the webhook app runs while the test blocks on peers
+async fn reject_refuses_without_answering() {
+    let s = setup("42800-42999", false).await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([{"verb": "reject", "reason": "busy"}])),
+    );
+    s.caller.dial(&format!("sip:5000@{}", s.app.sip));
+    let closed = s
+        .caller
+        .wait_event("CALL_CLOSED", Duration::from_secs(15))
+        .expect("the call was refused");
+    assert!(
+        closed.to_string().contains("486"),
+        "busy: {closed}; events {:?}",
+        s.caller.events()
+    );
+    assert!(
+        s.caller
+            .events()
+            .iter()
+            .all(|e| e["type"] != "CALL_ESTABLISHED"),
+        "never answered"
+    );
+    let call = last_call(&s.app).await;
+    assert_eq!(call["status"], "busy", "{call}");
+    assert_eq!(call["answer_time"], serde_json::Value::Null, "{call}");
+}
