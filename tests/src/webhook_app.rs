@@ -22,11 +22,14 @@ pub enum Reply {
     Status(u16),
     /// Wait this long, then answer 200 with the JSON (for timeouts).
     Slow(Duration, serde_json::Value),
+    /// A file (audio for `play`), served to any request: media fetches are not signed.
+    File(&'static str, Vec<u8>),
 }
 
 /// One request received.
 #[derive(Debug, Clone)]
 pub struct Received {
+    pub method: String,
     pub path: String,
     pub body: serde_json::Value,
     pub signature_ok: bool,
@@ -99,11 +102,11 @@ impl WebhookApp {
         }
     }
 
-    /// Every request carried a valid signature.
+    /// Every webhook request (POST) carried a valid signature.
     pub fn assert_all_signed(&self) {
         let received = self.received();
         assert!(!received.is_empty(), "the app received nothing");
-        for r in &received {
+        for r in received.iter().filter(|r| r.method == "POST") {
             assert!(r.signature_ok, "bad signature on {} {}", r.path, r.body);
         }
     }
@@ -111,6 +114,7 @@ impl WebhookApp {
 
 async fn handle(
     State(shared): State<Arc<Shared>>,
+    method: axum::http::Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
@@ -128,14 +132,18 @@ async fn handle(
         });
     let path = uri.path().to_owned();
     shared.received.lock().expect("lock").push(Received {
+        method: method.to_string(),
         path: path.clone(),
         body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
         signature_ok,
     });
+    let reply = shared.replies.lock().expect("lock").get(&path).cloned();
+    if let Some(Reply::File(content_type, bytes)) = reply {
+        return ([("content-type", content_type)], bytes).into_response();
+    }
     if !signature_ok {
         return (StatusCode::UNAUTHORIZED, "bad signature").into_response();
     }
-    let reply = shared.replies.lock().expect("lock").get(&path).cloned();
     match reply {
         None => (StatusCode::NOT_FOUND, "no reply scripted").into_response(),
         Some(Reply::Json(v)) => axum::Json(v).into_response(),
@@ -147,5 +155,6 @@ async fn handle(
             tokio::time::sleep(delay).await;
             axum::Json(v).into_response()
         }
+        Some(Reply::File(..)) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }

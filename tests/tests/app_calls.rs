@@ -297,3 +297,198 @@ async fn reject_refuses_without_answering() {
     assert_eq!(call["status"], "busy", "{call}");
     assert_eq!(call["answer_time"], serde_json::Value::Null, "{call}");
 }
+
+/// SIPp calls 5000 and presses 1 (RFC 4733 events from sip-tester's capture) while a
+/// long prompt plays: the key stops the prompt (barge-in) and reaches `action`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gather_collects_rfc4733_keys_with_barge_in() {
+    use switchboard_tests::peers::{Sipp, free_sip_port};
+    let s = setup("43000-43199", false).await;
+    upload_tone(&s.app, "long-prompt", 697.0, 2.0).await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "gather", "num_digits": 1, "timeout": 10, "action": "/digits",
+             "prompts": [{"verb": "play", "recording": "long-prompt", "loop": 0}]},
+            {"verb": "say", "text": "We did not get your choice."}
+        ])),
+    );
+    // Keeps the call up until the caller hangs up.
+    s.hooks.reply(
+        "/digits",
+        Reply::Json(json!([{"verb": "pause", "length": 30}])),
+    );
+    let caller = tokio::task::spawn_blocking({
+        let sip = s.app.sip;
+        move || {
+            Sipp::start(
+                "uac_dtmf.xml",
+                sip,
+                free_sip_port(),
+                SipTransport::Udp,
+                &[
+                    "-s",
+                    "5000",
+                    "-au",
+                    "101",
+                    "-ap",
+                    "secret-101",
+                    "-key",
+                    "caller",
+                    "101",
+                ],
+            )
+            .wait(Duration::from_secs(30))
+        }
+    })
+    .await
+    .unwrap();
+    caller.assert_ok("the caller's call with a key press");
+    // The prompt loops forever: only barge-in can have ended it before the caller's BYE.
+    let digits = s.hooks.wait_for("/digits", 1, Duration::from_secs(5)).await;
+    assert_eq!(
+        digits.len(),
+        1,
+        "action reached once; server: {}",
+        s.app.log()
+    );
+    let body = &digits[0].body;
+    assert_eq!(body["digits"], "1", "{body}");
+    assert_eq!(body["reason"], "num_digits", "{body}");
+    assert_eq!(body["call_status"], "in-progress", "{body}");
+    let voice = &s.hooks.received_on("/voice")[0].body;
+    assert_eq!(body["call_sid"], voice["call_sid"]);
+    s.hooks.assert_all_signed();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let call = last_call(&s.app).await;
+    assert_eq!(call["status"], "completed", "{call}");
+    assert_eq!(call["hangup"]["by"], "caller", "{call}");
+}
+
+/// No key pressed: `gather` ends on its timeout and the call goes on with the next verb
+/// (its action is never called).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gather_without_input_falls_through() {
+    let s = setup("43200-43399", false).await;
+    upload_tone(&s.app, "tone1k", 1000.0, 1.5).await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "gather", "timeout": 1, "action": "/digits"},
+            {"verb": "play", "recording": "tone1k"},
+            {"verb": "hangup"}
+        ])),
+    );
+    let recording = call_until_closed(&s, Duration::from_secs(15)).await;
+    let pcm = read_wav(&std::fs::read(&recording).unwrap());
+    assert_eq!(pcm.dominant(&[440.0, 697.0, 1000.0, 1336.0]), 1000.0);
+    assert!(
+        s.hooks.received_on("/digits").is_empty(),
+        "no input, no action"
+    );
+}
+
+/// A phone that sends keys as tones in its audio (no RFC 4733): baresip's microphone is a
+/// file holding the tones of 4 then 2; `gather` hears them (Goertzel detector).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gather_hears_inband_dtmf_tones() {
+    let s = setup("43400-43599", false).await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "gather", "num_digits": 2, "timeout": 8, "action": "/digits"},
+            {"verb": "hangup"}
+        ])),
+    );
+    s.hooks
+        .reply("/digits", Reply::Json(json!([{"verb": "hangup"}])));
+    // A second caller whose microphone presses 4 and 2 after a second of silence.
+    let dir = tempfile::tempdir().unwrap();
+    let mic = dir.path().join("keys.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 8000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&mic, spec).unwrap();
+    let pair = |low: f64, high: f64, ms: usize| -> Vec<i16> {
+        (0..ms * 8)
+            .map(|i| {
+                let t = i as f64 / 8000.0;
+                let v = (2.0 * std::f64::consts::PI * low * t).sin()
+                    + (2.0 * std::f64::consts::PI * high * t).sin();
+                (v * 0.25 * 32767.0) as i16
+            })
+            .collect()
+    };
+    let mut audio = vec![0i16; 8000];
+    audio.extend(pair(770.0, 1209.0, 150)); // 4
+    audio.extend(vec![0i16; 8 * 150]);
+    audio.extend(pair(697.0, 1336.0, 150)); // 2
+    audio.extend(vec![0i16; 8000 * 20]);
+    for v in audio {
+        w.write_sample(v).unwrap();
+    }
+    w.finalize().unwrap();
+    let (status, body) = s
+        .app
+        .post(
+            "/v1/extensions",
+            json!({"number": "102", "name": "Keys", "password": "secret-102"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let keys_phone = Baresip::start("102", "secret-102", s.app.sip, SipTransport::Udp, &mic);
+    wait_registered(&s.app, "102").await;
+    keys_phone.dial(&format!("sip:5000@{}", s.app.sip));
+    let digits = s
+        .hooks
+        .wait_for("/digits", 1, Duration::from_secs(15))
+        .await;
+    assert_eq!(
+        digits.len(),
+        1,
+        "the tones were heard as keys; server: {}",
+        s.app.log()
+    );
+    assert_eq!(digits[0].body["digits"], "42", "{}", digits[0].body);
+    assert_eq!(digits[0].body["from"], "102");
+    assert!(
+        keys_phone
+            .wait_event("CALL_CLOSED", Duration::from_secs(10))
+            .is_some()
+    );
+}
+
+/// `redirect` to a relative URL, then `play` of a WAV file fetched over HTTP (44.1 kHz
+/// stereo, converted by the server), with a relative URL resolved against the document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_then_play_a_wav_from_a_url() {
+    let s = setup("43600-43799", false).await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([{"verb": "redirect", "url": "/ivr/second"}])),
+    );
+    s.hooks.reply(
+        "/ivr/second",
+        Reply::Json(json!([{"verb": "play", "url": "media/tone.wav"}, {"verb": "hangup"}])),
+    );
+    s.hooks.reply(
+        "/ivr/media/tone.wav",
+        Reply::File("audio/wav", tone_wav(1336.0, 2.0, 44100, 2, 16, false, 0.5)),
+    );
+    let recording = call_until_closed(&s, Duration::from_secs(15)).await;
+    let pcm = read_wav(&std::fs::read(&recording).unwrap());
+    assert_eq!(pcm.dominant(&[440.0, 697.0, 1000.0, 1336.0]), 1336.0);
+    assert!(pcm.duration_ms() >= 1800, "heard {} ms", pcm.duration_ms());
+    let second = s.hooks.received_on("/ivr/second");
+    assert_eq!(second.len(), 1, "redirected once");
+    assert_eq!(second[0].body["to"], "5000");
+    assert_eq!(
+        s.hooks.received_on("/ivr/media/tone.wav").len(),
+        1,
+        "fetched once"
+    );
+    s.hooks.assert_all_signed();
+}

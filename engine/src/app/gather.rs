@@ -56,6 +56,11 @@ impl Collector {
 
 impl<S: Store> Session<S> {
     pub(super) async fn gather(&mut self, verb: &Gather) -> Flow {
+        // Keys arrive over the media: the call must be answered to hear them.
+        if self.answer().await.is_err() {
+            return self.end_unanswered(500, "cannot answer").await;
+        }
+        self.progressed = true;
         let mut collector = Collector::new(verb.num_digits, &verb.finish_on_key);
         let mut finish = None;
         // Prompts, until the first key (barge-in).

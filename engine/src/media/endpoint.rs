@@ -1,12 +1,14 @@
 //! The media of a call Switchboard answers itself (an application call): one leg whose
 //! far end is us. It plays audio to the caller paced at 20 ms (silence between prompts,
-//! so the stream never stops) and reports the keys the caller presses.
+//! so the stream never stops) and reports the keys the caller presses, as RFC 4733 events
+//! or, for phones that send none, as tones in the audio.
 
 use super::bridge::{MediaLeg, Peer};
 use super::dtmf::EventReceiver;
+use super::inband::InbandDetector;
 use super::rtp::Latch;
 use crate::sdp::Codec;
-use audio_codec_algorithms::{encode_alaw, encode_ulaw};
+use audio_codec_algorithms::{decode_alaw, decode_ulaw, encode_alaw, encode_ulaw};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -34,7 +36,7 @@ pub enum EndpointCommand {
 pub enum EndpointEvent {
     /// The audio of `Play { id }` played to its end.
     PlaybackDone { id: u64 },
-    /// The caller pressed a key (RFC 4733).
+    /// The caller pressed a key (an RFC 4733 event, or tones in the audio).
     Key(char),
     /// The peer sent nothing for the configured time.
     RtpTimeout,
@@ -170,6 +172,10 @@ async fn run(
 ) {
     let mut latch = Latch::new(peer.address);
     let mut keys = EventReceiver::default();
+    let mut inband = InbandDetector::default();
+    let mut rfc4733_seen = false;
+    let mut heard: Vec<i16> = Vec::with_capacity(FRAME);
+    let mut inband_keys = Vec::new();
     let mut sender = Sender::new();
     let mut playing: Option<Playing> = None;
     let mut frame = [0i16; FRAME];
@@ -190,10 +196,26 @@ async fn run(
                     continue;
                 }
                 let Ok(reader) = rtp_rs::RtpReader::new(&buf[..n]) else { continue };
-                if Some(reader.payload_type()) == peer.format.dtmf_pt
-                    && let Some(key) = keys.receive(reader.timestamp(), reader.payload())
-                {
-                    let _ = events.send(EndpointEvent::Key(key));
+                let pt = reader.payload_type();
+                if Some(pt) == peer.format.dtmf_pt {
+                    // A phone that sends events may also leave the tones in its audio:
+                    // from now on only the events count.
+                    rfc4733_seen = true;
+                    if let Some(key) = keys.receive(reader.timestamp(), reader.payload()) {
+                        let _ = events.send(EndpointEvent::Key(key));
+                    }
+                } else if pt == peer.format.codec_pt && !rfc4733_seen {
+                    let decode = match peer.format.codec {
+                        Codec::Pcmu => decode_ulaw,
+                        Codec::Pcma => decode_alaw,
+                    };
+                    heard.clear();
+                    heard.extend(reader.payload().iter().map(|b| decode(*b)));
+                    inband_keys.clear();
+                    inband.feed(&heard, &mut inband_keys);
+                    for key in inband_keys.drain(..) {
+                        let _ = events.send(EndpointEvent::Key(key));
+                    }
                 }
             }
             // RTCP: read and ignore, so the socket's buffer never fills.

@@ -4,6 +4,7 @@
 //! - [`rtp`]: what to do with one packet (pure): payload-type mapping, G.711 µ-law ↔
 //!   A-law conversion, symmetric-RTP latching.
 //! - [`dtmf`]: keys from RFC 4733 telephone-event packets (pure).
+//! - [`inband`]: keys sent as tones in the audio (Goertzel), for phones without RFC 4733.
 //! - [`wav`], [`resample`]: any PCM WAV to the 8 kHz mono 16-bit the engine plays (pure).
 //! - [`bridge`]: the task that owns a call's sockets and moves packets (I/O).
 //! - [`endpoint`]: the task of a leg that ends at us (application calls): plays audio,
@@ -12,6 +13,7 @@
 pub mod bridge;
 pub mod dtmf;
 pub mod endpoint;
+pub mod inband;
 pub mod resample;
 pub mod rtp;
 pub mod wav;
