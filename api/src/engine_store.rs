@@ -7,17 +7,21 @@ use engine::digest::Ha1;
 use engine::store::{AppWebhooks, Binding, CallRecord, ExtensionRecord, Store, StoreError};
 use engine::webhook::WebhookPolicy;
 use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// [`Store`] over sqlx.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     db: Db,
     media: MediaStore,
+    /// Wakes the status-callback worker.
+    outbox: Arc<Notify>,
 }
 
 impl SqlStore {
-    pub fn new(db: Db, media: MediaStore) -> Self {
-        Self { db, media }
+    pub fn new(db: Db, media: MediaStore, outbox: Arc<Notify>) -> Self {
+        Self { db, media, outbox }
     }
 }
 
@@ -112,6 +116,18 @@ impl Store for SqlStore {
     async fn recording_file(&self, id_or_name: &str) -> Result<Option<PathBuf>, StoreError> {
         let row = storage::recordings::get(&self.db, id_or_name).await?;
         Ok(row.map(|r| self.media.path(&r.file_name)))
+    }
+
+    async fn enqueue_callback(
+        &self,
+        application_id: &str,
+        url: &str,
+        body: String,
+    ) -> Result<(), StoreError> {
+        let id = format!("WE{}", hex::encode(secrets::random_bytes::<16>()));
+        storage::outbox::insert(&self.db, &id, application_id, url, &body).await?;
+        self.outbox.notify_one();
+        Ok(())
     }
 
     async fn save_call(&self, record: &CallRecord) -> Result<(), StoreError> {

@@ -9,6 +9,8 @@
 //! - [`auth`]: API keys, bearer tokens, and the `Caller`/`Admin` extractors.
 //! - [`storage`]: the sqlx pool (SQLite or PostgreSQL) and one module per table family.
 //! - [`media`]: WAV decoding, resampling to 8 kHz, crash-safe audio files.
+//! - [`engine_store`]: the engine's storage on our database; [`outbox`]: the worker that
+//!   delivers status callbacks.
 //! - [`destinations`]: does a destination's target exist; who points at an object.
 //! - [`error`]: [`error::ApiError`], the one error type, rendered as the contract's
 //!   error body.
@@ -21,6 +23,7 @@ pub mod engine_store;
 pub mod error;
 pub mod extract;
 pub mod media;
+pub mod outbox;
 pub mod routes;
 pub mod server;
 pub mod state;

@@ -11,6 +11,7 @@ use contract::models::Role;
 use contract::types::ApiKeyId;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +69,9 @@ impl Server {
                 addr: config.http_addr,
                 source,
             })?;
-        let engine = start_engine(&db, &media, &config).await?;
+        let outbox = Arc::new(tokio::sync::Notify::new());
+        let engine = start_engine(&db, &media, &config, outbox.clone()).await?;
+        crate::outbox::spawn(db.clone(), engine.inner().webhooks.clone(), outbox);
         let counters = engine.inner().clone();
         let metrics = Box::new(move || counters.metrics.render(counters.media.in_use()));
         let state = AppState::new(db, auth, media, config, metrics);
@@ -115,6 +118,7 @@ async fn start_engine(
     db: &Db,
     media: &MediaStore,
     config: &Config,
+    outbox: Arc<tokio::sync::Notify>,
 ) -> Result<engine::Engine<SqlStore>, StartError> {
     let nonce_key = storage::settings::get_or_insert(db, "sip_nonce_key", || {
         hex::encode(secrets::random_bytes::<32>())
@@ -143,7 +147,11 @@ async fn start_engine(
         window: std::time::Duration::from_secs(60),
         block: config.auth_block,
     };
-    Ok(engine::Engine::start(engine_config, SqlStore::new(db.clone(), media.clone())).await?)
+    Ok(engine::Engine::start(
+        engine_config,
+        SqlStore::new(db.clone(), media.clone(), outbox),
+    )
+    .await?)
 }
 
 /// The data directory must exist (or be creatable) and be writable.

@@ -139,6 +139,15 @@ pub trait Store: Send + Sync + 'static {
         id_or_name: &str,
     ) -> impl Future<Output = Result<Option<PathBuf>, StoreError>> + Send;
 
+    /// Queues a status callback (JSON `body`) for `application_id` at `url`: stored
+    /// before this returns, delivered (signed, with retries) by a worker.
+    fn enqueue_callback(
+        &self,
+        application_id: &str,
+        url: &str,
+        body: String,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Inserts or updates a call record (by `sid`).
     fn save_call(&self, record: &CallRecord)
     -> impl Future<Output = Result<(), StoreError>> + Send;

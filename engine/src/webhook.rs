@@ -272,26 +272,32 @@ impl WebhookClient {
         read_limited(response, limit).await
     }
 
-    /// POSTs a status event to `url`, signed, with the application's timeouts (one
-    /// attempt: the caller decides about retries).
-    pub async fn post_event<T: serde::Serialize>(
+    /// POSTs `body` (JSON) to `url`, signed with `secret`; one attempt within `timeout`.
+    /// Retries are the caller's (the status-callback outbox).
+    pub async fn post_signed(
         &self,
-        app: &AppWebhooks,
         url: &Url,
-        body: &T,
+        secret: &str,
+        body: Vec<u8>,
+        timeout: Duration,
     ) -> Result<(), String> {
-        let body = serde_json::to_vec(body).map_err(|e| e.to_string())?;
-        let header = signature::sign(app.secret.as_bytes(), crate::sip::unix_now(), &body);
+        let header = signature::sign(secret.as_bytes(), crate::sip::unix_now(), &body);
         let response = self
             .http
             .post(url.clone())
             .header("content-type", "application/json")
             .header(signature::HEADER, header)
-            .timeout(app.policy.connect_timeout + app.policy.read_timeout)
+            .timeout(timeout)
             .body(body)
             .send()
             .await
-            .map_err(|e| root_cause(&e))?;
+            .map_err(|e| {
+                if e.is_timeout() {
+                    format!("no answer within {} ms", timeout.as_millis())
+                } else {
+                    root_cause(&e)
+                }
+            })?;
         if response.status().is_success() {
             Ok(())
         } else {

@@ -147,6 +147,26 @@ fn assert_heard_failure_tone(recording: &Path) {
     }
 }
 
+/// The `error` event the status callback received.
+async fn error_event(hooks: &WebhookApp) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = hooks
+            .received_on("/status")
+            .into_iter()
+            .find(|r| r.body["event"] == "error");
+        if let Some(r) = found {
+            return r.body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no error event: {:?}",
+            hooks.received_on("/status")
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn last_call(app: &TestApp) -> serde_json::Value {
     let (_, calls) = app.get("/v1/calls?to=5000").await;
     calls["data"][0].clone()
@@ -231,8 +251,7 @@ async fn failing_webhook_is_retried_then_fallback_then_the_caller_hears_the_fail
     assert_eq!(s.hooks.received_on("/voice").len(), 2);
     assert_eq!(s.hooks.received_on("/fallback").len(), 2);
     assert_heard_failure_tone(&recording);
-    let errors = s.hooks.wait_for("/status", 1, Duration::from_secs(5)).await;
-    let e = &errors[0].body;
+    let e = &error_event(&s.hooks).await;
     assert_eq!(e["event"], "error", "{e}");
     assert_eq!(e["error"]["code"], "webhook_failed", "{e}");
     assert!(
@@ -257,8 +276,7 @@ async fn invalid_document_is_reported_with_index_and_field() {
     s.hooks.reply("/status", Reply::Json(json!({})));
     let recording = call_until_closed(&s, Duration::from_secs(20)).await;
     assert_heard_failure_tone(&recording);
-    let errors = s.hooks.wait_for("/status", 1, Duration::from_secs(5)).await;
-    let e = &errors[0].body["error"];
+    let e = &error_event(&s.hooks).await["error"];
     assert_eq!(e["code"], "invalid_document", "{e}");
     assert_eq!(e["document"]["index"], 1, "{e}");
     assert_eq!(e["document"]["verb"], "gather", "{e}");
@@ -490,5 +508,55 @@ async fn redirect_then_play_a_wav_from_a_url() {
         1,
         "fetched once"
     );
+    s.hooks.assert_all_signed();
+}
+
+/// Status callbacks (initiated, answered, completed) go through the outbox: a failing
+/// callback URL does not disturb the call, and every event arrives once it recovers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_callbacks_are_retried_until_delivered() {
+    let s = setup("43800-43999", false).await;
+    upload_tone(&s.app, "tone1k", 1000.0, 1.0).await;
+    s.hooks.reply("/status", Reply::Status(503));
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([{"verb": "play", "recording": "tone1k"}, {"verb": "hangup"}])),
+    );
+    let recording = call_until_closed(&s, Duration::from_secs(15)).await;
+    let pcm = read_wav(&std::fs::read(&recording).unwrap());
+    assert_eq!(pcm.dominant(&[440.0, 1000.0]), 1000.0, "the call went on");
+    let failed = s.hooks.wait_for("/status", 3, Duration::from_secs(5)).await;
+    assert!(failed.len() >= 3, "three events attempted: {failed:?}");
+    // The application recovers: the outbox retries until each event is delivered.
+    let before = s.hooks.received_on("/status").len();
+    s.hooks.reply("/status", Reply::Json(json!({})));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let delivered = loop {
+        let after: Vec<_> = s.hooks.received_on("/status")[before..].to_vec();
+        let events: std::collections::BTreeSet<String> = after
+            .iter()
+            .map(|r| r.body["event"].as_str().unwrap_or("").to_owned())
+            .collect();
+        if events.len() >= 3 || Instant::now() > deadline {
+            break after;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let by_event = |name: &str| {
+        delivered
+            .iter()
+            .find(|r| r.body["event"] == name)
+            .unwrap_or_else(|| panic!("{name} was never delivered: {delivered:?}"))
+            .body
+            .clone()
+    };
+    let initiated = by_event("initiated");
+    let answered = by_event("answered");
+    let completed = by_event("completed");
+    assert_eq!(initiated["call_sid"], completed["call_sid"]);
+    assert_eq!(answered["call_status"], "in-progress", "{answered}");
+    assert_eq!(completed["call_status"], "completed", "{completed}");
+    assert!(completed["duration"].as_u64().is_some(), "{completed}");
+    assert!(completed["timestamp"].is_string(), "{completed}");
     s.hooks.assert_all_signed();
 }

@@ -13,6 +13,7 @@ pub mod calls;
 pub mod extensions;
 pub mod numbers;
 pub mod outbound_routes;
+pub mod outbox;
 pub mod recordings;
 pub mod references;
 pub mod registrations;

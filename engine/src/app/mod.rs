@@ -27,7 +27,7 @@ use crate::webhook::{Document, FetchError};
 use contract::models::applications::WebhookMethod;
 use contract::models::calls::CallStatus;
 use contract::verbs::{Verb, WebhookUrl};
-use contract::webhook::{SipInfo, WebhookRequest};
+use contract::webhook::{CallEvent, SipInfo, StatusCallback, WebhookRequest};
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, StatusCode};
@@ -150,6 +150,7 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction, cal
     };
     let _active = crate::call::ActiveCall::new(&inner.metrics);
     session.save().await;
+    session.event(CallEvent::Initiated, None).await;
     tracing::info!(sid = %session.record.sid, from = %session.record.from, to = %session.record.to, application = %session.app.application_id, "call to an application");
     let first = session.request();
     let mut flow = session.fetch(None, session.app.method, first).await;
@@ -307,7 +308,7 @@ impl<S: Store> Session<S> {
         document: Option<contract::verbs::VerbError>,
     ) -> Flow {
         tracing::warn!(sid = %self.record.sid, application = %self.app.application_id, code, %message, "application failed the call");
-        self.report_error(code, &message, url, document);
+        self.report_error(code, &message, url, document).await;
         if self.outcome.is_some() {
             return Flow::End;
         }
@@ -329,35 +330,49 @@ impl<S: Store> Session<S> {
     }
 
     /// Sends the error to the application's status callback, without holding the call.
-    fn report_error(
+    async fn report_error(
         &self,
         code: &str,
         message: &str,
         url: Option<String>,
         document: Option<contract::verbs::VerbError>,
     ) {
-        let Some(callback) = self.app.status_callback.clone() else {
+        let error = contract::webhook::CallError {
+            code: code.to_owned(),
+            message: message.to_owned(),
+            url,
+            document,
+        };
+        self.event(CallEvent::Error, Some(error)).await;
+    }
+
+    /// Queues a status callback for this call's application (if it has one). The outbox
+    /// stores it (one quick write) and a worker delivers it: the call never waits for
+    /// the application.
+    async fn event(&self, event: CallEvent, error: Option<contract::webhook::CallError>) {
+        let Some(callback) = &self.app.status_callback else {
             return;
         };
-        let body = contract::webhook::StatusCallback {
-            event: contract::webhook::CallEvent::Error,
+        let body = StatusCallback {
+            event,
             timestamp: timestamp_now(),
             call: self.request(),
-            duration: None,
-            error: Some(contract::webhook::CallError {
-                code: code.to_owned(),
-                message: message.to_owned(),
-                url,
-                document,
-            }),
+            duration: (event == CallEvent::Completed)
+                .then(|| self.answered_at.map_or(0, |t| t.elapsed().as_secs())),
+            error,
         };
-        let client = self.inner.webhooks.clone();
-        let app = self.app.clone();
-        tokio::spawn(async move {
-            if let Err(e) = client.post_event(&app, &callback, &body).await {
-                tracing::warn!(application = %app.application_id, %callback, error = %e, "cannot deliver an error report");
-            }
-        });
+        let Ok(json) = serde_json::to_string(&body) else {
+            return;
+        };
+        let application = &self.app.application_id;
+        if let Err(e) = self
+            .inner
+            .store
+            .enqueue_callback(application, callback.as_str(), json)
+            .await
+        {
+            tracing::warn!(%application, %callback, error = %e, "cannot queue a status callback");
+        }
     }
 
     /// Answers the call (once): opens the media, sends 200 OK with our SDP.
@@ -424,6 +439,7 @@ impl<S: Store> Session<S> {
         self.record.status = "in-progress";
         self.record.answered_at = Some(timestamp_now());
         self.save().await;
+        self.event(CallEvent::Answered, None).await;
         tracing::info!(sid = %self.record.sid, codec = codec.name(), "call answered by the application");
         Ok(())
     }
@@ -614,6 +630,7 @@ impl<S: Store> Session<S> {
         self.record.hangup_code = Some(code);
         self.record.hangup_reason = Some(reason);
         self.save().await;
+        self.event(CallEvent::Completed, None).await;
         tracing::info!(sid = %self.record.sid, status, by, "application call ended");
         // Let the BYE complete and the dialog end, then make sure it is gone.
         let linger = tokio::time::sleep(Duration::from_secs(5));

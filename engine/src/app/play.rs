@@ -71,7 +71,8 @@ impl<S: Store> Session<S> {
             Ok(samples) => self.play_audio(samples, loops, interruptible).await,
             Err(problem) => {
                 tracing::warn!(sid = %self.record.sid, %problem, "audio unavailable, verb skipped");
-                self.report_error("audio_unavailable", &problem, None, None);
+                self.report_error("audio_unavailable", &problem, None, None)
+                    .await;
                 Ok(None)
             }
         }
