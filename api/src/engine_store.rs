@@ -2,9 +2,15 @@
 
 use crate::auth::secrets;
 use crate::media::store::MediaStore;
+use crate::media::wav;
+use crate::storage::recordings::StoredRecording;
 use crate::storage::{self, Db, StorageError};
+use contract::models::{Recording, RecordingKind};
+use contract::types::{RecordingId, ResourceName};
 use engine::digest::Ha1;
-use engine::store::{AppWebhooks, Binding, CallRecord, ExtensionRecord, Store, StoreError};
+use engine::store::{
+    AppWebhooks, Binding, CallRecord, ExtensionRecord, SavedRecording, Store, StoreError,
+};
 use engine::webhook::WebhookPolicy;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -130,9 +136,69 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn save_recording(
+        &self,
+        name: &str,
+        samples: &[i16],
+    ) -> Result<SavedRecording, StoreError> {
+        let name =
+            ResourceName::parse(name).map_err(|e| StoreError(format!("name {name}: {e}")))?;
+        let wav = pcm16_wav(samples).map_err(|e| StoreError(format!("cannot encode WAV: {e}")))?;
+        let id = RecordingId::from_random(secrets::random_bytes());
+        let file_name = format!("{id}.wav");
+        let duration_ms = samples.len() as u64 * 1000 / u64::from(wav::STORED_RATE);
+        let row = StoredRecording {
+            recording: Recording {
+                audio_url: format!("/v1/recordings/{id}/audio"),
+                id: id.clone(),
+                name,
+                kind: RecordingKind::Call,
+                duration_ms,
+                size_bytes: wav.len() as u64,
+                sample_rate: wav::STORED_RATE,
+                channels: 1,
+                bits_per_sample: 16,
+                source: None,
+                created_at: storage::now(),
+            },
+            file_name: file_name.clone(),
+        };
+        // The file first, then the row: a row never points to a missing file.
+        self.media
+            .write(&file_name, wav)
+            .await
+            .map_err(|e| StoreError(format!("cannot write {file_name}: {e}")))?;
+        if let Err(e) = storage::recordings::insert(&self.db, &row).await {
+            let _ = self.media.remove(&file_name).await;
+            return Err(e.into());
+        }
+        Ok(SavedRecording {
+            id: id.to_string(),
+            url: row.recording.audio_url,
+            duration_ms,
+        })
+    }
+
     async fn save_call(&self, record: &CallRecord) -> Result<(), StoreError> {
         storage::calls::save(&self.db, record)
             .await
             .map_err(StoreError::from)
     }
+}
+
+/// 8 kHz mono 16-bit samples as a WAV file.
+fn pcm16_wav(samples: &[i16]) -> Result<Vec<u8>, hound::Error> {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: wav::STORED_RATE,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut out = std::io::Cursor::new(Vec::with_capacity(44 + samples.len() * 2));
+    let mut writer = hound::WavWriter::new(&mut out, spec)?;
+    for s in samples {
+        writer.write_sample(*s)?;
+    }
+    writer.finalize()?;
+    Ok(out.into_inner())
 }

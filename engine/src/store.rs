@@ -94,6 +94,15 @@ pub struct CallRecord {
 }
 
 pub use crate::webhook::AppWebhooks;
+
+/// A recording saved by [`Store::save_recording`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedRecording {
+    pub id: String,
+    /// Where the API serves its audio (`/v1/recordings/{id}/audio`).
+    pub url: String,
+    pub duration_ms: u64,
+}
 use std::path::PathBuf;
 
 /// Storage the engine relies on. Methods are async and must not block.
@@ -147,6 +156,14 @@ pub trait Store: Send + Sync + 'static {
         url: &str,
         body: String,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Saves audio recorded during a call (8 kHz mono samples) as a recording of kind
+    /// `call` named `name`: the file, then its row.
+    fn save_recording(
+        &self,
+        name: &str,
+        samples: &[i16],
+    ) -> impl Future<Output = Result<SavedRecording, StoreError>> + Send;
 
     /// Inserts or updates a call record (by `sid`).
     fn save_call(&self, record: &CallRecord)

@@ -75,6 +75,9 @@ pub enum CallEvent {
     Ringing,
     Answered,
     Completed,
+    /// A `record` verb saved its audio (sent to its `recording_status_callback`, with the
+    /// `recording_*` fields set).
+    Recording,
     /// The application failed the call: its webhook could not be reached or its document
     /// was invalid. `error` says what happened.
     Error,

@@ -317,6 +317,14 @@ impl TestApp {
     }
 
     /// Sends a request and returns the status and the JSON body (Null when empty).
+    /// Sends a request; returns the status and the raw body (audio downloads).
+    pub async fn send_raw(&self, request: reqwest::RequestBuilder) -> (u16, Vec<u8>) {
+        let response = request.send().await.expect("HTTP request");
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.expect("HTTP body");
+        (status, bytes.to_vec())
+    }
+
     pub async fn send(&self, request: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
         let response = request.send().await.expect("HTTP request");
         let status = response.status().as_u16();

@@ -560,3 +560,63 @@ async fn status_callbacks_are_retried_until_delivered() {
     assert!(completed["timestamp"].is_string(), "{completed}");
     s.hooks.assert_all_signed();
 }
+
+/// `record`: after a beep the caller's audio (its 440 Hz tone) is recorded for
+/// `max_length`, saved as a recording of kind `call`, and the action gets its URL; the
+/// recording status callback gets it too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn record_saves_what_the_caller_says() {
+    let s = setup("44000-44199", false).await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "record", "max_length": 3, "finish_on_key": "#", "action": "/recorded",
+             "recording_status_callback": "/recording-status"},
+            {"verb": "say", "text": "not reached"}
+        ])),
+    );
+    s.hooks
+        .reply("/recorded", Reply::Json(json!([{"verb": "hangup"}])));
+    s.hooks.reply("/recording-status", Reply::Json(json!({})));
+    let heard = call_until_closed(&s, Duration::from_secs(20)).await;
+    // The caller heard the beep first.
+    let pcm = read_wav(&std::fs::read(&heard).unwrap());
+    assert_eq!(pcm.dominant(&[440.0, 1000.0, 1400.0]), 1000.0, "the beep");
+
+    let action = s.hooks.received_on("/recorded");
+    assert_eq!(action.len(), 1, "{}", s.app.log());
+    let body = &action[0].body;
+    assert_eq!(body["reason"], "max_length", "{body}");
+    let duration = body["recording_duration"].as_u64().unwrap();
+    assert!((2..=4).contains(&duration), "{body}");
+    let url = body["recording_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("/v1/recordings/RE") && url.ends_with("/audio"),
+        "{body}"
+    );
+
+    // The saved audio is the caller's tone.
+    let response = s.app.send_raw(s.app.req(Method::GET, url)).await;
+    assert_eq!(response.0, 200);
+    let recorded = read_wav(&response.1);
+    assert!(
+        recorded.duration_ms() >= 2000,
+        "{} ms",
+        recorded.duration_ms()
+    );
+    assert_eq!(recorded.dominant(&[440.0, 1000.0]), 440.0);
+    assert!(recorded.rms() > 0.05, "rms {}", recorded.rms());
+    let sid = body["recording_sid"].as_str().unwrap();
+    let (status, meta) = s.app.get(&format!("/v1/recordings/{sid}")).await;
+    assert_eq!(status, 200, "{meta}");
+    assert_eq!(meta["kind"], "call", "{meta}");
+
+    let callback = s
+        .hooks
+        .wait_for("/recording-status", 1, Duration::from_secs(5))
+        .await;
+    assert_eq!(callback.len(), 1);
+    assert_eq!(callback[0].body["event"], "recording");
+    assert_eq!(callback[0].body["recording_url"], url);
+    s.hooks.assert_all_signed();
+}

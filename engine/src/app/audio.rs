@@ -240,6 +240,11 @@ pub fn failure_tone() -> Arc<[i16]> {
     out.into()
 }
 
+/// A 1000 Hz beep of 400 ms (before `record`).
+pub fn beep() -> Arc<[i16]> {
+    tone(1000.0, 400, 0.3).into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

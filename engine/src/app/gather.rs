@@ -84,7 +84,7 @@ impl<S: Store> Session<S> {
             match self.wait(Some(Instant::now() + timeout)).await {
                 Wake::Key(key) => finish = collector.key(key),
                 Wake::Timer => finish = Some(Finish::Timeout),
-                Wake::PlaybackDone => {}
+                Wake::PlaybackDone | Wake::Silence => {}
                 Wake::Gone(flow) => return flow,
             }
         }

@@ -12,6 +12,7 @@ mod gather;
 mod hangup;
 mod pause;
 mod play;
+mod record;
 mod redirect;
 
 pub use audio::{AudioCache, ESPEAK};
@@ -68,6 +69,8 @@ pub(crate) enum Flow {
 pub(crate) enum Wake {
     Key(char),
     PlaybackDone,
+    /// While recording: no voice for the verb's silence timeout.
+    Silence,
     Timer,
     /// The caller hung up or the media died: the flow to return.
     Gone(Flow),
@@ -104,6 +107,8 @@ pub(crate) struct Session<S: Store> {
     outcome: Option<(&'static str, &'static str, u16, String)>,
     /// Whether a verb that takes time ran since the last document was fetched.
     progressed: bool,
+    /// Recordings made by `record` so far (they are named after the call and this).
+    recordings_made: u32,
 }
 
 /// Answers an INVITE for an application and runs the call to its end.
@@ -147,6 +152,7 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction, cal
         answered_at: None,
         outcome: None,
         progressed: false,
+        recordings_made: 0,
     };
     let _active = crate::call::ActiveCall::new(&inner.metrics);
     session.save().await;
@@ -202,7 +208,8 @@ impl<S: Store> Session<S> {
             Verb::Redirect(v) => self.redirect(&v.url).await,
             Verb::Hangup(_) => self.hang_up("hangup verb").await,
             Verb::Reject(v) => self.reject(v.reason).await,
-            other @ (Verb::Dial(_) | Verb::Enqueue(_) | Verb::Leave(_) | Verb::Record(_)) => {
+            Verb::Record(v) => self.record(&v).await,
+            other @ (Verb::Dial(_) | Verb::Enqueue(_) | Verb::Leave(_)) => {
                 let name = other.name();
                 self.fail(
                     "unsupported_verb",
@@ -350,13 +357,29 @@ impl<S: Store> Session<S> {
     /// stores it (one quick write) and a worker delivers it: the call never waits for
     /// the application.
     async fn event(&self, event: CallEvent, error: Option<contract::webhook::CallError>) {
-        let Some(callback) = &self.app.status_callback else {
+        let Some(callback) = self.app.status_callback.clone() else {
             return;
         };
+        self.queue_event(&callback, event, self.request(), error)
+            .await;
+    }
+
+    /// Queues an event with these call fields to `url` (a verb's own callback).
+    async fn event_to(&self, url: &url::Url, event: CallEvent, call: WebhookRequest) {
+        self.queue_event(url, event, call, None).await;
+    }
+
+    async fn queue_event(
+        &self,
+        url: &url::Url,
+        event: CallEvent,
+        call: WebhookRequest,
+        error: Option<contract::webhook::CallError>,
+    ) {
         let body = StatusCallback {
             event,
             timestamp: timestamp_now(),
-            call: self.request(),
+            call,
             duration: (event == CallEvent::Completed)
                 .then(|| self.answered_at.map_or(0, |t| t.elapsed().as_secs())),
             error,
@@ -368,10 +391,31 @@ impl<S: Store> Session<S> {
         if let Err(e) = self
             .inner
             .store
-            .enqueue_callback(application, callback.as_str(), json)
+            .enqueue_callback(application, url.as_str(), json)
             .await
         {
-            tracing::warn!(%application, %callback, error = %e, "cannot queue a status callback");
+            tracing::warn!(%application, %url, error = %e, "cannot queue a status callback");
+        }
+    }
+
+    /// Posts to an `action` URL after the call ended: the application learns the
+    /// outcome; its answer has nothing left to drive.
+    async fn notify_action(&self, action: Option<&WebhookUrl>, request: WebhookRequest) {
+        let url = match action.map(|a| a.resolve(self.document_url.as_ref())) {
+            Some(Ok(u)) => u,
+            Some(Err(_)) => return,
+            None => match &self.document_url {
+                Some(u) => u.clone(),
+                None => return,
+            },
+        };
+        if let Err(e) = self
+            .inner
+            .webhooks
+            .fetch(&self.app, Some(&url), WebhookMethod::Post, &request)
+            .await
+        {
+            tracing::info!(sid = %self.record.sid, %url, error = %e, "action after hangup not accepted");
         }
     }
 
@@ -478,6 +522,7 @@ impl<S: Store> Session<S> {
                         return Wake::PlaybackDone;
                     }
                 }
+                Some(EndpointEvent::Silence) => return Wake::Silence,
                 Some(EndpointEvent::RtpTimeout) => {
                     tracing::info!(sid = %self.record.sid, "no RTP from the caller: hanging up");
                     self.outcome =

@@ -32,7 +32,7 @@ impl<S: Store> Session<S> {
             match self.wait(Some(until)).await {
                 Wake::Timer => return Ok(None),
                 Wake::Key(key) if interruptible => return Ok(Some(key)),
-                Wake::Key(_) | Wake::PlaybackDone => {}
+                Wake::Key(_) | Wake::PlaybackDone | Wake::Silence => {}
                 Wake::Gone(flow) => return Err(flow),
             }
         }

@@ -117,7 +117,7 @@ impl<S: Store> Session<S> {
                     }
                     return Ok(Some(key));
                 }
-                Wake::Key(_) | Wake::Timer => {}
+                Wake::Key(_) | Wake::Timer | Wake::Silence => {}
                 Wake::Gone(flow) => return Err(flow),
             }
         }

@@ -11,7 +11,7 @@ use crate::sdp::Codec;
 use audio_codec_algorithms::{decode_alaw, decode_ulaw, encode_alaw, encode_ulaw};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// Samples in one 20 ms frame at 8 kHz.
 pub const FRAME: usize = 160;
@@ -29,6 +29,11 @@ pub enum EndpointCommand {
     StopPlayback,
     /// A new SDP from the peer (re-INVITE).
     Update(Peer),
+    /// Start keeping what the caller says; report [`EndpointEvent::Silence`] after
+    /// `silence` without voice, if given.
+    StartRecording { silence: Option<Duration> },
+    /// Stop, and send what was recorded (8 kHz samples).
+    StopRecording(oneshot::Sender<Vec<i16>>),
 }
 
 /// What an endpoint reports.
@@ -40,6 +45,8 @@ pub enum EndpointEvent {
     Key(char),
     /// The peer sent nothing for the configured time.
     RtpTimeout,
+    /// While recording: no voice for the asked time.
+    Silence,
 }
 
 /// Controls a running endpoint; dropping it stops the endpoint and frees its ports.
@@ -69,6 +76,25 @@ impl EndpointHandle {
         let _ = self.commands.send(EndpointCommand::Update(peer));
     }
 
+    pub fn start_recording(&self, silence: Option<Duration>) {
+        let _ = self
+            .commands
+            .send(EndpointCommand::StartRecording { silence });
+    }
+
+    /// What was recorded since [`EndpointHandle::start_recording`].
+    pub async fn stop_recording(&self) -> Vec<i16> {
+        let (tx, rx) = oneshot::channel();
+        if self
+            .commands
+            .send(EndpointCommand::StopRecording(tx))
+            .is_err()
+        {
+            return Vec::new();
+        }
+        rx.await.unwrap_or_default()
+    }
+
     /// Stops the media and waits until its sockets are closed.
     pub async fn stop(self) {
         drop(self.commands);
@@ -91,6 +117,25 @@ pub fn start(
         task,
         next_id: 0,
     }
+}
+
+/// A frame louder than this (mean square, 16-bit scale; about -40 dBFS) is voice.
+pub const VOICE_LEVEL: f64 = 1.0e5;
+
+/// Mean square of a frame.
+pub fn energy(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    samples.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / samples.len() as f64
+}
+
+/// What the caller says while `record` runs.
+struct Recorder {
+    samples: Vec<i16>,
+    silence: Option<Duration>,
+    last_voice: Instant,
+    reported: bool,
 }
 
 /// What is being played.
@@ -176,6 +221,7 @@ async fn run(
     let mut rfc4733_seen = false;
     let mut heard: Vec<i16> = Vec::with_capacity(FRAME);
     let mut inband_keys = Vec::new();
+    let mut recorder: Option<Recorder> = None;
     let mut sender = Sender::new();
     let mut playing: Option<Playing> = None;
     let mut frame = [0i16; FRAME];
@@ -204,17 +250,29 @@ async fn run(
                     if let Some(key) = keys.receive(reader.timestamp(), reader.payload()) {
                         let _ = events.send(EndpointEvent::Key(key));
                     }
-                } else if pt == peer.format.codec_pt && !rfc4733_seen {
+                } else if pt == peer.format.codec_pt && (!rfc4733_seen || recorder.is_some()) {
                     let decode = match peer.format.codec {
                         Codec::Pcmu => decode_ulaw,
                         Codec::Pcma => decode_alaw,
                     };
                     heard.clear();
                     heard.extend(reader.payload().iter().map(|b| decode(*b)));
-                    inband_keys.clear();
-                    inband.feed(&heard, &mut inband_keys);
-                    for key in inband_keys.drain(..) {
-                        let _ = events.send(EndpointEvent::Key(key));
+                    if let Some(r) = recorder.as_mut() {
+                        // A runaway recording is bounded by the verb's max_length; this
+                        // guards memory if the verb's timer ever failed (4 h at 8 kHz).
+                        if r.samples.len() < 8000 * 14_400 {
+                            r.samples.extend_from_slice(&heard);
+                        }
+                        if energy(&heard) > VOICE_LEVEL {
+                            r.last_voice = Instant::now();
+                        }
+                    }
+                    if !rfc4733_seen {
+                        inband_keys.clear();
+                        inband.feed(&heard, &mut inband_keys);
+                        for key in inband_keys.drain(..) {
+                            let _ = events.send(EndpointEvent::Key(key));
+                        }
                     }
                 }
             }
@@ -243,6 +301,14 @@ async fn run(
                     sender.packet(peer.format.codec, peer.format.codec_pt, &frame, &mut out);
                     let _ = leg.rtp().try_send_to(&out, target);
                 }
+                if let Some(r) = recorder.as_mut()
+                    && let Some(limit) = r.silence
+                    && !r.reported
+                    && r.last_voice.elapsed() >= limit
+                {
+                    r.reported = true;
+                    let _ = events.send(EndpointEvent::Silence);
+                }
                 ticks = ticks.wrapping_add(1);
                 if ticks.is_multiple_of(50) && peer.sends && !reported_silence {
                     let now = Instant::now();
@@ -265,6 +331,18 @@ async fn run(
                     if let Some(p) = playing.take() {
                         let _ = events.send(EndpointEvent::PlaybackDone { id: p.id });
                     }
+                }
+                Some(EndpointCommand::StartRecording { silence }) => {
+                    recorder = Some(Recorder {
+                        samples: Vec::with_capacity(8000 * 10),
+                        silence,
+                        last_voice: Instant::now(),
+                        reported: false,
+                    });
+                }
+                Some(EndpointCommand::StopRecording(reply)) => {
+                    let samples = recorder.take().map(|r| r.samples).unwrap_or_default();
+                    let _ = reply.send(samples);
                 }
                 Some(EndpointCommand::Update(new_peer)) => {
                     if new_peer.address != peer.address {
