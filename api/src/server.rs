@@ -74,7 +74,7 @@ impl Server {
         crate::outbox::spawn(db.clone(), engine.inner().webhooks.clone(), outbox);
         let counters = engine.inner().clone();
         let metrics = Box::new(move || counters.metrics.render(counters.media.in_use()));
-        let state = AppState::new(db, auth, media, config, metrics);
+        let state = AppState::new(db, auth, media, config, metrics, engine.inner().clone());
         let router = routes::router(state.clone());
         Ok(Server {
             listener,

@@ -17,6 +17,8 @@ pub struct Inner {
     pub config: Config,
     /// The engine's counters in Prometheus text format.
     pub metrics: Box<dyn Fn() -> String + Send + Sync>,
+    /// Application calls in progress (steered by `POST /v1/calls/{sid}`).
+    pub engine: Arc<engine::sip::Inner<crate::engine_store::SqlStore>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -34,6 +36,7 @@ impl AppState {
         media: MediaStore,
         config: Config,
         metrics: Box<dyn Fn() -> String + Send + Sync>,
+        engine: Arc<engine::sip::Inner<crate::engine_store::SqlStore>>,
     ) -> Self {
         Self(Arc::new(Inner {
             db,
@@ -41,6 +44,7 @@ impl AppState {
             media,
             config,
             metrics,
+            engine,
         }))
     }
 }

@@ -83,6 +83,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         paths::registrations::delete_registration,
         paths::calls::list_calls,
         paths::calls::get_call,
+        paths::calls::update_call,
     ),
     components(
         schemas(
@@ -113,7 +114,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         (name = "trunks", description = "SIP links to providers and other servers"),
         (name = "outbound-routes", description = "Which dialled numbers leave through which trunks"),
         (name = "registrations", description = "Phones registered to extensions"),
-        (name = "calls", description = "Call records"),
+        (name = "calls", description = "Call records and live calls"),
     ),
 )]
 pub struct ApiDoc;

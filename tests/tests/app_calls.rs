@@ -620,3 +620,105 @@ async fn record_saves_what_the_caller_says() {
     assert_eq!(callback[0].body["recording_url"], url);
     s.hooks.assert_all_signed();
 }
+
+/// A live call steered through the REST API: redirected to inline verbs (the caller's
+/// audio changes from 697 Hz to 1336 Hz), then hung up; bad orders get clear errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_call_redirected_then_hung_up_through_the_api() {
+    let s = setup("44200-44399", false).await;
+    upload_tone(&s.app, "low", 697.0, 1.0).await;
+    upload_tone(&s.app, "high", 1336.0, 1.0).await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([{"verb": "play", "recording": "low", "loop": 0}])),
+    );
+    s.caller.dial(&format!("sip:5000@{}", s.app.sip));
+    assert!(
+        s.caller
+            .wait_event("CALL_ESTABLISHED", Duration::from_secs(15))
+            .is_some()
+    );
+    let sid = s.hooks.received_on("/voice")[0].body["call_sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, live) = s.app.get(&format!("/v1/calls/{sid}")).await;
+    assert_eq!(
+        (status, live["status"].as_str()),
+        (200, Some("in-progress")),
+        "{live}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // Invalid orders: precise 422s, and the call goes on.
+    let (status, body) = s
+        .app
+        .post(
+            &format!("/v1/calls/{sid}"),
+            json!({"verbs": [{"verb": "play"}]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "verbs[0].url", "{body}");
+    let (status, body) = s.app.post(&format!("/v1/calls/{sid}"), json!({})).await;
+    assert_eq!(status, 422, "{body}");
+
+    let (status, body) = s
+        .app
+        .post(
+            &format!("/v1/calls/{sid}"),
+            json!({"verbs": [{"verb": "play", "recording": "high", "loop": 0}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (status, body) = s
+        .app
+        .post(&format!("/v1/calls/{sid}"), json!({"status": "completed"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        s.caller
+            .wait_event("CALL_CLOSED", Duration::from_secs(10))
+            .is_some(),
+        "the caller saw the hangup"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pcm = read_wav(&std::fs::read(s.caller.received_audio().unwrap()).unwrap());
+    let half = pcm.samples.len() / 2;
+    let part = |samples: &[f64]| Pcm {
+        rate: pcm.rate,
+        channels: 1,
+        bits: pcm.bits,
+        samples: samples.to_vec(),
+    };
+    let candidates = [440.0, 697.0, 1000.0, 1336.0];
+    assert_eq!(
+        part(&pcm.samples[..half]).dominant(&candidates),
+        697.0,
+        "before"
+    );
+    assert_eq!(
+        part(&pcm.samples[half..]).dominant(&candidates),
+        1336.0,
+        "after"
+    );
+
+    let (_, ended) = s.app.get(&format!("/v1/calls/{sid}")).await;
+    assert_eq!(ended["status"], "completed", "{ended}");
+    assert_eq!(
+        ended["hangup"]["reason"], "hung up through the API",
+        "{ended}"
+    );
+    // The call is over: it can no longer be steered.
+    let (status, body) = s
+        .app
+        .post(&format!("/v1/calls/{sid}"), json!({"status": "completed"}))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, _) = s
+        .app
+        .post("/v1/calls/CAnothere", json!({"status": "completed"}))
+        .await;
+    assert_eq!(status, 404);
+}

@@ -105,7 +105,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(registrations::delete),
         )
         .route("/calls", get(calls::list))
-        .route("/calls/{sid}", get(calls::get));
+        .route("/calls/{sid}", get(calls::get).post(calls::update));
 
     Router::new()
         // A browser pointed at the server lands on the docs.

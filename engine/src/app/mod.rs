@@ -10,12 +10,14 @@
 mod audio;
 mod gather;
 mod hangup;
+mod live;
 mod pause;
 mod play;
 mod record;
 mod redirect;
 
 pub use audio::{AudioCache, ESPEAK};
+pub use live::{LiveCalls, LiveCommand, LiveError};
 
 use crate::call::timestamp_now;
 use crate::media::bridge::Peer;
@@ -60,6 +62,9 @@ pub(crate) enum Flow {
     Next,
     /// A new document replaces the rest of the current one.
     Document(Document),
+    /// The document at this URL replaces the rest of the current one (a redirect
+    /// ordered through the REST API).
+    Fetch(url::Url),
     /// The call is over.
     End,
 }
@@ -109,6 +114,8 @@ pub(crate) struct Session<S: Store> {
     progressed: bool,
     /// Recordings made by `record` so far (they are named after the call and this).
     recordings_made: u32,
+    /// Orders from the REST API.
+    commands: mpsc::UnboundedReceiver<LiveCommand>,
 }
 
 /// Answers an INVITE for an application and runs the call to its end.
@@ -134,6 +141,7 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction, cal
         }
     });
     let (events_tx, events) = mpsc::unbounded_channel();
+    let sid = call.record.sid.clone();
     let caller_call_id = call.record.sip_call_id.clone();
     let mut session = Session {
         inner: inner.clone(),
@@ -153,6 +161,7 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction, cal
         outcome: None,
         progressed: false,
         recordings_made: 0,
+        commands: inner.live.add(&sid),
     };
     let _active = crate::call::ActiveCall::new(&inner.metrics);
     session.save().await;
@@ -161,7 +170,18 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction, cal
     let first = session.request();
     let mut flow = session.fetch(None, session.app.method, first).await;
     let mut documents_in_a_row = 0;
-    'documents: while let Flow::Document(document) = flow {
+    'documents: loop {
+        let document = match flow {
+            Flow::Document(d) => d,
+            Flow::Fetch(url) => {
+                let request = session.request();
+                flow = session
+                    .fetch(Some(&url), WebhookMethod::Post, request)
+                    .await;
+                continue;
+            }
+            Flow::Next | Flow::End => break,
+        };
         documents_in_a_row = if session.progressed {
             1
         } else {
@@ -184,7 +204,7 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction, cal
         for verb in document.verbs {
             match session.execute(verb).await {
                 Flow::Next => {}
-                next @ (Flow::Document(_) | Flow::End) => {
+                next @ (Flow::Document(_) | Flow::Fetch(_) | Flow::End) => {
                     flow = next;
                     continue 'documents;
                 }
@@ -193,6 +213,7 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction, cal
         // The document ran out of verbs: the call ends, as with Twilio.
         flow = session.hang_up("the document ended").await;
     }
+    inner.live.remove(&sid);
     session.finish().await;
 }
 
@@ -504,6 +525,7 @@ impl<S: Store> Session<S> {
                     }
                 },
                 event = self.events.recv() => event,
+                Some(command) = self.commands.recv() => return Wake::Gone(self.on_command(command)),
                 () = sleep_until(deadline) => return Wake::Timer,
                 () = self.inner.token.cancelled() => {
                     self.outcome = Some(("completed", "system", 503, "shutdown".into()));
@@ -531,6 +553,43 @@ impl<S: Store> Session<S> {
                     return Wake::Gone(Flow::End);
                 }
                 None => {}
+            }
+        }
+    }
+
+    /// An order from the REST API: what the call does next.
+    fn on_command(&mut self, command: LiveCommand) -> Flow {
+        if let Some(answered) = self.answered.as_mut() {
+            answered.endpoint.stop_playback();
+            answered.playing = None;
+        }
+        match command {
+            LiveCommand::Hangup => {
+                tracing::info!(sid = %self.record.sid, "hung up through the API");
+                if self.answered.is_some() {
+                    self.outcome =
+                        Some(("completed", "system", 200, "hung up through the API".into()));
+                    self.bye();
+                } else {
+                    if let Err(e) = self.inbound.reject(Some(StatusCode::Decline), None) {
+                        tracing::debug!(error = %e, "cannot reject the caller");
+                    }
+                    self.outcome =
+                        Some(("canceled", "system", 603, "hung up through the API".into()));
+                }
+                Flow::End
+            }
+            LiveCommand::Redirect(url) => {
+                tracing::info!(sid = %self.record.sid, %url, "redirected through the API");
+                Flow::Fetch(url)
+            }
+            LiveCommand::Verbs(verbs) => {
+                tracing::info!(sid = %self.record.sid, verbs = verbs.len(), "new verbs through the API");
+                let url = self
+                    .document_url
+                    .clone()
+                    .unwrap_or_else(|| self.app.voice_url.clone());
+                Flow::Document(Document { url, verbs })
             }
         }
     }

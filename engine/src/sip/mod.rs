@@ -59,6 +59,8 @@ pub struct Inner<S: Store> {
     pub webhooks: crate::webhook::WebhookClient,
     /// Audio that verbs play.
     pub audio: crate::app::AudioCache,
+    /// Application calls in progress, steerable through the REST API.
+    pub live: crate::app::LiveCalls,
 }
 
 impl<S: Store> std::fmt::Debug for Inner<S> {
@@ -137,6 +139,7 @@ impl<S: Store> Engine<S> {
                 EngineError::Stack(format!("cannot create the webhook client: {e}"))
             })?,
             audio: crate::app::AudioCache::default(),
+            live: crate::app::LiveCalls::default(),
         });
         check_speech_synthesizer();
         let serving = ep.clone();

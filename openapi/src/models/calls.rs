@@ -1,6 +1,8 @@
 //! Call records: one per call leg.
 
 use super::common::page;
+use crate::types::HttpUrl;
+use crate::verbs::Verb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -95,6 +97,30 @@ pub struct Call {
     pub duration: Option<u64>,
     pub hangup: Option<Hangup>,
     pub sip_call_id: String,
+}
+
+/// The only status a live call can be set to: `completed` hangs it up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallUpdateStatus {
+    Completed,
+}
+
+/// Body of `POST /v1/calls/{sid}`: steer a live call. Exactly one of `url` (its document
+/// replaces what the call is doing), `verbs` (the same, inline) or `status: completed`
+/// (hang up).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"url": "https://app.example.com/voice/after-hours"}))]
+pub struct CallUpdate {
+    #[serde(default)]
+    pub url: Option<HttpUrl>,
+    /// A verb document (checked like a webhook's answer, errors name the verb and field).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Verb>>)]
+    pub verbs: Option<serde_json::Value>,
+    #[serde(default)]
+    pub status: Option<CallUpdateStatus>,
 }
 
 /// Query parameters of `GET /v1/calls`.

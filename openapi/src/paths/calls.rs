@@ -1,5 +1,5 @@
-use crate::error::{BadRequest, NotFound, Unauthorized};
-use crate::models::{Call, CallList, CallListParams};
+use crate::error::{BadRequest, Conflict, NotFound, Unauthorized, ValidationFailed};
+use crate::models::{Call, CallList, CallListParams, CallUpdate};
 
 /// List call records, newest first.
 #[utoipa::path(get, path = "/v1/calls", tag = "calls", params(CallListParams),
@@ -19,3 +19,18 @@ pub fn list_calls() {}
         (status = 404, response = NotFound),
     ))]
 pub fn get_call() {}
+
+/// Steer a live call: replace what it is doing with the document at `url` or with inline
+/// `verbs`, or hang it up with `status: completed`. 409 when the call is not in progress.
+#[utoipa::path(post, path = "/v1/calls/{sid}", tag = "calls",
+    params(("sid" = String, Path, description = "The call sid (CA…)")),
+    request_body = CallUpdate,
+    responses(
+        (status = 200, body = Call, description = "The order was given to the call"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 422, response = ValidationFailed),
+    ))]
+pub fn update_call() {}
