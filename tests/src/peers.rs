@@ -200,6 +200,21 @@ impl Baresip {
         newest(&self.dir.path().join("rec"), "-dec.wav")
     }
 
+    /// Every file of received audio, oldest first: baresip starts a new one when the
+    /// stream it receives changes (another source, as when a call is bridged).
+    pub fn received_audio_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<_> = std::fs::read_dir(self.dir.path().join("rec"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.to_string_lossy().ends_with("-dec.wav"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        files.sort();
+        files
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("baresip.log")).unwrap_or_default()
     }

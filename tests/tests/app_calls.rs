@@ -722,3 +722,124 @@ async fn live_call_redirected_then_hung_up_through_the_api() {
         .await;
     assert_eq!(status, 404);
 }
+
+/// `dial`: the application bridges the caller (baresip, 440 Hz) to extension 102
+/// (linphonec, 1000 Hz); audio flows both ways; when the callee hangs up, the action
+/// gets `dial_call_status` and the call goes on with its answer. An extension without a
+/// device gives `no-answer` at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dial_bridges_the_caller_to_an_extension_then_continues() {
+    use switchboard_tests::peers::Linphone;
+    let s = setup("44400-44599", false).await;
+    for (n, name) in [("102", "Yassir"), ("103", "Nobody")] {
+        let (status, body) = s
+            .app
+            .post(
+                "/v1/extensions",
+                json!({"number": n, "name": name, "password": format!("secret-{n}")}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let callee_mic = dir.path().join("callee.wav");
+    std::fs::write(&callee_mic, tone_wav(1000.0, 40.0, 8000, 1, 16, false, 0.3)).unwrap();
+    let mut callee = Linphone::start(
+        "102",
+        "secret-102",
+        "switchboard",
+        s.app.sip,
+        SipTransport::Udp,
+        &callee_mic,
+    );
+    wait_registered(&s.app, "102").await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "dial", "targets": [{"type": "extension", "number": "103"}],
+             "action": "/nobody"},
+        ])),
+    );
+    s.hooks.reply(
+        "/nobody",
+        Reply::Json(json!([
+            {"verb": "dial", "targets": [{"type": "extension", "number": "102"}],
+             "timeout": 20, "action": "/after"}
+        ])),
+    );
+    s.hooks.reply(
+        "/after",
+        Reply::Json(json!([{"verb": "pause", "length": 1}, {"verb": "hangup"}])),
+    );
+    s.caller.dial(&format!("sip:5000@{}", s.app.sip));
+    assert!(
+        callee.wait_output("connected", Duration::from_secs(20)),
+        "the callee answered: {}\nserver: {}",
+        callee.output(),
+        s.app.log()
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    callee.terminate();
+    assert!(
+        s.caller
+            .wait_event("CALL_CLOSED", Duration::from_secs(15))
+            .is_some(),
+        "the application ended the call after the dial; server: {}",
+        s.app.log()
+    );
+    let nobody = s.hooks.received_on("/nobody");
+    assert_eq!(nobody.len(), 1);
+    assert_eq!(
+        nobody[0].body["dial_call_status"], "no-answer",
+        "{}",
+        nobody[0].body
+    );
+    let after = s.hooks.received_on("/after");
+    assert_eq!(after.len(), 1, "{}", s.app.log());
+    let body = &after[0].body;
+    assert_eq!(body["dial_call_status"], "completed", "{body}");
+    let child = body["dial_call_sid"].as_str().unwrap();
+    let (_, record) = s.app.get(&format!("/v1/calls/{child}")).await;
+    assert_eq!(record["parent_call_sid"], body["call_sid"], "{record}");
+    assert_eq!(record["to"], "102", "{record}");
+    assert_eq!(record["hangup"]["by"], "callee", "{record}");
+
+    // Audio both ways through the bridge.
+    callee.command("record /dev/null");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The caller's received audio may span several files (the stream changed source when
+    // bridged): together they hold the callee's tone.
+    let mut heard_by_caller = Pcm {
+        rate: 8000,
+        channels: 1,
+        bits: 16,
+        samples: Vec::new(),
+    };
+    for file in s.caller.received_audio_files() {
+        let part = read_wav(&std::fs::read(file).unwrap());
+        heard_by_caller.rate = part.rate;
+        heard_by_caller.samples.extend(part.samples);
+    }
+    let candidates = [425.0, 440.0, 1000.0];
+    let window = |pcm: &Pcm, f: f64| burst_power(pcm, f);
+    assert!(
+        window(&heard_by_caller, 1000.0) > 20.0 * window(&heard_by_caller, 440.0),
+        "the caller heard the callee: 1000 Hz {} 440 Hz {} 425 Hz {}; {} ms",
+        window(&heard_by_caller, 1000.0),
+        window(&heard_by_caller, 440.0),
+        window(&heard_by_caller, 425.0),
+        heard_by_caller.duration_ms()
+    );
+    let heard_by_callee = read_wav(&std::fs::read(callee.recording()).unwrap());
+    assert_eq!(
+        heard_by_callee.dominant(&candidates),
+        440.0,
+        "the callee heard the caller"
+    );
+    assert!(
+        heard_by_callee.rms() > 0.05,
+        "rms {}",
+        heard_by_callee.rms()
+    );
+    s.hooks.assert_all_signed();
+}

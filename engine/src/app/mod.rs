@@ -8,6 +8,7 @@
 //! information tone before the call ends: never dead air.
 
 mod audio;
+mod dial;
 mod gather;
 mod hangup;
 mod live;
@@ -84,6 +85,8 @@ pub(crate) enum Wake {
 /// The media of the answered call.
 struct Answered {
     endpoint: EndpointHandle,
+    /// The caller's media as agreed (for bridging it to a dialled party).
+    peer: Peer,
     /// Our session description (its version grows with each answer).
     sdp: SessionWriter,
     port: u16,
@@ -230,7 +233,8 @@ impl<S: Store> Session<S> {
             Verb::Hangup(_) => self.hang_up("hangup verb").await,
             Verb::Reject(v) => self.reject(v.reason).await,
             Verb::Record(v) => self.record(&v).await,
-            other @ (Verb::Dial(_) | Verb::Enqueue(_) | Verb::Leave(_)) => {
+            Verb::Dial(v) => self.dial(&v).await,
+            other @ (Verb::Enqueue(_) | Verb::Leave(_)) => {
                 let name = other.name();
                 self.fail(
                     "unsupported_verb",
@@ -495,6 +499,7 @@ impl<S: Store> Session<S> {
         }
         self.answered = Some(Answered {
             endpoint,
+            peer,
             sdp,
             port,
             playing: None,
@@ -650,11 +655,13 @@ impl<S: Store> Session<S> {
             dtmf_pt: offer.telephone_event,
         };
         let remote = (offer.port != 0).then(|| SocketAddr::new(offer.address, offer.port));
-        answered.endpoint.update(Peer {
+        let peer = Peer {
             address: remote,
             format,
             sends: offer.direction.sends(),
-        });
+        };
+        answered.peer = peer;
+        answered.endpoint.update(peer);
         answered.sdp.write(&LocalAudio {
             address: public,
             port: answered.port,

@@ -5,7 +5,7 @@
 //! [`bridge`]: crate::media::bridge
 
 pub mod machine;
-mod sdp_plan;
+pub(crate) mod sdp_plan;
 
 use crate::media::bridge::{self, BridgeEvent, BridgeHandle, MediaLeg, Side as MediaSide};
 use crate::sdp::{AudioDescription, SessionWriter};

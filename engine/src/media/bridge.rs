@@ -100,6 +100,11 @@ impl MediaSockets {
         self.open_leg_on(runtime)
     }
 
+    /// Binds a socket pair on a given media runtime (beside a leg now owned by a task).
+    pub fn open_leg_on_runtime(&self, runtime: &Handle) -> Result<MediaLeg, MediaError> {
+        self.open_leg_on(runtime)
+    }
+
     /// Binds a socket pair for another leg of the call `sibling` belongs to.
     pub fn open_leg_beside(&self, sibling: &MediaLeg) -> Result<MediaLeg, MediaError> {
         self.open_leg_on(&sibling.runtime)
@@ -235,7 +240,7 @@ pub struct BridgeStats {
 #[derive(Debug)]
 pub struct BridgeHandle {
     commands: mpsc::UnboundedSender<BridgeCommand>,
-    task: tokio::task::JoinHandle<BridgeStats>,
+    task: tokio::task::JoinHandle<(BridgeStats, MediaLeg)>,
 }
 
 impl BridgeHandle {
@@ -249,8 +254,17 @@ impl BridgeHandle {
 
     /// Stops the relay and returns what it moved.
     pub async fn stop(self) -> BridgeStats {
+        self.stop_keep_a().await.0
+    }
+
+    /// Stops the relay, returning what it moved and leg A's sockets (to go on with that
+    /// leg alone, e.g. after a dialled party hung up).
+    pub async fn stop_keep_a(self) -> (BridgeStats, Option<MediaLeg>) {
         drop(self.commands);
-        self.task.await.unwrap_or_default()
+        match self.task.await {
+            Ok((stats, a)) => (stats, Some(a)),
+            Err(_) => (BridgeStats::default(), None),
+        }
     }
 }
 
@@ -324,7 +338,7 @@ async fn run(
     rtp_timeout: Duration,
     events: mpsc::UnboundedSender<BridgeEvent>,
     metrics: Arc<Metrics>,
-) -> BridgeStats {
+) -> (BridgeStats, MediaLeg) {
     let mut b: Option<LegState> = None;
     let mut stats = BridgeStats::default();
     let (mut buf_a, mut buf_b) = ([0u8; 1500], [0u8; 1500]);
@@ -391,7 +405,7 @@ async fn run(
         }
     }
     flush(&metrics, &stats, &mut flushed);
-    stats
+    (stats, a.leg)
 }
 
 /// Adds what moved since the last flush to the shared counters.

@@ -34,6 +34,8 @@ pub enum EndpointCommand {
     StartRecording { silence: Option<Duration> },
     /// Stop, and send what was recorded (8 kHz samples).
     StopRecording(oneshot::Sender<Vec<i16>>),
+    /// End, handing the leg's sockets back (to bridge them to another leg).
+    Release(oneshot::Sender<MediaLeg>),
 }
 
 /// What an endpoint reports.
@@ -55,6 +57,7 @@ pub struct EndpointHandle {
     commands: mpsc::UnboundedSender<EndpointCommand>,
     task: tokio::task::JoinHandle<()>,
     next_id: u64,
+    runtime: tokio::runtime::Handle,
 }
 
 impl EndpointHandle {
@@ -100,6 +103,19 @@ impl EndpointHandle {
         drop(self.commands);
         let _ = self.task.await;
     }
+
+    /// Ends the endpoint and returns its leg (None if it had already ended). The
+    /// handle stays usable: orders to an ended endpoint are ignored.
+    pub async fn release(&self) -> Option<MediaLeg> {
+        let (tx, rx) = oneshot::channel();
+        self.commands.send(EndpointCommand::Release(tx)).ok()?;
+        rx.await.ok()
+    }
+
+    /// The media runtime this endpoint's sockets live on.
+    pub fn runtime(&self) -> &tokio::runtime::Handle {
+        &self.runtime
+    }
 }
 
 /// Starts the endpoint of `leg` towards `peer` on the leg's media thread.
@@ -116,6 +132,7 @@ pub fn start(
         commands,
         task,
         next_id: 0,
+        runtime,
     }
 }
 
@@ -331,6 +348,10 @@ async fn run(
                     if let Some(p) = playing.take() {
                         let _ = events.send(EndpointEvent::PlaybackDone { id: p.id });
                     }
+                }
+                Some(EndpointCommand::Release(reply)) => {
+                    let _ = reply.send(leg);
+                    return;
                 }
                 Some(EndpointCommand::StartRecording { silence }) => {
                     recorder = Some(Recorder {

@@ -1,0 +1,379 @@
+//! `dial`: ring an extension's devices while the caller hears ringback, bridge the
+//! caller to the first that answers (media relayed, as between extensions), and when
+//! the dialled party hangs up, go on with `action`.
+
+use super::{Flow, Session, Wake, audio};
+use crate::call::sdp_plan::callee_offer;
+use crate::call::{new_sid, timestamp_now};
+use crate::media::bridge::{self, Peer};
+use crate::media::endpoint;
+use crate::media::rtp::LegFormat;
+use crate::sdp::{AudioDescription, SessionWriter};
+use crate::sip::unix_now;
+use crate::store::{Binding, CallRecord, Store, Transport};
+use contract::models::calls::CallStatus;
+use contract::verbs::{Dial, DialTarget};
+use rsipstack::dialog::dialog::{DialogState, TerminatedReason};
+use rsipstack::dialog::invitation::InviteOption;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::{StatusCode, Uri};
+use rsipstack::transport::SipAddr;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// One device being rung.
+struct Ringing {
+    dialog: InviteDialog,
+    call_id: String,
+    leg: Option<bridge::MediaLeg>,
+    number: String,
+    /// The final SIP code, once it refused or went away.
+    ended: Option<u16>,
+}
+
+/// How ringing ended.
+enum Rung {
+    Answered(usize, AudioDescription),
+    Failed(CallStatus),
+    Gone(Flow),
+}
+
+/// The status of a dial nobody answered, from the devices' final codes (pure).
+pub fn unanswered_status(codes: &[u16]) -> CallStatus {
+    if !codes.is_empty() && codes.iter().all(|c| matches!(c, 486 | 600)) {
+        CallStatus::Busy
+    } else if codes.iter().any(|c| matches!(c, 408 | 480 | 487)) || codes.is_empty() {
+        CallStatus::NoAnswer
+    } else {
+        CallStatus::Failed
+    }
+}
+
+impl<S: Store> Session<S> {
+    pub(super) async fn dial(&mut self, verb: &Dial) -> Flow {
+        if self.answer().await.is_err() {
+            return self.end_unanswered(500, "cannot answer").await;
+        }
+        self.progressed = true;
+        let mut bindings: Vec<(String, Binding)> = Vec::new();
+        for (i, target) in verb.targets.iter().enumerate() {
+            match target {
+                DialTarget::Extension { number } => {
+                    match self.inner.store.bindings(number.as_str(), unix_now()).await {
+                        Ok(found) => {
+                            bindings.extend(found.into_iter().map(|b| (number.to_string(), b)))
+                        }
+                        Err(e) => tracing::warn!(error = %e, "cannot read registrations"),
+                    }
+                }
+                other => {
+                    let kind = match other {
+                        DialTarget::Number { .. } => "number",
+                        DialTarget::Sip { .. } => "sip",
+                        DialTarget::Trunk { .. } => "trunk",
+                        DialTarget::Queue { .. } => "queue",
+                        DialTarget::Extension { .. } => "extension",
+                    };
+                    let message = format!(
+                        "targets[{i}]: dialling a target of type {kind} is not available on this server yet"
+                    );
+                    tracing::warn!(sid = %self.record.sid, %message, "dial target skipped");
+                    self.report_error("unsupported_target", &message, None, None)
+                        .await;
+                }
+            }
+        }
+        if bindings.is_empty() {
+            tracing::info!(sid = %self.record.sid, "dial: no registered device to ring");
+            return self.after_dial(verb, CallStatus::NoAnswer, None).await;
+        }
+        let Some(runtime) = self.answered.as_ref().map(|a| a.endpoint.runtime().clone()) else {
+            return Flow::End;
+        };
+        // Ringback while the devices ring (ETSI: 425 Hz, 1 s on, 4 s off).
+        if let Some(answered) = self.answered.as_mut() {
+            let mut pattern = audio::tone(425.0, 1000, 0.2);
+            pattern.extend(std::iter::repeat_n(0, 8 * 4000));
+            let id = answered.endpoint.play(pattern.into(), 0);
+            answered.playing = Some(id);
+        }
+        let (states_tx, mut states) = self.inner.dialogs.new_dialog_state_channel();
+        let public = self.inner.public_ip;
+        let dial_id = new_sid();
+        let mut forks: Vec<Ringing> = Vec::new();
+        for (i, (number, binding)) in bindings.iter().enumerate() {
+            let Ok(leg) = self.inner.media.open_leg_on_runtime(&runtime) else {
+                tracing::error!("no RTP ports for a dialled leg");
+                continue;
+            };
+            let offer = SessionWriter::new(u64::from(leg.port())).write(&callee_offer(
+                &self.offer,
+                public,
+                leg.port(),
+            ));
+            let from = verb
+                .caller_id
+                .as_ref()
+                .map_or_else(|| self.record.from.clone(), ToString::to_string);
+            let (Ok(caller), Ok(callee)) = (
+                Uri::try_from(format!("sip:{from}@{public}").as_str()),
+                Uri::try_from(binding.contact.as_str()),
+            ) else {
+                continue;
+            };
+            let transport = match binding.transport {
+                Transport::Udp => rsipstack::sip::Transport::Udp,
+                Transport::Tcp => rsipstack::sip::Transport::Tcp,
+            };
+            let call_id = format!("{dial_id}-{i}");
+            let option = InviteOption {
+                caller_display_name: Some(self.caller_name.clone()),
+                caller,
+                callee,
+                destination: Some(SipAddr::new(transport, binding.source.into())),
+                contact: self.inner.contact.clone(),
+                offer: Some(offer.into_bytes()),
+                call_id: Some(call_id.clone()),
+                ..InviteOption::default()
+            };
+            match self
+                .inner
+                .dialogs
+                .do_invite_async(option, states_tx.clone())
+            {
+                Ok((dialog, _)) => forks.push(Ringing {
+                    dialog,
+                    call_id,
+                    leg: Some(leg),
+                    number: number.clone(),
+                    ended: None,
+                }),
+                Err(e) => {
+                    tracing::warn!(error = %e, contact = %binding.contact, "cannot send an INVITE")
+                }
+            }
+        }
+        drop(states_tx);
+        tracing::info!(sid = %self.record.sid, devices = forks.len(), "dial: ringing");
+        let deadline = Instant::now() + Duration::from_secs(u64::from(verb.timeout));
+        let rung = loop {
+            if forks.iter().all(|f| f.ended.is_some()) {
+                let codes: Vec<u16> = forks.iter().filter_map(|f| f.ended).collect();
+                break Rung::Failed(unanswered_status(&codes));
+            }
+            tokio::select! {
+                state = states.recv() => match state {
+                    Some(DialogState::Confirmed(id, response)) => {
+                        if let Some(i) = forks.iter().position(|f| f.call_id == id.call_id) {
+                            let answer = std::str::from_utf8(&response.body).ok().and_then(|b| AudioDescription::parse(b).ok());
+                            match answer {
+                                Some(a) => break Rung::Answered(i, a),
+                                None => {
+                                    let dialog = forks[i].dialog.clone();
+                                    tokio::spawn(async move { let _ = dialog.bye().await; });
+                                    forks[i].ended = Some(488);
+                                }
+                            }
+                        }
+                    }
+                    Some(DialogState::Terminated(id, reason)) => {
+                        if let Some(f) = forks.iter_mut().find(|f| f.call_id == id.call_id) {
+                            f.ended = Some(match reason {
+                                TerminatedReason::UasOther(code) | TerminatedReason::ProxyError(code) => code.code(),
+                                TerminatedReason::UasBusy => 486,
+                                TerminatedReason::UasDecline => 603,
+                                TerminatedReason::Timeout => 408,
+                                _ => 480,
+                            });
+                            self.inner.dialogs.remove_dialog(&id);
+                        }
+                    }
+                    Some(DialogState::Updated(_, _, handle)) => { let _ = handle.reply(StatusCode::RequestPending).await; }
+                    Some(_) => {}
+                    None => break Rung::Failed(CallStatus::Failed),
+                },
+                wake = self.wait(Some(deadline)) => match wake {
+                    Wake::Timer => break Rung::Failed(CallStatus::NoAnswer),
+                    Wake::Gone(flow) => break Rung::Gone(flow),
+                    Wake::Key(_) | Wake::PlaybackDone | Wake::Silence => {}
+                },
+            }
+        };
+        if let Some(answered) = self.answered.as_mut() {
+            answered.endpoint.stop_playback();
+            answered.playing = None;
+        }
+        let winner = match &rung {
+            Rung::Answered(i, _) => Some(*i),
+            _ => None,
+        };
+        // Everyone else stops ringing.
+        for (i, f) in forks.iter().enumerate() {
+            if Some(i) != winner && f.ended.is_none() {
+                let dialog = f.dialog.clone();
+                tokio::spawn(async move {
+                    let _ = dialog.cancel().await;
+                });
+            }
+        }
+        let (winner, answer) = match rung {
+            Rung::Answered(i, a) => (i, a),
+            Rung::Failed(status) => {
+                tracing::info!(sid = %self.record.sid, status = status.as_str(), "dial: not answered");
+                return self.after_dial(verb, status, None).await;
+            }
+            Rung::Gone(flow) => return flow,
+        };
+        self.bridged(verb, &mut forks[winner], &answer, &mut states)
+            .await
+    }
+
+    /// The dialled device answered: relay media between it and the caller until one of
+    /// them hangs up (or `time_limit`), then give the caller's leg back to the verbs.
+    async fn bridged(
+        &mut self,
+        verb: &Dial,
+        fork: &mut Ringing,
+        answer: &AudioDescription,
+        states: &mut rsipstack::dialog::dialog::DialogStateReceiver,
+    ) -> Flow {
+        let Some(answered) = self.answered.as_ref() else {
+            return Flow::End;
+        };
+        let peer_a = answered.peer;
+        let Some(leg_a) = answered.endpoint.release().await else {
+            return Flow::End;
+        };
+        let Some(leg_b) = fork.leg.take() else {
+            return Flow::End;
+        };
+        let codec = answer
+            .choose(Some(peer_a.format.codec))
+            .unwrap_or(peer_a.format.codec);
+        let peer_b = Peer {
+            address: (answer.port != 0).then(|| SocketAddr::new(answer.address, answer.port)),
+            format: LegFormat {
+                codec,
+                codec_pt: answer
+                    .payload_type_of(codec)
+                    .unwrap_or(codec.payload_type()),
+                dtmf_pt: answer.telephone_event,
+            },
+            sends: answer.direction.sends(),
+        };
+        let (media_tx, mut media_events) = mpsc::unbounded_channel();
+        let relay = bridge::start(
+            leg_a,
+            peer_a,
+            self.inner.config.rtp_timeout,
+            media_tx,
+            self.inner.metrics.clone(),
+        );
+        relay.connect(leg_b, peer_b);
+        let mut child = CallRecord {
+            sid: new_sid(),
+            parent_sid: Some(self.record.sid.clone()),
+            direction: "outbound",
+            from: self.record.from.clone(),
+            from_name: self.record.from_name.clone(),
+            to: fork.number.clone(),
+            status: "in-progress",
+            started_at: timestamp_now(),
+            answered_at: Some(timestamp_now()),
+            ended_at: None,
+            duration: None,
+            hangup_by: None,
+            hangup_code: None,
+            hangup_reason: None,
+            sip_call_id: fork.call_id.clone(),
+        };
+        if let Err(e) = self.inner.store.save_call(&child).await {
+            tracing::warn!(error = %e, "cannot write a call record");
+        }
+        let started = std::time::Instant::now();
+        tracing::info!(sid = %self.record.sid, child = %child.sid, to = %fork.number, "dial: bridged");
+        let limit = verb
+            .time_limit
+            .map(|s| Instant::now() + Duration::from_secs(u64::from(s)));
+        let mut gone = None;
+        let hangup_by = loop {
+            tokio::select! {
+                state = states.recv() => match state {
+                    Some(DialogState::Terminated(id, _)) if id.call_id == fork.call_id => break "callee",
+                    Some(DialogState::Updated(_, _, handle)) => { let _ = handle.reply(StatusCode::NotAcceptableHere).await; }
+                    Some(_) => {}
+                    None => break "callee",
+                },
+                Some(_) = media_events.recv() => break "system",
+                wake = self.wait(limit) => match wake {
+                    Wake::Timer => break "system",
+                    Wake::Gone(flow) => { gone = Some(flow); break "caller"; }
+                    Wake::Key(_) | Wake::PlaybackDone | Wake::Silence => {}
+                },
+            }
+        };
+        if hangup_by != "callee" {
+            let dialog = fork.dialog.clone();
+            tokio::spawn(async move {
+                let _ = dialog.bye().await;
+            });
+        }
+        self.inner.dialogs.remove_dialog(&fork.dialog.id());
+        let (stats, leg_a) = relay.stop_keep_a().await;
+        tracing::info!(sid = %self.record.sid, child = %child.sid, by = hangup_by, a_to_b = stats.a_to_b, b_to_a = stats.b_to_a, "dial: bridge ended");
+        child.status = "completed";
+        child.ended_at = Some(timestamp_now());
+        child.duration = Some(started.elapsed().as_secs());
+        child.hangup_by = Some(hangup_by);
+        child.hangup_code = Some(200);
+        child.hangup_reason = Some("BYE".to_owned());
+        if let Err(e) = self.inner.store.save_call(&child).await {
+            tracing::warn!(error = %e, "cannot write a call record");
+        }
+        if let Some(flow) = gone {
+            return flow;
+        }
+        // The caller is still here: their leg goes back to the verbs.
+        match (leg_a, self.answered.as_mut()) {
+            (Some(leg), Some(answered)) => {
+                answered.endpoint = endpoint::start(
+                    leg,
+                    peer_a,
+                    self.inner.config.rtp_timeout,
+                    self.events_tx.clone(),
+                );
+            }
+            _ => return self.hang_up("media lost after dial").await,
+        }
+        self.after_dial(verb, CallStatus::Completed, Some(child.sid))
+            .await
+    }
+
+    /// Posts the dial's outcome to `action` (whose answer continues the call), or goes
+    /// on with the next verb.
+    async fn after_dial(&mut self, verb: &Dial, status: CallStatus, child: Option<String>) -> Flow {
+        let Some(action) = verb.action.clone() else {
+            return Flow::Next;
+        };
+        let mut request = self.request();
+        request.dial_call_status = Some(status);
+        request.dial_call_sid = child;
+        self.follow(Some(&action), request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unanswered_outcomes() {
+        assert_eq!(unanswered_status(&[486, 486]), CallStatus::Busy);
+        assert_eq!(unanswered_status(&[486, 480]), CallStatus::NoAnswer);
+        assert_eq!(unanswered_status(&[487]), CallStatus::NoAnswer);
+        assert_eq!(unanswered_status(&[]), CallStatus::NoAnswer);
+        assert_eq!(unanswered_status(&[503, 404]), CallStatus::Failed);
+    }
+}
