@@ -29,6 +29,34 @@ impl SqlStore {
     pub fn new(db: Db, media: MediaStore, outbox: Arc<Notify>) -> Self {
         Self { db, media, outbox }
     }
+
+    /// How to reach application `id` (its URLs and signing secret).
+    pub async fn application(&self, id: &str) -> Result<Option<AppWebhooks>, StoreError> {
+        let Some(app) = storage::applications::get(&self.db, id).await? else {
+            return Ok(None);
+        };
+        let Some(secret) = storage::applications::signing_secret(&self.db, id).await? else {
+            return Ok(None);
+        };
+        let parse = |u: &str| url::Url::parse(u).map_err(|e| StoreError(format!("{u}: {e}")));
+        Ok(Some(AppWebhooks {
+            application_id: app.id.to_string(),
+            voice_url: parse(app.voice_url.as_str())?,
+            method: app.voice_method,
+            fallback_url: app
+                .fallback_url
+                .as_ref()
+                .map(|u| parse(u.as_str()))
+                .transpose()?,
+            status_callback: app
+                .status_callback
+                .as_ref()
+                .map(|u| parse(u.as_str()))
+                .transpose()?,
+            secret,
+            policy: WebhookPolicy::default(),
+        }))
+    }
 }
 
 impl From<StorageError> for StoreError {
@@ -92,31 +120,7 @@ impl Store for SqlStore {
         let Some(id) = n.application_id else {
             return Ok(None);
         };
-        let Some(app) = storage::applications::get(&self.db, id.as_str()).await? else {
-            return Ok(None);
-        };
-        let Some(secret) = storage::applications::signing_secret(&self.db, id.as_str()).await?
-        else {
-            return Ok(None);
-        };
-        let parse = |u: &str| url::Url::parse(u).map_err(|e| StoreError(format!("{u}: {e}")));
-        Ok(Some(AppWebhooks {
-            application_id: app.id.to_string(),
-            voice_url: parse(app.voice_url.as_str())?,
-            method: app.voice_method,
-            fallback_url: app
-                .fallback_url
-                .as_ref()
-                .map(|u| parse(u.as_str()))
-                .transpose()?,
-            status_callback: app
-                .status_callback
-                .as_ref()
-                .map(|u| parse(u.as_str()))
-                .transpose()?,
-            secret,
-            policy: WebhookPolicy::default(),
-        }))
+        self.application(id.as_str()).await
     }
 
     async fn recording_file(&self, id_or_name: &str) -> Result<Option<PathBuf>, StoreError> {

@@ -84,6 +84,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         paths::calls::list_calls,
         paths::calls::get_call,
         paths::calls::update_call,
+        paths::calls::create_call,
     ),
     components(
         schemas(

@@ -723,10 +723,10 @@ async fn live_call_redirected_then_hung_up_through_the_api() {
     assert_eq!(status, 404);
 }
 
-/// `dial`: the application bridges the caller (baresip, 440 Hz) to extension 102
-/// (linphonec, 1000 Hz); audio flows both ways; when the callee hangs up, the action
-/// gets `dial_call_status` and the call goes on with its answer. An extension without a
-/// device gives `no-answer` at once.
+/// `dial`: the application bridges the caller (linphonec at 102, sending 1000 Hz) to
+/// extension 101 (baresip, sending 440 Hz); audio flows both ways; when the dialled
+/// party hangs up, the action gets `dial_call_status` and the call goes on with its
+/// answer. An extension without a device gives `no-answer` at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dial_bridges_the_caller_to_an_extension_then_continues() {
     use switchboard_tests::peers::Linphone;
@@ -742,15 +742,15 @@ async fn dial_bridges_the_caller_to_an_extension_then_continues() {
         assert_eq!(status, 201, "{body}");
     }
     let dir = tempfile::tempdir().unwrap();
-    let callee_mic = dir.path().join("callee.wav");
-    std::fs::write(&callee_mic, tone_wav(1000.0, 40.0, 8000, 1, 16, false, 0.3)).unwrap();
-    let mut callee = Linphone::start(
+    let caller_mic = dir.path().join("caller.wav");
+    std::fs::write(&caller_mic, tone_wav(1000.0, 40.0, 8000, 1, 16, false, 0.3)).unwrap();
+    let mut caller = Linphone::start(
         "102",
         "secret-102",
         "switchboard",
         s.app.sip,
         SipTransport::Udp,
-        &callee_mic,
+        &caller_mic,
     );
     wait_registered(&s.app, "102").await;
     s.hooks.reply(
@@ -763,7 +763,7 @@ async fn dial_bridges_the_caller_to_an_extension_then_continues() {
     s.hooks.reply(
         "/nobody",
         Reply::Json(json!([
-            {"verb": "dial", "targets": [{"type": "extension", "number": "102"}],
+            {"verb": "dial", "targets": [{"type": "extension", "number": "101"}],
              "timeout": 20, "action": "/after"}
         ])),
     );
@@ -771,20 +771,22 @@ async fn dial_bridges_the_caller_to_an_extension_then_continues() {
         "/after",
         Reply::Json(json!([{"verb": "pause", "length": 1}, {"verb": "hangup"}])),
     );
-    s.caller.dial(&format!("sip:5000@{}", s.app.sip));
+    caller.call(&format!("sip:5000@{}", s.app.sip));
+    let callee = &s.caller; // baresip at 101 answers by itself
     assert!(
-        callee.wait_output("connected", Duration::from_secs(20)),
-        "the callee answered: {}\nserver: {}",
-        callee.output(),
+        callee
+            .wait_event("CALL_ESTABLISHED", Duration::from_secs(20))
+            .is_some(),
+        "the dialled extension answered; caller: {}\nserver: {}",
+        caller.output(),
         s.app.log()
     );
     tokio::time::sleep(Duration::from_secs(4)).await;
-    callee.terminate();
+    callee.hangup();
     assert!(
-        s.caller
-            .wait_event("CALL_CLOSED", Duration::from_secs(15))
-            .is_some(),
-        "the application ended the call after the dial; server: {}",
+        caller.wait_output("ended", Duration::from_secs(15)),
+        "the application ended the call after the dial: {}\nserver: {}",
+        caller.output(),
         s.app.log()
     );
     let nobody = s.hooks.received_on("/nobody");
@@ -801,45 +803,121 @@ async fn dial_bridges_the_caller_to_an_extension_then_continues() {
     let child = body["dial_call_sid"].as_str().unwrap();
     let (_, record) = s.app.get(&format!("/v1/calls/{child}")).await;
     assert_eq!(record["parent_call_sid"], body["call_sid"], "{record}");
-    assert_eq!(record["to"], "102", "{record}");
+    assert_eq!(record["to"], "101", "{record}");
     assert_eq!(record["hangup"]["by"], "callee", "{record}");
 
     // Audio both ways through the bridge.
-    callee.command("record /dev/null");
+    caller.command("record /dev/null"); // close the recording file
     tokio::time::sleep(Duration::from_millis(500)).await;
-    // The caller's received audio may span several files (the stream changed source when
-    // bridged): together they hold the callee's tone.
-    let mut heard_by_caller = Pcm {
-        rate: 8000,
-        channels: 1,
-        bits: 16,
-        samples: Vec::new(),
-    };
-    for file in s.caller.received_audio_files() {
-        let part = read_wav(&std::fs::read(file).unwrap());
-        heard_by_caller.rate = part.rate;
-        heard_by_caller.samples.extend(part.samples);
-    }
     let candidates = [425.0, 440.0, 1000.0];
-    let window = |pcm: &Pcm, f: f64| burst_power(pcm, f);
-    assert!(
-        window(&heard_by_caller, 1000.0) > 20.0 * window(&heard_by_caller, 440.0),
-        "the caller heard the callee: 1000 Hz {} 440 Hz {} 425 Hz {}; {} ms",
-        window(&heard_by_caller, 1000.0),
-        window(&heard_by_caller, 440.0),
-        window(&heard_by_caller, 425.0),
-        heard_by_caller.duration_ms()
-    );
-    let heard_by_callee = read_wav(&std::fs::read(callee.recording()).unwrap());
+    let heard_by_callee = read_wav(&std::fs::read(callee.received_audio().unwrap()).unwrap());
     assert_eq!(
         heard_by_callee.dominant(&candidates),
-        440.0,
+        1000.0,
         "the callee heard the caller"
     );
     assert!(
         heard_by_callee.rms() > 0.05,
         "rms {}",
         heard_by_callee.rms()
+    );
+    let heard_by_caller = read_wav(&std::fs::read(caller.recording()).unwrap());
+    assert!(
+        burst_power(&heard_by_caller, 440.0) > 20.0 * burst_power(&heard_by_caller, 1000.0),
+        "the caller heard the callee"
+    );
+    assert!(
+        burst_power(&heard_by_caller, 425.0) > 1e-3,
+        "and the ringback before"
+    );
+    s.hooks.assert_all_signed();
+}
+
+/// `POST /v1/calls`: Switchboard rings a registered softphone; once it answers, the
+/// inline verbs play a recording it hears; the call record shows the outbound call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_api_places_an_outbound_call_that_plays_a_document() {
+    let s = setup("44600-44799", false).await;
+    upload_tone(&s.app, "notice", 1336.0, 1.5).await;
+    s.hooks.reply("/status", Reply::Json(json!({})));
+    let (_, apps) = s.app.get("/v1/applications").await;
+    let app_id = apps["data"][0]["id"].as_str().unwrap().to_owned();
+
+    // Bad requests are refused precisely.
+    let (status, body) = s
+        .app
+        .post(
+            "/v1/calls",
+            json!({"from": "5000", "to": "999", "application_id": app_id}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("to")),
+        "{body}"
+    );
+    let (status, body) = s
+        .app
+        .post(
+            "/v1/calls",
+            json!({"from": "5000", "to": "101", "application_id": app_id,
+                   "verbs": [{"verb": "pause", "length": 0}]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "verbs[0].length", "{body}");
+
+    let (status, call) = s
+        .app
+        .post(
+            "/v1/calls",
+            json!({"from": "5000", "to": "101", "application_id": app_id,
+                   "verbs": [{"verb": "play", "recording": "notice"}, {"verb": "hangup"}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{call}");
+    assert_eq!(call["direction"], "outbound", "{call}");
+    // Placed at once: by the time the answer is read, the phone may already ring or talk.
+    assert!(
+        ["queued", "ringing", "in-progress"].contains(&call["status"].as_str().unwrap()),
+        "{call}"
+    );
+    let sid = call["sid"].as_str().unwrap().to_owned();
+    assert!(
+        s.caller
+            .wait_event("CALL_ESTABLISHED", Duration::from_secs(15))
+            .is_some(),
+        "the softphone answered; server: {}",
+        s.app.log()
+    );
+    assert!(
+        s.caller
+            .wait_event("CALL_CLOSED", Duration::from_secs(15))
+            .is_some(),
+        "the document hung up"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let pcm = read_wav(&std::fs::read(s.caller.received_audio().unwrap()).unwrap());
+    assert_eq!(
+        pcm.dominant(&[440.0, 1000.0, 1336.0]),
+        1336.0,
+        "the softphone heard the document"
+    );
+    let (_, record) = s.app.get(&format!("/v1/calls/{sid}")).await;
+    assert_eq!(record["status"], "completed", "{record}");
+    assert_eq!(record["to"], "101", "{record}");
+    assert_eq!(record["from"], "5000", "{record}");
+    assert!(record["answer_time"].is_string(), "{record}");
+    let events: Vec<String> = s
+        .hooks
+        .wait_for("/status", 3, Duration::from_secs(5))
+        .await
+        .iter()
+        .map(|r| r.body["event"].as_str().unwrap_or("").to_owned())
+        .collect();
+    assert!(
+        events.contains(&"answered".to_owned()) && events.contains(&"completed".to_owned()),
+        "{events:?}"
     );
     s.hooks.assert_all_signed();
 }

@@ -8,8 +8,9 @@ use crate::extract::{JsonBody, Query, page_of};
 use crate::storage;
 use axum::Json;
 use axum::extract::{Path, State};
-use contract::models::{Call, CallList, CallListParams, CallUpdate};
+use contract::models::{Call, CallCreate, CallList, CallListParams, CallUpdate};
 use engine::app::LiveCommand;
+use engine::app::{FirstDocument, OutboundCall};
 
 pub async fn list(
     State(state): State<AppState>,
@@ -42,6 +43,97 @@ pub async fn get(
     Ok(Json(call))
 }
 
+/// Parses inline verbs like a webhook's answer; errors name `verbs[i].field`.
+fn parse_verbs(verbs: &serde_json::Value) -> ApiResult<Vec<contract::verbs::Verb>> {
+    let bytes = serde_json::to_vec(verbs).unwrap_or_default();
+    contract::verbs::parse_document(&bytes).map_err(|e| {
+        let field = match (e.index, &e.field) {
+            (Some(i), Some(f)) => format!("verbs[{i}].{f}"),
+            (Some(i), None) => format!("verbs[{i}]"),
+            _ => "verbs".to_owned(),
+        };
+        ApiError::invalid(field, e.message)
+    })
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    _: Caller,
+    JsonBody(body): JsonBody<CallCreate>,
+) -> ApiResult<(
+    axum::http::StatusCode,
+    [(axum::http::header::HeaderName, String); 1],
+    Json<Call>,
+)> {
+    let timeout = body.timeout.unwrap_or(30);
+    if !(1..=600).contains(&timeout) {
+        return Err(ApiError::invalid(
+            "timeout",
+            "must be between 1 and 600 seconds",
+        ));
+    }
+    if body.url.is_some() && body.verbs.is_some() {
+        return Err(ApiError::invalid(
+            "verbs",
+            "give either `url` or `verbs`, not both",
+        ));
+    }
+    if storage::extensions::get(&state.db, body.to.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::invalid(
+            "to",
+            format!("extension {} does not exist", body.to),
+        ));
+    }
+    let mut app = state
+        .engine
+        .store
+        .application(body.application_id.as_str())
+        .await
+        .map_err(|e| ApiError::internal("cannot read the application", e))?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "application_id",
+                format!("application {} does not exist", body.application_id),
+            )
+        })?;
+    if let Some(cb) = &body.status_callback {
+        app.status_callback = Some(
+            url::Url::parse(cb.as_str())
+                .map_err(|e| ApiError::invalid("status_callback", e.to_string()))?,
+        );
+    }
+    let first = match (&body.url, &body.verbs) {
+        (_, Some(verbs)) => FirstDocument::Verbs(parse_verbs(verbs)?),
+        (Some(url), None) => FirstDocument::Url(
+            url::Url::parse(url.as_str()).map_err(|e| ApiError::invalid("url", e.to_string()))?,
+        ),
+        (None, None) => FirstDocument::Url(app.voice_url.clone()),
+    };
+    let sid = engine::app::place(
+        &state.engine,
+        OutboundCall {
+            from: body.from.to_string(),
+            to: body.to.to_string(),
+            app,
+            first,
+            timeout: std::time::Duration::from_secs(u64::from(timeout)),
+        },
+    )
+    .await;
+    let call = storage::calls::get(&state.db, &sid)
+        .await?
+        .ok_or_else(|| ApiError::internal("cannot read the new call", "no record"))?;
+    tracing::info!(%sid, to = %body.to, "outbound call placed through the API");
+    Ok((
+        axum::http::StatusCode::CREATED,
+        [(axum::http::header::LOCATION, format!("/v1/calls/{sid}"))],
+        Json(call),
+    ))
+}
+
 pub async fn update(
     State(state): State<AppState>,
     _: Caller,
@@ -54,18 +146,7 @@ pub async fn update(
                 .map_err(|e| ApiError::invalid("url", e.to_string()))?;
             LiveCommand::Redirect(url)
         }
-        (None, Some(verbs), None) => {
-            let bytes = serde_json::to_vec(&verbs).unwrap_or_default();
-            let verbs = contract::verbs::parse_document(&bytes).map_err(|e| {
-                let field = match (e.index, &e.field) {
-                    (Some(i), Some(f)) => format!("verbs[{i}].{f}"),
-                    (Some(i), None) => format!("verbs[{i}]"),
-                    _ => "verbs".to_owned(),
-                };
-                ApiError::invalid(field, e.message)
-            })?;
-            LiveCommand::Verbs(verbs)
-        }
+        (None, Some(verbs), None) => LiveCommand::Verbs(parse_verbs(&verbs)?),
         (None, None, Some(_)) => LiveCommand::Hangup,
         (None, None, None) => {
             return Err(ApiError::invalid(

@@ -104,7 +104,7 @@ pub fn router(state: AppState) -> Router {
             "/registrations/{id}",
             axum::routing::delete(registrations::delete),
         )
-        .route("/calls", get(calls::list))
+        .route("/calls", get(calls::list).post(calls::create))
         .route("/calls/{sid}", get(calls::get).post(calls::update));
 
     Router::new()

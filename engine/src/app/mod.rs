@@ -12,6 +12,7 @@ mod dial;
 mod gather;
 mod hangup;
 mod live;
+mod outbound;
 mod pause;
 mod play;
 mod record;
@@ -19,6 +20,7 @@ mod redirect;
 
 pub use audio::{AudioCache, ESPEAK};
 pub use live::{LiveCalls, LiveCommand, LiveError};
+pub use outbound::{FirstDocument, OutboundCall, place};
 
 use crate::call::timestamp_now;
 use crate::media::bridge::Peer;
@@ -119,6 +121,9 @@ pub(crate) struct Session<S: Store> {
     recordings_made: u32,
     /// Orders from the REST API.
     commands: mpsc::UnboundedReceiver<LiveCommand>,
+    /// Who the far end is in call records: `caller` (it called us) or `callee` (we
+    /// called it, through the Calls API).
+    remote_side: &'static str,
 }
 
 /// Answers an INVITE for an application and runs the call to its end.
@@ -165,62 +170,66 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction, cal
         progressed: false,
         recordings_made: 0,
         commands: inner.live.add(&sid),
+        remote_side: "caller",
     };
     let _active = crate::call::ActiveCall::new(&inner.metrics);
     session.save().await;
     session.event(CallEvent::Initiated, None).await;
     tracing::info!(sid = %session.record.sid, from = %session.record.from, to = %session.record.to, application = %session.app.application_id, "call to an application");
     let first = session.request();
-    let mut flow = session.fetch(None, session.app.method, first).await;
-    let mut documents_in_a_row = 0;
-    'documents: loop {
-        let document = match flow {
-            Flow::Document(d) => d,
-            Flow::Fetch(url) => {
-                let request = session.request();
-                flow = session
-                    .fetch(Some(&url), WebhookMethod::Post, request)
-                    .await;
-                continue;
-            }
-            Flow::Next | Flow::End => break,
-        };
-        documents_in_a_row = if session.progressed {
-            1
-        } else {
-            documents_in_a_row + 1
-        };
-        session.progressed = false;
-        if documents_in_a_row > MAX_DOCUMENTS_WITHOUT_PROGRESS {
-            tracing::warn!(sid = %session.record.sid, "the application keeps redirecting without doing anything");
-            flow = session
-                .fail(
-                    "loop",
-                    format!("{MAX_DOCUMENTS_WITHOUT_PROGRESS} documents in a row did nothing but redirect"),
-                    Some(document.url.to_string()),
-                    None,
-                )
-                .await;
-            continue;
-        }
-        session.document_url = Some(document.url.clone());
-        for verb in document.verbs {
-            match session.execute(verb).await {
-                Flow::Next => {}
-                next @ (Flow::Document(_) | Flow::Fetch(_) | Flow::End) => {
-                    flow = next;
-                    continue 'documents;
-                }
-            }
-        }
-        // The document ran out of verbs: the call ends, as with Twilio.
-        flow = session.hang_up("the document ended").await;
-    }
+    let flow = session.fetch(None, session.app.method, first).await;
+    session.drive(flow).await;
     inner.live.remove(&sid);
     session.finish().await;
 }
 
 impl<S: Store> Session<S> {
+    /// Runs documents, from `flow`, until the call ends.
+    async fn drive(&mut self, mut flow: Flow) {
+        let mut documents_in_a_row = 0;
+        'documents: loop {
+            let document = match flow {
+                Flow::Document(d) => d,
+                Flow::Fetch(url) => {
+                    let request = self.request();
+                    flow = self.fetch(Some(&url), WebhookMethod::Post, request).await;
+                    continue;
+                }
+                Flow::Next | Flow::End => break,
+            };
+            documents_in_a_row = if self.progressed {
+                1
+            } else {
+                documents_in_a_row + 1
+            };
+            self.progressed = false;
+            if documents_in_a_row > MAX_DOCUMENTS_WITHOUT_PROGRESS {
+                tracing::warn!(sid = %self.record.sid, "the application keeps redirecting without doing anything");
+                flow = self
+                    .fail(
+                        "loop",
+                        format!("{MAX_DOCUMENTS_WITHOUT_PROGRESS} documents in a row did nothing but redirect"),
+                        Some(document.url.to_string()),
+                        None,
+                    )
+                    .await;
+                continue;
+            }
+            self.document_url = Some(document.url.clone());
+            for verb in document.verbs {
+                match self.execute(verb).await {
+                    Flow::Next => {}
+                    next @ (Flow::Document(_) | Flow::Fetch(_) | Flow::End) => {
+                        flow = next;
+                        continue 'documents;
+                    }
+                }
+            }
+            // The document ran out of verbs: the call ends, as with Twilio.
+            flow = self.hang_up("the document ended").await;
+        }
+    }
+
     /// Executes one verb.
     async fn execute(&mut self, verb: Verb) -> Flow {
         tracing::debug!(sid = %self.record.sid, verb = verb.name(), "verb");
@@ -681,7 +690,7 @@ impl<S: Store> Session<S> {
             (_, false) => ("canceled", 487, "caller went away"),
         };
         tracing::info!(sid = %self.record.sid, status, "caller ended the call");
-        self.outcome = Some((status, "caller", code, why.to_owned()));
+        self.outcome = Some((status, self.remote_side, code, why.to_owned()));
     }
 
     /// Ends the call from our side: BYE when answered, 603/486 otherwise.

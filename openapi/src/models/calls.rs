@@ -1,7 +1,7 @@
 //! Call records: one per call leg.
 
 use super::common::page;
-use crate::types::HttpUrl;
+use crate::types::{ApplicationId, CallerId, ExtensionNumber, HttpUrl};
 use crate::verbs::Verb;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -97,6 +97,38 @@ pub struct Call {
     pub duration: Option<u64>,
     pub hangup: Option<Hangup>,
     pub sip_call_id: String,
+}
+
+/// Body of `POST /v1/calls`: ring an extension and, once it answers, run a verb document.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "from": "5000",
+    "to": "58101",
+    "application_id": "AP0f1e2d3c4b5a69788796a5b4c3d2e1f0",
+    "verbs": [{"verb": "say", "text": "Your order has shipped."}, {"verb": "hangup"}]
+}))]
+pub struct CallCreate {
+    /// The caller ID the called phone shows.
+    pub from: CallerId,
+    /// The extension to call (every registered device rings).
+    pub to: ExtensionNumber,
+    /// The application whose signing secret signs this call's webhooks, and whose
+    /// `voice_url` and `status_callback` apply unless given here.
+    pub application_id: ApplicationId,
+    /// The document to run once answered (instead of the application's `voice_url`).
+    #[serde(default)]
+    pub url: Option<HttpUrl>,
+    /// Inline verbs to run once answered (instead of fetching a document).
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Verb>>)]
+    pub verbs: Option<serde_json::Value>,
+    /// Receives this call's events (instead of the application's).
+    #[serde(default)]
+    pub status_callback: Option<HttpUrl>,
+    /// Seconds to ring, 1 to 600. Default 30.
+    #[serde(default)]
+    pub timeout: Option<u32>,
 }
 
 /// The only status a live call can be set to: `completed` hangs it up.

@@ -1,5 +1,5 @@
 use crate::error::{BadRequest, Conflict, NotFound, Unauthorized, ValidationFailed};
-use crate::models::{Call, CallList, CallListParams, CallUpdate};
+use crate::models::{Call, CallCreate, CallList, CallListParams, CallUpdate};
 
 /// List call records, newest first.
 #[utoipa::path(get, path = "/v1/calls", tag = "calls", params(CallListParams),
@@ -34,3 +34,17 @@ pub fn get_call() {}
         (status = 422, response = ValidationFailed),
     ))]
 pub fn update_call() {}
+
+/// Place a call: ring an extension's devices and, once one answers, run the verb
+/// document (`verbs`, `url`, or the application's `voice_url`). Returns at once with the
+/// call record (status `queued`); follow it with `GET /v1/calls/{sid}` or the status
+/// callback.
+#[utoipa::path(post, path = "/v1/calls", tag = "calls",
+    request_body = CallCreate,
+    responses(
+        (status = 201, body = Call, description = "The call is being placed"),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 422, response = ValidationFailed),
+    ))]
+pub fn create_call() {}

@@ -1,0 +1,322 @@
+//! Calls placed through the REST API (`POST /v1/calls`): Switchboard rings an
+//! extension's devices and, once one answers, drives the call with verbs like any
+//! application call.
+
+use super::{Answered, Flow, Session};
+use crate::call::{ActiveCall, new_sid, timestamp_now};
+use crate::media::bridge::Peer;
+use crate::media::endpoint;
+use crate::media::rtp::LegFormat;
+use crate::sdp::{
+    AudioDescription, Codec, Direction, LocalAudio, OFFER_TELEPHONE_EVENT, SessionWriter,
+};
+use crate::sip::{Inner, unix_now};
+use crate::store::{AppWebhooks, CallRecord, Store, Transport};
+use crate::webhook::Document;
+use contract::models::applications::WebhookMethod;
+use contract::verbs::Verb;
+use contract::webhook::CallEvent;
+use rsipstack::dialog::dialog::{DialogState, TerminatedReason};
+use rsipstack::dialog::invitation::InviteOption;
+use rsipstack::sip::{StatusCode, Uri};
+use rsipstack::transport::SipAddr;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// What the answered call does first.
+#[derive(Debug, Clone)]
+pub enum FirstDocument {
+    /// Fetch the document at this URL (signed with the application's secret).
+    Url(url::Url),
+    /// Run these verbs.
+    Verbs(Vec<Verb>),
+}
+
+/// A call to place.
+#[derive(Debug, Clone)]
+pub struct OutboundCall {
+    /// The caller ID shown to the called phone.
+    pub from: String,
+    /// The extension to ring (all its registered devices).
+    pub to: String,
+    pub app: AppWebhooks,
+    pub first: FirstDocument,
+    /// How long to ring.
+    pub timeout: Duration,
+}
+
+/// Starts placing `call`: its record is written (status `queued`), then the call
+/// proceeds in the background; its record and status callbacks tell how it goes.
+/// Returns its sid.
+pub async fn place<S: Store>(inner: &Arc<Inner<S>>, call: OutboundCall) -> String {
+    let sid = new_sid();
+    let record = CallRecord {
+        sid: sid.clone(),
+        parent_sid: None,
+        direction: "outbound",
+        from: call.from.clone(),
+        from_name: None,
+        to: call.to.clone(),
+        status: "queued",
+        started_at: timestamp_now(),
+        answered_at: None,
+        ended_at: None,
+        duration: None,
+        hangup_by: None,
+        hangup_code: None,
+        hangup_reason: None,
+        sip_call_id: format!("{sid}-0"),
+    };
+    save(inner, &record).await;
+    tokio::spawn(run(inner.clone(), call, record));
+    sid
+}
+
+async fn save<S: Store>(inner: &Inner<S>, record: &CallRecord) {
+    if let Err(e) = inner.store.save_call(record).await {
+        tracing::warn!(error = %e, sid = %record.sid, "cannot write a call record");
+    }
+}
+
+async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: CallRecord) {
+    let _active = ActiveCall::new(&inner.metrics);
+    let bindings = match inner.store.bindings(&call.to, unix_now()).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read registrations");
+            Vec::new()
+        }
+    };
+    let leg = match inner.media.open_leg() {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, "no RTP ports for an outbound call");
+            return end_unanswered(&inner, &call, record, "failed", 503, "no media ports").await;
+        }
+    };
+    if bindings.is_empty() {
+        return end_unanswered(
+            &inner,
+            &call,
+            record,
+            "no-answer",
+            480,
+            "no registered device",
+        )
+        .await;
+    }
+    let public = inner.public_ip;
+    let mut sdp = SessionWriter::new(u64::from(leg.port()));
+    let offer = sdp.write(&LocalAudio {
+        address: public,
+        port: leg.port(),
+        codecs: vec![(Codec::Pcmu, 0), (Codec::Pcma, 8)],
+        telephone_event: Some(OFFER_TELEPHONE_EVENT),
+        direction: Direction::SendRecv,
+    });
+    let (states_tx, mut states) = inner.dialogs.new_dialog_state_channel();
+    let mut forks = Vec::new();
+    for (i, binding) in bindings.iter().enumerate() {
+        let (Ok(caller), Ok(callee)) = (
+            Uri::try_from(format!("sip:{}@{public}", call.from).as_str()),
+            Uri::try_from(binding.contact.as_str()),
+        ) else {
+            continue;
+        };
+        let transport = match binding.transport {
+            Transport::Udp => rsipstack::sip::Transport::Udp,
+            Transport::Tcp => rsipstack::sip::Transport::Tcp,
+        };
+        let call_id = format!("{}-{i}", record.sid);
+        let option = InviteOption {
+            caller,
+            callee,
+            destination: Some(SipAddr::new(transport, binding.source.into())),
+            contact: inner.contact.clone(),
+            offer: Some(offer.clone().into_bytes()),
+            call_id: Some(call_id.clone()),
+            ..InviteOption::default()
+        };
+        match inner.dialogs.do_invite_async(option, states_tx.clone()) {
+            Ok((dialog, _)) => forks.push((dialog, call_id, None::<u16>)),
+            Err(e) => tracing::warn!(error = %e, "cannot send an INVITE"),
+        }
+    }
+    drop(states_tx);
+    record.status = "ringing";
+    save(&inner, &record).await;
+    tracing::info!(sid = %record.sid, to = %call.to, devices = forks.len(), "outbound call ringing");
+    let deadline = tokio::time::Instant::now() + call.timeout;
+    let answered = loop {
+        if forks.iter().all(|f| f.2.is_some()) {
+            break None;
+        }
+        tokio::select! {
+            state = states.recv() => match state {
+                Some(DialogState::Confirmed(id, response)) => {
+                    if let Some(i) = forks.iter().position(|f| f.1 == id.call_id) {
+                        let answer = std::str::from_utf8(&response.body).ok().and_then(|b| AudioDescription::parse(b).ok());
+                        if let Some(a) = answer {
+                            break Some((i, a));
+                        }
+                        let dialog = forks[i].0.clone();
+                        tokio::spawn(async move { let _ = dialog.bye().await; });
+                        forks[i].2 = Some(488);
+                    }
+                }
+                Some(DialogState::Terminated(id, reason)) => {
+                    if let Some(f) = forks.iter_mut().find(|f| f.1 == id.call_id) {
+                        f.2 = Some(match reason {
+                            TerminatedReason::UasOther(c) | TerminatedReason::ProxyError(c) => c.code(),
+                            TerminatedReason::UasBusy => 486,
+                            TerminatedReason::UasDecline => 603,
+                            _ => 480,
+                        });
+                        inner.dialogs.remove_dialog(&id);
+                    }
+                }
+                Some(DialogState::Updated(_, _, handle)) => { let _ = handle.reply(StatusCode::RequestPending).await; }
+                Some(_) => {}
+                None => break None,
+            },
+            () = tokio::time::sleep_until(deadline) => break None,
+        }
+    };
+    let winner = answered.as_ref().map(|(i, _)| *i);
+    for (i, f) in forks.iter().enumerate() {
+        if Some(i) != winner && f.2.is_none() {
+            let dialog = f.0.clone();
+            tokio::spawn(async move {
+                let _ = dialog.cancel().await;
+            });
+        }
+    }
+    let Some((winner, answer)) = answered else {
+        let codes: Vec<u16> = forks.iter().filter_map(|f| f.2).collect();
+        let status = super::dial::unanswered_status(&codes);
+        return end_unanswered(&inner, &call, record, status.as_str(), 480, "not answered").await;
+    };
+    let (dialog, call_id, _) = forks.swap_remove(winner);
+    let codec = answer.choose(None).unwrap_or(Codec::Pcmu);
+    let peer = Peer {
+        address: (answer.port != 0).then(|| SocketAddr::new(answer.address, answer.port)),
+        format: LegFormat {
+            codec,
+            codec_pt: answer
+                .payload_type_of(codec)
+                .unwrap_or(codec.payload_type()),
+            dtmf_pt: answer.telephone_event,
+        },
+        sends: answer.direction.sends(),
+    };
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let port = leg.port();
+    let endpoint = endpoint::start(leg, peer, inner.config.rtp_timeout, events_tx.clone());
+    record.status = "in-progress";
+    record.answered_at = Some(timestamp_now());
+    record.sip_call_id = call_id.clone();
+    crate::metrics::Metrics::add(&inner.metrics.calls_answered_total, 1);
+    let sid = record.sid.clone();
+    let mut session = Session {
+        inner: inner.clone(),
+        app: call.app.clone(),
+        record,
+        caller_name: call.from.clone(),
+        user_agent: None,
+        inbound: dialog,
+        caller_call_id: call_id,
+        offer: answer,
+        states,
+        answered: Some(Answered {
+            endpoint,
+            peer,
+            sdp,
+            port,
+            playing: None,
+        }),
+        events,
+        events_tx,
+        document_url: None,
+        answered_at: Some(std::time::Instant::now()),
+        outcome: None,
+        progressed: false,
+        recordings_made: 0,
+        commands: inner.live.add(&sid),
+        remote_side: "callee",
+    };
+    session.save().await;
+    session.event(CallEvent::Initiated, None).await;
+    session.event(CallEvent::Answered, None).await;
+    tracing::info!(sid = %sid, to = %call.to, "outbound call answered");
+    let flow = match call.first {
+        FirstDocument::Url(url) => {
+            let request = session.request();
+            session
+                .fetch(Some(&url), WebhookMethod::Post, request)
+                .await
+        }
+        FirstDocument::Verbs(verbs) => Flow::Document(Document {
+            url: call.app.voice_url.clone(),
+            verbs,
+        }),
+    };
+    session.drive(flow).await;
+    inner.live.remove(&sid);
+    session.finish().await;
+}
+
+/// The call ended before anyone answered.
+async fn end_unanswered<S: Store>(
+    inner: &Inner<S>,
+    call: &OutboundCall,
+    mut record: CallRecord,
+    status: &'static str,
+    code: u16,
+    reason: &str,
+) {
+    tracing::info!(sid = %record.sid, to = %call.to, status, reason, "outbound call not answered");
+    record.status = status;
+    record.ended_at = Some(timestamp_now());
+    record.hangup_by = Some("callee");
+    record.hangup_code = Some(code);
+    record.hangup_reason = Some(reason.to_owned());
+    save(inner, &record).await;
+    if let Some(url) = &call.app.status_callback {
+        let body = contract::webhook::StatusCallback {
+            event: CallEvent::Completed,
+            timestamp: timestamp_now(),
+            call: contract::webhook::WebhookRequest {
+                call_sid: record.sid.clone(),
+                direction: "outbound".into(),
+                from: record.from.clone(),
+                to: record.to.clone(),
+                caller_name: None,
+                call_status: contract::models::calls::CallStatus::parse(status)
+                    .unwrap_or(contract::models::calls::CallStatus::Failed),
+                parent_call_sid: None,
+                trunk: None,
+                sip: contract::webhook::SipInfo::default(),
+                digits: None,
+                dial_call_status: None,
+                dial_call_sid: None,
+                recording_url: None,
+                recording_sid: None,
+                recording_duration: None,
+                queue_time: None,
+                reason: Some(reason.to_owned()),
+            },
+            duration: Some(0),
+            error: None,
+        };
+        if let Ok(json) = serde_json::to_string(&body)
+            && let Err(e) = inner
+                .store
+                .enqueue_callback(&call.app.application_id, url.as_str(), json)
+                .await
+        {
+            tracing::warn!(error = %e, "cannot queue a status callback");
+        }
+    }
+}
