@@ -4,21 +4,19 @@
 
 use super::{Flow, Session, Wake, audio};
 use crate::call::sdp_plan::callee_offer;
-use crate::call::{new_sid, timestamp_now};
-use crate::media::bridge::{self, Peer};
+use crate::call::{final_code, new_sid, timestamp_now};
+use crate::media::bridge::{self};
 use crate::media::endpoint;
-use crate::media::rtp::LegFormat;
 use crate::sdp::{AudioDescription, SessionWriter};
 use crate::sip::unix_now;
 use crate::store::{Binding, CallRecord, Store, Transport};
 use contract::models::calls::CallStatus;
 use contract::verbs::{Dial, DialTarget};
-use rsipstack::dialog::dialog::{DialogState, TerminatedReason};
+use rsipstack::dialog::dialog::DialogState;
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{StatusCode, Uri};
 use rsipstack::transport::SipAddr;
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -180,13 +178,7 @@ impl<S: Store> Session<S> {
                     }
                     Some(DialogState::Terminated(id, reason)) => {
                         if let Some(f) = forks.iter_mut().find(|f| f.call_id == id.call_id) {
-                            f.ended = Some(match reason {
-                                TerminatedReason::UasOther(code) | TerminatedReason::ProxyError(code) => code.code(),
-                                TerminatedReason::UasBusy => 486,
-                                TerminatedReason::UasDecline => 603,
-                                TerminatedReason::Timeout => 408,
-                                _ => 480,
-                            });
+                            f.ended = Some(final_code(&reason));
                             self.inner.dialogs.remove_dialog(&id);
                         }
                     }
@@ -249,20 +241,7 @@ impl<S: Store> Session<S> {
         let Some(leg_b) = fork.leg.take() else {
             return Flow::End;
         };
-        let codec = answer
-            .choose(Some(peer_a.format.codec))
-            .unwrap_or(peer_a.format.codec);
-        let peer_b = Peer {
-            address: (answer.port != 0).then(|| SocketAddr::new(answer.address, answer.port)),
-            format: LegFormat {
-                codec,
-                codec_pt: answer
-                    .payload_type_of(codec)
-                    .unwrap_or(codec.payload_type()),
-                dtmf_pt: answer.telephone_event,
-            },
-            sends: answer.direction.sends(),
-        };
+        let peer_b = super::peer_of(answer, Some(peer_a.format.codec));
         let (media_tx, mut media_events) = mpsc::unbounded_channel();
         let relay = bridge::start(
             leg_a,

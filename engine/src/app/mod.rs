@@ -467,16 +467,8 @@ impl<S: Store> Session<S> {
         let codec = self.offer.choose(None).map_err(|e| {
             tracing::info!(error = %e, "no common codec");
         })?;
-        let format = LegFormat {
-            codec,
-            codec_pt: self
-                .offer
-                .payload_type_of(codec)
-                .unwrap_or(codec.payload_type()),
-            dtmf_pt: self.offer.telephone_event,
-        };
-        let remote =
-            (self.offer.port != 0).then(|| SocketAddr::new(self.offer.address, self.offer.port));
+        let peer = peer_of(&self.offer, Some(codec));
+        let format = peer.format;
         let local = LocalAudio {
             address: self.inner.public_ip,
             port: leg.port(),
@@ -487,11 +479,6 @@ impl<S: Store> Session<S> {
         let port = leg.port();
         let mut sdp = SessionWriter::new(u64::from(port));
         let body = sdp.write(&local);
-        let peer = Peer {
-            address: remote,
-            format,
-            sends: self.offer.direction.sends(),
-        };
         let endpoint = endpoint::start(
             leg,
             peer,
@@ -657,18 +644,8 @@ impl<S: Store> Session<S> {
         let Some(answered) = self.answered.as_mut() else {
             return String::new();
         };
-        let codec = offer.choose(None).unwrap_or(crate::sdp::Codec::Pcmu);
-        let format = LegFormat {
-            codec,
-            codec_pt: offer.payload_type_of(codec).unwrap_or(codec.payload_type()),
-            dtmf_pt: offer.telephone_event,
-        };
-        let remote = (offer.port != 0).then(|| SocketAddr::new(offer.address, offer.port));
-        let peer = Peer {
-            address: remote,
-            format,
-            sends: offer.direction.sends(),
-        };
+        let peer = peer_of(offer, None);
+        let (codec, format) = (peer.format.codec, peer.format);
         answered.peer = peer;
         answered.endpoint.update(peer);
         answered.sdp.write(&LocalAudio {
@@ -766,6 +743,29 @@ impl<S: Store> Session<S> {
             }
         }
         self.inner.dialogs.remove_dialog(&self.inbound.id());
+    }
+}
+
+/// The far end as its session description says: where to send, which codec (the
+/// `preferred` one when it offers it), which payload types.
+pub(crate) fn peer_of(
+    description: &AudioDescription,
+    preferred: Option<crate::sdp::Codec>,
+) -> Peer {
+    let codec = description
+        .choose(preferred)
+        .unwrap_or(crate::sdp::Codec::Pcmu);
+    Peer {
+        address: (description.port != 0)
+            .then(|| SocketAddr::new(description.address, description.port)),
+        format: LegFormat {
+            codec,
+            codec_pt: description
+                .payload_type_of(codec)
+                .unwrap_or(codec.payload_type()),
+            dtmf_pt: description.telephone_event,
+        },
+        sends: description.direction.sends(),
     }
 }
 

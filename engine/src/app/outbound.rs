@@ -3,10 +3,8 @@
 //! application call.
 
 use super::{Answered, Flow, Session};
-use crate::call::{ActiveCall, new_sid, timestamp_now};
-use crate::media::bridge::Peer;
+use crate::call::{ActiveCall, final_code, new_sid, timestamp_now};
 use crate::media::endpoint;
-use crate::media::rtp::LegFormat;
 use crate::sdp::{
     AudioDescription, Codec, Direction, LocalAudio, OFFER_TELEPHONE_EVENT, SessionWriter,
 };
@@ -16,11 +14,10 @@ use crate::webhook::Document;
 use contract::models::applications::WebhookMethod;
 use contract::verbs::Verb;
 use contract::webhook::CallEvent;
-use rsipstack::dialog::dialog::{DialogState, TerminatedReason};
+use rsipstack::dialog::dialog::DialogState;
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::sip::{StatusCode, Uri};
 use rsipstack::transport::SipAddr;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -168,12 +165,7 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
                 }
                 Some(DialogState::Terminated(id, reason)) => {
                     if let Some(f) = forks.iter_mut().find(|f| f.1 == id.call_id) {
-                        f.2 = Some(match reason {
-                            TerminatedReason::UasOther(c) | TerminatedReason::ProxyError(c) => c.code(),
-                            TerminatedReason::UasBusy => 486,
-                            TerminatedReason::UasDecline => 603,
-                            _ => 480,
-                        });
+                        f.2 = Some(final_code(&reason));
                         inner.dialogs.remove_dialog(&id);
                     }
                 }
@@ -199,18 +191,7 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
         return end_unanswered(&inner, &call, record, status.as_str(), 480, "not answered").await;
     };
     let (dialog, call_id, _) = forks.swap_remove(winner);
-    let codec = answer.choose(None).unwrap_or(Codec::Pcmu);
-    let peer = Peer {
-        address: (answer.port != 0).then(|| SocketAddr::new(answer.address, answer.port)),
-        format: LegFormat {
-            codec,
-            codec_pt: answer
-                .payload_type_of(codec)
-                .unwrap_or(codec.payload_type()),
-            dtmf_pt: answer.telephone_event,
-        },
-        sends: answer.direction.sends(),
-    };
+    let peer = super::peer_of(&answer, None);
     let (events_tx, events) = mpsc::unbounded_channel();
     let port = leg.port();
     let endpoint = endpoint::start(leg, peer, inner.config.rtp_timeout, events_tx.clone());

@@ -437,17 +437,10 @@ impl<S: Store> Call<S> {
                     return matches!(reason, TerminatedReason::UasBye | TerminatedReason::Timeout)
                         .then_some(Event::Bye { from: Side::Callee });
                 }
-                let code = match reason {
-                    TerminatedReason::UasOther(code) | TerminatedReason::ProxyError(code) => {
-                        code.code()
-                    }
-                    TerminatedReason::UacCancel => 487,
-                    TerminatedReason::Timeout => 408,
-                    TerminatedReason::UasBusy => 486,
-                    TerminatedReason::UasDecline => 603,
-                    _ => 480,
-                };
-                Some(Event::ForkFailed { fork, code })
+                Some(Event::ForkFailed {
+                    fork,
+                    code: final_code(&reason),
+                })
             }
             DialogState::Early(id, response) => {
                 let fork = self.fork_of(&id)?;
@@ -777,6 +770,18 @@ fn parse_sdp(body: &[u8]) -> Option<AudioDescription> {
 }
 
 /// A new call sid: `CA` and 32 hex digits.
+/// The SIP code that ended a leg we called, as far as the dialog layer tells.
+pub(crate) fn final_code(reason: &TerminatedReason) -> u16 {
+    match reason {
+        TerminatedReason::UasOther(code) | TerminatedReason::ProxyError(code) => code.code(),
+        TerminatedReason::UacCancel => 487,
+        TerminatedReason::Timeout => 408,
+        TerminatedReason::UasBusy => 486,
+        TerminatedReason::UasDecline => 603,
+        _ => 480,
+    }
+}
+
 pub fn new_sid() -> String {
     let mut bytes = [0u8; 16];
     let _ = getrandom::fill(&mut bytes);

@@ -225,6 +225,42 @@ impl Sender {
     }
 }
 
+/// Sends the next 20 ms: the current playback's next frame, or silence.
+#[allow(clippy::too_many_arguments)] // The loop's state, borrowed piecewise.
+fn send_frame(
+    playing: &mut Option<Playing>,
+    frame: &mut [i16; FRAME],
+    sender: &mut Sender,
+    out: &mut Vec<u8>,
+    leg: &MediaLeg,
+    latch: &Latch,
+    peer: &Peer,
+    events: &mpsc::UnboundedSender<EndpointEvent>,
+) {
+    let mut finished = None;
+    let has_audio = match playing.as_mut() {
+        Some(p) => {
+            let more = p.next_frame(frame);
+            if !more {
+                finished = Some(p.id);
+            }
+            more
+        }
+        None => false,
+    };
+    if let Some(id) = finished {
+        let _ = events.send(EndpointEvent::PlaybackDone { id });
+        *playing = None;
+    }
+    if !has_audio {
+        frame.fill(0);
+    }
+    if let Some(target) = latch.target() {
+        sender.packet(peer.format.codec, peer.format.codec_pt, frame, out);
+        let _ = leg.rtp().try_send_to(out, target);
+    }
+}
+
 async fn run(
     leg: MediaLeg,
     mut peer: Peer,
@@ -296,28 +332,7 @@ async fn run(
             // RTCP: read and ignore, so the socket's buffer never fills.
             _ = leg.rtcp().recv_from(&mut rtcp_buf) => {}
             _ = tick.tick() => {
-                let mut finished = None;
-                let has_audio = match &mut playing {
-                    Some(p) => {
-                        let more = p.next_frame(&mut frame);
-                        if !more {
-                            finished = Some(p.id);
-                        }
-                        more
-                    }
-                    None => false,
-                };
-                if let Some(id) = finished {
-                    playing = None;
-                    let _ = events.send(EndpointEvent::PlaybackDone { id });
-                }
-                if !has_audio {
-                    frame.fill(0);
-                }
-                if let Some(target) = latch.target() {
-                    sender.packet(peer.format.codec, peer.format.codec_pt, &frame, &mut out);
-                    let _ = leg.rtp().try_send_to(&out, target);
-                }
+                send_frame(&mut playing, &mut frame, &mut sender, &mut out, &leg, &latch, &peer, &events);
                 if let Some(r) = recorder.as_mut()
                     && let Some(limit) = r.silence
                     && !r.reported
@@ -343,6 +358,11 @@ async fn run(
                         let _ = events.send(EndpointEvent::PlaybackDone { id: p.id });
                     }
                     playing = Some(Playing { id, audio, position: 0, loops_left: (loops > 0).then_some(loops) });
+                    // The first frame goes now, not at the next tick (up to 20 ms later):
+                    // a prompt starts the moment it is asked for; pacing restarts here.
+                    sender.marker = true;
+                    send_frame(&mut playing, &mut frame, &mut sender, &mut out, &leg, &latch, &peer, &events);
+                    tick.reset();
                 }
                 Some(EndpointCommand::StopPlayback) => {
                     if let Some(p) = playing.take() {
