@@ -11,9 +11,10 @@ use engine::digest::Ha1;
 use engine::store::{
     AppWebhooks, Binding, CallRecord, ExtensionRecord, SavedRecording, Store, StoreError,
 };
-use engine::webhook::WebhookPolicy;
+use engine::webhook::{RetryOn, WebhookPolicy};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// [`Store`] over sqlx.
@@ -54,7 +55,15 @@ impl SqlStore {
                 .map(|u| parse(u.as_str()))
                 .transpose()?,
             secret,
-            policy: WebhookPolicy::default(),
+            policy: WebhookPolicy {
+                connect_timeout: Duration::from_millis(u64::from(app.webhook.connect_timeout_ms)),
+                read_timeout: Duration::from_millis(u64::from(app.webhook.read_timeout_ms)),
+                retries: app.webhook.retries,
+                retry_on: match app.webhook.retry_on {
+                    contract::models::RetryOn::Network => RetryOn::Network,
+                    contract::models::RetryOn::NetworkAnd5xx => RetryOn::NetworkAnd5xx,
+                },
+            },
         }))
     }
 }

@@ -5,7 +5,9 @@ use contract::models::applications::WebhookMethod;
 use contract::signature;
 use contract::verbs::{Verb, VerbError, parse_document};
 use contract::webhook::WebhookRequest;
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::Url;
 
@@ -99,10 +101,13 @@ pub struct Document {
 /// The longest webhook answer we read: a verb document is small.
 const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 
-/// Sends webhook requests. Cheap to clone (one connection pool).
+/// Sends webhook requests. Cheap to clone (shared connection pools).
 #[derive(Debug, Clone)]
 pub struct WebhookClient {
     http: reqwest::Client,
+    /// One client per connect timeout an application asked for (reqwest sets it per
+    /// client); few distinct values exist in practice.
+    by_connect_timeout: Arc<Mutex<HashMap<Duration, reqwest::Client>>>,
 }
 
 enum Outcome {
@@ -120,12 +125,31 @@ impl WebhookClient {
         if rustls::crypto::CryptoProvider::get_default().is_none() {
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .connect_timeout(WebhookPolicy::default().connect_timeout)
-            .build()?;
-        Ok(Self { http })
+        let http = build_client(WebhookPolicy::default().connect_timeout)?;
+        Ok(Self {
+            http,
+            by_connect_timeout: Arc::default(),
+        })
+    }
+
+    /// The client that connects within `timeout`.
+    fn client(&self, timeout: Duration) -> reqwest::Client {
+        if timeout == WebhookPolicy::default().connect_timeout {
+            return self.http.clone();
+        }
+        let Ok(mut clients) = self.by_connect_timeout.lock() else {
+            return self.http.clone();
+        };
+        if let Some(c) = clients.get(&timeout) {
+            return c.clone();
+        }
+        match build_client(timeout) {
+            Ok(c) => {
+                clients.insert(timeout, c.clone());
+                c
+            }
+            Err(_) => self.http.clone(),
+        }
     }
 
     /// Asks `app` what to do: `url` (default: its voice URL) then, when that fails, its
@@ -191,14 +215,14 @@ impl WebhookClient {
             Ok(b) => b,
             Err(e) => return Outcome::Refused(format!("cannot encode the request: {e}"), None),
         };
+        let http = self.client(app.policy.connect_timeout);
         let builder = match method {
-            WebhookMethod::Post => self
-                .http
+            WebhookMethod::Post => http
                 .post(url.clone())
                 .header("content-type", "application/json")
                 .body(body.clone()),
             // GET: the same fields as query parameters.
-            WebhookMethod::Get => self.http.get(url.clone()).query(&flat_query(request)),
+            WebhookMethod::Get => http.get(url.clone()).query(&flat_query(request)),
         };
         let total = app.policy.connect_timeout + app.policy.read_timeout;
         let mut built = match builder
@@ -218,7 +242,7 @@ impl WebhookClient {
         if let Ok(value) = reqwest::header::HeaderValue::from_str(&header) {
             built.headers_mut().insert(signature::HEADER, value);
         }
-        let response = match self.http.execute(built).await {
+        let response = match http.execute(built).await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => {
                 return Outcome::Transient(format!("no answer within {} ms", total.as_millis()));
@@ -304,6 +328,14 @@ impl WebhookClient {
             Err(format!("HTTP {}", response.status()))
         }
     }
+}
+
+fn build_client(connect_timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .user_agent(concat!("Switchboard/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::limited(3))
+        .connect_timeout(connect_timeout)
+        .build()
 }
 
 async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, String> {

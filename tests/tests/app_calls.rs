@@ -27,6 +27,11 @@ struct Setup {
 /// A server with extension 101 (baresip registered, sending `mic_freq`), an application
 /// whose voice URL is `/voice` on a test webhook app, and number 5000 bound to it.
 async fn setup(rtp_ports: &str, fallback: bool) -> Setup {
+    setup_with(rtp_ports, fallback, json!({})).await
+}
+
+/// [`setup`] with more fields for the application (`webhook` settings).
+async fn setup_with(rtp_ports: &str, fallback: bool, extra: serde_json::Value) -> Setup {
     let app = TestApp::spawn_with(
         Backend::Sqlite,
         &[("SWITCHBOARD_RTP_PORTS", rtp_ports.to_owned())],
@@ -47,6 +52,9 @@ async fn setup(rtp_ports: &str, fallback: bool) -> Setup {
     });
     if fallback {
         application["fallback_url"] = json!(format!("{}/fallback", hooks.url));
+    }
+    for (k, v) in extra.as_object().unwrap() {
+        application[k] = v.clone();
     }
     let (status, created) = app.post("/v1/applications", application).await;
     assert_eq!(status, 201, "{created}");
@@ -920,4 +928,26 @@ async fn calls_api_places_an_outbound_call_that_plays_a_document() {
         "{events:?}"
     );
     s.hooks.assert_all_signed();
+}
+
+/// The application's own webhook settings apply: no retry and a short read timeout mean
+/// one attempt, abandoned quickly, then the failure tone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn application_webhook_settings_apply() {
+    let s = setup_with(
+        "44800-44999",
+        false,
+        json!({"webhook": {"retries": 0, "read_timeout_ms": 800}}),
+    )
+    .await;
+    s.hooks
+        .reply("/voice", Reply::Slow(Duration::from_secs(4), json!([])));
+    let recording = call_until_closed(&s, Duration::from_secs(15)).await;
+    assert_eq!(s.hooks.received_on("/voice").len(), 1, "no retry");
+    assert_heard_failure_tone(&recording);
+    let log = s.app.log();
+    assert!(
+        log.contains("no answer within 2800 ms"),
+        "connect + read timeout: {log}"
+    );
 }

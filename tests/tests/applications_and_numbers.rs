@@ -21,6 +21,46 @@ async fn create_app(app: &TestApp) -> serde_json::Value {
 }
 
 both_backends! {
+    async fn webhook_timeouts_and_retries_have_defaults_and_limits(app) {
+        let created = create_app(&app).await;
+        let id = created["id"].as_str().unwrap().to_owned();
+        assert_eq!(
+            created["webhook"],
+            json!({"connect_timeout_ms": 2000, "read_timeout_ms": 5000, "retries": 1, "retry_on": "network_and_5xx"})
+        );
+        let (status, updated) = app
+            .patch(&format!("/v1/applications/{id}"), json!({"webhook": {"retries": 3, "retry_on": "network"}}))
+            .await;
+        assert_eq!(status, 200, "{updated}");
+        assert_eq!(
+            updated["webhook"],
+            json!({"connect_timeout_ms": 2000, "read_timeout_ms": 5000, "retries": 3, "retry_on": "network"})
+        );
+        let (_, got) = app.get(&format!("/v1/applications/{id}")).await;
+        assert_eq!(got["webhook"], updated["webhook"], "stored");
+        let (status, body) = app
+            .patch(&format!("/v1/applications/{id}"), json!({"webhook": {"retries": 9}}))
+            .await;
+        assert_eq!(status, 422, "{body}");
+        let (code, field) = error_of(&body);
+        assert_eq!((code.as_str(), field.as_deref()), ("validation_failed", Some("webhook")));
+        assert!(body["error"]["message"].as_str().unwrap().contains("retries"), "{body}");
+        let (status, body) = app
+            .post(
+                "/v1/applications",
+                json!({"name": "Slow", "voice_url": "https://a.example/v", "webhook": {"read_timeout_ms": 50}}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        let (status, body) = app
+            .post(
+                "/v1/applications",
+                json!({"name": "Typo", "voice_url": "https://a.example/v", "webhook": {"retry": 2}}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+    }
+
     async fn applications_crud_and_secret_shown_once(app) {
         let created = create_app(&app).await;
         let id = created["id"].as_str().unwrap().to_owned();

@@ -34,6 +34,7 @@ pub async fn create(
         voice_method: body.voice_method,
         status_callback: body.status_callback,
         fallback_url: body.fallback_url,
+        webhook: body.webhook,
         created_at: now.clone(),
         updated_at: now,
     };
@@ -92,6 +93,11 @@ pub async fn update(
     }
     app.status_callback = body.status_callback.apply(app.status_callback.take());
     app.fallback_url = body.fallback_url.apply(app.fallback_url.take());
+    if let Some(changes) = body.webhook {
+        app.webhook = changes
+            .apply(app.webhook)
+            .map_err(|e| ApiError::invalid("webhook", e.to_string()))?;
+    }
     app.updated_at = storage::now();
     if !storage::applications::update(&state.db, &app).await? {
         return Err(not_found(&id));

@@ -2,13 +2,13 @@
 //! webhook requests.
 
 use super::{Db, PageRequest, Result, decode, text};
-use contract::models::{Application, WebhookMethod};
+use contract::models::{Application, RetryOn, WebhookMethod, WebhookSettings};
 use contract::types::{ApplicationId, DisplayName, HttpUrl};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "id, name, voice_url, voice_method, status_callback, fallback_url, \
-    signing_secret, created_at, updated_at";
+    signing_secret, created_at, updated_at, connect_timeout_ms, read_timeout_ms, retries, retry_on";
 
 fn from_row(row: &AnyRow) -> Result<Application> {
     const T: &str = "applications";
@@ -27,6 +27,29 @@ fn from_row(row: &AnyRow) -> Result<Application> {
         )?,
         status_callback: url("status_callback", row.try_get("status_callback")?)?,
         fallback_url: url("fallback_url", row.try_get("fallback_url")?)?,
+        webhook: WebhookSettings {
+            connect_timeout_ms: decode(
+                T,
+                "connect_timeout_ms",
+                row.try_get::<i64, _>("connect_timeout_ms")?,
+                u32::try_from,
+            )?,
+            read_timeout_ms: decode(
+                T,
+                "read_timeout_ms",
+                row.try_get::<i64, _>("read_timeout_ms")?,
+                u32::try_from,
+            )?,
+            retries: decode(
+                T,
+                "retries",
+                row.try_get::<i64, _>("retries")?,
+                u32::try_from,
+            )?,
+            retry_on: decode(T, "retry_on", row.try_get::<String, _>("retry_on")?, |r| {
+                RetryOn::parse(&r).ok_or("unknown retry_on")
+            })?,
+        },
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -34,7 +57,8 @@ fn from_row(row: &AnyRow) -> Result<Application> {
 
 pub async fn insert(db: &Db, app: &Application, signing_secret: &str) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO applications ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        "INSERT INTO applications ({COLUMNS}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
     )))
     .bind(app.id.as_str())
     .bind(app.name.as_str())
@@ -45,6 +69,10 @@ pub async fn insert(db: &Db, app: &Application, signing_secret: &str) -> Result<
     .bind(signing_secret)
     .bind(&app.created_at)
     .bind(&app.updated_at)
+    .bind(i64::from(app.webhook.connect_timeout_ms))
+    .bind(i64::from(app.webhook.read_timeout_ms))
+    .bind(i64::from(app.webhook.retries))
+    .bind(app.webhook.retry_on.as_str())
     .execute(db.pool())
     .await?;
     Ok(())
@@ -53,7 +81,8 @@ pub async fn insert(db: &Db, app: &Application, signing_secret: &str) -> Result<
 pub async fn update(db: &Db, app: &Application) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE applications SET name = $2, voice_url = $3, voice_method = $4, \
-         status_callback = $5, fallback_url = $6, updated_at = $7 WHERE id = $1",
+         status_callback = $5, fallback_url = $6, updated_at = $7, connect_timeout_ms = $8, \
+         read_timeout_ms = $9, retries = $10, retry_on = $11 WHERE id = $1",
     )
     .bind(app.id.as_str())
     .bind(app.name.as_str())
@@ -62,6 +91,10 @@ pub async fn update(db: &Db, app: &Application) -> Result<bool> {
     .bind(app.status_callback.as_ref().map(HttpUrl::as_str))
     .bind(app.fallback_url.as_ref().map(HttpUrl::as_str))
     .bind(&app.updated_at)
+    .bind(i64::from(app.webhook.connect_timeout_ms))
+    .bind(i64::from(app.webhook.read_timeout_ms))
+    .bind(i64::from(app.webhook.retries))
+    .bind(app.webhook.retry_on.as_str())
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
