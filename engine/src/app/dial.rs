@@ -55,6 +55,9 @@ impl<S: Store> Session<S> {
             return self.end_unanswered(500, "cannot answer").await;
         }
         self.progressed = true;
+        if let [DialTarget::Queue { queue }] = verb.targets.as_slice() {
+            return self.dial_queue(verb, queue.as_str()).await;
+        }
         let mut bindings: Vec<(String, Binding)> = Vec::new();
         for (i, target) in verb.targets.iter().enumerate() {
             match target {
@@ -71,7 +74,7 @@ impl<S: Store> Session<S> {
                         DialTarget::Number { .. } => "number",
                         DialTarget::Sip { .. } => "sip",
                         DialTarget::Trunk { .. } => "trunk",
-                        DialTarget::Queue { .. } => "queue",
+                        DialTarget::Queue { .. } => "queue (with other targets)",
                         DialTarget::Extension { .. } => "extension",
                     };
                     let message = format!(
@@ -300,7 +303,7 @@ impl<S: Store> Session<S> {
             });
         }
         self.inner.dialogs.remove_dialog(&fork.dialog.id());
-        let (stats, leg_a) = relay.stop_keep_a().await;
+        let (stats, leg_a, _) = relay.stop_keep_legs().await;
         tracing::info!(sid = %self.record.sid, child = %child.sid, by = hangup_by, a_to_b = stats.a_to_b, b_to_a = stats.b_to_a, "dial: bridge ended");
         child.status = "completed";
         child.ended_at = Some(timestamp_now());
@@ -328,6 +331,77 @@ impl<S: Store> Session<S> {
         }
         self.after_dial(verb, CallStatus::Completed, Some(child.sid))
             .await
+    }
+
+    /// A `dial` to a queue: the caller who has waited longest is bridged to this call
+    /// (this call's media is handed to the waiting call, which runs the bridge) until one
+    /// side hangs up. An empty queue is `no-answer` at once.
+    async fn dial_queue(&mut self, verb: &Dial, queue: &str) -> Flow {
+        loop {
+            let Some(waiter) = self.inner.queues.take_oldest(queue) else {
+                tracing::info!(sid = %self.record.sid, queue, "dial: nobody waits in the queue");
+                return self.after_dial(verb, CallStatus::NoAnswer, None).await;
+            };
+            let Some(answered) = self.answered.as_ref() else {
+                return Flow::End;
+            };
+            let peer = answered.peer;
+            let Some(leg) = answered.endpoint.release().await else {
+                return Flow::End;
+            };
+            let (gone_tx, agent_gone) = tokio::sync::oneshot::channel();
+            let (give_back, mut returned) = tokio::sync::oneshot::channel();
+            let pickup = super::queue::Pickup {
+                agent_sid: self.record.sid.clone(),
+                leg,
+                peer,
+                agent_gone,
+                give_back,
+            };
+            if let Err(back) = waiter.pickup.send(pickup) {
+                // That caller just went away: take the leg back, try the next one.
+                self.restart_endpoint(back.leg, peer);
+                continue;
+            }
+            tracing::info!(sid = %self.record.sid, queue, caller = %waiter.sid, "dial: bridged to a queued caller");
+            let mut gone = None;
+            let leg = loop {
+                tokio::select! {
+                    leg = &mut returned => break leg.ok().flatten(),
+                    wake = self.wait(None), if gone.is_none() => match wake {
+                        Wake::Gone(flow) => {
+                            gone = Some(flow);
+                            let _ = gone_tx.send(());
+                            // Wait for the bridge to stop, so nothing keeps our sockets.
+                            break (&mut returned).await.ok().flatten();
+                        }
+                        Wake::Key(_) | Wake::PlaybackDone | Wake::Silence | Wake::Timer => {}
+                    },
+                }
+            };
+            if let Some(flow) = gone {
+                return flow;
+            }
+            match leg {
+                Some(leg) => self.restart_endpoint(leg, peer),
+                None => return self.hang_up("media lost after the queue").await,
+            }
+            return self
+                .after_dial(verb, CallStatus::Completed, Some(waiter.sid))
+                .await;
+        }
+    }
+
+    /// Our endpoint again on `leg` (after a bridge gave it back).
+    fn restart_endpoint(&mut self, leg: bridge::MediaLeg, peer: bridge::Peer) {
+        if let Some(answered) = self.answered.as_mut() {
+            answered.endpoint = endpoint::start(
+                leg,
+                peer,
+                self.inner.config.rtp_timeout,
+                self.events_tx.clone(),
+            );
+        }
     }
 
     /// Posts the dial's outcome to `action` (whose answer continues the call), or goes

@@ -9,18 +9,21 @@
 
 mod audio;
 mod dial;
+mod enqueue;
 mod gather;
 mod hangup;
 mod live;
 mod outbound;
 mod pause;
 mod play;
+mod queue;
 mod record;
 mod redirect;
 
 pub use audio::{AudioCache, ESPEAK};
 pub use live::{LiveCalls, LiveCommand, LiveError};
 pub use outbound::{FirstDocument, OutboundCall, place};
+pub use queue::Queues;
 
 use crate::call::timestamp_now;
 use crate::media::bridge::Peer;
@@ -243,16 +246,9 @@ impl<S: Store> Session<S> {
             Verb::Reject(v) => self.reject(v.reason).await,
             Verb::Record(v) => self.record(&v).await,
             Verb::Dial(v) => self.dial(&v).await,
-            other @ (Verb::Enqueue(_) | Verb::Leave(_)) => {
-                let name = other.name();
-                self.fail(
-                    "unsupported_verb",
-                    format!("the `{name}` verb is not available on this server yet"),
-                    self.document_url.as_ref().map(url::Url::to_string),
-                    None,
-                )
-                .await
-            }
+            Verb::Enqueue(v) => self.enqueue(&v).await,
+            // Outside a queue's wait document there is no queue to leave.
+            Verb::Leave(_) => Flow::Next,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use super::{Flow, Session, Wake};
 use crate::store::Store;
-use contract::verbs::{Play, Say};
+use contract::verbs::{Play, Prompt, Say};
 use std::sync::Arc;
 
 /// Where a verb's audio could not be found or made.
@@ -32,19 +32,47 @@ impl<S: Store> Session<S> {
         self.say_inner(verb, true).await
     }
 
-    async fn play_interruptible_inner(
-        &mut self,
-        verb: &Play,
-        interruptible: bool,
-    ) -> Result<Option<char>, Flow> {
-        let audio = match (&verb.recording, &verb.url) {
+    /// The audio of a `play` or `say` (silence for `pause`), or None after reporting
+    /// why it is unavailable.
+    pub(super) async fn prompt_audio(&self, prompt: &Prompt) -> Option<Arc<[i16]>> {
+        let audio = match prompt {
+            Prompt::Play(p) => self.play_audio_of(p).await,
+            Prompt::Say(s) => {
+                self.inner
+                    .audio
+                    .speak(&s.text, s.language.as_deref(), s.voice.as_deref())
+                    .await
+            }
+            Prompt::Pause(p) => Ok(vec![0i16; 8000 * p.length as usize].into()),
+        };
+        match audio {
+            Ok(a) => Some(a),
+            Err(problem) => {
+                tracing::warn!(sid = %self.record.sid, %problem, "audio unavailable");
+                self.report_error("audio_unavailable", &problem, None, None)
+                    .await;
+                None
+            }
+        }
+    }
+
+    async fn play_audio_of(&self, verb: &Play) -> AudioResult {
+        match (&verb.recording, &verb.url) {
             (Some(name), _) => self.recording_audio(name).await,
             (None, Some(url)) => match url.resolve(self.document_url.as_ref()) {
                 Ok(url) => self.inner.audio.fetch(&self.inner.webhooks, &url).await,
                 Err(e) => Err(format!("play url {url}: {e}")),
             },
             (None, None) => Err("play needs `url` or `recording`".to_owned()),
-        };
+        }
+    }
+
+    async fn play_interruptible_inner(
+        &mut self,
+        verb: &Play,
+        interruptible: bool,
+    ) -> Result<Option<char>, Flow> {
+        let audio = self.play_audio_of(verb).await;
         self.play_or_skip(audio, verb.loop_count, interruptible)
             .await
     }

@@ -240,7 +240,7 @@ pub struct BridgeStats {
 #[derive(Debug)]
 pub struct BridgeHandle {
     commands: mpsc::UnboundedSender<BridgeCommand>,
-    task: tokio::task::JoinHandle<(BridgeStats, MediaLeg)>,
+    task: tokio::task::JoinHandle<(BridgeStats, MediaLeg, Option<MediaLeg>)>,
 }
 
 impl BridgeHandle {
@@ -254,16 +254,16 @@ impl BridgeHandle {
 
     /// Stops the relay and returns what it moved.
     pub async fn stop(self) -> BridgeStats {
-        self.stop_keep_a().await.0
+        self.stop_keep_legs().await.0
     }
 
-    /// Stops the relay, returning what it moved and leg A's sockets (to go on with that
-    /// leg alone, e.g. after a dialled party hung up).
-    pub async fn stop_keep_a(self) -> (BridgeStats, Option<MediaLeg>) {
+    /// Stops the relay, returning what it moved and both legs' sockets (to go on with
+    /// each leg alone, e.g. after a dialled party hung up).
+    pub async fn stop_keep_legs(self) -> (BridgeStats, Option<MediaLeg>, Option<MediaLeg>) {
         drop(self.commands);
         match self.task.await {
-            Ok((stats, a)) => (stats, Some(a)),
-            Err(_) => (BridgeStats::default(), None),
+            Ok((stats, a, b)) => (stats, Some(a), b),
+            Err(_) => (BridgeStats::default(), None, None),
         }
     }
 }
@@ -338,7 +338,7 @@ async fn run(
     rtp_timeout: Duration,
     events: mpsc::UnboundedSender<BridgeEvent>,
     metrics: Arc<Metrics>,
-) -> (BridgeStats, MediaLeg) {
+) -> (BridgeStats, MediaLeg, Option<MediaLeg>) {
     let mut b: Option<LegState> = None;
     let mut stats = BridgeStats::default();
     let (mut buf_a, mut buf_b) = ([0u8; 1500], [0u8; 1500]);
@@ -405,7 +405,7 @@ async fn run(
         }
     }
     flush(&metrics, &stats, &mut flushed);
-    (stats, a.leg)
+    (stats, a.leg, b.map(|b| b.leg))
 }
 
 /// Adds what moved since the last flush to the shared counters.

@@ -61,6 +61,8 @@ pub struct Inner<S: Store> {
     pub audio: crate::app::AudioCache,
     /// Application calls in progress, steerable through the REST API.
     pub live: crate::app::LiveCalls,
+    /// Callers waiting in queues (`enqueue`).
+    pub queues: crate::app::Queues,
 }
 
 impl<S: Store> std::fmt::Debug for Inner<S> {
@@ -140,6 +142,7 @@ impl<S: Store> Engine<S> {
             })?,
             audio: crate::app::AudioCache::default(),
             live: crate::app::LiveCalls::default(),
+            queues: crate::app::Queues::default(),
         });
         check_speech_synthesizer();
         let serving = ep.clone();
