@@ -916,15 +916,17 @@ async fn calls_api_places_an_outbound_call_that_plays_a_document() {
     assert!(record["answer_time"].is_string(), "{record}");
     let events: Vec<String> = s
         .hooks
-        .wait_for("/status", 3, Duration::from_secs(5))
+        .wait_for("/status", 4, Duration::from_secs(5))
         .await
         .iter()
         .map(|r| r.body["event"].as_str().unwrap_or("").to_owned())
         .collect();
-    assert!(
-        events.contains(&"answered".to_owned()) && events.contains(&"completed".to_owned()),
-        "{events:?}"
-    );
+    for expected in ["initiated", "ringing", "answered", "completed"] {
+        assert!(
+            events.contains(&expected.to_owned()),
+            "{expected} in {events:?}"
+        );
+    }
     s.hooks.assert_all_signed();
 }
 
@@ -1061,4 +1063,82 @@ async fn enqueue_then_an_agent_dials_the_queue() {
         "the agent heard the caller"
     );
     s.hooks.assert_all_signed();
+}
+
+/// `dial` to a SIP URI (a phone reached directly, not registered here): audio flows; a
+/// `number` target that is no extension is reported to the status callback, the other
+/// target still rings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dial_a_sip_uri() {
+    use switchboard_tests::peers::Linphone;
+    let s = setup("45200-45399", false).await;
+    let (status, body) = s
+        .app
+        .post(
+            "/v1/extensions",
+            json!({"number": "102", "name": "Remote", "password": "secret-102"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let dir = tempfile::tempdir().unwrap();
+    let mic = dir.path().join("remote.wav");
+    std::fs::write(&mic, tone_wav(1000.0, 40.0, 8000, 1, 16, false, 0.3)).unwrap();
+    let mut remote = Linphone::start(
+        "102",
+        "secret-102",
+        "switchboard",
+        s.app.sip,
+        SipTransport::Udp,
+        &mic,
+    );
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "dial", "action": "/after", "targets": [
+                {"type": "number", "number": "0032555"},
+                {"type": "sip", "uri": format!("sip:remote@127.0.0.1:{}", remote.sip_port)}
+            ]}
+        ])),
+    );
+    s.hooks
+        .reply("/after", Reply::Json(json!([{"verb": "hangup"}])));
+    s.hooks.reply("/status", Reply::Json(json!({})));
+    s.caller.dial(&format!("sip:5000@{}", s.app.sip));
+    assert!(
+        remote.wait_output("connected", Duration::from_secs(20)),
+        "the SIP URI answered: {}\nserver: {}",
+        remote.output(),
+        s.app.log()
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    remote.terminate();
+    assert!(
+        s.caller
+            .wait_event("CALL_CLOSED", Duration::from_secs(15))
+            .is_some()
+    );
+    let after = s.hooks.wait_for("/after", 1, Duration::from_secs(5)).await;
+    assert_eq!(after.len(), 1, "{}", s.app.log());
+    assert_eq!(
+        after[0].body["dial_call_status"], "completed",
+        "{}",
+        after[0].body
+    );
+    remote.command("record /dev/null");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let heard = read_wav(&std::fs::read(remote.recording()).unwrap());
+    assert_eq!(
+        heard.dominant(&[440.0, 1000.0]),
+        440.0,
+        "the remote phone heard the caller"
+    );
+    let e = error_event(&s.hooks).await;
+    assert_eq!(e["error"]["code"], "unsupported_target", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("targets[0]"),
+        "{e}"
+    );
 }

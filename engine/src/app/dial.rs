@@ -17,6 +17,7 @@ use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{StatusCode, Uri};
 use rsipstack::transport::SipAddr;
+use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -36,6 +37,42 @@ enum Rung {
     Answered(usize, AudioDescription),
     Failed(CallStatus),
     Gone(Flow),
+}
+
+/// Where to send an INVITE for a `sip:` target: its host (an IP address, or a name
+/// resolved by DNS A/AAAA) and port (default 5060), over UDP unless `;transport=tcp`.
+async fn sip_binding(uri: &str) -> Result<Binding, String> {
+    let parsed = Uri::try_from(uri).map_err(|e| format!("{uri} is not a SIP URI: {e}"))?;
+    let host = parsed.host_with_port.host.to_string();
+    let port = parsed.host_with_port.port.map_or(5060, |p| p.value());
+    let tcp = uri.to_ascii_lowercase().contains(";transport=tcp");
+    let target = format!(
+        "{}:{port}",
+        host.trim_start_matches('[').trim_end_matches(']')
+    );
+    let address = tokio::net::lookup_host(target.as_str())
+        .await
+        .ok()
+        .and_then(|mut a| a.next())
+        .or_else(|| {
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| SocketAddr::new(ip, port))
+        })
+        .ok_or_else(|| format!("cannot resolve {host}"))?;
+    Ok(Binding {
+        id: String::new(),
+        aor: uri.to_owned(),
+        contact: uri.to_owned(),
+        source: address,
+        transport: if tcp { Transport::Tcp } else { Transport::Udp },
+        expires_at: 0,
+        call_id: String::new(),
+        cseq: 0,
+        user_agent: None,
+    })
 }
 
 /// The status of a dial nobody answered, from the devices' final codes (pure).
@@ -60,22 +97,42 @@ impl<S: Store> Session<S> {
         }
         let mut bindings: Vec<(String, Binding)> = Vec::new();
         for (i, target) in verb.targets.iter().enumerate() {
-            match target {
-                DialTarget::Extension { number } => {
-                    match self.inner.store.bindings(number.as_str(), unix_now()).await {
-                        Ok(found) => {
-                            bindings.extend(found.into_iter().map(|b| (number.to_string(), b)))
+            let extension = match target {
+                DialTarget::Extension { number } => Some(number.to_string()),
+                // A number through the dial plan: extensions today (outbound routes through
+                // trunks come with trunk calling).
+                DialTarget::Number { number } => {
+                    match self.inner.store.extension(number.as_str()).await {
+                        Ok(Some(_)) => Some(number.to_string()),
+                        Ok(None) => {
+                            let message = format!(
+                                "targets[{i}]: number {number} is no extension; calling out through trunks is not available on this server yet"
+                            );
+                            self.report_error("unsupported_target", &message, None, None)
+                                .await;
+                            None
                         }
-                        Err(e) => tracing::warn!(error = %e, "cannot read registrations"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot route a dialled number");
+                            None
+                        }
                     }
+                }
+                DialTarget::Sip { uri } => {
+                    match sip_binding(uri.as_str()).await {
+                        Ok(b) => bindings.push((uri.to_string(), b)),
+                        Err(problem) => {
+                            let message = format!("targets[{i}]: {problem}");
+                            self.report_error("invalid_target", &message, None, None)
+                                .await;
+                        }
+                    }
+                    None
                 }
                 other => {
                     let kind = match other {
-                        DialTarget::Number { .. } => "number",
-                        DialTarget::Sip { .. } => "sip",
                         DialTarget::Trunk { .. } => "trunk",
-                        DialTarget::Queue { .. } => "queue (with other targets)",
-                        DialTarget::Extension { .. } => "extension",
+                        _ => "queue (with other targets)",
                     };
                     let message = format!(
                         "targets[{i}]: dialling a target of type {kind} is not available on this server yet"
@@ -83,6 +140,13 @@ impl<S: Store> Session<S> {
                     tracing::warn!(sid = %self.record.sid, %message, "dial target skipped");
                     self.report_error("unsupported_target", &message, None, None)
                         .await;
+                    None
+                }
+            };
+            if let Some(number) = extension {
+                match self.inner.store.bindings(&number, unix_now()).await {
+                    Ok(found) => bindings.extend(found.into_iter().map(|b| (number.clone(), b))),
+                    Err(e) => tracing::warn!(error = %e, "cannot read registrations"),
                 }
             }
         }

@@ -79,6 +79,7 @@ async fn save<S: Store>(inner: &Inner<S>, record: &CallRecord) {
 
 async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: CallRecord) {
     let _active = ActiveCall::new(&inner.metrics);
+    status_event(&inner, &call, &record, CallEvent::Initiated, None).await;
     let bindings = match inner.store.bindings(&call.to, unix_now()).await {
         Ok(b) => b,
         Err(e) => {
@@ -144,6 +145,7 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
     drop(states_tx);
     record.status = "ringing";
     save(&inner, &record).await;
+    status_event(&inner, &call, &record, CallEvent::Ringing, None).await;
     tracing::info!(sid = %record.sid, to = %call.to, devices = forks.len(), "outbound call ringing");
     let deadline = tokio::time::Instant::now() + call.timeout;
     let answered = loop {
@@ -228,7 +230,6 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
         remote_side: "callee",
     };
     session.save().await;
-    session.event(CallEvent::Initiated, None).await;
     session.event(CallEvent::Answered, None).await;
     tracing::info!(sid = %sid, to = %call.to, "outbound call answered");
     let flow = match call.first {
@@ -264,40 +265,52 @@ async fn end_unanswered<S: Store>(
     record.hangup_code = Some(code);
     record.hangup_reason = Some(reason.to_owned());
     save(inner, &record).await;
-    if let Some(url) = &call.app.status_callback {
-        let body = contract::webhook::StatusCallback {
-            event: CallEvent::Completed,
-            timestamp: timestamp_now(),
-            call: contract::webhook::WebhookRequest {
-                call_sid: record.sid.clone(),
-                direction: "outbound".into(),
-                from: record.from.clone(),
-                to: record.to.clone(),
-                caller_name: None,
-                call_status: contract::models::calls::CallStatus::parse(status)
-                    .unwrap_or(contract::models::calls::CallStatus::Failed),
-                parent_call_sid: None,
-                trunk: None,
-                sip: contract::webhook::SipInfo::default(),
-                digits: None,
-                dial_call_status: None,
-                dial_call_sid: None,
-                recording_url: None,
-                recording_sid: None,
-                recording_duration: None,
-                queue_time: None,
-                reason: Some(reason.to_owned()),
-            },
-            duration: Some(0),
-            error: None,
-        };
-        if let Ok(json) = serde_json::to_string(&body)
-            && let Err(e) = inner
-                .store
-                .enqueue_callback(&call.app.application_id, url.as_str(), json)
-                .await
-        {
-            tracing::warn!(error = %e, "cannot queue a status callback");
-        }
+    status_event(inner, call, &record, CallEvent::Completed, Some(reason)).await;
+}
+
+/// Queues a status callback about a call that has no session (not answered yet).
+async fn status_event<S: Store>(
+    inner: &Inner<S>,
+    call: &OutboundCall,
+    record: &CallRecord,
+    event: CallEvent,
+    reason: Option<&str>,
+) {
+    let Some(url) = &call.app.status_callback else {
+        return;
+    };
+    let body = contract::webhook::StatusCallback {
+        event,
+        timestamp: timestamp_now(),
+        call: contract::webhook::WebhookRequest {
+            call_sid: record.sid.clone(),
+            direction: "outbound".into(),
+            from: record.from.clone(),
+            to: record.to.clone(),
+            caller_name: None,
+            call_status: contract::models::calls::CallStatus::parse(record.status)
+                .unwrap_or(contract::models::calls::CallStatus::Failed),
+            parent_call_sid: None,
+            trunk: None,
+            sip: contract::webhook::SipInfo::default(),
+            digits: None,
+            dial_call_status: None,
+            dial_call_sid: None,
+            recording_url: None,
+            recording_sid: None,
+            recording_duration: None,
+            queue_time: None,
+            reason: reason.map(str::to_owned),
+        },
+        duration: (event == CallEvent::Completed).then_some(0),
+        error: None,
+    };
+    if let Ok(json) = serde_json::to_string(&body)
+        && let Err(e) = inner
+            .store
+            .enqueue_callback(&call.app.application_id, url.as_str(), json)
+            .await
+    {
+        tracing::warn!(error = %e, "cannot queue a status callback");
     }
 }
