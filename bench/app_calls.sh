@@ -113,6 +113,7 @@ T0=$(ticks); S0=$(date +%s.%N)
 sleep 10
 T1=$(ticks); S1=$(date +%s.%N)
 echo "active calls: $(metric switchboard_calls_active); RTP ports in use: $(metric switchboard_rtp_ports_in_use)"
+echo "one more call, its played audio received for 15 s (probe at nice -15, like bench/sip_core.sh): $(nice -n -15 "$FIRST" "$SIP" 101 password101 5000 1 15)"
 awk -v t=$((T1 - T0)) -v hz="$(getconf CLK_TCK)" -v a="$S0" -v b="$S1" -v c="$CONCURRENT" 'BEGIN {
   s = b - a; printf "server CPU: %.1f%% of one core = %.3f%% of a core per playing call\n", 100 * t / hz / s, 100 * t / hz / s / c }'
 awk -v a="$IDLE_RSS" -v b="$(rss_mb)" -v c="$CONCURRENT" 'BEGIN {printf "RSS: %.1f MB before, %.1f MB with the calls = %.0f KB per call\n", a, b, 1024 * (b - a) / c}'
