@@ -10,6 +10,7 @@ use contract::types::{RecordingId, ResourceName};
 use engine::digest::Ha1;
 use engine::store::{
     AppWebhooks, Binding, CallRecord, ExtensionRecord, SavedRecording, Store, StoreError,
+    TrunkRecord,
 };
 use engine::webhook::{RetryOn, WebhookPolicy};
 use std::path::PathBuf;
@@ -130,6 +131,42 @@ impl Store for SqlStore {
             return Ok(None);
         };
         self.application(id.as_str()).await
+    }
+
+    async fn route_number(
+        &self,
+        dialled: &str,
+    ) -> Result<Option<(Vec<String>, String)>, StoreError> {
+        let page = storage::PageRequest {
+            limit: 1000,
+            after: None,
+        };
+        let (routes, _) = storage::outbound_routes::list(&self.db, &page).await?;
+        Ok(routes.into_iter().find_map(|route| {
+            let number = route
+                .dial_patterns
+                .iter()
+                .find_map(|rule| rule.rewrite(dialled))?;
+            Some((
+                route.trunks.iter().map(ToString::to_string).collect(),
+                number,
+            ))
+        }))
+    }
+
+    async fn trunk(&self, name: &str) -> Result<Option<TrunkRecord>, StoreError> {
+        let Some(t) = storage::trunks::get(&self.db, name).await? else {
+            return Ok(None);
+        };
+        Ok(Some(TrunkRecord {
+            name: t.trunk.name.to_string(),
+            host: t.trunk.host.to_string(),
+            port: t.trunk.port,
+            transport: t.trunk.transport.as_str().to_owned(),
+            username: t.trunk.username.as_ref().map(ToString::to_string),
+            password: t.password.as_ref().map(|p| p.as_str().to_owned()),
+            enabled: t.trunk.enabled,
+        }))
     }
 
     async fn recording_file(&self, id_or_name: &str) -> Result<Option<PathBuf>, StoreError> {

@@ -95,6 +95,19 @@ pub struct CallRecord {
 
 pub use crate::webhook::AppWebhooks;
 
+/// A SIP trunk, as `dial` needs it to call out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrunkRecord {
+    pub name: String,
+    pub host: String,
+    pub port: u16,
+    /// `udp`, `tcp` or `tls` (not supported for calls yet).
+    pub transport: String,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub enabled: bool,
+}
+
 /// A recording saved by [`Store::save_recording`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SavedRecording {
@@ -141,6 +154,20 @@ pub trait Store: Send + Sync + 'static {
         &self,
         number: &str,
     ) -> impl Future<Output = Result<Option<AppWebhooks>, StoreError>> + Send;
+
+    /// How a dialled number leaves through the outbound routes: the first route (by
+    /// priority) with a matching dial pattern gives its trunk sequence and the number
+    /// to send (prefix stripped, prepend added).
+    fn route_number(
+        &self,
+        dialled: &str,
+    ) -> impl Future<Output = Result<Option<(Vec<String>, String)>, StoreError>> + Send;
+
+    /// A trunk by name.
+    fn trunk(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<TrunkRecord>, StoreError>> + Send;
 
     /// The audio file (WAV, 8 kHz mono 16-bit) of a recording, by id or name.
     fn recording_file(

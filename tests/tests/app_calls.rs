@@ -1133,7 +1133,14 @@ async fn dial_a_sip_uri() {
         "the remote phone heard the caller"
     );
     let e = error_event(&s.hooks).await;
-    assert_eq!(e["error"]["code"], "unsupported_target", "{e}");
+    assert_eq!(e["error"]["code"], "unroutable_number", "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("matches no outbound route"),
+        "{e}"
+    );
     assert!(
         e["error"]["message"]
             .as_str()
@@ -1141,4 +1148,58 @@ async fn dial_a_sip_uri() {
             .starts_with("targets[0]"),
         "{e}"
     );
+}
+
+/// `dial` to a number that is no extension goes through the outbound routes: the
+/// matching route's trunk gets the INVITE (prefix stripped) at its host and port (SIPp
+/// plays the provider and answers); the caller's hangup ends both legs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dial_through_a_trunk() {
+    use switchboard_tests::peers::{Sipp, free_sip_port};
+    let s = setup("45400-45599", false).await;
+    let port = free_sip_port();
+    let (status, body) = s
+        .app
+        .post(
+            "/v1/trunks",
+            json!({"name": "provider", "host": "127.0.0.1", "port": port, "transport": "udp"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = s
+        .app
+        .post(
+            "/v1/outbound-routes",
+            json!({"name": "international", "trunks": ["provider"],
+                   "dial_patterns": [{"prefix": "9", "match_pattern": "00."}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let provider = Sipp::start("uas_answer.xml", s.app.sip, port, SipTransport::Udp, &[]);
+    s.hooks.reply(
+        "/voice",
+        // 90032123456: outbound route "international" strips the 9 and sends the rest
+        // through trunk "provider".
+        Reply::Json(json!([
+            {"verb": "dial", "targets": [{"type": "number", "number": "90032123456"}]}
+        ])),
+    );
+    s.caller.dial(&format!("sip:5000@{}", s.app.sip));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    s.caller.hangup();
+    let provider = tokio::task::spawn_blocking(move || provider.wait(Duration::from_secs(15)))
+        .await
+        .unwrap();
+    provider.assert_ok("the provider answered and got the BYE");
+    assert!(
+        provider
+            .messages
+            .contains("INVITE sip:0032123456@127.0.0.1"),
+        "{}",
+        provider.messages
+    );
+    let (_, calls) = s.app.get("/v1/calls?to=90032123456").await;
+    let leg = &calls["data"][0];
+    assert_eq!(leg["direction"], "outbound", "{calls}");
+    assert_eq!(leg["status"], "completed", "{calls}");
 }

@@ -12,6 +12,7 @@ use crate::sip::unix_now;
 use crate::store::{Binding, CallRecord, Store, Transport};
 use contract::models::calls::CallStatus;
 use contract::verbs::{Dial, DialTarget};
+use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::DialogState;
 use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
@@ -95,7 +96,7 @@ impl<S: Store> Session<S> {
         if let [DialTarget::Queue { queue }] = verb.targets.as_slice() {
             return self.dial_queue(verb, queue.as_str()).await;
         }
-        let mut bindings: Vec<(String, Binding)> = Vec::new();
+        let mut bindings: Vec<(String, Binding, Option<Credential>)> = Vec::new();
         for (i, target) in verb.targets.iter().enumerate() {
             let extension = match target {
                 DialTarget::Extension { number } => Some(number.to_string()),
@@ -105,11 +106,16 @@ impl<S: Store> Session<S> {
                     match self.inner.store.extension(number.as_str()).await {
                         Ok(Some(_)) => Some(number.to_string()),
                         Ok(None) => {
-                            let message = format!(
-                                "targets[{i}]: number {number} is no extension; calling out through trunks is not available on this server yet"
-                            );
-                            self.report_error("unsupported_target", &message, None, None)
-                                .await;
+                            match self.route_binding(number.as_str()).await {
+                                Ok((b, credential)) => {
+                                    bindings.push((number.to_string(), b, credential));
+                                }
+                                Err(problem) => {
+                                    let message = format!("targets[{i}]: {problem}");
+                                    self.report_error("unroutable_number", &message, None, None)
+                                        .await;
+                                }
+                            }
                             None
                         }
                         Err(e) => {
@@ -120,7 +126,7 @@ impl<S: Store> Session<S> {
                 }
                 DialTarget::Sip { uri } => {
                     match sip_binding(uri.as_str()).await {
-                        Ok(b) => bindings.push((uri.to_string(), b)),
+                        Ok(b) => bindings.push((uri.to_string(), b, None)),
                         Err(problem) => {
                             let message = format!("targets[{i}]: {problem}");
                             self.report_error("invalid_target", &message, None, None)
@@ -129,23 +135,28 @@ impl<S: Store> Session<S> {
                     }
                     None
                 }
-                other => {
-                    let kind = match other {
-                        DialTarget::Trunk { .. } => "trunk",
-                        _ => "queue (with other targets)",
-                    };
-                    let message = format!(
-                        "targets[{i}]: dialling a target of type {kind} is not available on this server yet"
-                    );
-                    tracing::warn!(sid = %self.record.sid, %message, "dial target skipped");
-                    self.report_error("unsupported_target", &message, None, None)
-                        .await;
+                DialTarget::Trunk { trunk, number } => {
+                    match self.trunk_binding(trunk.as_str(), number.as_str()).await {
+                        Ok((b, credential)) => bindings.push((number.to_string(), b, credential)),
+                        Err(problem) => {
+                            let message = format!("targets[{i}]: {problem}");
+                            tracing::warn!(sid = %self.record.sid, %message, "dial target skipped");
+                            self.report_error("invalid_target", &message, None, None)
+                                .await;
+                        }
+                    }
+                    None
+                }
+                DialTarget::Queue { .. } => {
+                    // The contract allows a queue only as the sole target (handled above).
                     None
                 }
             };
             if let Some(number) = extension {
                 match self.inner.store.bindings(&number, unix_now()).await {
-                    Ok(found) => bindings.extend(found.into_iter().map(|b| (number.clone(), b))),
+                    Ok(found) => {
+                        bindings.extend(found.into_iter().map(|b| (number.clone(), b, None)));
+                    }
                     Err(e) => tracing::warn!(error = %e, "cannot read registrations"),
                 }
             }
@@ -168,7 +179,7 @@ impl<S: Store> Session<S> {
         let public = self.inner.public_ip;
         let dial_id = new_sid();
         let mut forks: Vec<Ringing> = Vec::new();
-        for (i, (number, binding)) in bindings.iter().enumerate() {
+        for (i, (number, binding, credential)) in bindings.iter().enumerate() {
             let Ok(leg) = self.inner.media.open_leg_on_runtime(&runtime) else {
                 tracing::error!("no RTP ports for a dialled leg");
                 continue;
@@ -201,6 +212,7 @@ impl<S: Store> Session<S> {
                 contact: self.inner.contact.clone(),
                 offer: Some(offer.into_bytes()),
                 call_id: Some(call_id.clone()),
+                credential: credential.clone(),
                 ..InviteOption::default()
             };
             match self
@@ -466,6 +478,71 @@ impl<S: Store> Session<S> {
                 self.events_tx.clone(),
             );
         }
+    }
+
+    /// A number that is no extension, through the outbound routes: the first usable trunk
+    /// of the first matching route. (Failing over to the next trunk of the sequence when
+    /// the first refuses the call comes with trunk calling proper.)
+    async fn route_binding(&self, dialled: &str) -> Result<(Binding, Option<Credential>), String> {
+        let (trunks, number) = match self.inner.store.route_number(dialled).await {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                return Err(format!(
+                    "number {dialled} is no extension and matches no outbound route"
+                ));
+            }
+            Err(e) => return Err(format!("cannot read the outbound routes: {e}")),
+        };
+        let mut last = format!("the route for {dialled} has no trunk");
+        for trunk in trunks {
+            match self.trunk_binding(&trunk, &number).await {
+                Ok(found) => return Ok(found),
+                Err(problem) => last = problem,
+            }
+        }
+        Err(last)
+    }
+
+    /// Where and as whom to send an INVITE for `number` through trunk `name`.
+    async fn trunk_binding(
+        &self,
+        name: &str,
+        number: &str,
+    ) -> Result<(Binding, Option<Credential>), String> {
+        let trunk = match self.inner.store.trunk(name).await {
+            Ok(Some(t)) => t,
+            Ok(None) => return Err(format!("no trunk named {name}")),
+            Err(e) => return Err(format!("cannot read trunk {name}: {e}")),
+        };
+        if !trunk.enabled {
+            return Err(format!("trunk {name} is disabled"));
+        }
+        let transport = match trunk.transport.as_str() {
+            "udp" => "",
+            "tcp" => ";transport=tcp",
+            other => {
+                return Err(format!(
+                    "trunk {name}: calls over {other} are not available yet"
+                ));
+            }
+        };
+        let host = if trunk.host.contains(':') && !trunk.host.starts_with('[') {
+            format!("[{}]", trunk.host)
+        } else {
+            trunk.host.clone()
+        };
+        let uri = format!("sip:{number}@{host}:{}{transport}", trunk.port);
+        let binding = sip_binding(&uri).await?;
+        let credential = match (trunk.username, trunk.password) {
+            (Some(username), Some(password)) => Some(Credential {
+                username,
+                password,
+                realm: None,
+                auth_username: None,
+            }),
+            _ => None,
+        };
+        Ok((binding, credential))
     }
 
     /// Posts the dial's outcome to `action` (whose answer continues the call), or goes
