@@ -6,7 +6,6 @@ use super::{Flow, Session, Wake, audio};
 use crate::call::sdp_plan::callee_offer;
 use crate::call::{final_code, new_sid, timestamp_now};
 use crate::media::bridge::{self};
-use crate::media::endpoint;
 use crate::sdp::{AudioDescription, SessionWriter};
 use crate::sip::unix_now;
 use crate::store::{Binding, CallRecord, Store, Transport};
@@ -20,7 +19,6 @@ use rsipstack::sip::{StatusCode, Uri};
 use rsipstack::transport::SipAddr;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 /// One device being rung.
@@ -321,15 +319,7 @@ impl<S: Store> Session<S> {
             return Flow::End;
         };
         let peer_b = super::peer_of(answer, Some(peer_a.format.codec));
-        let (media_tx, mut media_events) = mpsc::unbounded_channel();
-        let relay = bridge::start(
-            leg_a,
-            peer_a,
-            self.inner.config.rtp_timeout,
-            media_tx,
-            self.inner.metrics.clone(),
-        );
-        relay.connect(leg_b, peer_b);
+        let (relay, mut media_events) = self.start_bridge(leg_a, peer_a, leg_b, peer_b);
         let mut child = CallRecord {
             sid: new_sid(),
             parent_sid: Some(self.record.sid.clone()),
@@ -395,14 +385,7 @@ impl<S: Store> Session<S> {
         }
         // The caller is still here: their leg goes back to the verbs.
         match (leg_a, self.answered.as_mut()) {
-            (Some(leg), Some(answered)) => {
-                answered.endpoint = endpoint::start(
-                    leg,
-                    peer_a,
-                    self.inner.config.rtp_timeout,
-                    self.events_tx.clone(),
-                );
-            }
+            (Some(leg), Some(_)) => self.restart_endpoint(leg, peer_a),
             _ => return self.hang_up("media lost after dial").await,
         }
         self.after_dial(verb, CallStatus::Completed, Some(child.sid))
@@ -465,18 +448,6 @@ impl<S: Store> Session<S> {
             return self
                 .after_dial(verb, CallStatus::Completed, Some(waiter.sid))
                 .await;
-        }
-    }
-
-    /// Our endpoint again on `leg` (after a bridge gave it back).
-    fn restart_endpoint(&mut self, leg: bridge::MediaLeg, peer: bridge::Peer) {
-        if let Some(answered) = self.answered.as_mut() {
-            answered.endpoint = endpoint::start(
-                leg,
-                peer,
-                self.inner.config.rtp_timeout,
-                self.events_tx.clone(),
-            );
         }
     }
 

@@ -3,13 +3,10 @@
 
 use super::queue::Pickup;
 use super::{Flow, Session, Wake};
-use crate::media::bridge;
-use crate::media::endpoint;
 use crate::store::Store;
 use contract::models::applications::WebhookMethod;
 use contract::verbs::{Enqueue, Prompt, Verb};
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// How the wait ended.
 enum Waited {
@@ -163,15 +160,7 @@ impl<S: Store> Session<S> {
             return Some(Flow::End);
         };
         tracing::info!(sid = %self.record.sid, agent = %agent_sid, "queued caller bridged to an agent");
-        let (media_tx, mut media_events) = mpsc::unbounded_channel();
-        let relay = bridge::start(
-            leg_a,
-            peer_a,
-            self.inner.config.rtp_timeout,
-            media_tx,
-            self.inner.metrics.clone(),
-        );
-        relay.connect(leg, peer);
+        let (relay, mut media_events) = self.start_bridge(leg_a, peer_a, leg, peer);
         let mut gone = None;
         loop {
             tokio::select! {
@@ -189,13 +178,8 @@ impl<S: Store> Session<S> {
             return gone;
         }
         match (leg_a, self.answered.as_mut()) {
-            (Some(leg), Some(answered)) => {
-                answered.endpoint = endpoint::start(
-                    leg,
-                    peer_a,
-                    self.inner.config.rtp_timeout,
-                    self.events_tx.clone(),
-                );
+            (Some(leg), Some(_)) => {
+                self.restart_endpoint(leg, peer_a);
                 None
             }
             _ => Some(self.hang_up("media lost after the queue").await),

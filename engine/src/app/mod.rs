@@ -742,6 +742,44 @@ impl<S: Store> Session<S> {
     }
 }
 
+impl<S: Store> Session<S> {
+    /// Relays media between the caller's leg `a` and another leg `b`; the receiver
+    /// reports a silent side.
+    fn start_bridge(
+        &self,
+        a: crate::media::bridge::MediaLeg,
+        peer_a: Peer,
+        b: crate::media::bridge::MediaLeg,
+        peer_b: Peer,
+    ) -> (
+        crate::media::bridge::BridgeHandle,
+        mpsc::UnboundedReceiver<crate::media::bridge::BridgeEvent>,
+    ) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let relay = crate::media::bridge::start(
+            a,
+            peer_a,
+            self.inner.config.rtp_timeout,
+            tx,
+            self.inner.metrics.clone(),
+        );
+        relay.connect(b, peer_b);
+        (relay, rx)
+    }
+
+    /// Our endpoint again on `leg` (after a bridge gave it back).
+    fn restart_endpoint(&mut self, leg: crate::media::bridge::MediaLeg, peer: Peer) {
+        if let Some(answered) = self.answered.as_mut() {
+            answered.endpoint = endpoint::start(
+                leg,
+                peer,
+                self.inner.config.rtp_timeout,
+                self.events_tx.clone(),
+            );
+        }
+    }
+}
+
 /// The far end as its session description says: where to send, which codec (the
 /// `preferred` one when it offers it), which payload types.
 pub(crate) fn peer_of(
