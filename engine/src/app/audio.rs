@@ -59,13 +59,6 @@ impl AudioCache {
         }
         Ok(samples)
     }
-
-    /// Forgets a file (it was replaced or deleted).
-    pub fn forget(&self, path: &Path) {
-        if let Ok(mut entries) = self.entries.lock() {
-            entries.remove(path);
-        }
-    }
 }
 
 impl AudioCache {

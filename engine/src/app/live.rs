@@ -56,8 +56,4 @@ impl LiveCalls {
             .and_then(|tx| tx.send(command).ok())
             .ok_or_else(|| LiveError::NotLive(sid.to_owned()))
     }
-
-    pub fn is_live(&self, sid: &str) -> bool {
-        self.calls.lock().is_ok_and(|c| c.contains_key(sid))
-    }
 }

@@ -13,35 +13,35 @@ mod enqueue;
 mod gather;
 mod hangup;
 mod live;
+mod media;
 mod outbound;
 mod pause;
 mod play;
 mod queue;
 mod record;
 mod redirect;
+mod webhooks;
 
 pub use audio::{AudioCache, ESPEAK};
 pub use live::{LiveCalls, LiveCommand, LiveError};
+pub(crate) use media::peer_of;
 pub use outbound::{FirstDocument, OutboundCall, place};
 pub use queue::Queues;
 
 use crate::call::timestamp_now;
 use crate::media::bridge::Peer;
-use crate::media::endpoint::{self, EndpointEvent, EndpointHandle};
-use crate::media::rtp::LegFormat;
-use crate::sdp::{AudioDescription, Direction, LocalAudio, SessionWriter};
+use crate::media::endpoint::{EndpointEvent, EndpointHandle};
+use crate::sdp::{AudioDescription, SessionWriter};
 use crate::sip::Inner;
 use crate::store::{AppWebhooks, CallRecord, Store};
-use crate::webhook::{Document, FetchError};
+use crate::webhook::Document;
 use contract::models::applications::WebhookMethod;
-use contract::models::calls::CallStatus;
-use contract::verbs::{Verb, WebhookUrl};
-use contract::webhook::{CallEvent, SipInfo, StatusCallback, WebhookRequest};
+use contract::verbs::Verb;
+use contract::webhook::CallEvent;
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transaction::Transaction;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -252,260 +252,6 @@ impl<S: Store> Session<S> {
         }
     }
 
-    /// The webhook request describing the call now.
-    fn request(&self) -> WebhookRequest {
-        let mut headers = std::collections::BTreeMap::new();
-        if let Some(ua) = &self.user_agent {
-            headers.insert("user-agent".to_owned(), ua.clone());
-        }
-        WebhookRequest {
-            call_sid: self.record.sid.clone(),
-            direction: self.record.direction.to_owned(),
-            from: self.record.from.clone(),
-            to: self.record.to.clone(),
-            caller_name: Some(self.caller_name.clone()),
-            call_status: CallStatus::parse(self.record.status).unwrap_or(CallStatus::InProgress),
-            parent_call_sid: self.record.parent_sid.clone(),
-            trunk: None,
-            sip: SipInfo {
-                call_id: self.record.sip_call_id.clone(),
-                headers,
-            },
-            digits: None,
-            dial_call_status: None,
-            dial_call_sid: None,
-            recording_url: None,
-            recording_sid: None,
-            recording_duration: None,
-            queue_time: None,
-            reason: None,
-        }
-    }
-
-    /// Fetches a document (`url`, or the voice URL) and turns failures into the failure
-    /// flow.
-    async fn fetch(
-        &mut self,
-        url: Option<&url::Url>,
-        method: WebhookMethod,
-        request: WebhookRequest,
-    ) -> Flow {
-        let fetched = tokio::select! {
-            r = self.inner.webhooks.fetch(&self.app, url, method, &request) => r,
-            gone = wait_for_hangup(&mut self.states, &self.caller_call_id) => {
-                self.caller_hung_up(gone);
-                return Flow::End;
-            }
-        };
-        match fetched {
-            Ok(document) => Flow::Document(document),
-            Err(e) => self.webhook_failed(e).await,
-        }
-    }
-
-    /// Posts to an `action` URL (default: the current document's) and continues with
-    /// its answer.
-    async fn follow(&mut self, action: Option<&WebhookUrl>, request: WebhookRequest) -> Flow {
-        let url = match action {
-            Some(a) => match a.resolve(self.document_url.as_ref()) {
-                Ok(u) => u,
-                Err(e) => {
-                    return self
-                        .fail("invalid_url", format!("action {a}: {e}"), None, None)
-                        .await;
-                }
-            },
-            None => match &self.document_url {
-                Some(u) => u.clone(),
-                None => self.app.voice_url.clone(),
-            },
-        };
-        self.fetch(Some(&url), WebhookMethod::Post, request).await
-    }
-
-    async fn webhook_failed(&mut self, e: FetchError) -> Flow {
-        let (code, url, document) = match &e.invalid {
-            Some((url, verr)) => ("invalid_document", Some(url.clone()), Some(verr.clone())),
-            None => (
-                "webhook_failed",
-                e.attempts.last().map(|a| a.url.clone()),
-                None,
-            ),
-        };
-        self.fail(code, e.to_string(), url, document).await
-    }
-
-    /// The application failed the call: log it, tell its status callback, let the
-    /// caller hear the failure tone, and end the call.
-    async fn fail(
-        &mut self,
-        code: &'static str,
-        message: String,
-        url: Option<String>,
-        document: Option<contract::verbs::VerbError>,
-    ) -> Flow {
-        tracing::warn!(sid = %self.record.sid, application = %self.app.application_id, code, %message, "application failed the call");
-        self.report_error(code, &message, url, document).await;
-        if self.outcome.is_some() {
-            return Flow::End;
-        }
-        if self.answer().await.is_err() {
-            return self.end_unanswered(500, "application failed").await;
-        }
-        let tone = audio::failure_tone();
-        if let Err(flow) = self.play_audio(tone, 1, false).await {
-            return flow;
-        }
-        self.outcome = Some((
-            "failed",
-            "system",
-            500,
-            format!("application failed: {code}"),
-        ));
-        self.bye();
-        Flow::End
-    }
-
-    /// Sends the error to the application's status callback, without holding the call.
-    async fn report_error(
-        &self,
-        code: &str,
-        message: &str,
-        url: Option<String>,
-        document: Option<contract::verbs::VerbError>,
-    ) {
-        let error = contract::webhook::CallError {
-            code: code.to_owned(),
-            message: message.to_owned(),
-            url,
-            document,
-        };
-        self.event(CallEvent::Error, Some(error)).await;
-    }
-
-    /// Queues a status callback for this call's application (if it has one). The outbox
-    /// stores it (one quick write) and a worker delivers it: the call never waits for
-    /// the application.
-    async fn event(&self, event: CallEvent, error: Option<contract::webhook::CallError>) {
-        let Some(callback) = self.app.status_callback.clone() else {
-            return;
-        };
-        self.queue_event(&callback, event, self.request(), error)
-            .await;
-    }
-
-    /// Queues an event with these call fields to `url` (a verb's own callback).
-    async fn event_to(&self, url: &url::Url, event: CallEvent, call: WebhookRequest) {
-        self.queue_event(url, event, call, None).await;
-    }
-
-    async fn queue_event(
-        &self,
-        url: &url::Url,
-        event: CallEvent,
-        call: WebhookRequest,
-        error: Option<contract::webhook::CallError>,
-    ) {
-        let body = StatusCallback {
-            event,
-            timestamp: timestamp_now(),
-            call,
-            duration: (event == CallEvent::Completed)
-                .then(|| self.answered_at.map_or(0, |t| t.elapsed().as_secs())),
-            error,
-        };
-        let Ok(json) = serde_json::to_string(&body) else {
-            return;
-        };
-        let application = &self.app.application_id;
-        if let Err(e) = self
-            .inner
-            .store
-            .enqueue_callback(application, url.as_str(), json)
-            .await
-        {
-            tracing::warn!(%application, %url, error = %e, "cannot queue a status callback");
-        }
-    }
-
-    /// Posts to an `action` URL after the call ended: the application learns the
-    /// outcome; its answer has nothing left to drive.
-    async fn notify_action(&self, action: Option<&WebhookUrl>, request: WebhookRequest) {
-        let url = match action.map(|a| a.resolve(self.document_url.as_ref())) {
-            Some(Ok(u)) => u,
-            Some(Err(_)) => return,
-            None => match &self.document_url {
-                Some(u) => u.clone(),
-                None => return,
-            },
-        };
-        if let Err(e) = self
-            .inner
-            .webhooks
-            .fetch(&self.app, Some(&url), WebhookMethod::Post, &request)
-            .await
-        {
-            tracing::info!(sid = %self.record.sid, %url, error = %e, "action after hangup not accepted");
-        }
-    }
-
-    /// Answers the call (once): opens the media, sends 200 OK with our SDP.
-    async fn answer(&mut self) -> Result<(), ()> {
-        if self.answered.is_some() {
-            return Ok(());
-        }
-        if self.outcome.is_some() {
-            return Err(());
-        }
-        let leg = self.inner.media.open_leg().map_err(|e| {
-            tracing::error!(error = %e, "no RTP ports for an application call");
-        })?;
-        let codec = self.offer.choose(None).map_err(|e| {
-            tracing::info!(error = %e, "no common codec");
-        })?;
-        let peer = peer_of(&self.offer, Some(codec));
-        let format = peer.format;
-        let local = LocalAudio {
-            address: self.inner.public_ip,
-            port: leg.port(),
-            codecs: vec![(codec, format.codec_pt)],
-            telephone_event: format.dtmf_pt,
-            direction: Direction::SendRecv,
-        };
-        let port = leg.port();
-        let mut sdp = SessionWriter::new(u64::from(port));
-        let body = sdp.write(&local);
-        let endpoint = endpoint::start(
-            leg,
-            peer,
-            self.inner.config.rtp_timeout,
-            self.events_tx.clone(),
-        );
-        if let Err(e) = self.inbound.accept(
-            Some(vec![Header::ContentType("application/sdp".into())]),
-            Some(body.into_bytes()),
-        ) {
-            tracing::warn!(error = %e, "cannot answer the caller");
-            endpoint.stop().await;
-            return Err(());
-        }
-        self.answered = Some(Answered {
-            endpoint,
-            peer,
-            sdp,
-            port,
-            playing: None,
-        });
-        self.answered_at = Some(std::time::Instant::now());
-        crate::metrics::Metrics::add(&self.inner.metrics.calls_answered_total, 1);
-        self.record.status = "in-progress";
-        self.record.answered_at = Some(timestamp_now());
-        self.save().await;
-        self.event(CallEvent::Answered, None).await;
-        tracing::info!(sid = %self.record.sid, codec = codec.name(), "call answered by the application");
-        Ok(())
-    }
-
     /// Waits for the next thing that matters: a key, the end of the current playback,
     /// `deadline`, or the end of the call.
     async fn wait(&mut self, deadline: Option<Instant>) -> Wake {
@@ -618,39 +364,11 @@ impl<S: Store> Session<S> {
                 }
                 None
             }
-            DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
-                let _ = handle.reply(StatusCode::OK).await;
+            other => {
+                crate::call::answer_other_request(other).await;
                 None
             }
-            DialogState::Refer(_, _, handle)
-            | DialogState::Message(_, _, handle)
-            | DialogState::Notify(_, _, handle)
-            | DialogState::Publish(_, _, handle) => {
-                let _ = handle.reply(StatusCode::NotImplemented).await;
-                None
-            }
-            _ => None,
         }
-    }
-
-    /// Our SDP after a re-INVITE, and the endpoint pointed at the new address.
-    fn reanswer(&mut self) -> String {
-        let public = self.inner.public_ip;
-        let offer = &self.offer;
-        let Some(answered) = self.answered.as_mut() else {
-            return String::new();
-        };
-        let peer = peer_of(offer, None);
-        let (codec, format) = (peer.format.codec, peer.format);
-        answered.peer = peer;
-        answered.endpoint.update(peer);
-        answered.sdp.write(&LocalAudio {
-            address: public,
-            port: answered.port,
-            codecs: vec![(codec, format.codec_pt)],
-            telephone_event: format.dtmf_pt,
-            direction: offer.direction.reversed(),
-        })
     }
 
     fn caller_hung_up(&mut self, reason: Option<TerminatedReason>) {
@@ -739,67 +457,6 @@ impl<S: Store> Session<S> {
             }
         }
         self.inner.dialogs.remove_dialog(&self.inbound.id());
-    }
-}
-
-impl<S: Store> Session<S> {
-    /// Relays media between the caller's leg `a` and another leg `b`; the receiver
-    /// reports a silent side.
-    fn start_bridge(
-        &self,
-        a: crate::media::bridge::MediaLeg,
-        peer_a: Peer,
-        b: crate::media::bridge::MediaLeg,
-        peer_b: Peer,
-    ) -> (
-        crate::media::bridge::BridgeHandle,
-        mpsc::UnboundedReceiver<crate::media::bridge::BridgeEvent>,
-    ) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let relay = crate::media::bridge::start(
-            a,
-            peer_a,
-            self.inner.config.rtp_timeout,
-            tx,
-            self.inner.metrics.clone(),
-        );
-        relay.connect(b, peer_b);
-        (relay, rx)
-    }
-
-    /// Our endpoint again on `leg` (after a bridge gave it back).
-    fn restart_endpoint(&mut self, leg: crate::media::bridge::MediaLeg, peer: Peer) {
-        if let Some(answered) = self.answered.as_mut() {
-            answered.endpoint = endpoint::start(
-                leg,
-                peer,
-                self.inner.config.rtp_timeout,
-                self.events_tx.clone(),
-            );
-        }
-    }
-}
-
-/// The far end as its session description says: where to send, which codec (the
-/// `preferred` one when it offers it), which payload types.
-pub(crate) fn peer_of(
-    description: &AudioDescription,
-    preferred: Option<crate::sdp::Codec>,
-) -> Peer {
-    let codec = description
-        .choose(preferred)
-        .unwrap_or(crate::sdp::Codec::Pcmu);
-    Peer {
-        address: (description.port != 0)
-            .then(|| SocketAddr::new(description.address, description.port)),
-        format: LegFormat {
-            codec,
-            codec_pt: description
-                .payload_type_of(codec)
-                .unwrap_or(codec.payload_type()),
-            dtmf_pt: description.telephone_event,
-        },
-        sends: description.direction.sends(),
     }
 }
 

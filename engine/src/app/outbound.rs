@@ -282,25 +282,10 @@ async fn status_event<S: Store>(
     let body = contract::webhook::StatusCallback {
         event,
         timestamp: timestamp_now(),
-        call: contract::webhook::WebhookRequest {
-            call_sid: record.sid.clone(),
-            direction: "outbound".into(),
-            from: record.from.clone(),
-            to: record.to.clone(),
-            caller_name: None,
-            call_status: contract::models::calls::CallStatus::parse(record.status)
-                .unwrap_or(contract::models::calls::CallStatus::Failed),
-            parent_call_sid: None,
-            trunk: None,
-            sip: contract::webhook::SipInfo::default(),
-            digits: None,
-            dial_call_status: None,
-            dial_call_sid: None,
-            recording_url: None,
-            recording_sid: None,
-            recording_duration: None,
-            queue_time: None,
-            reason: reason.map(str::to_owned),
+        call: {
+            let mut request = super::webhooks::request_for(record);
+            request.reason = reason.map(str::to_owned);
+            request
         },
         duration: (event == CallEvent::Completed).then_some(0),
         error: None,

@@ -70,14 +70,6 @@ impl Queues {
         }
         w
     }
-
-    /// Callers waiting in `queue`.
-    pub fn len(&self, queue: &str) -> usize {
-        self.queues
-            .lock()
-            .map(|q| q.get(queue).map_or(0, VecDeque::len))
-            .unwrap_or(0)
-    }
 }
 
 #[cfg(test)]
@@ -92,7 +84,6 @@ mod tests {
         let (p3, _c) = q.join("support", "CA3");
         assert_eq!((p1, p2, p3), (1, 2, 3));
         q.leave("support", "CA2");
-        assert_eq!(q.len("support"), 2);
         assert_eq!(q.take_oldest("support").unwrap().sid, "CA1");
         assert_eq!(q.take_oldest("support").unwrap().sid, "CA3");
         assert!(q.take_oldest("support").is_none());

@@ -465,18 +465,10 @@ impl<S: Store> Call<S> {
                 self.relay_reinvite(&id, &request, handle).await;
                 None
             }
-            DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
-                let _ = handle.reply(StatusCode::OK).await;
+            other => {
+                answer_other_request(other).await;
                 None
             }
-            DialogState::Refer(_, _, handle)
-            | DialogState::Message(_, _, handle)
-            | DialogState::Notify(_, _, handle)
-            | DialogState::Publish(_, _, handle) => {
-                let _ = handle.reply(StatusCode::NotImplemented).await;
-                None
-            }
-            DialogState::Calling(_) | DialogState::Trying(_) | DialogState::WaitAck(..) => None,
         }
     }
 
@@ -770,6 +762,23 @@ fn parse_sdp(body: &[u8]) -> Option<AudioDescription> {
 }
 
 /// A new call sid: `CA` and 32 hex digits.
+/// Answers the in-dialog requests a call does not act on: INFO and OPTIONS get 200,
+/// REFER, MESSAGE, NOTIFY and PUBLISH 501. Other states need no answer.
+pub(crate) async fn answer_other_request(state: DialogState) {
+    match state {
+        DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
+            let _ = handle.reply(StatusCode::OK).await;
+        }
+        DialogState::Refer(_, _, handle)
+        | DialogState::Message(_, _, handle)
+        | DialogState::Notify(_, _, handle)
+        | DialogState::Publish(_, _, handle) => {
+            let _ = handle.reply(StatusCode::NotImplemented).await;
+        }
+        _ => {}
+    }
+}
+
 /// The SIP code that ended a leg we called, as far as the dialog layer tells.
 pub(crate) fn final_code(reason: &TerminatedReason) -> u16 {
     match reason {
