@@ -10,11 +10,13 @@
 //! - [`audio`]: WAV files with tones, and measuring tones in WAV files.
 //! - [`peers`]: real softphones (baresip, linphonec) and SIPp.
 //! - [`webhook_app`]: a real HTTP webhook application that checks signatures.
+//! - [`app_harness`]: the set-up and measurements shared by the application-call tests.
 //!
 //! PostgreSQL is required: when it cannot be reached the tests fail (they never skip).
 //! `SWITCHBOARD_TEST_POSTGRES_URL` points at it (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`, a user allowed to create databases).
 
+pub mod app_harness;
 pub mod audio;
 mod db;
 pub mod peers;
