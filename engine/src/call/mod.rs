@@ -5,7 +5,10 @@
 //! [`bridge`]: crate::media::bridge
 
 pub mod machine;
+mod replies;
 pub(crate) mod sdp_plan;
+
+pub(crate) use replies::{answer_other_request, final_code};
 
 use crate::media::bridge::{self, BridgeEvent, BridgeHandle, MediaLeg, Side as MediaSide};
 use crate::sdp::{AudioDescription, SessionWriter};
@@ -762,35 +765,6 @@ fn parse_sdp(body: &[u8]) -> Option<AudioDescription> {
 }
 
 /// A new call sid: `CA` and 32 hex digits.
-/// Answers the in-dialog requests a call does not act on: INFO and OPTIONS get 200,
-/// REFER, MESSAGE, NOTIFY and PUBLISH 501. Other states need no answer.
-pub(crate) async fn answer_other_request(state: DialogState) {
-    match state {
-        DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) => {
-            let _ = handle.reply(StatusCode::OK).await;
-        }
-        DialogState::Refer(_, _, handle)
-        | DialogState::Message(_, _, handle)
-        | DialogState::Notify(_, _, handle)
-        | DialogState::Publish(_, _, handle) => {
-            let _ = handle.reply(StatusCode::NotImplemented).await;
-        }
-        _ => {}
-    }
-}
-
-/// The SIP code that ended a leg we called, as far as the dialog layer tells.
-pub(crate) fn final_code(reason: &TerminatedReason) -> u16 {
-    match reason {
-        TerminatedReason::UasOther(code) | TerminatedReason::ProxyError(code) => code.code(),
-        TerminatedReason::UacCancel => 487,
-        TerminatedReason::Timeout => 408,
-        TerminatedReason::UasBusy => 486,
-        TerminatedReason::UasDecline => 603,
-        _ => 480,
-    }
-}
-
 pub fn new_sid() -> String {
     let mut bytes = [0u8; 16];
     let _ = getrandom::fill(&mut bytes);

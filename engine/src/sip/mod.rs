@@ -144,7 +144,8 @@ impl<S: Store> Engine<S> {
             live: crate::app::LiveCalls::default(),
             queues: crate::app::Queues::default(),
         });
-        check_speech_synthesizer();
+        // Off the start-up path: spawning a program takes milliseconds.
+        tokio::task::spawn_blocking(check_speech_synthesizer);
         let serving = ep.clone();
         tokio::spawn(async move {
             if let Err(e) = serving.serve().await {
