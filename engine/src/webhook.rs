@@ -55,6 +55,30 @@ pub struct AppWebhooks {
     pub policy: WebhookPolicy,
 }
 
+/// The URL standing for Switchboard's own documents (a call to an extension runs
+/// `[dial the extension]`): there is nothing to fetch there.
+pub const BUILTIN_URL: &str = "switchboard:builtin";
+
+impl AppWebhooks {
+    /// The "application" of calls that have none: built-in documents, no webhooks,
+    /// no status callbacks.
+    pub fn builtin() -> Self {
+        Self {
+            application_id: String::new(),
+            voice_url: Url::parse(BUILTIN_URL).expect("a valid URL"),
+            method: WebhookMethod::Post,
+            fallback_url: None,
+            status_callback: None,
+            secret: String::new(),
+            policy: WebhookPolicy::default(),
+        }
+    }
+
+    pub fn is_builtin(&self) -> bool {
+        self.voice_url.as_str() == BUILTIN_URL
+    }
+}
+
 /// One failed attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {

@@ -3,6 +3,7 @@
 //! the dialled party hangs up, go on with `action`.
 
 use super::{Flow, Session, Wake, audio};
+use crate::call::b2bua::{self, Target};
 use crate::call::sdp_plan::callee_offer;
 use crate::call::{final_code, new_sid, timestamp_now};
 use crate::media::bridge::{self};
@@ -11,6 +12,7 @@ use crate::sip::unix_now;
 use crate::store::{Binding, CallRecord, Store, Transport};
 use contract::models::calls::CallStatus;
 use contract::verbs::{Dial, DialTarget};
+use contract::webhook::CallEvent;
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::DialogState;
 use rsipstack::dialog::invitation::InviteOption;
@@ -87,6 +89,12 @@ pub fn unanswered_status(codes: &[u16]) -> CallStatus {
 
 impl<S: Store> Session<S> {
     pub(super) async fn dial(&mut self, verb: &Dial) -> Flow {
+        let to_queue = matches!(verb.targets.as_slice(), [DialTarget::Queue { .. }]);
+        // A dial that is all an unanswered call has left connects the caller straight
+        // through, as a PBX does (the caller hears the callee ring, gets its busy…).
+        if self.answered.is_none() && self.last_verb && verb.action.is_none() && !to_queue {
+            return self.dial_through(verb).await;
+        }
         if self.answer().await.is_err() {
             return self.end_unanswered(500, "cannot answer").await;
         }
@@ -94,71 +102,7 @@ impl<S: Store> Session<S> {
         if let [DialTarget::Queue { queue }] = verb.targets.as_slice() {
             return self.dial_queue(verb, queue.as_str()).await;
         }
-        let mut bindings: Vec<(String, Binding, Option<Credential>)> = Vec::new();
-        for (i, target) in verb.targets.iter().enumerate() {
-            let extension = match target {
-                DialTarget::Extension { number } => Some(number.to_string()),
-                // A number through the dial plan: extensions today (outbound routes through
-                // trunks come with trunk calling).
-                DialTarget::Number { number } => {
-                    match self.inner.store.extension(number.as_str()).await {
-                        Ok(Some(_)) => Some(number.to_string()),
-                        Ok(None) => {
-                            match self.route_binding(number.as_str()).await {
-                                Ok((b, credential)) => {
-                                    bindings.push((number.to_string(), b, credential));
-                                }
-                                Err(problem) => {
-                                    let message = format!("targets[{i}]: {problem}");
-                                    self.report_error("unroutable_number", &message, None, None)
-                                        .await;
-                                }
-                            }
-                            None
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "cannot route a dialled number");
-                            None
-                        }
-                    }
-                }
-                DialTarget::Sip { uri } => {
-                    match sip_binding(uri.as_str()).await {
-                        Ok(b) => bindings.push((uri.to_string(), b, None)),
-                        Err(problem) => {
-                            let message = format!("targets[{i}]: {problem}");
-                            self.report_error("invalid_target", &message, None, None)
-                                .await;
-                        }
-                    }
-                    None
-                }
-                DialTarget::Trunk { trunk, number } => {
-                    match self.trunk_binding(trunk.as_str(), number.as_str()).await {
-                        Ok((b, credential)) => bindings.push((number.to_string(), b, credential)),
-                        Err(problem) => {
-                            let message = format!("targets[{i}]: {problem}");
-                            tracing::warn!(sid = %self.record.sid, %message, "dial target skipped");
-                            self.report_error("invalid_target", &message, None, None)
-                                .await;
-                        }
-                    }
-                    None
-                }
-                DialTarget::Queue { .. } => {
-                    // The contract allows a queue only as the sole target (handled above).
-                    None
-                }
-            };
-            if let Some(number) = extension {
-                match self.inner.store.bindings(&number, unix_now()).await {
-                    Ok(found) => {
-                        bindings.extend(found.into_iter().map(|b| (number.clone(), b, None)));
-                    }
-                    Err(e) => tracing::warn!(error = %e, "cannot read registrations"),
-                }
-            }
-        }
+        let bindings = self.resolve_targets(verb).await;
         if bindings.is_empty() {
             tracing::info!(sid = %self.record.sid, "dial: no registered device to ring");
             return self.after_dial(verb, CallStatus::NoAnswer, None).await;
@@ -297,6 +241,167 @@ impl<S: Store> Session<S> {
         };
         self.bridged(verb, &mut forks[winner], &answer, &mut states)
             .await
+    }
+
+    /// Where to send INVITEs for the dial's targets: every registered device of an
+    /// extension (except the calling device itself), a trunk for a number through the
+    /// outbound routes, a SIP URI's host. Unusable targets are reported and skipped.
+    async fn resolve_targets(&mut self, verb: &Dial) -> Vec<Target> {
+        let mut bindings: Vec<Target> = Vec::new();
+        for (i, target) in verb.targets.iter().enumerate() {
+            let extension = match target {
+                DialTarget::Extension { number } => Some(number.to_string()),
+                // A number through the dial plan: an extension, else an outbound route.
+                DialTarget::Number { number } => {
+                    match self.inner.store.extension(number.as_str()).await {
+                        Ok(Some(_)) => Some(number.to_string()),
+                        Ok(None) => {
+                            match self.route_binding(number.as_str()).await {
+                                Ok((b, credential)) => {
+                                    bindings.push((number.to_string(), b, credential));
+                                }
+                                Err(problem) => {
+                                    let message = format!("targets[{i}]: {problem}");
+                                    self.report_error("unroutable_number", &message, None, None)
+                                        .await;
+                                }
+                            }
+                            None
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot route a dialled number");
+                            None
+                        }
+                    }
+                }
+                DialTarget::Sip { uri } => {
+                    match sip_binding(uri.as_str()).await {
+                        Ok(b) => bindings.push((uri.to_string(), b, None)),
+                        Err(problem) => {
+                            let message = format!("targets[{i}]: {problem}");
+                            self.report_error("invalid_target", &message, None, None)
+                                .await;
+                        }
+                    }
+                    None
+                }
+                DialTarget::Trunk { trunk, number } => {
+                    match self.trunk_binding(trunk.as_str(), number.as_str()).await {
+                        Ok((b, credential)) => bindings.push((number.to_string(), b, credential)),
+                        Err(problem) => {
+                            let message = format!("targets[{i}]: {problem}");
+                            tracing::warn!(sid = %self.record.sid, %message, "dial target skipped");
+                            self.report_error("invalid_target", &message, None, None)
+                                .await;
+                        }
+                    }
+                    None
+                }
+                // The contract allows a queue only as the sole target (handled apart).
+                DialTarget::Queue { .. } => None,
+            };
+            if let Some(number) = extension {
+                match self.inner.store.bindings(&number, unix_now()).await {
+                    Ok(found) => {
+                        let calling = self.caller_source;
+                        bindings.extend(
+                            found
+                                .into_iter()
+                                // Never ring the very device that is calling.
+                                .filter(|b| calling != Some((b.source, b.transport)))
+                                .map(|b| (number.clone(), b, None)),
+                        );
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot read registrations"),
+                }
+            }
+        }
+        bindings
+    }
+
+    /// The caller, not answered, is connected straight through to the first target that
+    /// answers; the call ends with that conversation, or with the targets' refusal as
+    /// the caller's final answer. A REST redirect takes the caller back.
+    async fn dial_through(&mut self, verb: &Dial) -> Flow {
+        self.progressed = true;
+        let targets = self.resolve_targets(verb).await;
+        if targets.is_empty() {
+            tracing::info!(sid = %self.record.sid, to = %self.record.to, "dial: no registered device to ring");
+            return self
+                .end_unanswered(480, "no registered device to ring")
+                .await;
+        }
+        let inner = self.inner.clone();
+        let app = self.app.clone();
+        let on_answer = Box::new(move |record: &CallRecord| {
+            let Some(url) = app.status_callback.clone() else {
+                return;
+            };
+            let body = contract::webhook::StatusCallback {
+                event: CallEvent::Answered,
+                timestamp: timestamp_now(),
+                call: super::webhooks::request_for(record),
+                duration: None,
+                error: None,
+            };
+            let inner = inner.clone();
+            tokio::spawn(async move {
+                super::webhooks::queue_status(&inner, &app.application_id, &url, &body).await;
+            });
+        });
+        let caller_id = verb
+            .caller_id
+            .as_ref()
+            .map_or_else(|| self.record.from.clone(), ToString::to_string);
+        let inner = self.inner.clone();
+        let connected = b2bua::connect(
+            &inner,
+            b2bua::Connect {
+                inbound: self.inbound.clone(),
+                caller_call_id: self.caller_call_id.clone(),
+                caller_states: &mut self.states,
+                commands: &mut self.commands,
+                record: self.record.clone(),
+                caller_id,
+                caller_name: self.caller_name.clone(),
+                offer: self.offer.clone(),
+                targets,
+                ring_time: Duration::from_secs(u64::from(verb.timeout)),
+                time_limit: verb.time_limit.map(|s| Duration::from_secs(u64::from(s))),
+                on_answer,
+            },
+        )
+        .await;
+        match connected {
+            b2bua::Connected::Ended {
+                record,
+                answered_at,
+            } => {
+                self.outcome = Some((
+                    record.status,
+                    record.hangup_by.unwrap_or("system"),
+                    record.hangup_code.unwrap_or(200),
+                    record.hangup_reason.clone().unwrap_or_default(),
+                ));
+                self.record = record;
+                self.answered_at = answered_at;
+                self.dialog_ended = true;
+                Flow::End
+            }
+            b2bua::Connected::Released {
+                record,
+                answered_at,
+                media,
+                command,
+            } => {
+                self.record = record;
+                self.answered_at = answered_at;
+                if let Some(media) = media {
+                    self.adopt_media(*media);
+                }
+                self.on_command(command)
+            }
+        }
     }
 
     /// The dialled device answered: relay media between it and the caller until one of

@@ -115,6 +115,25 @@ impl<S: Store> Session<S> {
     }
 
     /// Our endpoint again on `leg` (after a bridge gave it back).
+    /// Takes over the caller's media after a call connected straight through was
+    /// answered and then handed back to the application.
+    pub(super) fn adopt_media(&mut self, media: crate::call::b2bua::CallerMedia) {
+        let port = media.leg.port();
+        let endpoint = endpoint::start(
+            media.leg,
+            media.peer,
+            self.inner.config.rtp_timeout,
+            self.events_tx.clone(),
+        );
+        self.answered = Some(Answered {
+            endpoint,
+            peer: media.peer,
+            sdp: media.sdp,
+            port,
+            playing: None,
+        });
+    }
+
     pub(super) fn restart_endpoint(&mut self, leg: MediaLeg, peer: Peer) {
         if let Some(answered) = self.answered.as_mut() {
             answered.endpoint = endpoint::start(

@@ -59,6 +59,10 @@ pub(crate) struct AppCall {
     pub offer: AudioDescription,
     pub app: AppWebhooks,
     pub user_agent: Option<String>,
+    /// The calling device (never rung by a `dial` of its own extension).
+    pub caller_source: Option<(std::net::SocketAddr, crate::store::Transport)>,
+    /// A built-in document to run instead of asking the application.
+    pub document: Option<Vec<Verb>>,
 }
 
 /// What the call does after a verb.
@@ -127,6 +131,11 @@ pub(crate) struct Session<S: Store> {
     /// Who the far end is in call records: `caller` (it called us) or `callee` (we
     /// called it, through the Calls API).
     remote_side: &'static str,
+    caller_source: Option<(std::net::SocketAddr, crate::store::Transport)>,
+    /// Whether the verb running is the last of its document.
+    last_verb: bool,
+    /// Whether the caller's dialog has ended and been cleaned up already.
+    dialog_ended: bool,
 }
 
 /// Answers an INVITE for an application and runs the call to its end.
@@ -174,13 +183,27 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction, cal
         recordings_made: 0,
         commands: inner.live.add(&sid),
         remote_side: "caller",
+        caller_source: call.caller_source,
+        last_verb: false,
+        dialog_ended: false,
     };
     let _active = crate::call::ActiveCall::new(&inner.metrics);
     session.save().await;
     session.event(CallEvent::Initiated, None).await;
-    tracing::info!(sid = %session.record.sid, from = %session.record.from, to = %session.record.to, application = %session.app.application_id, "call to an application");
-    let first = session.request();
-    let flow = session.fetch(None, session.app.method, first).await;
+    let flow = match call.document {
+        Some(verbs) => {
+            tracing::debug!(sid = %session.record.sid, from = %session.record.from, to = %session.record.to, "call with a built-in document");
+            Flow::Document(Document {
+                url: session.app.voice_url.clone(),
+                verbs,
+            })
+        }
+        None => {
+            tracing::info!(sid = %session.record.sid, from = %session.record.from, to = %session.record.to, application = %session.app.application_id, "call to an application");
+            let first = session.request();
+            session.fetch(None, session.app.method, first).await
+        }
+    };
     session.drive(flow).await;
     inner.live.remove(&sid);
     session.finish().await;
@@ -219,7 +242,9 @@ impl<S: Store> Session<S> {
                 continue;
             }
             self.document_url = Some(document.url.clone());
-            for verb in document.verbs {
+            let count = document.verbs.len();
+            for (i, verb) in document.verbs.into_iter().enumerate() {
+                self.last_verb = i + 1 == count;
                 match self.execute(verb).await {
                     Flow::Next => {}
                     next @ (Flow::Document(_) | Flow::Fetch(_) | Flow::End) => {
@@ -405,6 +430,7 @@ impl<S: Store> Session<S> {
         }
         let status = match code {
             486 => "busy",
+            408 | 480 => "no-answer",
             500..=599 => "failed",
             _ => "canceled",
         };
@@ -435,14 +461,20 @@ impl<S: Store> Session<S> {
                 .take()
                 .unwrap_or(("completed", "system", 200, "ended".to_owned()));
         self.record.status = status;
-        self.record.ended_at = Some(timestamp_now());
-        self.record.duration = self.answered_at.map(|t| t.elapsed().as_secs());
+        // A call connected straight through has its end written already.
+        if self.record.ended_at.is_none() {
+            self.record.ended_at = Some(timestamp_now());
+            self.record.duration = self.answered_at.map(|t| t.elapsed().as_secs());
+        }
         self.record.hangup_by = Some(by);
         self.record.hangup_code = Some(code);
         self.record.hangup_reason = Some(reason);
         self.save().await;
         self.event(CallEvent::Completed, None).await;
         tracing::info!(sid = %self.record.sid, status, by, "application call ended");
+        if self.dialog_ended {
+            return;
+        }
         // Let the BYE complete and the dialog end, then make sure it is gone.
         let linger = tokio::time::sleep(Duration::from_secs(5));
         tokio::pin!(linger);

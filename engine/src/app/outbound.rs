@@ -228,6 +228,9 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
         recordings_made: 0,
         commands: inner.live.add(&sid),
         remote_side: "callee",
+        caller_source: None,
+        last_verb: false,
+        dialog_ended: false,
     };
     session.save().await;
     session.event(CallEvent::Answered, None).await;
@@ -290,12 +293,5 @@ async fn status_event<S: Store>(
         duration: (event == CallEvent::Completed).then_some(0),
         error: None,
     };
-    if let Ok(json) = serde_json::to_string(&body)
-        && let Err(e) = inner
-            .store
-            .enqueue_callback(&call.app.application_id, url.as_str(), json)
-            .await
-    {
-        tracing::warn!(error = %e, "cannot queue a status callback");
-    }
+    super::webhooks::queue_status(inner, &call.app.application_id, url, &body).await;
 }

@@ -3,6 +3,7 @@
 
 use super::{Flow, Session, audio, wait_for_hangup};
 use crate::call::timestamp_now;
+use crate::sip::Inner;
 use crate::store::{CallRecord, Store};
 use crate::webhook::FetchError;
 use contract::models::applications::WebhookMethod;
@@ -163,18 +164,7 @@ impl<S: Store> Session<S> {
                 .then(|| self.answered_at.map_or(0, |t| t.elapsed().as_secs())),
             error,
         };
-        let Ok(json) = serde_json::to_string(&body) else {
-            return;
-        };
-        let application = &self.app.application_id;
-        if let Err(e) = self
-            .inner
-            .store
-            .enqueue_callback(application, url.as_str(), json)
-            .await
-        {
-            tracing::warn!(%application, %url, error = %e, "cannot queue a status callback");
-        }
+        queue_status(&self.inner, &self.app.application_id, url, &body).await;
     }
 
     /// Posts to an `action` URL after the call ended: the application learns the
@@ -199,8 +189,27 @@ impl<S: Store> Session<S> {
     }
 }
 
+/// Queues a status callback in the outbox (one quick write); a worker delivers it.
+pub(crate) async fn queue_status<S: Store>(
+    inner: &Inner<S>,
+    application: &str,
+    url: &url::Url,
+    body: &StatusCallback,
+) {
+    let Ok(json) = serde_json::to_string(body) else {
+        return;
+    };
+    if let Err(e) = inner
+        .store
+        .enqueue_callback(application, url.as_str(), json)
+        .await
+    {
+        tracing::warn!(%application, %url, error = %e, "cannot queue a status callback");
+    }
+}
+
 /// The webhook request describing a call as its record stands, without event fields.
-pub(super) fn request_for(record: &CallRecord) -> WebhookRequest {
+pub(crate) fn request_for(record: &CallRecord) -> WebhookRequest {
     WebhookRequest {
         call_sid: record.sid.clone(),
         direction: record.direction.to_owned(),

@@ -35,6 +35,13 @@ pub enum Event {
     CallerAckTimeout,
     /// The server is stopping.
     Shutdown,
+    /// No INVITE could be sent (no media ports, no usable contact).
+    CannotRing,
+    /// The call is hung up through the REST API, or its `time_limit` elapsed.
+    HangUp { reason: &'static str },
+    /// The call's application takes the caller back (a redirect through the REST API):
+    /// the callee's side ends, the caller stays.
+    Release,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +69,9 @@ pub enum Action {
     },
     /// The call is over: record it.
     Finished(Outcome),
+    /// The callee's side is over and the caller goes back to the application
+    /// (answered or not, as it was).
+    Released,
 }
 
 /// The final status of a call, in the vocabulary of `/v1/calls`.
@@ -315,6 +325,48 @@ impl CallMachine {
                     "server shutting down",
                 );
             }
+            (Phase::Routing, Event::CannotRing) => {
+                out.push(Action::RejectCaller { code: 503 });
+                self.finish(
+                    &mut out,
+                    FinalStatus::Failed,
+                    EndedBy::System,
+                    503,
+                    "no party could be rung",
+                );
+            }
+            (Phase::Routing | Phase::Ringing, Event::HangUp { reason }) => {
+                self.cancel_live(&mut out);
+                out.push(Action::RejectCaller { code: 603 });
+                self.finish(
+                    &mut out,
+                    FinalStatus::Canceled,
+                    EndedBy::System,
+                    603,
+                    reason,
+                );
+            }
+            (Phase::Answered(fork), Event::HangUp { reason }) => {
+                out.push(Action::ByeCaller);
+                out.push(Action::ByeCallee { fork });
+                self.finish(
+                    &mut out,
+                    FinalStatus::Completed,
+                    EndedBy::System,
+                    200,
+                    reason,
+                );
+            }
+            (Phase::Routing | Phase::Ringing, Event::Release) => {
+                self.cancel_live(&mut out);
+                self.phase = Phase::Done;
+                out.push(Action::Released);
+            }
+            (Phase::Answered(fork), Event::Release) => {
+                out.push(Action::ByeCallee { fork });
+                self.phase = Phase::Done;
+                out.push(Action::Released);
+            }
             // Anything else is late or irrelevant (a timer after the answer, a BYE
             // after the end): nothing to do.
             _ => {}
@@ -559,5 +611,55 @@ mod tests {
         answered.handle(Event::Answered { fork: 0 });
         let a = answered.handle(Event::Shutdown);
         assert!(a.contains(&Action::ByeCaller) && a.contains(&Action::ByeCallee { fork: 0 }));
+    }
+
+    #[test]
+    fn hang_up_through_the_api() {
+        let mut ringing = started(2);
+        let a = ringing.handle(Event::HangUp { reason: "api" });
+        assert!(a.contains(&Action::Cancel { fork: 0 }) && a.contains(&Action::Cancel { fork: 1 }));
+        assert!(a.contains(&Action::RejectCaller { code: 603 }));
+        assert_eq!(outcome(&a).map(|o| o.status), Some(FinalStatus::Canceled));
+        let mut answered = started(1);
+        answered.handle(Event::Answered { fork: 0 });
+        let a = answered.handle(Event::HangUp {
+            reason: "time limit",
+        });
+        assert!(a.contains(&Action::ByeCaller) && a.contains(&Action::ByeCallee { fork: 0 }));
+        let o = outcome(&a).expect("finished");
+        assert_eq!(
+            (o.status, o.by, o.code),
+            (FinalStatus::Completed, EndedBy::System, 200)
+        );
+        assert!(answered.is_done());
+    }
+
+    #[test]
+    fn release_gives_the_caller_back_without_ending_the_call() {
+        let mut ringing = started(2);
+        ringing.handle(Event::Provisional {
+            fork: 1,
+            early_media: false,
+        });
+        let a = ringing.handle(Event::Release);
+        assert_eq!(
+            a,
+            vec![
+                Action::Cancel { fork: 0 },
+                Action::Cancel { fork: 1 },
+                Action::Released
+            ]
+        );
+        assert!(ringing.is_done() && outcome(&a).is_none());
+        let mut answered = started(1);
+        answered.handle(Event::Answered { fork: 0 });
+        let a = answered.handle(Event::Release);
+        assert_eq!(a, vec![Action::ByeCallee { fork: 0 }, Action::Released]);
+        // A late BYE from the released callee changes nothing.
+        assert!(
+            answered
+                .handle(Event::Bye { from: Side::Callee })
+                .is_empty()
+        );
     }
 }

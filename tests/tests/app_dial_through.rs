@@ -1,0 +1,249 @@
+//! A `dial` that is all an unanswered call has left connects the caller straight
+//! through, as a PBX does (and as every call to an extension does: its built-in
+//! document is `[dial the extension]`): the caller is not answered while the callee
+//! rings, hears its 180, gets its busy as a 486, and a REST redirect takes the caller
+//! back from a connected call.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
+
+use serde_json::json;
+use std::time::Duration;
+use switchboard_tests::app_harness::*;
+use switchboard_tests::audio::{Pcm, read_wav, tone_wav};
+use switchboard_tests::peers::{Linphone, SipTransport, Sipp, free_sip_port};
+use switchboard_tests::webhook_app::Reply;
+
+const LONG: Duration = Duration::from_secs(30);
+
+/// SIPp registers as `number` from `port` (a SIPp callee then listens there).
+async fn register_sipp(s: &Setup, number: &str, port: u16) {
+    let password = format!("pw-{number}-secret");
+    let (status, body) = s
+        .app
+        .post(
+            "/v1/extensions",
+            json!({"number": number, "name": "SIPp", "password": password}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    Sipp::start(
+        "register.xml",
+        s.app.sip,
+        port,
+        SipTransport::Udp,
+        &[
+            "-s", number, "-au", number, "-ap", &password, "-key", "expires", "300",
+        ],
+    )
+    .wait(LONG)
+    .assert_ok("register");
+}
+
+/// SIPp calls 5000 as extension 101 with `scenario`.
+fn call_5000(s: &Setup, scenario: &str) -> switchboard_tests::peers::SippResult {
+    Sipp::start(
+        scenario,
+        s.app.sip,
+        free_sip_port(),
+        SipTransport::Udp,
+        &[
+            "-s",
+            "5000",
+            "-au",
+            "101",
+            "-ap",
+            "secret-101",
+            "-key",
+            "caller",
+            "101",
+        ],
+    )
+    .wait(LONG)
+}
+
+/// The latest call to 5000, once it has ended.
+async fn ended_call(s: &Setup) -> serde_json::Value {
+    for _ in 0..50 {
+        let record = last_call(&s.app).await;
+        if record["end_time"].is_string() {
+            return record;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the call to 5000 never ended: {}", last_call(&s.app).await);
+}
+
+/// The status events received for `sid`, in order.
+fn events_of(s: &Setup, sid: &str) -> Vec<String> {
+    s.hooks
+        .received_on("/status")
+        .iter()
+        .filter(|r| r.body["call_sid"] == sid)
+        .map(|r| r.body["event"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+/// The application's last verb is a `dial`: the caller is never answered by
+/// Switchboard; the callee's 180 reaches it, and its 486 becomes the caller's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_final_dial_relays_ringing_and_busy_to_the_caller() {
+    let s = setup("45000-45199", false).await;
+    s.hooks.reply("/status", Reply::Json(json!({})));
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "dial", "targets": [{"type": "extension", "number": "102"}], "timeout": 20}
+        ])),
+    );
+    let port = free_sip_port();
+    register_sipp(&s, "102", port).await;
+
+    // Busy: the callee's 486 is the caller's final answer.
+    let callee = Sipp::start("uas_busy.xml", s.app.sip, port, SipTransport::Udp, &[]);
+    call_5000(&s, "uac_486.xml").assert_ok("486 to the caller");
+    callee.wait(LONG).assert_ok("the callee said busy");
+    let record = ended_call(&s).await;
+    assert_eq!(record["status"], "busy", "{record}");
+    assert_eq!(record["hangup"]["sip_code"], 486, "{record}");
+    assert!(record["answer_time"].is_null(), "never answered: {record}");
+    let sid = record["sid"].as_str().unwrap().to_owned();
+
+    // Ringing: the caller hears the callee's 180 (not a 200 from Switchboard), cancels,
+    // and the callee is cancelled too.
+    let callee = Sipp::start("uas_ring.xml", s.app.sip, port, SipTransport::Udp, &[]);
+    call_5000(&s, "uac_cancel.xml").assert_ok("180, then CANCEL → 487");
+    callee.wait(LONG).assert_ok("the callee was cancelled");
+    let record = ended_call(&s).await;
+    assert_eq!(
+        (record["status"].as_str(), record["hangup"]["by"].as_str()),
+        (Some("canceled"), Some("caller")),
+        "{record}"
+    );
+
+    s.hooks.wait_for("/status", 4, Duration::from_secs(5)).await;
+    let events = events_of(&s, &sid);
+    assert_eq!(events, ["initiated", "completed"], "busy call: {events:?}");
+    s.hooks.assert_all_signed();
+}
+
+/// A call connected straight through (linphonec 102 → application → baresip 101) is
+/// taken back by a REST redirect: the callee is hung up, the caller stays and hears
+/// the new verbs (1336 Hz after the callee's 440 Hz), then a REST hangup ends it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connected_call_is_taken_back_by_a_rest_redirect() {
+    let s = setup("45200-45399", false).await;
+    s.hooks.reply("/status", Reply::Json(json!({})));
+    upload_tone(&s.app, "high", 1336.0, 1.0).await;
+    let (status, body) = s
+        .app
+        .post(
+            "/v1/extensions",
+            json!({"number": "102", "name": "Yassir", "password": "secret-102"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let dir = tempfile::tempdir().unwrap();
+    let mic = dir.path().join("caller.wav");
+    std::fs::write(&mic, tone_wav(1000.0, 40.0, 8000, 1, 16, false, 0.3)).unwrap();
+    let mut caller = Linphone::start(
+        "102",
+        "secret-102",
+        "switchboard",
+        s.app.sip,
+        SipTransport::Udp,
+        &mic,
+    );
+    wait_registered(&s.app, "102").await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "dial", "targets": [{"type": "extension", "number": "101"}]}
+        ])),
+    );
+    caller.call(&format!("sip:5000@{}", s.app.sip));
+    let callee = &s.caller; // baresip at 101 answers by itself
+    assert!(
+        callee
+            .wait_event("CALL_ESTABLISHED", Duration::from_secs(20))
+            .is_some(),
+        "the dialled extension answered; server: {}",
+        s.app.log()
+    );
+    let sid = s.hooks.received_on("/voice")[0].body["call_sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, live) = s.app.get(&format!("/v1/calls/{sid}")).await;
+    assert_eq!(live["status"], "in-progress", "{live}");
+
+    let (status, body) = s
+        .app
+        .post(
+            &format!("/v1/calls/{sid}"),
+            json!({"verbs": [{"verb": "play", "recording": "high", "loop": 0}]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        callee
+            .wait_event("CALL_CLOSED", Duration::from_secs(10))
+            .is_some(),
+        "the callee was hung up; server: {}",
+        s.app.log()
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (status, body) = s
+        .app
+        .post(&format!("/v1/calls/{sid}"), json!({"status": "completed"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        caller.wait_output("ended", Duration::from_secs(15)),
+        "the caller was hung up: {}\nserver: {}",
+        caller.output(),
+        s.app.log()
+    );
+    caller.command("record /dev/null"); // close the recording file
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // The caller heard the callee, then the new verbs.
+    let heard = read_wav(&std::fs::read(caller.recording()).unwrap());
+    let half = heard.samples.len() / 2;
+    let part = |samples: &[f64]| Pcm {
+        rate: heard.rate,
+        channels: 1,
+        bits: heard.bits,
+        samples: samples.to_vec(),
+    };
+    let (first, second) = (part(&heard.samples[..half]), part(&heard.samples[half..]));
+    assert!(
+        burst_power(&first, 440.0) > 10.0 * burst_power(&first, 1336.0),
+        "first the callee (440 Hz)"
+    );
+    assert!(
+        burst_power(&second, 1336.0) > 10.0 * burst_power(&second, 440.0),
+        "then the redirect's tone (1336 Hz)"
+    );
+
+    let (_, record) = s.app.get(&format!("/v1/calls/{sid}")).await;
+    assert_eq!(record["status"], "completed", "{record}");
+    assert_eq!(record["hangup"]["by"], "system", "{record}");
+    assert!(record["answer_time"].is_string(), "{record}");
+    let (_, children) = s.app.get("/v1/calls?to=101").await;
+    let child = children["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["parent_call_sid"] == sid.as_str())
+        .unwrap_or_else(|| panic!("a child record: {children}"));
+    assert_eq!(child["status"], "completed", "{child}");
+    assert_eq!(
+        child["hangup"]["reason"], "redirected through the API",
+        "{child}"
+    );
+    s.hooks.wait_for("/status", 3, Duration::from_secs(5)).await;
+    let events = events_of(&s, &sid);
+    assert_eq!(events, ["initiated", "answered", "completed"], "{events:?}");
+    s.hooks.assert_all_signed();
+}
