@@ -265,6 +265,57 @@ Content-Length: 0
   <recv request="ACK"/>
 ''')
 
+uas('uas_unavailable.xml','Refuses with 503 Service Unavailable (a trunk in trouble).', '''  <send><![CDATA[
+SIP/2.0 503 Service Unavailable
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+  <recv request="ACK"/>
+''')
+
+# A provider that wants digest credentials (-set user NAME -set password SECRET): it
+# challenges the INVITE with 401, checks the Authorization of the second INVITE
+# (a wrong one is refused with 403 and fails the scenario), then answers.
+uas('uas_challenge_answer.xml','Challenges with 401 (digest), verifies the credentials, answers, then waits for the BYE.', '''  <Global variables="user,password"/>
+  <send><![CDATA[
+SIP/2.0 401 Unauthorized
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+WWW-Authenticate: Digest realm="provider.test", nonce="4bb5a9c3e1d07f62", algorithm=MD5
+Content-Length: 0
+
+]]></send>
+  <recv request="ACK"/>
+  <recv request="INVITE" rrs="true">
+    <action>
+      <ereg regexp="CSeq: *([0-9]+)" search_in="msg" assign_to="junk3,invite_cseq2"/>
+      <verifyauth assign_to="authvalid" username="[$user]" password="[$password]"/>
+    </action>
+  </recv>
+  <nop hide="true" test="authvalid" next="authorized"/>
+  <send><![CDATA[
+SIP/2.0 403 Forbidden
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+  <recv request="ACK"/>
+  <recv request="NEVER" timeout="200"/>
+  <label id="authorized"/>
+''' + uas_200('sendrecv') + '  <recv request="ACK"/>\n  <recv request="BYE"/>\n' + REPLY_200 + '  <Reference variables="junk3,invite_cseq2,authvalid"/>\n')
+
 uas('uas_ring.xml','Rings until the call is cancelled (by the caller, or by the ring timeout).',
     UAS_180 + '  <recv request="CANCEL"/>\n' + REPLY_200 + '''  <send><![CDATA[
 SIP/2.0 487 Request Terminated

@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use contract::models::{Call, CallCreate, CallList, CallListParams, CallUpdate};
 use engine::app::LiveCommand;
 use engine::app::{FirstDocument, OutboundCall};
+use engine::store::Store as _;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -18,18 +19,57 @@ pub async fn list(
     Query(params): Query<CallListParams>,
 ) -> ApiResult<Json<CallList>> {
     let page = page_of(params.limit, params.cursor.as_deref())?;
+    let started_from = params
+        .started_from
+        .as_deref()
+        .map(|t| stored_time(t).map_err(|m| ApiError::invalid("started_from", m)))
+        .transpose()?;
+    let started_before = params
+        .started_before
+        .as_deref()
+        .map(|t| stored_time(t).map_err(|m| ApiError::invalid("started_before", m)))
+        .transpose()?;
     let (data, last) = storage::calls::list(
         &state.db,
         &page,
         params.status,
         params.from.as_deref(),
         params.to.as_deref(),
+        (started_from.as_deref(), started_before.as_deref()),
     )
     .await?;
     Ok(Json(CallList {
         data,
         next_cursor: next_cursor(last.as_deref()),
     }))
+}
+
+/// A time filter as stored (`2026-11-26T14:00:00.000Z`, UTC, so that it compares as
+/// text): from RFC 3339 (any offset) or a date (its midnight UTC).
+fn stored_time(text: &str) -> Result<String, String> {
+    use time::format_description::well_known::Rfc3339;
+    let when = match time::OffsetDateTime::parse(text, &Rfc3339) {
+        Ok(t) => t,
+        Err(_) => time::Date::parse(
+            text,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .map(|d| d.midnight().assume_utc())
+        .map_err(|_| {
+            format!("{text:?} is not a time like 2026-11-26T14:00:00Z or a date like 2026-11-26")
+        })?,
+    }
+    .to_offset(time::UtcOffset::UTC);
+    Ok(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        when.year(),
+        u8::from(when.month()),
+        when.day(),
+        when.hour(),
+        when.minute(),
+        when.second(),
+        when.millisecond()
+    ))
 }
 
 pub async fn get(
@@ -78,14 +118,23 @@ pub async fn create(
             "give either `url` or `verbs`, not both",
         ));
     }
-    if storage::extensions::get(&state.db, body.to.as_str())
-        .await?
-        .is_none()
+    if body.to.sip_uri().is_none()
+        && storage::extensions::get(&state.db, body.to.as_str())
+            .await?
+            .is_none()
     {
-        return Err(ApiError::invalid(
-            "to",
-            format!("extension {} does not exist", body.to),
-        ));
+        let routed = state
+            .engine
+            .store
+            .route_number(body.to.as_str())
+            .await
+            .map_err(|e| ApiError::internal("cannot read the outbound routes", e))?;
+        if routed.is_none() {
+            return Err(ApiError::invalid(
+                "to",
+                format!("{} is no extension and matches no outbound route", body.to),
+            ));
+        }
     }
     let mut app = state
         .engine
@@ -170,4 +219,28 @@ pub async fn update(
         .send(&sid, command)
         .map_err(|e| ApiError::conflict(e.to_string()))?;
     Ok(Json(call))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_time;
+
+    #[test]
+    fn time_filters_compare_as_stored() {
+        assert_eq!(
+            stored_time("2026-11-26T15:00:00+01:00").unwrap(),
+            "2026-11-26T14:00:00.000Z"
+        );
+        assert_eq!(
+            stored_time("2026-11-26T14:00:00.25Z").unwrap(),
+            "2026-11-26T14:00:00.250Z"
+        );
+        assert_eq!(
+            stored_time("2026-11-26").unwrap(),
+            "2026-11-26T00:00:00.000Z"
+        );
+        for bad in ["yesterday", "2026-13-01", "26/11/2026", ""] {
+            assert!(stored_time(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -82,6 +82,7 @@ pub async fn list(
     status: Option<CallStatus>,
     from: Option<&str>,
     to: Option<&str>,
+    started: (Option<&str>, Option<&str>),
 ) -> Result<(Vec<Call>, Option<String>)> {
     let (before_time, before_sid) = match page.after.as_deref().and_then(|a| a.split_once('|')) {
         Some((t, s)) => (t.to_owned(), s.to_owned()),
@@ -91,6 +92,7 @@ pub async fn list(
         "SELECT {COLUMNS} FROM calls \
          WHERE (started_at < $1 OR (started_at = $1 AND sid < $2)) \
          AND ($3 = '' OR status = $3) AND ($4 = '' OR from_number = $4) AND ($5 = '' OR to_number = $5) \
+         AND ($7 = '' OR started_at >= $7) AND ($8 = '' OR started_at < $8) \
          ORDER BY started_at DESC, sid DESC LIMIT $6"
     )))
     .bind(&before_time)
@@ -99,6 +101,8 @@ pub async fn list(
     .bind(from.unwrap_or(""))
     .bind(to.unwrap_or(""))
     .bind(i64::from(page.limit) + 1)
+    .bind(started.0.unwrap_or(""))
+    .bind(started.1.unwrap_or(""))
     .fetch_all(db.pool())
     .await?;
     let items = rows.iter().map(call).collect::<Result<Vec<_>>>()?;

@@ -1,25 +1,25 @@
-//! `dial`: ring an extension's devices while the caller hears ringback, bridge the
-//! caller to the first that answers (media relayed, as between extensions), and when
-//! the dialled party hangs up, go on with `action`.
+//! `dial`: ring the targets (every device of an extension, a number through the dial
+//! plan, a SIP URI, a trunk) while the caller hears ringback, bridge the caller to the
+//! first that answers (media relayed, as between extensions), and when the dialled
+//! party hangs up, go on with `action`. A dial that is all an unanswered call has left
+//! connects the caller straight through instead (`crate::call::b2bua`).
 
 use super::{Flow, Session, Wake, audio};
-use crate::call::b2bua::{self, Target};
+use crate::call::b2bua;
+use crate::call::invite::{self, Reach};
 use crate::call::sdp_plan::callee_offer;
 use crate::call::{final_code, new_sid, timestamp_now};
 use crate::media::bridge::{self};
 use crate::sdp::{AudioDescription, SessionWriter};
-use crate::sip::unix_now;
-use crate::store::{Binding, CallRecord, Store, Transport};
+use crate::sip::Inner;
+use crate::store::{CallRecord, Store};
 use contract::models::calls::CallStatus;
 use contract::verbs::{Dial, DialTarget};
 use contract::webhook::CallEvent;
-use rsipstack::dialog::authenticate::Credential;
-use rsipstack::dialog::dialog::DialogState;
-use rsipstack::dialog::invitation::InviteOption;
+use rsipstack::dialog::dialog::{DialogState, DialogStateSender};
 use rsipstack::dialog::invite_dialog::InviteDialog;
-use rsipstack::sip::{StatusCode, Uri};
-use rsipstack::transport::SipAddr;
-use std::net::SocketAddr;
+use rsipstack::sip::StatusCode;
+use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -31,6 +31,49 @@ struct Ringing {
     number: String,
     /// The final SIP code, once it refused or went away.
     ended: Option<u16>,
+    /// Our SDP offer (the same through every trunk tried).
+    offer: Vec<u8>,
+    /// The ways left to try when this one fails over (a route's next trunks).
+    fallbacks: VecDeque<Reach>,
+    /// INVITEs sent so far.
+    attempts: usize,
+}
+
+impl Ringing {
+    /// Its trunk failed it with `code`: ring through the next trunk of the route, if
+    /// any. True when a new INVITE went out.
+    fn fail_over<S: Store>(
+        &mut self,
+        inner: &Inner<S>,
+        caller: &invite::Caller<'_>,
+        code: u16,
+        states: &DialogStateSender,
+    ) -> bool {
+        if !invite::fails_over(code) || self.fallbacks.is_empty() {
+            return false;
+        }
+        let next = self
+            .fallbacks
+            .front()
+            .map(|r| r.label.clone())
+            .unwrap_or_default();
+        let call_id = format!("{}-{}", self.call_id, self.attempts);
+        let Some(dialog) = invite::send_first(
+            inner,
+            caller,
+            &mut self.fallbacks,
+            &self.offer,
+            &call_id,
+            states,
+        ) else {
+            return false;
+        };
+        tracing::info!(number = %self.number, code, %next, "the trunk failed the call: trying the next trunk of the route");
+        self.dialog = dialog;
+        self.call_id = call_id;
+        self.attempts += 1;
+        true
+    }
 }
 
 /// How ringing ended.
@@ -38,42 +81,6 @@ enum Rung {
     Answered(usize, AudioDescription),
     Failed(CallStatus),
     Gone(Flow),
-}
-
-/// Where to send an INVITE for a `sip:` target: its host (an IP address, or a name
-/// resolved by DNS A/AAAA) and port (default 5060), over UDP unless `;transport=tcp`.
-async fn sip_binding(uri: &str) -> Result<Binding, String> {
-    let parsed = Uri::try_from(uri).map_err(|e| format!("{uri} is not a SIP URI: {e}"))?;
-    let host = parsed.host_with_port.host.to_string();
-    let port = parsed.host_with_port.port.map_or(5060, |p| p.value());
-    let tcp = uri.to_ascii_lowercase().contains(";transport=tcp");
-    let target = format!(
-        "{}:{port}",
-        host.trim_start_matches('[').trim_end_matches(']')
-    );
-    let address = tokio::net::lookup_host(target.as_str())
-        .await
-        .ok()
-        .and_then(|mut a| a.next())
-        .or_else(|| {
-            host.trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::IpAddr>()
-                .ok()
-                .map(|ip| SocketAddr::new(ip, port))
-        })
-        .ok_or_else(|| format!("cannot resolve {host}"))?;
-    Ok(Binding {
-        id: String::new(),
-        aor: uri.to_owned(),
-        contact: uri.to_owned(),
-        source: address,
-        transport: if tcp { Transport::Tcp } else { Transport::Udp },
-        expires_at: 0,
-        call_id: String::new(),
-        cseq: 0,
-        user_agent: None,
-    })
 }
 
 /// The status of a dial nobody answered, from the devices' final codes (pure).
@@ -102,8 +109,8 @@ impl<S: Store> Session<S> {
         if let [DialTarget::Queue { queue }] = verb.targets.as_slice() {
             return self.dial_queue(verb, queue.as_str()).await;
         }
-        let bindings = self.resolve_targets(verb).await;
-        if bindings.is_empty() {
+        let targets = self.resolve_targets(verb).await;
+        if targets.is_empty() {
             tracing::info!(sid = %self.record.sid, "dial: no registered device to ring");
             return self.after_dial(verb, CallStatus::NoAnswer, None).await;
         }
@@ -120,61 +127,46 @@ impl<S: Store> Session<S> {
         let (states_tx, mut states) = self.inner.dialogs.new_dialog_state_channel();
         let public = self.inner.public_ip;
         let dial_id = new_sid();
+        let from = verb
+            .caller_id
+            .as_ref()
+            .map_or_else(|| self.record.from.clone(), ToString::to_string);
+        let caller_name = self.caller_name.clone();
+        let caller = invite::Caller {
+            user: &from,
+            display_name: Some(&caller_name),
+        };
         let mut forks: Vec<Ringing> = Vec::new();
-        for (i, (number, binding, credential)) in bindings.iter().enumerate() {
+        for (i, target) in targets.iter().enumerate() {
             let Ok(leg) = self.inner.media.open_leg_on_runtime(&runtime) else {
                 tracing::error!("no RTP ports for a dialled leg");
                 continue;
             };
-            let offer = SessionWriter::new(u64::from(leg.port())).write(&callee_offer(
-                &self.offer,
-                public,
-                leg.port(),
-            ));
-            let from = verb
-                .caller_id
-                .as_ref()
-                .map_or_else(|| self.record.from.clone(), ToString::to_string);
-            let (Ok(caller), Ok(callee)) = (
-                Uri::try_from(format!("sip:{from}@{public}").as_str()),
-                Uri::try_from(binding.contact.as_str()),
-            ) else {
-                continue;
-            };
-            let transport = match binding.transport {
-                Transport::Udp => rsipstack::sip::Transport::Udp,
-                Transport::Tcp => rsipstack::sip::Transport::Tcp,
-            };
+            let offer = SessionWriter::new(u64::from(leg.port()))
+                .write(&callee_offer(&self.offer, public, leg.port()))
+                .into_bytes();
             let call_id = format!("{dial_id}-{i}");
-            let option = InviteOption {
-                caller_display_name: Some(self.caller_name.clone()),
-                caller,
-                callee,
-                destination: Some(SipAddr::new(transport, binding.source.into())),
-                contact: self.inner.contact.clone(),
-                offer: Some(offer.into_bytes()),
-                call_id: Some(call_id.clone()),
-                credential: credential.clone(),
-                ..InviteOption::default()
-            };
-            match self
-                .inner
-                .dialogs
-                .do_invite_async(option, states_tx.clone())
-            {
-                Ok((dialog, _)) => forks.push(Ringing {
+            let mut fallbacks = target.reaches();
+            if let Some(dialog) = invite::send_first(
+                &self.inner,
+                &caller,
+                &mut fallbacks,
+                &offer,
+                &call_id,
+                &states_tx,
+            ) {
+                forks.push(Ringing {
                     dialog,
                     call_id,
                     leg: Some(leg),
-                    number: number.clone(),
+                    number: target.number.clone(),
                     ended: None,
-                }),
-                Err(e) => {
-                    tracing::warn!(error = %e, contact = %binding.contact, "cannot send an INVITE")
-                }
+                    offer,
+                    fallbacks,
+                    attempts: 1,
+                });
             }
         }
-        drop(states_tx);
         tracing::info!(sid = %self.record.sid, devices = forks.len(), "dial: ringing");
         let deadline = Instant::now() + Duration::from_secs(u64::from(verb.timeout));
         let rung = loop {
@@ -199,8 +191,11 @@ impl<S: Store> Session<S> {
                     }
                     Some(DialogState::Terminated(id, reason)) => {
                         if let Some(f) = forks.iter_mut().find(|f| f.call_id == id.call_id) {
-                            f.ended = Some(final_code(&reason));
                             self.inner.dialogs.remove_dialog(&id);
+                            let code = final_code(&reason);
+                            if !f.fail_over(&self.inner, &caller, code, &states_tx) {
+                                f.ended = Some(code);
+                            }
                         }
                     }
                     Some(DialogState::Updated(_, _, handle)) => { let _ = handle.reply(StatusCode::RequestPending).await; }
@@ -241,82 +236,6 @@ impl<S: Store> Session<S> {
         };
         self.bridged(verb, &mut forks[winner], &answer, &mut states)
             .await
-    }
-
-    /// Where to send INVITEs for the dial's targets: every registered device of an
-    /// extension (except the calling device itself), a trunk for a number through the
-    /// outbound routes, a SIP URI's host. Unusable targets are reported and skipped.
-    async fn resolve_targets(&mut self, verb: &Dial) -> Vec<Target> {
-        let mut bindings: Vec<Target> = Vec::new();
-        for (i, target) in verb.targets.iter().enumerate() {
-            let extension = match target {
-                DialTarget::Extension { number } => Some(number.to_string()),
-                // A number through the dial plan: an extension, else an outbound route.
-                DialTarget::Number { number } => {
-                    match self.inner.store.extension(number.as_str()).await {
-                        Ok(Some(_)) => Some(number.to_string()),
-                        Ok(None) => {
-                            match self.route_binding(number.as_str()).await {
-                                Ok((b, credential)) => {
-                                    bindings.push((number.to_string(), b, credential));
-                                }
-                                Err(problem) => {
-                                    let message = format!("targets[{i}]: {problem}");
-                                    self.report_error("unroutable_number", &message, None, None)
-                                        .await;
-                                }
-                            }
-                            None
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "cannot route a dialled number");
-                            None
-                        }
-                    }
-                }
-                DialTarget::Sip { uri } => {
-                    match sip_binding(uri.as_str()).await {
-                        Ok(b) => bindings.push((uri.to_string(), b, None)),
-                        Err(problem) => {
-                            let message = format!("targets[{i}]: {problem}");
-                            self.report_error("invalid_target", &message, None, None)
-                                .await;
-                        }
-                    }
-                    None
-                }
-                DialTarget::Trunk { trunk, number } => {
-                    match self.trunk_binding(trunk.as_str(), number.as_str()).await {
-                        Ok((b, credential)) => bindings.push((number.to_string(), b, credential)),
-                        Err(problem) => {
-                            let message = format!("targets[{i}]: {problem}");
-                            tracing::warn!(sid = %self.record.sid, %message, "dial target skipped");
-                            self.report_error("invalid_target", &message, None, None)
-                                .await;
-                        }
-                    }
-                    None
-                }
-                // The contract allows a queue only as the sole target (handled apart).
-                DialTarget::Queue { .. } => None,
-            };
-            if let Some(number) = extension {
-                match self.inner.store.bindings(&number, unix_now()).await {
-                    Ok(found) => {
-                        let calling = self.caller_source;
-                        bindings.extend(
-                            found
-                                .into_iter()
-                                // Never ring the very device that is calling.
-                                .filter(|b| calling != Some((b.source, b.transport)))
-                                .map(|b| (number.clone(), b, None)),
-                        );
-                    }
-                    Err(e) => tracing::warn!(error = %e, "cannot read registrations"),
-                }
-            }
-        }
-        bindings
     }
 
     /// The caller, not answered, is connected straight through to the first target that
@@ -554,71 +473,6 @@ impl<S: Store> Session<S> {
                 .after_dial(verb, CallStatus::Completed, Some(waiter.sid))
                 .await;
         }
-    }
-
-    /// A number that is no extension, through the outbound routes: the first usable trunk
-    /// of the first matching route. (Failing over to the next trunk of the sequence when
-    /// the first refuses the call comes with trunk calling proper.)
-    async fn route_binding(&self, dialled: &str) -> Result<(Binding, Option<Credential>), String> {
-        let (trunks, number) = match self.inner.store.route_number(dialled).await {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                return Err(format!(
-                    "number {dialled} is no extension and matches no outbound route"
-                ));
-            }
-            Err(e) => return Err(format!("cannot read the outbound routes: {e}")),
-        };
-        let mut last = format!("the route for {dialled} has no trunk");
-        for trunk in trunks {
-            match self.trunk_binding(&trunk, &number).await {
-                Ok(found) => return Ok(found),
-                Err(problem) => last = problem,
-            }
-        }
-        Err(last)
-    }
-
-    /// Where and as whom to send an INVITE for `number` through trunk `name`.
-    async fn trunk_binding(
-        &self,
-        name: &str,
-        number: &str,
-    ) -> Result<(Binding, Option<Credential>), String> {
-        let trunk = match self.inner.store.trunk(name).await {
-            Ok(Some(t)) => t,
-            Ok(None) => return Err(format!("no trunk named {name}")),
-            Err(e) => return Err(format!("cannot read trunk {name}: {e}")),
-        };
-        if !trunk.enabled {
-            return Err(format!("trunk {name} is disabled"));
-        }
-        let transport = match trunk.transport.as_str() {
-            "udp" => "",
-            "tcp" => ";transport=tcp",
-            other => {
-                return Err(format!(
-                    "trunk {name}: calls over {other} are not available yet"
-                ));
-            }
-        };
-        let host = if trunk.host.contains(':') && !trunk.host.starts_with('[') {
-            format!("[{}]", trunk.host)
-        } else {
-            trunk.host.clone()
-        };
-        let uri = format!("sip:{number}@{host}:{}{transport}", trunk.port);
-        let binding = sip_binding(&uri).await?;
-        let credential = match (trunk.username, trunk.password) {
-            (Some(username), Some(password)) => Some(Credential {
-                username,
-                password,
-                realm: None,
-                auth_username: None,
-            }),
-            _ => None,
-        };
-        Ok((binding, credential))
     }
 
     /// Posts the dial's outcome to `action` (whose answer continues the call), or goes

@@ -20,6 +20,7 @@ mod play;
 mod queue;
 mod record;
 mod redirect;
+mod targets;
 mod webhooks;
 
 pub use audio::{AudioCache, ESPEAK};

@@ -1,23 +1,25 @@
 //! Calls placed through the REST API (`POST /v1/calls`): Switchboard rings an
-//! extension's devices and, once one answers, drives the call with verbs like any
+//! extension's devices, a number through the outbound routes (failing over along the
+//! route's trunks) or a SIP URI and, once answered, drives the call with verbs like any
 //! application call.
 
 use super::{Answered, Flow, Session};
+use crate::call::invite::{self, Reach};
 use crate::call::{ActiveCall, final_code, new_sid, timestamp_now};
 use crate::media::endpoint;
 use crate::sdp::{
     AudioDescription, Codec, Direction, LocalAudio, OFFER_TELEPHONE_EVENT, SessionWriter,
 };
-use crate::sip::{Inner, unix_now};
-use crate::store::{AppWebhooks, CallRecord, Store, Transport};
+use crate::sip::Inner;
+use crate::store::{AppWebhooks, CallRecord, Store};
 use crate::webhook::Document;
 use contract::models::applications::WebhookMethod;
 use contract::verbs::Verb;
 use contract::webhook::CallEvent;
-use rsipstack::dialog::dialog::DialogState;
-use rsipstack::dialog::invitation::InviteOption;
-use rsipstack::sip::{StatusCode, Uri};
-use rsipstack::transport::SipAddr;
+use rsipstack::dialog::dialog::{DialogState, DialogStateSender};
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::StatusCode;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -36,12 +38,55 @@ pub enum FirstDocument {
 pub struct OutboundCall {
     /// The caller ID shown to the called phone.
     pub from: String,
-    /// The extension to ring (all its registered devices).
+    /// Whom to ring: an extension (all its registered devices), a number through the
+    /// outbound routes, or a SIP URI.
     pub to: String,
     pub app: AppWebhooks,
     pub first: FirstDocument,
     /// How long to ring.
     pub timeout: Duration,
+}
+
+/// One INVITE out (to a device, or through a trunk).
+struct Fork {
+    dialog: InviteDialog,
+    call_id: String,
+    /// The final SIP code, once it refused or went away.
+    ended: Option<u16>,
+    /// The ways left to try when this one fails over (a route's next trunks).
+    fallbacks: VecDeque<Reach>,
+    attempts: usize,
+}
+
+impl Fork {
+    /// Its trunk failed it with `code`: ring through the next trunk of the route, if
+    /// any. True when a new INVITE went out.
+    fn fail_over<S: Store>(
+        &mut self,
+        inner: &Inner<S>,
+        caller: &invite::Caller<'_>,
+        code: u16,
+        offer: &[u8],
+        states: &DialogStateSender,
+    ) -> bool {
+        if !invite::fails_over(code) || self.fallbacks.is_empty() {
+            return false;
+        }
+        let call_id = format!("{}-{}", self.call_id, self.attempts);
+        let Some(dialog) =
+            invite::send_first(inner, caller, &mut self.fallbacks, offer, &call_id, states)
+        else {
+            return false;
+        };
+        tracing::info!(
+            code,
+            "the trunk failed the call: trying the next trunk of the route"
+        );
+        self.dialog = dialog;
+        self.call_id = call_id;
+        self.attempts += 1;
+        true
+    }
 }
 
 /// Starts placing `call`: its record is written (status `queued`), then the call
@@ -80,11 +125,16 @@ async fn save<S: Store>(inner: &Inner<S>, record: &CallRecord) {
 async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: CallRecord) {
     let _active = ActiveCall::new(&inner.metrics);
     status_event(&inner, &call, &record, CallEvent::Initiated, None).await;
-    let bindings = match inner.store.bindings(&call.to, unix_now()).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot read registrations");
-            Vec::new()
+    let targets = if call.to.starts_with("sip:") || call.to.starts_with("sips:") {
+        super::targets::sip_uri(&call.to).await.map(|t| vec![t])
+    } else {
+        super::targets::number(&inner, &call.to, None).await
+    };
+    let targets = match targets {
+        Ok(t) => t,
+        Err(problem) => {
+            tracing::info!(sid = %record.sid, to = %call.to, %problem, "outbound call cannot be placed");
+            return end_unanswered(&inner, &call, record, "failed", 404, &problem).await;
         }
     };
     let leg = match inner.media.open_leg() {
@@ -94,7 +144,7 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
             return end_unanswered(&inner, &call, record, "failed", 503, "no media ports").await;
         }
     };
-    if bindings.is_empty() {
+    if targets.is_empty() {
         return end_unanswered(
             &inner,
             &call,
@@ -107,68 +157,72 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
     }
     let public = inner.public_ip;
     let mut sdp = SessionWriter::new(u64::from(leg.port()));
-    let offer = sdp.write(&LocalAudio {
-        address: public,
-        port: leg.port(),
-        codecs: vec![(Codec::Pcmu, 0), (Codec::Pcma, 8)],
-        telephone_event: Some(OFFER_TELEPHONE_EVENT),
-        direction: Direction::SendRecv,
-    });
+    let offer = sdp
+        .write(&LocalAudio {
+            address: public,
+            port: leg.port(),
+            codecs: vec![(Codec::Pcmu, 0), (Codec::Pcma, 8)],
+            telephone_event: Some(OFFER_TELEPHONE_EVENT),
+            direction: Direction::SendRecv,
+        })
+        .into_bytes();
     let (states_tx, mut states) = inner.dialogs.new_dialog_state_channel();
-    let mut forks = Vec::new();
-    for (i, binding) in bindings.iter().enumerate() {
-        let (Ok(caller), Ok(callee)) = (
-            Uri::try_from(format!("sip:{}@{public}", call.from).as_str()),
-            Uri::try_from(binding.contact.as_str()),
-        ) else {
-            continue;
-        };
-        let transport = match binding.transport {
-            Transport::Udp => rsipstack::sip::Transport::Udp,
-            Transport::Tcp => rsipstack::sip::Transport::Tcp,
-        };
+    let caller = invite::Caller {
+        user: &call.from,
+        display_name: None,
+    };
+    // Every device (or trunk) rings with the same offer: the first to answer gets the
+    // one media leg.
+    let mut forks: Vec<Fork> = Vec::new();
+    for (i, target) in targets.iter().enumerate() {
         let call_id = format!("{}-{i}", record.sid);
-        let option = InviteOption {
-            caller,
-            callee,
-            destination: Some(SipAddr::new(transport, binding.source.into())),
-            contact: inner.contact.clone(),
-            offer: Some(offer.clone().into_bytes()),
-            call_id: Some(call_id.clone()),
-            ..InviteOption::default()
-        };
-        match inner.dialogs.do_invite_async(option, states_tx.clone()) {
-            Ok((dialog, _)) => forks.push((dialog, call_id, None::<u16>)),
-            Err(e) => tracing::warn!(error = %e, "cannot send an INVITE"),
+        let mut fallbacks = target.reaches();
+        if let Some(dialog) = invite::send_first(
+            &inner,
+            &caller,
+            &mut fallbacks,
+            &offer,
+            &call_id,
+            &states_tx,
+        ) {
+            forks.push(Fork {
+                dialog,
+                call_id,
+                ended: None,
+                fallbacks,
+                attempts: 1,
+            });
         }
     }
-    drop(states_tx);
     record.status = "ringing";
     save(&inner, &record).await;
     status_event(&inner, &call, &record, CallEvent::Ringing, None).await;
     tracing::info!(sid = %record.sid, to = %call.to, devices = forks.len(), "outbound call ringing");
     let deadline = tokio::time::Instant::now() + call.timeout;
     let answered = loop {
-        if forks.iter().all(|f| f.2.is_some()) {
+        if forks.iter().all(|f| f.ended.is_some()) {
             break None;
         }
         tokio::select! {
             state = states.recv() => match state {
                 Some(DialogState::Confirmed(id, response)) => {
-                    if let Some(i) = forks.iter().position(|f| f.1 == id.call_id) {
+                    if let Some(i) = forks.iter().position(|f| f.call_id == id.call_id) {
                         let answer = std::str::from_utf8(&response.body).ok().and_then(|b| AudioDescription::parse(b).ok());
                         if let Some(a) = answer {
                             break Some((i, a));
                         }
-                        let dialog = forks[i].0.clone();
+                        let dialog = forks[i].dialog.clone();
                         tokio::spawn(async move { let _ = dialog.bye().await; });
-                        forks[i].2 = Some(488);
+                        forks[i].ended = Some(488);
                     }
                 }
                 Some(DialogState::Terminated(id, reason)) => {
-                    if let Some(f) = forks.iter_mut().find(|f| f.1 == id.call_id) {
-                        f.2 = Some(final_code(&reason));
+                    if let Some(f) = forks.iter_mut().find(|f| f.call_id == id.call_id) {
                         inner.dialogs.remove_dialog(&id);
+                        let code = final_code(&reason);
+                        if !f.fail_over(&inner, &caller, code, &offer, &states_tx) {
+                            f.ended = Some(code);
+                        }
                     }
                 }
                 Some(DialogState::Updated(_, _, handle)) => { let _ = handle.reply(StatusCode::RequestPending).await; }
@@ -180,19 +234,21 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
     };
     let winner = answered.as_ref().map(|(i, _)| *i);
     for (i, f) in forks.iter().enumerate() {
-        if Some(i) != winner && f.2.is_none() {
-            let dialog = f.0.clone();
+        if Some(i) != winner && f.ended.is_none() {
+            let dialog = f.dialog.clone();
             tokio::spawn(async move {
                 let _ = dialog.cancel().await;
             });
         }
     }
     let Some((winner, answer)) = answered else {
-        let codes: Vec<u16> = forks.iter().filter_map(|f| f.2).collect();
+        let codes: Vec<u16> = forks.iter().filter_map(|f| f.ended).collect();
         let status = super::dial::unanswered_status(&codes);
         return end_unanswered(&inner, &call, record, status.as_str(), 480, "not answered").await;
     };
-    let (dialog, call_id, _) = forks.swap_remove(winner);
+    let Fork {
+        dialog, call_id, ..
+    } = forks.swap_remove(winner);
     let peer = super::peer_of(&answer, None);
     let (events_tx, events) = mpsc::unbounded_channel();
     let port = leg.port();

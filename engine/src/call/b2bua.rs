@@ -11,6 +11,7 @@
 //! [`bridge`]: crate::media::bridge
 //! [`machine`]: super::machine
 
+use super::invite::{self, Reach, Target};
 use super::machine::{Action, CallMachine, EndedBy, Event, Side};
 use super::sdp_plan::{LegMedia, callee_offer, caller_answer};
 use super::{
@@ -20,23 +21,17 @@ use crate::app::LiveCommand;
 use crate::media::bridge::{self, BridgeEvent, BridgeHandle, MediaLeg, Peer, Side as MediaSide};
 use crate::sdp::{AudioDescription, SessionWriter};
 use crate::sip::Inner;
-use crate::store::{Binding, CallRecord, Store, Transport};
+use crate::store::{CallRecord, Store};
 use rsipstack::dialog::DialogId;
-use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::{
-    DialogState, DialogStateReceiver, TerminatedReason, TransactionHandle,
+    DialogState, DialogStateReceiver, DialogStateSender, TerminatedReason, TransactionHandle,
 };
-use rsipstack::dialog::invitation::InviteOption;
 use rsipstack::dialog::invite_dialog::InviteDialog;
-use rsipstack::sip::{Request, StatusCode, Uri};
-use rsipstack::transport::SipAddr;
+use rsipstack::sip::{Request, StatusCode};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-
-/// A party to ring: the number it stands for (in call records), where to send the
-/// INVITE, and the credentials to answer a challenge with (trunks).
-pub(crate) type Target = (String, Binding, Option<Credential>);
 
 /// An unanswered caller handed over by `dial`, and whom to ring.
 pub(crate) struct Connect<'a> {
@@ -111,6 +106,7 @@ pub(crate) async fn connect<S: Store>(inner: &Arc<Inner<S>>, connect: Connect<'_
     };
     let port_a = leg_a.as_ref().map_or(0, MediaLeg::port);
     let (media_tx, media_events) = mpsc::unbounded_channel();
+    let (fork_states_tx, fork_states) = inner.dialogs.new_dialog_state_channel();
     let mut call = Call {
         inner: inner.clone(),
         machine: CallMachine::new(),
@@ -131,12 +127,11 @@ pub(crate) async fn connect<S: Store>(inner: &Arc<Inner<S>>, connect: Connect<'_
         ended: std::collections::HashSet::new(),
         on_answer: Some(on_answer),
         released: None,
+        fork_states_tx,
     };
-    let (states_tx, fork_states) = inner.dialogs.new_dialog_state_channel();
     if call.leg_a.is_some() {
-        call.start_forks(&targets, &states_tx);
+        call.start_forks(&targets);
     }
-    drop(states_tx);
     let ring_deadline = tokio::time::Instant::now() + ring_time;
     call.run(
         caller_states,
@@ -164,6 +159,12 @@ struct Fork {
     /// The media formats agreed with it.
     media: Option<LegMedia>,
     connected: bool,
+    /// Our SDP offer (the same through every trunk tried).
+    offer: Vec<u8>,
+    /// The ways left to try when this one fails over (a route's next trunks).
+    fallbacks: VecDeque<Reach>,
+    /// INVITEs sent so far.
+    attempts: usize,
 }
 
 struct Call<'a, S: Store> {
@@ -189,16 +190,14 @@ struct Call<'a, S: Store> {
     on_answer: Option<OnAnswer<'a>>,
     /// Why the caller goes back to the application, once it does.
     released: Option<LiveCommand>,
+    /// Where the forks' dialogs report (kept to ring the next trunk of a route).
+    fork_states_tx: DialogStateSender,
 }
 
 impl<S: Store> Call<'_, S> {
-    fn start_forks(
-        &mut self,
-        targets: &[Target],
-        states_tx: &rsipstack::dialog::dialog::DialogStateSender,
-    ) {
+    fn start_forks(&mut self, targets: &[Target]) {
         let public = self.inner.public_ip;
-        for (number, binding, credential) in targets {
+        for target in targets {
             let opened = match &self.leg_a {
                 Some(a) => self.inner.media.open_leg_beside(a),
                 None => self.inner.media.open_leg(),
@@ -211,53 +210,78 @@ impl<S: Store> Call<'_, S> {
                 }
             };
             let mut sdp = SessionWriter::new(u64::from(leg.port()));
-            let offer = sdp.write(&callee_offer(&self.offer, public, leg.port()));
-            let (Ok(caller_uri), Ok(callee_uri)) = (
-                Uri::try_from(format!("sip:{}@{}", self.caller_id, public).as_str()),
-                Uri::try_from(binding.contact.as_str()),
-            ) else {
-                tracing::warn!(contact = %binding.contact, "cannot use a registered contact");
-                continue;
-            };
-            let transport = match binding.transport {
-                Transport::Udp => rsipstack::sip::Transport::Udp,
-                Transport::Tcp => rsipstack::sip::Transport::Tcp,
-            };
+            let offer = sdp
+                .write(&callee_offer(&self.offer, public, leg.port()))
+                .into_bytes();
+            let mut reaches = target.reaches();
             let call_id = format!("{}-{}", self.record.sid, self.forks.len());
-            let option = InviteOption {
-                caller_display_name: Some(self.caller_name.clone()),
-                caller: caller_uri,
-                callee: callee_uri,
-                destination: Some(SipAddr::new(transport, binding.source.into())),
-                contact: self.inner.contact.clone(),
-                offer: Some(offer.into_bytes()),
-                call_id: Some(call_id.clone()),
-                credential: credential.clone(),
-                ..InviteOption::default()
-            };
-            match self
-                .inner
-                .dialogs
-                .do_invite_async(option, states_tx.clone())
-            {
-                Ok((dialog, _running)) => self.forks.push(Fork {
+            if let Some(dialog) = self.invite_next(&mut reaches, &offer, &call_id) {
+                self.forks.push(Fork {
                     dialog,
-                    number: number.clone(),
+                    number: target.number.clone(),
                     call_id,
                     leg: Some(leg),
                     sdp,
                     answer: None,
                     media: None,
                     connected: false,
-                }),
-                Err(e) => {
-                    tracing::warn!(error = %e, contact = %binding.contact, "cannot send an INVITE")
-                }
+                    offer,
+                    fallbacks: reaches,
+                    attempts: 1,
+                });
             }
         }
         tracing::info!(sid = %self.record.sid, from = %self.caller_id, to = %self.record.to, devices = self.forks.len(), "call ringing");
         let actions = self.machine.handle(Event::ForksStarted(self.forks.len()));
         self.apply_all(actions);
+    }
+
+    /// Sends the INVITE to the first of `reaches` that takes one.
+    fn invite_next(
+        &self,
+        reaches: &mut VecDeque<Reach>,
+        offer: &[u8],
+        call_id: &str,
+    ) -> Option<InviteDialog> {
+        let caller = invite::Caller {
+            user: &self.caller_id,
+            display_name: Some(&self.caller_name),
+        };
+        invite::send_first(
+            &self.inner,
+            &caller,
+            reaches,
+            offer,
+            call_id,
+            &self.fork_states_tx,
+        )
+    }
+
+    /// A fork's trunk failed it (`code`): ring the same party through the next trunk
+    /// of its route, if there is one. True when a new INVITE went out.
+    fn fail_over(&mut self, fork: usize, code: u16) -> bool {
+        if !invite::fails_over(code) || self.forks[fork].fallbacks.is_empty() {
+            return false;
+        }
+        let f = &self.forks[fork];
+        let call_id = format!("{}-{fork}-{}", self.record.sid, f.attempts);
+        let mut fallbacks = f.fallbacks.clone();
+        let next = fallbacks
+            .front()
+            .map(|r| r.label.clone())
+            .unwrap_or_default();
+        let offer = f.offer.clone();
+        let dialog = self.invite_next(&mut fallbacks, &offer, &call_id);
+        let f = &mut self.forks[fork];
+        f.fallbacks = fallbacks;
+        let Some(dialog) = dialog else {
+            return false;
+        };
+        tracing::info!(sid = %self.record.sid, number = %f.number, code, %next, "the trunk failed the call: trying the next trunk of the route");
+        f.dialog = dialog;
+        f.call_id = call_id;
+        f.attempts += 1;
+        true
     }
 
     async fn run(
@@ -440,10 +464,11 @@ impl<S: Store> Call<'_, S> {
                     return matches!(reason, TerminatedReason::UasBye | TerminatedReason::Timeout)
                         .then_some(Event::Bye { from: Side::Callee });
                 }
-                Some(Event::ForkFailed {
-                    fork,
-                    code: final_code(&reason),
-                })
+                let code = final_code(&reason);
+                if !self.machine.is_done() && self.fail_over(fork, code) {
+                    return None;
+                }
+                Some(Event::ForkFailed { fork, code })
             }
             DialogState::Early(id, response) => {
                 let fork = self.fork_of(&id)?;

@@ -5,6 +5,7 @@
 //! the [`machine`] deciding.
 
 pub(crate) mod b2bua;
+pub(crate) mod invite;
 pub mod machine;
 mod replies;
 pub(crate) mod sdp_plan;
@@ -99,13 +100,23 @@ pub async fn handle_invite<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction) 
     let (app, document) = match inner.store.extension(&dialled).await {
         Ok(Some(callee)) => (
             AppWebhooks::builtin(),
-            Some(extension_document(&callee.number, callee.ring_time)),
+            extension_document(&callee.number, callee.ring_time),
         ),
         Ok(None) => match inner.store.number_application(&dialled).await {
             Ok(Some(app)) => (app, None),
-            Ok(None) => {
-                return refuse_call(&inner, &mut tx, &mut record, 404, "no such number").await;
-            }
+            // Neither an extension nor an application's number: out through the
+            // outbound routes when one matches.
+            Ok(None) => match inner.store.route_number(&dialled).await {
+                Ok(Some(_)) => (AppWebhooks::builtin(), number_document(&dialled)),
+                Ok(None) => {
+                    return refuse_call(&inner, &mut tx, &mut record, 404, "no such number").await;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot route a call");
+                    return refuse_call(&inner, &mut tx, &mut record, 503, "storage unavailable")
+                        .await;
+                }
+            },
             Err(e) => {
                 tracing::warn!(error = %e, "cannot route a call");
                 return refuse_call(&inner, &mut tx, &mut record, 503, "storage unavailable").await;
@@ -116,6 +127,16 @@ pub async fn handle_invite<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction) 
             return refuse_call(&inner, &mut tx, &mut record, 503, "storage unavailable").await;
         }
     };
+    if app.is_builtin() && document.is_none() {
+        return refuse_call(
+            &inner,
+            &mut tx,
+            &mut record,
+            500,
+            "no document for this call",
+        )
+        .await;
+    }
     let call = crate::app::AppCall {
         record,
         caller_name,
@@ -130,14 +151,33 @@ pub async fn handle_invite<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction) 
 
 /// What a call to an extension without an application does: ring all its devices for
 /// its ring time (a document any application can return too).
-pub fn extension_document(number: &str, ring_time: u32) -> Vec<Verb> {
-    let dial = serde_json::json!([{
+pub fn extension_document(number: &str, ring_time: u32) -> Option<Vec<Verb>> {
+    builtin(&serde_json::json!([{
         "verb": "dial",
         "targets": [{"type": "extension", "number": number}],
         "timeout": ring_time,
-    }]);
-    contract::verbs::parse_document(dial.to_string().as_bytes())
-        .expect("the built-in dial document is valid")
+    }]))
+}
+
+/// What a call to a number outside (matching an outbound route) does: dial it through
+/// the route's trunks, one after the other if they fail.
+pub fn number_document(number: &str) -> Option<Vec<Verb>> {
+    builtin(&serde_json::json!([{
+        "verb": "dial",
+        "targets": [{"type": "number", "number": number}],
+    }]))
+}
+
+/// A built-in document, checked like any application's (`None` if a stored value
+/// does not fit a verb: the call is then refused rather than run half-way).
+fn builtin(document: &serde_json::Value) -> Option<Vec<Verb>> {
+    match contract::verbs::parse_document(document.to_string().as_bytes()) {
+        Ok(verbs) => Some(verbs),
+        Err(e) => {
+            tracing::error!(error = %e, %document, "a built-in document is invalid");
+            None
+        }
+    }
 }
 
 /// A final answer to a call we will not place, recorded as failed.
@@ -233,4 +273,21 @@ pub fn timestamp_now() -> String {
         t.second(),
         t.millisecond()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_documents_are_dials() {
+        let verbs = extension_document("102", 25).expect("valid");
+        let [Verb::Dial(dial)] = verbs.as_slice() else {
+            panic!("{verbs:?}");
+        };
+        assert_eq!(dial.timeout, 25);
+        assert!(number_document("90032123456").is_some());
+        // A dialled string that is no number is refused, not run.
+        assert!(number_document("abc").is_none());
+    }
 }

@@ -1,10 +1,38 @@
 //! Call records: one per call leg.
 
 use super::common::page;
-use crate::types::{ApplicationId, CallerId, ExtensionNumber, HttpUrl};
-use crate::verbs::Verb;
+use crate::types::{ApplicationId, CallerId, DialString, HttpUrl, InvalidValue, string_newtype};
+use crate::verbs::{SipUri, Verb};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+
+string_newtype!(
+    /// Whom a call placed through the API rings: an extension (every registered
+    /// device), a number through the dial plan (outbound routes and their trunks), or a
+    /// SIP URI (`sip:…`).
+    CallTo,
+    |s| {
+        if s.starts_with("sip:") || s.starts_with("sips:") {
+            SipUri::parse(s).map(|_| ())
+        } else {
+            DialString::parse(s).map(|_| ()).map_err(|_| {
+                InvalidValue::new(
+                    "must be an extension or a number (digits, '*', '#', an optional leading '+') or a SIP URI (sip:user@host)",
+                )
+            })
+        }
+    },
+    example = "101",
+    pattern = None,
+);
+
+impl CallTo {
+    /// The SIP URI, when it is one.
+    pub fn sip_uri(&self) -> Option<&str> {
+        let s = self.as_str();
+        (s.starts_with("sip:") || s.starts_with("sips:")).then_some(s)
+    }
+}
 
 /// Where a call stands (Twilio's vocabulary).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -99,7 +127,8 @@ pub struct Call {
     pub sip_call_id: String,
 }
 
-/// Body of `POST /v1/calls`: ring an extension and, once it answers, run a verb document.
+/// Body of `POST /v1/calls`: ring an extension, a number or a SIP URI and, once it
+/// answers, run a verb document.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -111,8 +140,9 @@ pub struct Call {
 pub struct CallCreate {
     /// The caller ID the called phone shows.
     pub from: CallerId,
-    /// The extension to call (every registered device rings).
-    pub to: ExtensionNumber,
+    /// Whom to call: an extension (every registered device rings), a number through
+    /// the outbound routes, or a SIP URI.
+    pub to: CallTo,
     /// The application whose signing secret signs this call's webhooks, and whose
     /// `voice_url` and `status_callback` apply unless given here.
     pub application_id: ApplicationId,
@@ -165,6 +195,11 @@ pub struct CallListParams {
     pub status: Option<CallStatus>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// Calls that started at or after this time (RFC 3339, or a date `YYYY-MM-DD` for
+    /// its midnight UTC).
+    pub started_from: Option<String>,
+    /// Calls that started before this time (same forms).
+    pub started_before: Option<String>,
 }
 
 page!(CallList, Call, "calls, newest first");

@@ -1,0 +1,219 @@
+//! Who a `dial` (or a call placed through the REST API) rings, and how: every
+//! registered device of an extension, a number through the dial plan (an extension,
+//! else the trunks of the first matching outbound route, in their order), a SIP URI's
+//! host, a named trunk.
+
+use super::Session;
+use crate::call::invite::{Reach, Target};
+use crate::sip::{Inner, unix_now};
+use crate::store::{Binding, Store, Transport};
+use contract::verbs::{Dial, DialTarget};
+use rsipstack::dialog::authenticate::Credential;
+use rsipstack::sip::Uri;
+use std::net::SocketAddr;
+
+/// The device placing a call (never rung by a dial of its own extension).
+pub(crate) type Device = (SocketAddr, Transport);
+
+/// Every registered device of extension `number`, except `calling`.
+pub(crate) async fn extension<S: Store>(
+    inner: &Inner<S>,
+    number: &str,
+    calling: Option<Device>,
+) -> Result<Vec<Target>, String> {
+    let found = inner
+        .store
+        .bindings(number, unix_now())
+        .await
+        .map_err(|e| format!("cannot read registrations: {e}"))?;
+    Ok(found
+        .into_iter()
+        .filter(|b| calling != Some((b.source, b.transport)))
+        .map(|b| Target::direct(number.to_owned(), b))
+        .collect())
+}
+
+/// A number through the dial plan: an extension's devices, else an outbound route.
+pub(crate) async fn number<S: Store>(
+    inner: &Inner<S>,
+    dialled: &str,
+    calling: Option<Device>,
+) -> Result<Vec<Target>, String> {
+    match inner.store.extension(dialled).await {
+        Ok(Some(_)) => extension(inner, dialled, calling).await,
+        Ok(None) => route(inner, dialled).await.map(|t| vec![t]),
+        Err(e) => Err(format!("cannot read extensions: {e}")),
+    }
+}
+
+/// A SIP URI, rung directly.
+pub(crate) async fn sip_uri(uri: &str) -> Result<Target, String> {
+    Ok(Target::direct(uri.to_owned(), sip_binding(uri).await?))
+}
+
+/// `number` through trunk `name`.
+pub(crate) async fn trunk<S: Store>(
+    inner: &Inner<S>,
+    name: &str,
+    number: &str,
+) -> Result<Target, String> {
+    Ok(Target {
+        number: number.to_owned(),
+        reach: trunk_reach(inner, name, number).await?,
+        fallbacks: Vec::new(),
+    })
+}
+
+/// A number that is no extension, through the first outbound route that matches it:
+/// its first usable trunk, the others in order as fallbacks when a trunk fails.
+pub(crate) async fn route<S: Store>(inner: &Inner<S>, dialled: &str) -> Result<Target, String> {
+    let (trunks, number) = match inner.store.route_number(dialled).await {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return Err(format!(
+                "number {dialled} is no extension and matches no outbound route"
+            ));
+        }
+        Err(e) => return Err(format!("cannot read the outbound routes: {e}")),
+    };
+    let mut reaches = Vec::new();
+    let mut last = format!("the route for {dialled} has no trunk");
+    for name in trunks {
+        match trunk_reach(inner, &name, &number).await {
+            Ok(reach) => reaches.push(reach),
+            Err(problem) => {
+                tracing::info!(%dialled, %problem, "trunk of the route skipped");
+                last = problem;
+            }
+        }
+    }
+    let mut reaches = reaches.into_iter();
+    let reach = reaches.next().ok_or(last)?;
+    // Records show the number as dialled (the trunks get it rewritten).
+    Ok(Target {
+        number: dialled.to_owned(),
+        reach,
+        fallbacks: reaches.collect(),
+    })
+}
+
+/// Where and as whom to send an INVITE for `number` through trunk `name`.
+async fn trunk_reach<S: Store>(
+    inner: &Inner<S>,
+    name: &str,
+    number: &str,
+) -> Result<Reach, String> {
+    let trunk = match inner.store.trunk(name).await {
+        Ok(Some(t)) => t,
+        Ok(None) => return Err(format!("no trunk named {name}")),
+        Err(e) => return Err(format!("cannot read trunk {name}: {e}")),
+    };
+    if !trunk.enabled {
+        return Err(format!("trunk {name} is disabled"));
+    }
+    let transport = match trunk.transport.as_str() {
+        "udp" => "",
+        "tcp" => ";transport=tcp",
+        other => {
+            return Err(format!(
+                "trunk {name}: calls over {other} are not available yet"
+            ));
+        }
+    };
+    let host = if trunk.host.contains(':') && !trunk.host.starts_with('[') {
+        format!("[{}]", trunk.host)
+    } else {
+        trunk.host.clone()
+    };
+    let uri = format!("sip:{number}@{host}:{}{transport}", trunk.port);
+    let binding = sip_binding(&uri).await?;
+    let credential = match (trunk.username, trunk.password) {
+        (Some(username), Some(password)) => Some(Credential {
+            username,
+            password,
+            realm: None,
+            auth_username: None,
+        }),
+        _ => None,
+    };
+    Ok(Reach {
+        binding,
+        credential,
+        label: format!("trunk {name}"),
+    })
+}
+
+/// Where to send an INVITE for a `sip:` URI: its host (an IP address, or a name
+/// resolved by DNS A/AAAA) and port (default 5060), over UDP unless `;transport=tcp`.
+async fn sip_binding(uri: &str) -> Result<Binding, String> {
+    let parsed = Uri::try_from(uri).map_err(|e| format!("{uri} is not a SIP URI: {e}"))?;
+    let host = parsed.host_with_port.host.to_string();
+    let port = parsed.host_with_port.port.map_or(5060, |p| p.value());
+    let tcp = uri.to_ascii_lowercase().contains(";transport=tcp");
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let address = tokio::net::lookup_host(format!("{bare}:{port}").as_str())
+        .await
+        .ok()
+        .and_then(|mut a| a.next())
+        .or_else(|| {
+            bare.parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| SocketAddr::new(ip, port))
+        })
+        .ok_or_else(|| format!("cannot resolve {host}"))?;
+    Ok(Binding {
+        id: String::new(),
+        aor: uri.to_owned(),
+        contact: uri.to_owned(),
+        source: address,
+        transport: if tcp { Transport::Tcp } else { Transport::Udp },
+        expires_at: 0,
+        call_id: String::new(),
+        cseq: 0,
+        user_agent: None,
+    })
+}
+
+impl<S: Store> Session<S> {
+    /// Whom the dial's targets ring. Unusable targets are logged, reported to the
+    /// application's status callback and skipped: the others still ring.
+    pub(super) async fn resolve_targets(&mut self, verb: &Dial) -> Vec<Target> {
+        let mut targets = Vec::new();
+        for (i, target) in verb.targets.iter().enumerate() {
+            let (found, code) = match target {
+                DialTarget::Extension { number: ext } => (
+                    extension(&self.inner, ext.as_str(), self.caller_source).await,
+                    "invalid_target",
+                ),
+                DialTarget::Number { number: dialled } => (
+                    number(&self.inner, dialled.as_str(), self.caller_source).await,
+                    "unroutable_number",
+                ),
+                DialTarget::Sip { uri } => (
+                    sip_uri(uri.as_str()).await.map(|t| vec![t]),
+                    "invalid_target",
+                ),
+                DialTarget::Trunk {
+                    trunk: name,
+                    number: dialled,
+                } => (
+                    trunk(&self.inner, name.as_str(), dialled.as_str())
+                        .await
+                        .map(|t| vec![t]),
+                    "invalid_target",
+                ),
+                // The contract allows a queue only as the sole target (handled apart).
+                DialTarget::Queue { .. } => (Ok(Vec::new()), "invalid_target"),
+            };
+            match found {
+                Ok(found) => targets.extend(found),
+                Err(problem) => {
+                    let message = format!("targets[{i}]: {problem}");
+                    tracing::warn!(sid = %self.record.sid, %message, "dial target skipped");
+                    self.report_error(code, &message, None, None).await;
+                }
+            }
+        }
+        targets
+    }
+}
