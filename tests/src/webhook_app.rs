@@ -37,6 +37,8 @@ pub struct Received {
 
 #[derive(Debug, Default)]
 struct Shared {
+    /// `http://127.0.0.1:<port>`: GET requests are signed over the full URL.
+    base_url: Mutex<String>,
     secret: Mutex<String>,
     replies: Mutex<HashMap<String, Reply>>,
     received: Mutex<Vec<Received>>,
@@ -58,6 +60,7 @@ impl WebhookApp {
             .await
             .expect("bind the webhook app");
         let url = format!("http://{}", listener.local_addr().expect("address"));
+        url.clone_into(&mut shared.base_url.lock().expect("lock"));
         tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });
@@ -102,11 +105,18 @@ impl WebhookApp {
         }
     }
 
-    /// Every webhook request (POST) carried a valid signature.
+    /// Every webhook request (POST, or GET with call fields) carried a valid signature.
+    /// (Media fetches, GETs without fields, are not signed.)
     pub fn assert_all_signed(&self) {
         let received = self.received();
         assert!(!received.is_empty(), "the app received nothing");
-        for r in received.iter().filter(|r| r.method == "POST") {
+        let webhook = |r: &&Received| {
+            r.method == "POST"
+                || r.body
+                    .as_object()
+                    .is_some_and(|o| o.contains_key("call_sid"))
+        };
+        for r in received.iter().filter(webhook) {
             assert!(r.signature_ok, "bad signature on {} {}", r.path, r.body);
         }
     }
@@ -124,17 +134,29 @@ async fn handle(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
+    // POST signs its body; GET, which has none, signs the full URL it requested.
+    let get = method == axum::http::Method::GET;
+    let full_url = format!("{}{uri}", shared.base_url.lock().expect("lock"));
+    let signed: &[u8] = if get { full_url.as_bytes() } else { &body };
     let signature_ok = headers
         .get(contract::signature::HEADER)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|h| {
-            contract::signature::verify(secret.as_bytes(), h, &body, now, 300).is_ok()
+            contract::signature::verify(secret.as_bytes(), h, signed, now, 300).is_ok()
         });
     let path = uri.path().to_owned();
+    // A GET's fields are its query parameters: recorded like a POST's body.
+    let fields = if get {
+        axum::extract::Query::<std::collections::BTreeMap<String, String>>::try_from_uri(&uri)
+            .map(|q| serde_json::to_value(q.0).unwrap_or_default())
+            .unwrap_or_default()
+    } else {
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null)
+    };
     shared.received.lock().expect("lock").push(Received {
         method: method.to_string(),
         path: path.clone(),
-        body: serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null),
+        body: fields,
         signature_ok,
     });
     let reply = shared.replies.lock().expect("lock").get(&path).cloned();

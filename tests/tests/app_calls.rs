@@ -483,3 +483,36 @@ async fn application_webhook_settings_apply() {
         "connect + read timeout: {log}"
     );
 }
+
+/// An application fetched with GET (`voice_method`): the call's fields arrive as query
+/// parameters, the signature covers the full URL (checked by the test app), and the
+/// document it returns plays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_documents_are_signed_over_the_url() {
+    let s = setup_with("46600-46799", false, json!({"voice_method": "GET"})).await;
+    upload_tone(&s.app, "tone697", 697.0, 1.0).await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([{"verb": "play", "recording": "tone697"}, {"verb": "hangup"}])),
+    );
+    let recording = call_until_closed(&s, Duration::from_secs(15)).await;
+    let pcm = read_wav(&std::fs::read(&recording).unwrap());
+    assert_eq!(pcm.dominant(&[440.0, 697.0, 1000.0, 1336.0]), 697.0);
+    let requests = s.hooks.received_on("/voice");
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let r = &requests[0];
+    assert_eq!(r.method, "GET");
+    assert!(r.signature_ok, "signed over the URL");
+    assert_eq!(
+        (r.body["from"].as_str(), r.body["to"].as_str()),
+        (Some("101"), Some("5000")),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body["call_sid"].as_str().unwrap().starts_with("CA"),
+        "{}",
+        r.body
+    );
+    s.hooks.assert_all_signed();
+}
