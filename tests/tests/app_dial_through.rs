@@ -247,3 +247,124 @@ async fn a_connected_call_is_taken_back_by_a_rest_redirect() {
     assert_eq!(events, ["initiated", "answered", "completed"], "{events:?}");
     s.hooks.assert_all_signed();
 }
+
+/// `dial` with `record`: the conversation (both directions mixed) is saved as a
+/// recording. With an `action` (the caller answered first), the action gets its URL; a
+/// dial straight through (no action) reports it to the status callback instead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dial_records_the_conversation() {
+    let s = setup("46800-46999", false).await;
+    s.hooks.reply("/status", Reply::Json(json!({})));
+    let (status, body) = s
+        .app
+        .post(
+            "/v1/extensions",
+            json!({"number": "102", "name": "Yassir", "password": "secret-102"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let dir = tempfile::tempdir().unwrap();
+    let mic = dir.path().join("caller.wav");
+    std::fs::write(&mic, tone_wav(1000.0, 40.0, 8000, 1, 16, false, 0.3)).unwrap();
+    let mut caller = Linphone::start(
+        "102",
+        "secret-102",
+        "switchboard",
+        s.app.sip,
+        SipTransport::Udp,
+        &mic,
+    );
+    wait_registered(&s.app, "102").await;
+    let callee = &s.caller; // baresip at 101 (440 Hz) answers by itself
+
+    // 1. Answered first, then dialled, with an action.
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "dial", "targets": [{"type": "extension", "number": "101"}],
+             "record": true, "action": "/after"}
+        ])),
+    );
+    s.hooks
+        .reply("/after", Reply::Json(json!([{"verb": "hangup"}])));
+    caller.call(&format!("sip:5000@{}", s.app.sip));
+    assert!(
+        callee
+            .wait_event("CALL_ESTABLISHED", Duration::from_secs(20))
+            .is_some(),
+        "server: {}",
+        s.app.log()
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    callee.hangup();
+    let after = s.hooks.wait_for("/after", 1, Duration::from_secs(10)).await;
+    assert_eq!(after.len(), 1, "{}", s.app.log());
+    let body = &after[0].body;
+    assert_eq!(body["dial_call_status"], "completed", "{body}");
+    assert!(body["recording_duration"].as_u64().unwrap() >= 3, "{body}");
+    let id = body["recording_sid"].as_str().unwrap().to_owned();
+    assert!(
+        body["recording_url"].as_str().unwrap().contains(&id),
+        "{body}"
+    );
+    assert_heard_both(&s, &id).await;
+    assert!(caller.wait_output("ended", Duration::from_secs(15)));
+
+    // 2. Straight through (no action): the recording is reported to the status callback.
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "dial", "targets": [{"type": "extension", "number": "101"}], "record": true}
+        ])),
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    caller.call(&format!("sip:5000@{}", s.app.sip));
+    assert!(
+        callee
+            .wait_event("CALL_ESTABLISHED", Duration::from_secs(20))
+            .is_some(),
+        "server: {}",
+        s.app.log()
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    callee.hangup();
+    let mut event = None;
+    for _ in 0..100 {
+        event = s
+            .hooks
+            .received_on("/status")
+            .into_iter()
+            .find(|r| r.body["event"] == "recording");
+        if event.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let event = event.unwrap_or_else(|| panic!("no recording event; server: {}", s.app.log()));
+    let id = event.body["recording_sid"].as_str().unwrap().to_owned();
+    assert_heard_both(&s, &id).await;
+    s.hooks.assert_all_signed();
+}
+
+/// The saved recording holds both the caller's 1000 Hz and the callee's 440 Hz.
+async fn assert_heard_both(s: &Setup, id: &str) {
+    let (status, wav) = s
+        .app
+        .send_raw(
+            s.app
+                .req(reqwest::Method::GET, &format!("/v1/recordings/{id}/audio")),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let pcm = read_wav(&wav);
+    assert!(pcm.duration_ms() >= 3000, "{} ms", pcm.duration_ms());
+    let (low, high, off) = (
+        burst_power(&pcm, 440.0),
+        burst_power(&pcm, 1000.0),
+        burst_power(&pcm, 1336.0),
+    );
+    assert!(
+        low > 20.0 * off && high > 20.0 * off,
+        "both sides in the recording: 440 Hz {low}, 1000 Hz {high}, 1336 Hz {off}"
+    );
+}

@@ -12,7 +12,7 @@ use crate::call::{final_code, new_sid, timestamp_now};
 use crate::media::bridge::{self};
 use crate::sdp::{AudioDescription, SessionWriter};
 use crate::sip::Inner;
-use crate::store::{CallRecord, Store};
+use crate::store::{CallRecord, SavedRecording, Store};
 use contract::models::calls::CallStatus;
 use contract::verbs::{Dial, DialTarget};
 use contract::webhook::CallEvent;
@@ -287,6 +287,7 @@ impl<S: Store> Session<S> {
                 targets,
                 ring_time: Duration::from_secs(u64::from(verb.timeout)),
                 time_limit: verb.time_limit.map(|s| Duration::from_secs(u64::from(s))),
+                record_audio: verb.record,
                 on_answer,
             },
         )
@@ -295,6 +296,7 @@ impl<S: Store> Session<S> {
             b2bua::Connected::Ended {
                 record,
                 answered_at,
+                recording,
             } => {
                 self.outcome = Some((
                     record.status,
@@ -305,6 +307,7 @@ impl<S: Store> Session<S> {
                 self.record = record;
                 self.answered_at = answered_at;
                 self.dialog_ended = true;
+                self.recorded_through(recording).await;
                 Flow::End
             }
             b2bua::Connected::Released {
@@ -312,9 +315,11 @@ impl<S: Store> Session<S> {
                 answered_at,
                 media,
                 command,
+                recording,
             } => {
                 self.record = record;
                 self.answered_at = answered_at;
+                self.recorded_through(recording).await;
                 if let Some(media) = media {
                     self.adopt_media(*media);
                 }
@@ -344,6 +349,7 @@ impl<S: Store> Session<S> {
         };
         let peer_b = super::peer_of(answer, Some(peer_a.format.codec));
         let (relay, mut media_events) = self.start_bridge(leg_a, peer_a, leg_b, peer_b);
+        let recording = verb.record.then(|| relay.record());
         let mut child = CallRecord {
             sid: new_sid(),
             parent_sid: Some(self.record.sid.clone()),
@@ -394,6 +400,13 @@ impl<S: Store> Session<S> {
         }
         self.inner.dialogs.remove_dialog(&fork.dialog.id());
         let (stats, leg_a, _) = relay.stop_keep_legs().await;
+        let saved = match recording {
+            Some(audio) => {
+                self.save_dial_recording(audio.await.unwrap_or_default())
+                    .await
+            }
+            None => None,
+        };
         tracing::info!(sid = %self.record.sid, child = %child.sid, by = hangup_by, a_to_b = stats.a_to_b, b_to_a = stats.b_to_a, "dial: bridge ended");
         child.status = "completed";
         child.ended_at = Some(timestamp_now());
@@ -405,6 +418,17 @@ impl<S: Store> Session<S> {
             tracing::warn!(error = %e, "cannot write a call record");
         }
         if let Some(flow) = gone {
+            // The call is over; the action still learns how the dial went (and gets its
+            // recording), but its answer has nothing left to drive.
+            if verb.action.is_some() {
+                let request = dial_request(
+                    self.request(),
+                    CallStatus::Completed,
+                    Some(child.sid),
+                    saved,
+                );
+                self.notify_action(verb.action.as_ref(), request).await;
+            }
             return flow;
         }
         // The caller is still here: their leg goes back to the verbs.
@@ -412,8 +436,16 @@ impl<S: Store> Session<S> {
             (Some(leg), Some(_)) => self.restart_endpoint(leg, peer_a),
             _ => return self.hang_up("media lost after dial").await,
         }
-        self.after_dial(verb, CallStatus::Completed, Some(child.sid))
-            .await
+        let Some(action) = verb.action.clone() else {
+            return Flow::Next;
+        };
+        let request = dial_request(
+            self.request(),
+            CallStatus::Completed,
+            Some(child.sid),
+            saved,
+        );
+        self.follow(Some(&action), request).await
     }
 
     /// A `dial` to a queue: the caller who has waited longest is bridged to this call
@@ -481,11 +513,70 @@ impl<S: Store> Session<S> {
         let Some(action) = verb.action.clone() else {
             return Flow::Next;
         };
-        let mut request = self.request();
-        request.dial_call_status = Some(status);
-        request.dial_call_sid = child;
+        let request = dial_request(self.request(), status, child, None);
         self.follow(Some(&action), request).await
     }
+
+    /// A call connected straight through was recorded: saved, and the application's
+    /// status callback gets a `recording` event (there is no `action` to tell).
+    async fn recorded_through(&mut self, recording: Option<Vec<i16>>) {
+        let Some(saved) = self
+            .save_dial_recording(recording.unwrap_or_default())
+            .await
+        else {
+            return;
+        };
+        let Some(callback) = self.app.status_callback.clone() else {
+            return;
+        };
+        let request = dial_request(self.request(), CallStatus::Completed, None, Some(saved));
+        self.event_to(&callback, CallEvent::Recording, request)
+            .await;
+    }
+
+    /// Saves a dial's recording (kind `call`, named after the call); a failure is
+    /// logged and reported, and the call goes on.
+    pub(super) async fn save_dial_recording(
+        &mut self,
+        samples: Vec<i16>,
+    ) -> Option<SavedRecording> {
+        if samples.is_empty() {
+            return None;
+        }
+        self.recordings_made += 1;
+        let name = format!("call-{}-{}", self.record.sid, self.recordings_made);
+        match self.inner.store.save_recording(&name, &samples).await {
+            Ok(saved) => {
+                tracing::info!(sid = %self.record.sid, recording = %saved.id, ms = saved.duration_ms, "dial: conversation recorded");
+                Some(saved)
+            }
+            Err(e) => {
+                tracing::error!(sid = %self.record.sid, error = %e, "cannot save a dial's recording");
+                let message = format!("the dial's recording could not be saved: {e}");
+                self.report_error("recording_failed", &message, None, None)
+                    .await;
+                None
+            }
+        }
+    }
+}
+
+/// The request telling `action` how a dial went.
+fn dial_request(
+    mut request: contract::webhook::WebhookRequest,
+    status: CallStatus,
+    child: Option<String>,
+    recording: Option<SavedRecording>,
+) -> contract::webhook::WebhookRequest {
+    request.dial_call_status = Some(status);
+    request.dial_call_sid = child;
+    if let Some(saved) = recording {
+        request.recording_duration =
+            Some(u32::try_from(saved.duration_ms.div_ceil(1000)).unwrap_or(u32::MAX));
+        request.recording_url = Some(saved.url);
+        request.recording_sid = Some(saved.id);
+    }
+    request
 }
 
 #[cfg(test)]

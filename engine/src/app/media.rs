@@ -114,7 +114,6 @@ impl<S: Store> Session<S> {
         (relay, rx)
     }
 
-    /// Our endpoint again on `leg` (after a bridge gave it back).
     /// Takes over the caller's media after a call connected straight through was
     /// answered and then handed back to the application.
     pub(super) fn adopt_media(&mut self, media: crate::call::b2bua::CallerMedia) {
@@ -134,6 +133,7 @@ impl<S: Store> Session<S> {
         });
     }
 
+    /// Our endpoint again on `leg` (after a bridge gave it back).
     pub(super) fn restart_endpoint(&mut self, leg: MediaLeg, peer: Peer) {
         if let Some(answered) = self.answered.as_mut() {
             answered.endpoint = endpoint::start(

@@ -31,7 +31,7 @@ use rsipstack::sip::{Request, StatusCode};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// An unanswered caller handed over by `dial`, and whom to ring.
 pub(crate) struct Connect<'a> {
@@ -49,6 +49,8 @@ pub(crate) struct Connect<'a> {
     pub targets: Vec<Target>,
     pub ring_time: Duration,
     pub time_limit: Option<Duration>,
+    /// Record the conversation (both directions, mixed) once answered.
+    pub record_audio: bool,
     /// Told when the caller is answered (status callbacks).
     pub on_answer: OnAnswer<'a>,
 }
@@ -69,6 +71,8 @@ pub(crate) enum Connected {
     Ended {
         record: CallRecord,
         answered_at: Option<Instant>,
+        /// The conversation, when asked to record it (8 kHz).
+        recording: Option<Vec<i16>>,
     },
     /// The application takes the caller back (the REST API gave new orders): the
     /// callee's side is over, the caller's goes on with `command`.
@@ -77,6 +81,7 @@ pub(crate) enum Connected {
         answered_at: Option<Instant>,
         media: Option<Box<CallerMedia>>,
         command: LiveCommand,
+        recording: Option<Vec<i16>>,
     },
 }
 
@@ -95,6 +100,7 @@ pub(crate) async fn connect<S: Store>(inner: &Arc<Inner<S>>, connect: Connect<'_
         targets,
         ring_time,
         time_limit,
+        record_audio,
         on_answer,
     } = connect;
     let leg_a = match inner.media.open_leg() {
@@ -128,6 +134,8 @@ pub(crate) async fn connect<S: Store>(inner: &Arc<Inner<S>>, connect: Connect<'_
         on_answer: Some(on_answer),
         released: None,
         fork_states_tx,
+        record_audio,
+        recording: None,
     };
     if call.leg_a.is_some() {
         call.start_forks(&targets);
@@ -192,6 +200,9 @@ struct Call<'a, S: Store> {
     released: Option<LiveCommand>,
     /// Where the forks' dialogs report (kept to ring the next trunk of a route).
     fork_states_tx: DialogStateSender,
+    /// Whether to record the conversation, and its audio once the bridge stops.
+    record_audio: bool,
+    recording: Option<oneshot::Receiver<Vec<i16>>>,
 }
 
 impl<S: Store> Call<'_, S> {
@@ -337,6 +348,10 @@ impl<S: Store> Call<'_, S> {
             let stats = bridge.stop().await;
             tracing::debug!(sid = %self.record.sid, a_to_b = stats.a_to_b, b_to_a = stats.b_to_a, dropped = stats.dropped, "media stopped");
         }
+        let recording = match self.recording.take() {
+            Some(audio) => audio.await.ok(),
+            None => None,
+        };
         self.forks.iter_mut().for_each(|f| f.leg = None);
         self.leg_a = None;
         // Let the last requests (BYE, CANCEL) complete and their dialogs end (a round
@@ -368,6 +383,7 @@ impl<S: Store> Call<'_, S> {
         Connected::Ended {
             record: self.record,
             answered_at: self.answered_at,
+            recording,
         }
     }
 
@@ -390,6 +406,10 @@ impl<S: Store> Call<'_, S> {
                     _ => None,
                 }
             }
+            None => None,
+        };
+        let recording = match self.recording.take() {
+            Some(audio) => audio.await.ok(),
             None => None,
         };
         if let Some(child) = self.child.as_mut() {
@@ -433,6 +453,7 @@ impl<S: Store> Call<'_, S> {
             answered_at: self.answered_at,
             media,
             command,
+            recording,
         }
     }
 
@@ -529,6 +550,9 @@ impl<S: Store> Call<'_, S> {
                     tracing::warn!(error = %e, "cannot answer the caller");
                 }
                 self.answered_at = Some(Instant::now());
+                if self.record_audio && self.recording.is_none() {
+                    self.recording = self.bridge.as_ref().map(BridgeHandle::record);
+                }
                 crate::metrics::Metrics::add(&self.inner.metrics.calls_answered_total, 1);
                 let now = timestamp_now();
                 self.record.status = "in-progress";

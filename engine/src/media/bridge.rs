@@ -3,6 +3,7 @@
 //! the call when a peer that should be sending has gone silent.
 
 use super::rtp::{Latch, LegFormat, rewrite};
+use super::tap::Mixer;
 use crate::metrics::Metrics;
 use crate::ports::{PortPool, PortsError};
 use rsipstack::platform::CancellationToken;
@@ -12,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::UdpSocket;
 use tokio::runtime::Handle;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 /// Binds the sockets of call legs from the configured port range, on the media
 /// threads: each call's relay runs on one dedicated single-threaded runtime, so a
@@ -219,6 +220,8 @@ pub enum BridgeCommand {
     Connect(MediaLeg, Peer),
     /// A new SDP from a peer (re-INVITE, hold, the answer arriving).
     Update(Side, Peer),
+    /// Record the conversation from now on; the mixed audio is sent when the bridge stops.
+    Record(oneshot::Sender<Vec<i16>>),
 }
 
 /// What a bridge reports.
@@ -250,6 +253,14 @@ impl BridgeHandle {
 
     pub fn update(&self, side: Side, peer: Peer) {
         let _ = self.commands.send(BridgeCommand::Update(side, peer));
+    }
+
+    /// Records both directions, mixed, from now until the bridge stops; the audio
+    /// (8 kHz) comes through the receiver then.
+    pub fn record(&self) -> oneshot::Receiver<Vec<i16>> {
+        let (tx, rx) = oneshot::channel();
+        let _ = self.commands.send(BridgeCommand::Record(tx));
+        rx
     }
 
     /// Stops the relay and returns what it moved.
@@ -347,17 +358,24 @@ async fn run(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut reported = (false, false);
     let mut flushed = BridgeStats::default();
+    let mut recording: Option<(Mixer, oneshot::Sender<Vec<i16>>)> = None;
     loop {
         tokio::select! {
             // Packets first: the command channel and the timer are rarely ready.
             biased;
             r = a.leg.rtp.recv_from(&mut buf_a) => {
                 if let Ok((n, src)) = r {
+                    if let Some((mixer, _)) = recording.as_mut() {
+                        mixer.add_packet(0, Instant::now(), &buf_a[..n], &a.peer.format);
+                    }
                     relay(&mut buf_a[..n], src, &mut a, b.as_mut(), &mut stats, Side::A);
                 }
             }
             r = async { b.as_ref().map(|s| &s.leg.rtp).expect("guarded").recv_from(&mut buf_b).await }, if b.is_some() => {
                 if let (Ok((n, src)), Some(bs)) = (r, b.as_mut()) {
+                    if let Some((mixer, _)) = recording.as_mut() {
+                        mixer.add_packet(1, Instant::now(), &buf_b[..n], &bs.peer.format);
+                    }
                     relay(&mut buf_b[..n], src, bs, Some(&mut a), &mut stats, Side::B);
                 }
             }
@@ -380,6 +398,9 @@ async fn run(
                 Some(BridgeCommand::Update(Side::A, peer)) => {
                     a.update(peer, Instant::now());
                     reported.0 = false;
+                }
+                Some(BridgeCommand::Record(done)) => {
+                    recording = Some((Mixer::new(Instant::now()), done));
                 }
                 Some(BridgeCommand::Update(Side::B, peer)) => {
                     if let Some(bs) = b.as_mut() {
@@ -405,6 +426,9 @@ async fn run(
         }
     }
     flush(&metrics, &stats, &mut flushed);
+    if let Some((mixer, done)) = recording {
+        let _ = done.send(mixer.finish());
+    }
     (stats, a.leg, b.map(|b| b.leg))
 }
 

@@ -281,8 +281,9 @@ async fn run(
     let mut out = Vec::with_capacity(12 + FRAME);
     let mut buf = [0u8; 1500];
     let mut rtcp_buf = [0u8; 1500];
-    let mut tick = tokio::time::interval(Duration::from_millis(20));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // Paced by the shared pacer (`super::pacer`): tokio timers would add up to 1 ms of
+    // jitter to every frame.
+    let mut tick = super::pacer::shared().clock();
     let mut watching_since = Instant::now();
     let mut reported_silence = false;
     let mut ticks: u32 = 0;
@@ -331,7 +332,7 @@ async fn run(
             }
             // RTCP: read and ignore, so the socket's buffer never fills.
             _ = leg.rtcp().recv_from(&mut rtcp_buf) => {}
-            _ = tick.tick() => {
+            () = tick.tick() => {
                 send_frame(&mut playing, &mut frame, &mut sender, &mut out, &leg, &latch, &peer, &events);
                 if let Some(r) = recorder.as_mut()
                     && let Some(limit) = r.silence
@@ -362,7 +363,7 @@ async fn run(
                     // a prompt starts the moment it is asked for; pacing restarts here.
                     sender.marker = true;
                     send_frame(&mut playing, &mut frame, &mut sender, &mut out, &leg, &latch, &peer, &events);
-                    tick.reset();
+                    tick = super::pacer::shared().clock();
                 }
                 Some(EndpointCommand::StopPlayback) => {
                     if let Some(p) = playing.take() {

@@ -14,6 +14,8 @@ pub mod bridge;
 pub mod dtmf;
 pub mod endpoint;
 pub mod inband;
+pub mod pacer;
 pub mod resample;
 pub mod rtp;
+pub mod tap;
 pub mod wav;

@@ -154,6 +154,7 @@ impl<S: Store> Engine<S> {
         });
         tokio::spawn(dispatch(inner.clone(), incoming));
         tokio::spawn(housekeeping(inner.clone()));
+        wait_for_tcp_listener(local).await;
         tracing::debug!(sip = %local, public = %public, "SIP listening on UDP and TCP");
         Ok(Self { inner, endpoint })
     }
@@ -211,6 +212,30 @@ async fn bind_udp_and_check_tcp(
         addr,
         source: last.unwrap_or_else(|| std::io::Error::other("TCP bind failed")),
     })
+}
+
+/// rsipstack binds its TCP listener in a task of its own: wait (briefly) until it
+/// accepts connections, so that "listening" means a phone can connect over TCP at once.
+async fn wait_for_tcp_listener(local: SocketAddr) {
+    let target = if local.ip().is_unspecified() {
+        SocketAddr::new(
+            if local.is_ipv4() {
+                IpAddr::from([127, 0, 0, 1])
+            } else {
+                IpAddr::from(std::net::Ipv6Addr::LOCALHOST)
+            },
+            local.port(),
+        )
+    } else {
+        local
+    };
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(target).await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    tracing::warn!(sip = %local, "the SIP TCP listener is not accepting connections yet");
 }
 
 /// The address to advertise when none is configured: the bind address, or for a
