@@ -179,3 +179,33 @@ pub async fn last_call(app: &TestApp) -> serde_json::Value {
     let (_, calls) = app.get("/v1/calls?to=5000").await;
     calls["data"][0].clone()
 }
+
+/// Extension 102 (`name`, password `secret-102`) with linphonec registered to it, its
+/// microphone a 1000 Hz tone. The folder holds the phone's files: keep it while the
+/// phone runs. (linphonec, not baresip, on a side whose RTP source changes: baresip
+/// restarts its recording when that happens.)
+pub async fn linphone_102(
+    app: &TestApp,
+    name: &str,
+) -> (crate::peers::Linphone, tempfile::TempDir) {
+    let (status, body) = app
+        .post(
+            "/v1/extensions",
+            json!({"number": "102", "name": name, "password": "secret-102"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let mic = dir.path().join("caller.wav");
+    std::fs::write(&mic, tone_wav(1000.0, 40.0, 8000, 1, 16, false, 0.3)).expect("mic file");
+    let phone = crate::peers::Linphone::start(
+        "102",
+        "secret-102",
+        "switchboard",
+        app.sip,
+        SipTransport::Udp,
+        &mic,
+    );
+    wait_registered(app, "102").await;
+    (phone, dir)
+}

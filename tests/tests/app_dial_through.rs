@@ -9,8 +9,8 @@
 use serde_json::json;
 use std::time::Duration;
 use switchboard_tests::app_harness::*;
-use switchboard_tests::audio::{Pcm, read_wav, tone_wav};
-use switchboard_tests::peers::{Linphone, SipTransport, Sipp, free_sip_port};
+use switchboard_tests::audio::{Pcm, read_wav};
+use switchboard_tests::peers::{SipTransport, Sipp, free_sip_port};
 use switchboard_tests::webhook_app::Reply;
 
 const LONG: Duration = Duration::from_secs(30);
@@ -87,7 +87,7 @@ fn events_of(s: &Setup, sid: &str) -> Vec<String> {
 /// Switchboard; the callee's 180 reaches it, and its 486 becomes the caller's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_final_dial_relays_ringing_and_busy_to_the_caller() {
-    let s = setup("45000-45199", false).await;
+    let s = setup("47000-47199", false).await;
     s.hooks.reply("/status", Reply::Json(json!({})));
     s.hooks.reply(
         "/voice",
@@ -131,29 +131,10 @@ async fn a_final_dial_relays_ringing_and_busy_to_the_caller() {
 /// the new verbs (1336 Hz after the callee's 440 Hz), then a REST hangup ends it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connected_call_is_taken_back_by_a_rest_redirect() {
-    let s = setup("45200-45399", false).await;
+    let s = setup("47200-47399", false).await;
     s.hooks.reply("/status", Reply::Json(json!({})));
     upload_tone(&s.app, "high", 1336.0, 1.0).await;
-    let (status, body) = s
-        .app
-        .post(
-            "/v1/extensions",
-            json!({"number": "102", "name": "Yassir", "password": "secret-102"}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let dir = tempfile::tempdir().unwrap();
-    let mic = dir.path().join("caller.wav");
-    std::fs::write(&mic, tone_wav(1000.0, 40.0, 8000, 1, 16, false, 0.3)).unwrap();
-    let mut caller = Linphone::start(
-        "102",
-        "secret-102",
-        "switchboard",
-        s.app.sip,
-        SipTransport::Udp,
-        &mic,
-    );
-    wait_registered(&s.app, "102").await;
+    let (mut caller, _phone_dir) = linphone_102(&s.app, "Yassir").await;
     s.hooks.reply(
         "/voice",
         Reply::Json(json!([
@@ -255,26 +236,7 @@ async fn a_connected_call_is_taken_back_by_a_rest_redirect() {
 async fn dial_records_the_conversation() {
     let s = setup("46800-46999", false).await;
     s.hooks.reply("/status", Reply::Json(json!({})));
-    let (status, body) = s
-        .app
-        .post(
-            "/v1/extensions",
-            json!({"number": "102", "name": "Yassir", "password": "secret-102"}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let dir = tempfile::tempdir().unwrap();
-    let mic = dir.path().join("caller.wav");
-    std::fs::write(&mic, tone_wav(1000.0, 40.0, 8000, 1, 16, false, 0.3)).unwrap();
-    let mut caller = Linphone::start(
-        "102",
-        "secret-102",
-        "switchboard",
-        s.app.sip,
-        SipTransport::Udp,
-        &mic,
-    );
-    wait_registered(&s.app, "102").await;
+    let (mut caller, _phone_dir) = linphone_102(&s.app, "Yassir").await;
     let callee = &s.caller; // baresip at 101 (440 Hz) answers by itself
 
     // 1. Answered first, then dialled, with an action.

@@ -318,17 +318,8 @@ async fn calls_api_places_an_outbound_call_that_plays_a_document() {
 /// the agent hangs up, the caller's `enqueue` action gets `bridged` and its queue time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn enqueue_then_an_agent_dials_the_queue() {
-    use switchboard_tests::peers::Linphone;
     let s = setup("45000-45199", false).await;
     upload_tone(&s.app, "music", 697.0, 1.0).await;
-    let (status, body) = s
-        .app
-        .post(
-            "/v1/extensions",
-            json!({"number": "102", "name": "Waiting", "password": "secret-102"}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
     s.hooks.reply(
         "/voice",
         Reply::Json(json!([
@@ -344,18 +335,7 @@ async fn enqueue_then_an_agent_dials_the_queue() {
         .reply("/dequeued", Reply::Json(json!([{"verb": "hangup"}])));
     s.hooks
         .reply("/agent-after", Reply::Json(json!([{"verb": "hangup"}])));
-    let dir = tempfile::tempdir().unwrap();
-    let mic = dir.path().join("caller.wav");
-    std::fs::write(&mic, tone_wav(1000.0, 40.0, 8000, 1, 16, false, 0.3)).unwrap();
-    let mut caller = Linphone::start(
-        "102",
-        "secret-102",
-        "switchboard",
-        s.app.sip,
-        SipTransport::Udp,
-        &mic,
-    );
-    wait_registered(&s.app, "102").await;
+    let (mut caller, _phone_dir) = linphone_102(&s.app, "Waiting").await;
     caller.call(&format!("sip:5000@{}", s.app.sip));
     let hold = s.hooks.wait_for("/hold", 1, Duration::from_secs(15)).await;
     assert_eq!(

@@ -264,7 +264,7 @@ async fn sqlite_linphone_calls_baresip_over_tcp() {
 async fn alaw_and_ulaw_phones_hear_each_other() {
     let app = TestApp::spawn_with(
         Backend::Sqlite,
-        &[("SWITCHBOARD_RTP_PORTS", "42000-42999".to_owned())],
+        &[("SWITCHBOARD_RTP_PORTS", "38000-38999".to_owned())],
     )
     .await;
     extension(&app, "101", "A-law phone").await;

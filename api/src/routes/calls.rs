@@ -58,18 +58,8 @@ fn stored_time(text: &str) -> Result<String, String> {
         .map_err(|_| {
             format!("{text:?} is not a time like 2026-11-26T14:00:00Z or a date like 2026-11-26")
         })?,
-    }
-    .to_offset(time::UtcOffset::UTC);
-    Ok(format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        when.year(),
-        u8::from(when.month()),
-        when.day(),
-        when.hour(),
-        when.minute(),
-        when.second(),
-        when.millisecond()
-    ))
+    };
+    Ok(storage::format_timestamp(when))
 }
 
 pub async fn get(

@@ -280,19 +280,7 @@ pub fn now() -> String {
     format_timestamp(now)
 }
 
-pub fn format_timestamp(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
-}
+pub use engine::call::format_timestamp;
 
 /// Reads a boolean column selected as `CAST(column AS INTEGER)`: the `Any` driver
 /// cannot decode SQLite's BOOLEAN, so both backends hand booleans over as integers.

@@ -262,7 +262,13 @@ pub fn new_sid() -> String {
 
 /// Now as stored: `2026-11-26T14:00:00.000Z`.
 pub fn timestamp_now() -> String {
-    let t = time::OffsetDateTime::now_utc();
+    format_timestamp(time::OffsetDateTime::now_utc())
+}
+
+/// A time as stored and shown by the API: RFC 3339 in UTC with milliseconds
+/// (`2026-11-26T14:00:00.000Z`), so that stored times compare as text.
+pub fn format_timestamp(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
         t.year(),
