@@ -84,7 +84,9 @@ fn events_of(s: &Setup, sid: &str) -> Vec<String> {
 }
 
 /// The application's last verb is a `dial`: the caller is never answered by
-/// Switchboard; the callee's 180 reaches it, and its 486 becomes the caller's.
+/// Switchboard; the callee's 180 reaches it, and its 486 becomes the caller's. A `dial`
+/// with an `action` answers first: `busy` reaches the action, and so does `canceled`
+/// when the caller hangs up while the target rings.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_final_dial_relays_ringing_and_busy_to_the_caller() {
     let s = setup("47000-47199", false).await;
@@ -123,6 +125,61 @@ async fn a_final_dial_relays_ringing_and_busy_to_the_caller() {
     s.hooks.wait_for("/status", 4, Duration::from_secs(5)).await;
     let events = events_of(&s, &sid);
     assert_eq!(events, ["initiated", "completed"], "busy call: {events:?}");
+
+    // With an action, the dial answers first, and `busy` reaches the action, whose
+    // answer goes on with the call (here: hang up).
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "dial", "targets": [{"type": "extension", "number": "102"}],
+             "action": "/after"}
+        ])),
+    );
+    s.hooks
+        .reply("/after", Reply::Json(json!([{"verb": "hangup"}])));
+    let callee = Sipp::start("uas_busy.xml", s.app.sip, port, SipTransport::Udp, &[]);
+    call_5000(&s, "uac_wait_bye.xml").assert_ok("answered, then hung up by the action's document");
+    callee.wait(LONG).assert_ok("the callee said busy");
+    let after = s.hooks.wait_for("/after", 1, Duration::from_secs(5)).await;
+    assert_eq!(after.len(), 1, "{}", s.app.log());
+    assert_eq!(
+        after[0].body["dial_call_status"], "busy",
+        "{}",
+        after[0].body
+    );
+
+    // The caller hangs up while the target rings: the target is cancelled and the
+    // action still learns it (`canceled`).
+    let callee = Sipp::start("uas_ring.xml", s.app.sip, port, SipTransport::Udp, &[]);
+    Sipp::start(
+        "uac_call.xml",
+        s.app.sip,
+        free_sip_port(),
+        SipTransport::Udp,
+        &[
+            "-s",
+            "5000",
+            "-au",
+            "101",
+            "-ap",
+            "secret-101",
+            "-key",
+            "caller",
+            "101",
+            "-d",
+            "1500",
+        ],
+    )
+    .wait(LONG)
+    .assert_ok("answered, then hung up while the target rang");
+    callee.wait(LONG).assert_ok("the target was cancelled");
+    let after = s.hooks.wait_for("/after", 2, Duration::from_secs(5)).await;
+    assert_eq!(after.len(), 2, "{}", s.app.log());
+    assert_eq!(
+        after[1].body["dial_call_status"], "canceled",
+        "{}",
+        after[1].body
+    );
     s.hooks.assert_all_signed();
 }
 

@@ -232,7 +232,15 @@ impl<S: Store> Session<S> {
                 tracing::info!(sid = %self.record.sid, status = status.as_str(), "dial: not answered");
                 return self.after_dial(verb, status, None).await;
             }
-            Rung::Gone(flow) => return flow,
+            Rung::Gone(flow) => {
+                // The caller left while the targets rang: the action learns it
+                // (`canceled`), though there is no call left to drive.
+                if verb.action.is_some() {
+                    let request = dial_request(self.request(), CallStatus::Canceled, None, None);
+                    self.notify_action(verb.action.as_ref(), request).await;
+                }
+                return flow;
+            }
         };
         self.bridged(verb, &mut forks[winner], &answer, &mut states)
             .await
