@@ -472,7 +472,7 @@ impl<S: Store> Session<S> {
         self.record.hangup_reason = Some(reason);
         self.save().await;
         self.event(CallEvent::Completed, None).await;
-        tracing::info!(sid = %self.record.sid, status, by, "application call ended");
+        tracing::info!(sid = %self.record.sid, status, by, "call ended");
         if self.dialog_ended {
             return;
         }

@@ -1,7 +1,8 @@
 use crate::error::{BadRequest, Conflict, NotFound, Unauthorized, ValidationFailed};
 use crate::models::{Call, CallCreate, CallList, CallListParams, CallUpdate};
 
-/// List call records, newest first.
+/// List call records, newest first, filtered by `status`, `from`, `to` and start time
+/// (`started_from` inclusive, `started_before` exclusive).
 #[utoipa::path(get, path = "/v1/calls", tag = "calls", params(CallListParams),
     responses(
         (status = 200, body = CallList),
@@ -35,8 +36,9 @@ pub fn get_call() {}
     ))]
 pub fn update_call() {}
 
-/// Place a call: ring an extension's devices and, once one answers, run the verb
-/// document (`verbs`, `url`, or the application's `voice_url`). Returns at once with the
+/// Place a call: ring an extension's devices, a number through the outbound routes
+/// (the route's trunks in turn when one fails) or a SIP URI and, once answered, run the
+/// verb document (`verbs`, `url`, or the application's `voice_url`). Returns at once with the
 /// call record (status `queued`); follow it with `GET /v1/calls/{sid}` or the status
 /// callback.
 #[utoipa::path(post, path = "/v1/calls", tag = "calls",

@@ -1,0 +1,125 @@
+//! Re-INVITEs during a connected call (hold, resume, a new address): relayed from one
+//! side to the other, and answered with what the other side accepted.
+
+use super::{Call, parse_sdp, sdp_header};
+use crate::media::bridge::Side as MediaSide;
+use crate::store::Store;
+use rsipstack::dialog::DialogId;
+use rsipstack::dialog::dialog::TransactionHandle;
+use rsipstack::sip::{Request, StatusCode};
+
+impl<S: Store> Call<'_, S> {
+    /// Relays a re-INVITE (hold, resume, a new address) from one side to the other and
+    /// answers it with what the other side accepted.
+    pub(super) async fn relay_reinvite(
+        &mut self,
+        id: &DialogId,
+        request: &Request,
+        handle: TransactionHandle,
+    ) {
+        let Some(winner) = self.machine.answered_fork() else {
+            let _ = handle.reply(StatusCode::RequestPending).await;
+            return;
+        };
+        let from_caller = id.call_id == self.caller_call_id;
+        if !from_caller && self.fork_of(id) != Some(winner) {
+            let _ = handle.reply(StatusCode::CallTransactionDoesNotExist).await;
+            return;
+        }
+        let public = self.inner.public_ip;
+        let new_offer = parse_sdp(&request.body);
+        let (Some((caller_media, _)), Some(callee_media)) =
+            (self.caller_media.clone(), self.forks[winner].media)
+        else {
+            let _ = handle.reply(StatusCode::ServerInternalError).await;
+            return;
+        };
+        // Our offer to the other side: its agreed codec, our port, the sender's direction.
+        let (other_dialog, other_media, mut other_sdp) = if from_caller {
+            (
+                self.forks[winner].dialog.clone(),
+                callee_media,
+                self.forks[winner].sdp.clone(),
+            )
+        } else {
+            (self.inbound.clone(), caller_media, self.caller_sdp.clone())
+        };
+        let direction = new_offer
+            .as_ref()
+            .map_or(crate::sdp::Direction::SendRecv, |o| o.direction);
+        let offer = other_sdp.write(&other_media.local_with(public, direction));
+        let result = other_dialog
+            .reinvite(Some(vec![sdp_header()]), Some(offer.into_bytes()))
+            .await;
+        if from_caller {
+            self.forks[winner].sdp = other_sdp;
+        } else {
+            self.caller_sdp = other_sdp;
+        }
+        let response = match result {
+            Ok(Some(r)) if r.status_code == StatusCode::OK => r,
+            Ok(Some(r)) => {
+                let _ = handle.reply(r.status_code).await;
+                return;
+            }
+            Ok(None) | Err(_) => {
+                let _ = handle.reply(StatusCode::ServerInternalError).await;
+                return;
+            }
+        };
+        let their_answer = parse_sdp(&response.body);
+        // Update both ends of the bridge: the sender may have moved, the other side's
+        // answer says whether it will send.
+        let (sender_media, sender_side, other_side) = if from_caller {
+            (caller_media, MediaSide::A, MediaSide::B)
+        } else {
+            (callee_media, MediaSide::B, MediaSide::A)
+        };
+        let mut sender_media = sender_media;
+        if let Some(o) = &new_offer {
+            sender_media.remote = o
+                .port
+                .ne(&0)
+                .then(|| std::net::SocketAddr::new(o.address, o.port));
+            sender_media.sends = o.direction.sends();
+        }
+        let mut other_media = other_media;
+        if let Some(a) = &their_answer {
+            other_media.sends = a.direction.sends();
+        }
+        let answer_direction = their_answer
+            .as_ref()
+            .map_or(direction.reversed(), |a| a.direction);
+        let body = if from_caller {
+            self.caller_sdp
+                .write(&sender_media.local_with(public, answer_direction))
+        } else {
+            self.forks[winner]
+                .sdp
+                .write(&sender_media.local_with(public, answer_direction))
+        };
+        if let Some(bridge) = &self.bridge {
+            bridge.update(sender_side, sender_media.peer());
+            bridge.update(other_side, other_media.peer());
+        }
+        if from_caller {
+            if let Some((m, _)) = self.caller_media.as_mut() {
+                *m = sender_media;
+            }
+            self.forks[winner].media = Some(other_media);
+        } else {
+            self.forks[winner].media = Some(sender_media);
+            if let Some((m, _)) = self.caller_media.as_mut() {
+                *m = other_media;
+            }
+        }
+        let _ = handle
+            .respond(
+                StatusCode::OK,
+                Some(vec![sdp_header()]),
+                Some(body.into_bytes()),
+            )
+            .await;
+        tracing::info!(sid = %self.record.sid, from_caller, direction = direction.attribute(), "re-INVITE relayed");
+    }
+}
