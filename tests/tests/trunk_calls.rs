@@ -243,3 +243,26 @@ async fn calls_api_reaches_numbers_and_sip_uris() {
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["error"]["field"], "started_from", "{body}");
 }
+
+/// A trunk that says nothing at all (a host that is down) is given up after a few
+/// seconds and the route's next trunk carries the call, well within the ring time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_trunk_is_given_up_for_the_next() {
+    let (app, first, second) = server("47400-47599", "trunk-secret-9").await;
+    // The first trunk's address swallows every packet: no 100 Trying, nothing.
+    let _black_hole = std::net::UdpSocket::bind(("127.0.0.1", first)).unwrap();
+    let challenging = provider("uas_challenge_answer.xml", &app, second, "trunk-secret-9");
+    call(&app, "uac_call.xml", "90032123456").assert_ok("the call went through");
+    let challenging = tokio::task::spawn_blocking(move || challenging.wait(LONG))
+        .await
+        .unwrap();
+    challenging.assert_ok("the second trunk answered, then got the BYE");
+    let inbound = ended(&app, "90032123456", "inbound").await;
+    assert_eq!(inbound["status"], "completed", "{inbound}");
+    let log = app.log();
+    assert!(
+        log.contains("the trunk did not answer the INVITE")
+            && log.contains("trying the next trunk of the route"),
+        "{log}"
+    );
+}

@@ -6,74 +6,26 @@
 
 use super::{Flow, Session, Wake, audio};
 use crate::call::b2bua;
-use crate::call::invite::{self, Reach};
+use crate::call::invite::{self, Attempt};
 use crate::call::sdp_plan::callee_offer;
 use crate::call::{final_code, new_sid, timestamp_now};
 use crate::media::bridge::{self};
 use crate::sdp::{AudioDescription, SessionWriter};
-use crate::sip::Inner;
 use crate::store::{CallRecord, SavedRecording, Store};
 use contract::models::calls::CallStatus;
 use contract::verbs::{Dial, DialTarget};
 use contract::webhook::CallEvent;
-use rsipstack::dialog::dialog::{DialogState, DialogStateSender};
-use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::dialog::dialog::DialogState;
 use rsipstack::sip::StatusCode;
-use std::collections::VecDeque;
 use std::time::Duration;
 use tokio::time::Instant;
 
-/// One device being rung.
+/// One party being rung.
 struct Ringing {
-    dialog: InviteDialog,
-    call_id: String,
+    attempt: Attempt,
     leg: Option<bridge::MediaLeg>,
-    number: String,
     /// The final SIP code, once it refused or went away.
     ended: Option<u16>,
-    /// Our SDP offer (the same through every trunk tried).
-    offer: Vec<u8>,
-    /// The ways left to try when this one fails over (a route's next trunks).
-    fallbacks: VecDeque<Reach>,
-    /// INVITEs sent so far.
-    attempts: usize,
-}
-
-impl Ringing {
-    /// Its trunk failed it with `code`: ring through the next trunk of the route, if
-    /// any. True when a new INVITE went out.
-    fn fail_over<S: Store>(
-        &mut self,
-        inner: &Inner<S>,
-        caller: &invite::Caller<'_>,
-        code: u16,
-        states: &DialogStateSender,
-    ) -> bool {
-        if !invite::fails_over(code) || self.fallbacks.is_empty() {
-            return false;
-        }
-        let next = self
-            .fallbacks
-            .front()
-            .map(|r| r.label.clone())
-            .unwrap_or_default();
-        let call_id = format!("{}-{}", self.call_id, self.attempts);
-        let Some(dialog) = invite::send_first(
-            inner,
-            caller,
-            &mut self.fallbacks,
-            &self.offer,
-            &call_id,
-            states,
-        ) else {
-            return false;
-        };
-        tracing::info!(number = %self.number, code, %next, "the trunk failed the call: trying the next trunk of the route");
-        self.dialog = dialog;
-        self.call_id = call_id;
-        self.attempts += 1;
-        true
-    }
 }
 
 /// How ringing ended.
@@ -146,24 +98,13 @@ impl<S: Store> Session<S> {
                 .write(&callee_offer(&self.offer, public, leg.port()))
                 .into_bytes();
             let call_id = format!("{dial_id}-{i}");
-            let mut fallbacks = target.reaches();
-            if let Some(dialog) = invite::send_first(
-                &self.inner,
-                &caller,
-                &mut fallbacks,
-                &offer,
-                &call_id,
-                &states_tx,
-            ) {
+            if let Some(attempt) =
+                Attempt::start(&self.inner, &caller, target, offer, call_id, &states_tx)
+            {
                 forks.push(Ringing {
-                    dialog,
-                    call_id,
+                    attempt,
                     leg: Some(leg),
-                    number: target.number.clone(),
                     ended: None,
-                    offer,
-                    fallbacks,
-                    attempts: 1,
                 });
             }
         }
@@ -174,15 +115,21 @@ impl<S: Store> Session<S> {
                 let codes: Vec<u16> = forks.iter().filter_map(|f| f.ended).collect();
                 break Rung::Failed(unanswered_status(&codes));
             }
+            let silence = invite::next_silence(
+                forks
+                    .iter()
+                    .filter(|f| f.ended.is_none())
+                    .map(|f| &f.attempt),
+            );
             tokio::select! {
                 state = states.recv() => match state {
                     Some(DialogState::Confirmed(id, response)) => {
-                        if let Some(i) = forks.iter().position(|f| f.call_id == id.call_id) {
+                        if let Some(i) = forks.iter().position(|f| f.attempt.call_id == id.call_id) {
                             let answer = std::str::from_utf8(&response.body).ok().and_then(|b| AudioDescription::parse(b).ok());
                             match answer {
                                 Some(a) => break Rung::Answered(i, a),
                                 None => {
-                                    let dialog = forks[i].dialog.clone();
+                                    let dialog = forks[i].attempt.dialog.clone();
                                     tokio::spawn(async move { let _ = dialog.bye().await; });
                                     forks[i].ended = Some(488);
                                 }
@@ -190,10 +137,10 @@ impl<S: Store> Session<S> {
                         }
                     }
                     Some(DialogState::Terminated(id, reason)) => {
-                        if let Some(f) = forks.iter_mut().find(|f| f.call_id == id.call_id) {
+                        if let Some(f) = forks.iter_mut().find(|f| f.attempt.call_id == id.call_id) {
                             self.inner.dialogs.remove_dialog(&id);
                             let code = final_code(&reason);
-                            if !f.fail_over(&self.inner, &caller, code, &states_tx) {
+                            if !f.attempt.fail_over(&self.inner, &caller, code, &states_tx) {
                                 f.ended = Some(code);
                             }
                         }
@@ -202,6 +149,16 @@ impl<S: Store> Session<S> {
                     Some(_) => {}
                     None => break Rung::Failed(CallStatus::Failed),
                 },
+                () = invite::sleep_until(silence), if silence.is_some() => {
+                    let now = Instant::now();
+                    for f in forks.iter_mut().filter(|f| f.ended.is_none()) {
+                        if f.attempt.went_silent(now)
+                            && !f.attempt.fail_over(&self.inner, &caller, 408, &states_tx)
+                        {
+                            f.ended = Some(408);
+                        }
+                    }
+                }
                 wake = self.wait(Some(deadline)) => match wake {
                     Wake::Timer => break Rung::Failed(CallStatus::NoAnswer),
                     Wake::Gone(flow) => break Rung::Gone(flow),
@@ -220,7 +177,7 @@ impl<S: Store> Session<S> {
         // Everyone else stops ringing.
         for (i, f) in forks.iter().enumerate() {
             if Some(i) != winner && f.ended.is_none() {
-                let dialog = f.dialog.clone();
+                let dialog = f.attempt.dialog.clone();
                 tokio::spawn(async move {
                     let _ = dialog.cancel().await;
                 });
@@ -364,7 +321,7 @@ impl<S: Store> Session<S> {
             direction: "outbound",
             from: self.record.from.clone(),
             from_name: self.record.from_name.clone(),
-            to: fork.number.clone(),
+            to: fork.attempt.number.clone(),
             status: "in-progress",
             started_at: timestamp_now(),
             answered_at: Some(timestamp_now()),
@@ -373,13 +330,13 @@ impl<S: Store> Session<S> {
             hangup_by: None,
             hangup_code: None,
             hangup_reason: None,
-            sip_call_id: fork.call_id.clone(),
+            sip_call_id: fork.attempt.call_id.clone(),
         };
         if let Err(e) = self.inner.store.save_call(&child).await {
             tracing::warn!(error = %e, "cannot write a call record");
         }
         let started = std::time::Instant::now();
-        tracing::info!(sid = %self.record.sid, child = %child.sid, to = %fork.number, "dial: bridged");
+        tracing::info!(sid = %self.record.sid, child = %child.sid, to = %fork.attempt.number, "dial: bridged");
         let limit = verb
             .time_limit
             .map(|s| Instant::now() + Duration::from_secs(u64::from(s)));
@@ -387,7 +344,7 @@ impl<S: Store> Session<S> {
         let hangup_by = loop {
             tokio::select! {
                 state = states.recv() => match state {
-                    Some(DialogState::Terminated(id, _)) if id.call_id == fork.call_id => break "callee",
+                    Some(DialogState::Terminated(id, _)) if id.call_id == fork.attempt.call_id => break "callee",
                     Some(DialogState::Updated(_, _, handle)) => { let _ = handle.reply(StatusCode::NotAcceptableHere).await; }
                     Some(_) => {}
                     None => break "callee",
@@ -401,12 +358,12 @@ impl<S: Store> Session<S> {
             }
         };
         if hangup_by != "callee" {
-            let dialog = fork.dialog.clone();
+            let dialog = fork.attempt.dialog.clone();
             tokio::spawn(async move {
                 let _ = dialog.bye().await;
             });
         }
-        self.inner.dialogs.remove_dialog(&fork.dialog.id());
+        self.inner.dialogs.remove_dialog(&fork.attempt.dialog.id());
         let (stats, leg_a, _) = relay.stop_keep_legs().await;
         let saved = match recording {
             Some(audio) => {

@@ -4,7 +4,7 @@
 //! application call.
 
 use super::{Answered, Flow, Session};
-use crate::call::invite::{self, Reach};
+use crate::call::invite::{self, Attempt};
 use crate::call::{ActiveCall, final_code, new_sid, timestamp_now};
 use crate::media::endpoint;
 use crate::sdp::{
@@ -16,10 +16,8 @@ use crate::webhook::Document;
 use contract::models::applications::WebhookMethod;
 use contract::verbs::Verb;
 use contract::webhook::CallEvent;
-use rsipstack::dialog::dialog::{DialogState, DialogStateSender};
-use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::dialog::dialog::DialogState;
 use rsipstack::sip::StatusCode;
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -47,46 +45,11 @@ pub struct OutboundCall {
     pub timeout: Duration,
 }
 
-/// One INVITE out (to a device, or through a trunk).
+/// One party being rung (a device, or a number through a route's trunks).
 struct Fork {
-    dialog: InviteDialog,
-    call_id: String,
+    attempt: Attempt,
     /// The final SIP code, once it refused or went away.
     ended: Option<u16>,
-    /// The ways left to try when this one fails over (a route's next trunks).
-    fallbacks: VecDeque<Reach>,
-    attempts: usize,
-}
-
-impl Fork {
-    /// Its trunk failed it with `code`: ring through the next trunk of the route, if
-    /// any. True when a new INVITE went out.
-    fn fail_over<S: Store>(
-        &mut self,
-        inner: &Inner<S>,
-        caller: &invite::Caller<'_>,
-        code: u16,
-        offer: &[u8],
-        states: &DialogStateSender,
-    ) -> bool {
-        if !invite::fails_over(code) || self.fallbacks.is_empty() {
-            return false;
-        }
-        let call_id = format!("{}-{}", self.call_id, self.attempts);
-        let Some(dialog) =
-            invite::send_first(inner, caller, &mut self.fallbacks, offer, &call_id, states)
-        else {
-            return false;
-        };
-        tracing::info!(
-            code,
-            "the trunk failed the call: trying the next trunk of the route"
-        );
-        self.dialog = dialog;
-        self.call_id = call_id;
-        self.attempts += 1;
-        true
-    }
 }
 
 /// Starts placing `call`: its record is written (status `queued`), then the call
@@ -176,21 +139,12 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
     let mut forks: Vec<Fork> = Vec::new();
     for (i, target) in targets.iter().enumerate() {
         let call_id = format!("{}-{i}", record.sid);
-        let mut fallbacks = target.reaches();
-        if let Some(dialog) = invite::send_first(
-            &inner,
-            &caller,
-            &mut fallbacks,
-            &offer,
-            &call_id,
-            &states_tx,
-        ) {
+        if let Some(attempt) =
+            Attempt::start(&inner, &caller, target, offer.clone(), call_id, &states_tx)
+        {
             forks.push(Fork {
-                dialog,
-                call_id,
+                attempt,
                 ended: None,
-                fallbacks,
-                attempts: 1,
             });
         }
     }
@@ -203,24 +157,30 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
         if forks.iter().all(|f| f.ended.is_some()) {
             break None;
         }
+        let silence = invite::next_silence(
+            forks
+                .iter()
+                .filter(|f| f.ended.is_none())
+                .map(|f| &f.attempt),
+        );
         tokio::select! {
             state = states.recv() => match state {
                 Some(DialogState::Confirmed(id, response)) => {
-                    if let Some(i) = forks.iter().position(|f| f.call_id == id.call_id) {
+                    if let Some(i) = forks.iter().position(|f| f.attempt.call_id == id.call_id) {
                         let answer = std::str::from_utf8(&response.body).ok().and_then(|b| AudioDescription::parse(b).ok());
                         if let Some(a) = answer {
                             break Some((i, a));
                         }
-                        let dialog = forks[i].dialog.clone();
+                        let dialog = forks[i].attempt.dialog.clone();
                         tokio::spawn(async move { let _ = dialog.bye().await; });
                         forks[i].ended = Some(488);
                     }
                 }
                 Some(DialogState::Terminated(id, reason)) => {
-                    if let Some(f) = forks.iter_mut().find(|f| f.call_id == id.call_id) {
+                    if let Some(f) = forks.iter_mut().find(|f| f.attempt.call_id == id.call_id) {
                         inner.dialogs.remove_dialog(&id);
                         let code = final_code(&reason);
-                        if !f.fail_over(&inner, &caller, code, &offer, &states_tx) {
+                        if !f.attempt.fail_over(&inner, &caller, code, &states_tx) {
                             f.ended = Some(code);
                         }
                     }
@@ -229,13 +189,23 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
                 Some(_) => {}
                 None => break None,
             },
+            () = invite::sleep_until(silence), if silence.is_some() => {
+                let now = tokio::time::Instant::now();
+                for f in forks.iter_mut().filter(|f| f.ended.is_none()) {
+                    if f.attempt.went_silent(now)
+                        && !f.attempt.fail_over(&inner, &caller, 408, &states_tx)
+                    {
+                        f.ended = Some(408);
+                    }
+                }
+            }
             () = tokio::time::sleep_until(deadline) => break None,
         }
     };
     let winner = answered.as_ref().map(|(i, _)| *i);
     for (i, f) in forks.iter().enumerate() {
         if Some(i) != winner && f.ended.is_none() {
-            let dialog = f.dialog.clone();
+            let dialog = f.attempt.dialog.clone();
             tokio::spawn(async move {
                 let _ = dialog.cancel().await;
             });
@@ -246,9 +216,9 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
         let status = super::dial::unanswered_status(&codes);
         return end_unanswered(&inner, &call, record, status.as_str(), 480, "not answered").await;
     };
-    let Fork {
+    let Attempt {
         dialog, call_id, ..
-    } = forks.swap_remove(winner);
+    } = forks.swap_remove(winner).attempt;
     let peer = super::peer_of(&answer, None);
     let (events_tx, events) = mpsc::unbounded_channel();
     let port = leg.port();

@@ -55,6 +55,43 @@ pub fn fails_over(code: u16) -> bool {
     matches!(code, 401 | 403 | 407 | 408 | 500..=599)
 }
 
+/// How long a trunk has to answer an INVITE at all (a 100 Trying is enough) before the
+/// call moves on to the route's next trunk — Kamailio's `fr_timer` default. Without it a
+/// dead trunk holds the call until its INVITE transaction times out (32 s), past any
+/// ring time.
+pub const TRUNK_SILENCE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// When an INVITE just sent should be given up as unanswered: only when there is a next
+/// trunk to try (otherwise the ring time decides).
+pub(crate) fn silence_deadline(fallbacks: &VecDeque<Reach>) -> Option<tokio::time::Instant> {
+    (!fallbacks.is_empty()).then(|| tokio::time::Instant::now() + TRUNK_SILENCE)
+}
+
+/// Whether an INVITE has had no response at all yet (not even 100 Trying).
+pub(crate) fn unanswered(dialog: &InviteDialog) -> bool {
+    matches!(
+        dialog.state(),
+        rsipstack::dialog::dialog::DialogState::Calling(_)
+    )
+}
+
+/// Gives up an INVITE nobody answered: its CANCEL goes out if the trunk ever answers
+/// (rsipstack defers it until a provisional response; a late 200 is hung up).
+pub(crate) fn abandon(dialog: &InviteDialog) {
+    let dialog = dialog.clone();
+    tokio::spawn(async move {
+        let _ = dialog.cancel().await;
+    });
+}
+
+/// Sleeps until `deadline`, or forever without one.
+pub(crate) async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// What an INVITE says about its caller.
 pub(crate) struct Caller<'a> {
     /// The user part of the From URI.
@@ -122,6 +159,114 @@ pub(crate) fn send_first<S: Store>(
         }
     }
     None
+}
+
+/// The INVITE ringing one target now, and the ways left to reach it: the route's next
+/// trunks, tried when a trunk fails the call ([`fails_over`]) or says nothing at all for
+/// [`TRUNK_SILENCE`].
+pub(crate) struct Attempt {
+    pub dialog: InviteDialog,
+    /// The current INVITE's Call-ID (a new one per trunk tried).
+    pub call_id: String,
+    /// The number rung (logs, call records).
+    pub number: String,
+    offer: Vec<u8>,
+    fallbacks: VecDeque<Reach>,
+    sent: usize,
+    silence: Option<tokio::time::Instant>,
+}
+
+impl Attempt {
+    /// Sends the first INVITE that goes out among the target's ways.
+    pub fn start<S: Store>(
+        inner: &Inner<S>,
+        caller: &Caller<'_>,
+        target: &Target,
+        offer: Vec<u8>,
+        call_id: String,
+        states: &DialogStateSender,
+    ) -> Option<Self> {
+        let mut fallbacks = target.reaches();
+        let dialog = send_first(inner, caller, &mut fallbacks, &offer, &call_id, states)?;
+        Some(Self {
+            dialog,
+            call_id,
+            number: target.number.clone(),
+            offer,
+            silence: silence_deadline(&fallbacks),
+            fallbacks,
+            sent: 1,
+        })
+    }
+
+    /// Its trunk failed it with `code`: ring through the route's next trunk, if the code
+    /// calls for it and one is left. True when a new INVITE went out.
+    pub fn fail_over<S: Store>(
+        &mut self,
+        inner: &Inner<S>,
+        caller: &Caller<'_>,
+        code: u16,
+        states: &DialogStateSender,
+    ) -> bool {
+        if !fails_over(code) || self.fallbacks.is_empty() {
+            return false;
+        }
+        let next = self
+            .fallbacks
+            .front()
+            .map(|r| r.label.clone())
+            .unwrap_or_default();
+        let base = self
+            .call_id
+            .split('~')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        let call_id = format!("{base}~{}", self.sent);
+        let Some(dialog) = send_first(
+            inner,
+            caller,
+            &mut self.fallbacks,
+            &self.offer,
+            &call_id,
+            states,
+        ) else {
+            return false;
+        };
+        tracing::info!(number = %self.number, code, %next, "the trunk failed the call: trying the next trunk of the route");
+        self.dialog = dialog;
+        self.call_id = call_id;
+        self.sent += 1;
+        self.silence = silence_deadline(&self.fallbacks);
+        true
+    }
+
+    /// When its trunk's silence must be checked.
+    pub fn silence(&self) -> Option<tokio::time::Instant> {
+        self.silence
+    }
+
+    /// At its silence deadline: true when the trunk said nothing at all, in which case
+    /// the INVITE is given up (the caller then fails over, code 408).
+    pub fn went_silent(&mut self, now: tokio::time::Instant) -> bool {
+        if self.silence.is_none_or(|d| d > now) {
+            return false;
+        }
+        self.silence = None;
+        if !unanswered(&self.dialog) {
+            return false;
+        }
+        tracing::info!(number = %self.number, "the trunk did not answer the INVITE");
+        abandon(&self.dialog);
+        true
+    }
+}
+
+/// The earliest silence deadline among `attempts`.
+pub(crate) fn next_silence<'a>(
+    attempts: impl Iterator<Item = &'a Attempt>,
+) -> Option<tokio::time::Instant> {
+    attempts.filter_map(Attempt::silence).min()
 }
 
 impl Target {

@@ -29,6 +29,20 @@ pub(crate) fn final_code(reason: &TerminatedReason) -> u16 {
         TerminatedReason::Timeout => 408,
         TerminatedReason::UasBusy => 486,
         TerminatedReason::UasDecline => 603,
+        // Challenged again after we answered the challenge: our credentials were refused.
+        TerminatedReason::ProxyAuthRequired => 407,
         _ => 480,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refused_credentials_are_407_so_the_route_fails_over() {
+        assert_eq!(final_code(&TerminatedReason::ProxyAuthRequired), 407);
+        assert_eq!(final_code(&TerminatedReason::Timeout), 408);
+        assert_eq!(final_code(&TerminatedReason::UasBusy), 486);
     }
 }

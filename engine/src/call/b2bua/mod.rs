@@ -13,7 +13,7 @@
 
 mod reinvite;
 
-use super::invite::{self, Reach, Target};
+use super::invite::{self, Attempt, Target};
 use super::machine::{Action, CallMachine, EndedBy, Event, Side};
 use super::sdp_plan::{LegMedia, callee_offer, caller_answer};
 use super::{
@@ -30,7 +30,6 @@ use rsipstack::dialog::dialog::{
 };
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::StatusCode;
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
@@ -156,10 +155,8 @@ pub(crate) async fn connect<S: Store>(inner: &Arc<Inner<S>>, connect: Connect<'_
 
 /// One forked leg towards a registered contact of the callee.
 struct Fork {
-    dialog: InviteDialog,
-    /// The number it was rung for (the child call record's `to`).
-    number: String,
-    call_id: String,
+    /// The INVITE out to it (and the route's next trunks, if any).
+    attempt: Attempt,
     /// Its media sockets until the bridge takes them.
     leg: Option<MediaLeg>,
     /// Our session description towards this leg.
@@ -169,12 +166,6 @@ struct Fork {
     /// The media formats agreed with it.
     media: Option<LegMedia>,
     connected: bool,
-    /// Our SDP offer (the same through every trunk tried).
-    offer: Vec<u8>,
-    /// The ways left to try when this one fails over (a route's next trunks).
-    fallbacks: VecDeque<Reach>,
-    /// INVITEs sent so far.
-    attempts: usize,
 }
 
 struct Call<'a, S: Store> {
@@ -226,21 +217,26 @@ impl<S: Store> Call<'_, S> {
             let offer = sdp
                 .write(&callee_offer(&self.offer, public, leg.port()))
                 .into_bytes();
-            let mut reaches = target.reaches();
             let call_id = format!("{}-{}", self.record.sid, self.forks.len());
-            if let Some(dialog) = self.invite_next(&mut reaches, &offer, &call_id) {
+            let caller = invite::Caller {
+                user: &self.caller_id,
+                display_name: Some(&self.caller_name),
+            };
+            if let Some(attempt) = Attempt::start(
+                &self.inner,
+                &caller,
+                target,
+                offer,
+                call_id,
+                &self.fork_states_tx,
+            ) {
                 self.forks.push(Fork {
-                    dialog,
-                    number: target.number.clone(),
-                    call_id,
+                    attempt,
                     leg: Some(leg),
                     sdp,
                     answer: None,
                     media: None,
                     connected: false,
-                    offer,
-                    fallbacks: reaches,
-                    attempts: 1,
                 });
             }
         }
@@ -249,52 +245,28 @@ impl<S: Store> Call<'_, S> {
         self.apply_all(actions);
     }
 
-    /// Sends the INVITE to the first of `reaches` that takes one.
-    fn invite_next(
-        &self,
-        reaches: &mut VecDeque<Reach>,
-        offer: &[u8],
-        call_id: &str,
-    ) -> Option<InviteDialog> {
+    /// A fork's trunk failed it (`code`): ring the same party through the next trunk
+    /// of its route, if there is one. True when a new INVITE went out.
+    fn fail_over(&mut self, fork: usize, code: u16) -> bool {
         let caller = invite::Caller {
             user: &self.caller_id,
             display_name: Some(&self.caller_name),
         };
-        invite::send_first(
-            &self.inner,
-            &caller,
-            reaches,
-            offer,
-            call_id,
-            &self.fork_states_tx,
-        )
+        self.forks[fork]
+            .attempt
+            .fail_over(&self.inner, &caller, code, &self.fork_states_tx)
     }
 
-    /// A fork's trunk failed it (`code`): ring the same party through the next trunk
-    /// of its route, if there is one. True when a new INVITE went out.
-    fn fail_over(&mut self, fork: usize, code: u16) -> bool {
-        if !invite::fails_over(code) || self.forks[fork].fallbacks.is_empty() {
-            return false;
+    /// INVITEs whose trunk said nothing at all in time are given up: the route's next
+    /// trunk is tried, or the fork fails (408).
+    fn check_silent_trunks(&mut self) {
+        let now = tokio::time::Instant::now();
+        for fork in 0..self.forks.len() {
+            if self.forks[fork].attempt.went_silent(now) && !self.fail_over(fork, 408) {
+                let actions = self.machine.handle(Event::ForkFailed { fork, code: 408 });
+                self.apply_all(actions);
+            }
         }
-        let f = &self.forks[fork];
-        let call_id = format!("{}-{fork}-{}", self.record.sid, f.attempts);
-        let mut fallbacks = f.fallbacks.clone();
-        let next = fallbacks
-            .front()
-            .map(|r| r.label.clone())
-            .unwrap_or_default();
-        let offer = f.offer.clone();
-        let dialog = self.invite_next(&mut fallbacks, &offer, &call_id);
-        let f = &mut self.forks[fork];
-        f.fallbacks = fallbacks;
-        let Some(dialog) = dialog else {
-            return false;
-        };
-        tracing::info!(sid = %self.record.sid, number = %f.number, code, %next, "the trunk failed the call: trying the next trunk of the route");
-        f.dialog = dialog;
-        f.call_id = call_id;
-        f.attempts += 1;
-        true
     }
 
     async fn run(
@@ -314,6 +286,11 @@ impl<S: Store> Call<'_, S> {
         let mut limit: Option<tokio::time::Instant> = None;
         while !self.machine.is_done() {
             let ringing = self.machine.answered_fork().is_none();
+            let silence = if ringing {
+                invite::next_silence(self.forks.iter().map(|f| &f.attempt))
+            } else {
+                None
+            };
             if !ringing && limit.is_none() {
                 limit = time_limit.map(|l| tokio::time::Instant::now() + l);
             }
@@ -324,7 +301,11 @@ impl<S: Store> Call<'_, S> {
                 },
                 Some(state) = fork_states.recv() => self.on_state(state).await,
                 () = tokio::time::sleep_until(ring_deadline), if ringing => Some(Event::RingTimeout),
-                () = sleep_until(limit) => Some(Event::HangUp { reason: "time limit reached" }),
+                () = invite::sleep_until(silence), if silence.is_some() => {
+                    self.check_silent_trunks();
+                    None
+                }
+                () = invite::sleep_until(limit) => Some(Event::HangUp { reason: "time limit reached" }),
                 Some(BridgeEvent::RtpTimeout(side)) = media_events.recv() => Some(Event::MediaTimeout {
                     side: match side { MediaSide::A => Side::Caller, MediaSide::B => Side::Callee },
                 }),
@@ -380,7 +361,7 @@ impl<S: Store> Call<'_, S> {
         }
         self.inner.dialogs.remove_dialog(&self.inbound.id());
         for fork in &self.forks {
-            self.inner.dialogs.remove_dialog(&fork.dialog.id());
+            self.inner.dialogs.remove_dialog(&fork.attempt.dialog.id());
         }
         Connected::Ended {
             record: self.record,
@@ -425,11 +406,11 @@ impl<S: Store> Call<'_, S> {
         self.persist();
         tracing::info!(sid = %self.record.sid, answered = media.is_some(), "the application takes the caller back from the dialled party");
         let inner = self.inner.clone();
-        let forks: Vec<DialogId> = self.forks.iter().map(|f| f.dialog.id()).collect();
+        let forks: Vec<DialogId> = self.forks.iter().map(|f| f.attempt.dialog.id()).collect();
         let mut live: std::collections::HashSet<String> = self
             .forks
             .iter()
-            .map(|f| f.call_id.clone())
+            .map(|f| f.attempt.call_id.clone())
             .filter(|c| !self.ended.contains(c))
             .collect();
         tokio::spawn(async move {
@@ -461,11 +442,16 @@ impl<S: Store> Call<'_, S> {
 
     fn all_dialogs_ended(&self) -> bool {
         self.ended.contains(&self.caller_call_id)
-            && self.forks.iter().all(|f| self.ended.contains(&f.call_id))
+            && self
+                .forks
+                .iter()
+                .all(|f| self.ended.contains(&f.attempt.call_id))
     }
 
     fn fork_of(&self, id: &DialogId) -> Option<usize> {
-        self.forks.iter().position(|f| f.call_id == id.call_id)
+        self.forks
+            .iter()
+            .position(|f| f.attempt.call_id == id.call_id)
     }
 
     /// Turns a dialog state into a machine event (handling re-INVITEs on the way).
@@ -563,8 +549,8 @@ impl<S: Store> Call<'_, S> {
                 child.sid = new_sid();
                 child.parent_sid = Some(self.record.sid.clone());
                 child.direction = "outbound";
-                child.sip_call_id = self.forks[fork].call_id.clone();
-                child.to = self.forks[fork].number.clone();
+                child.sip_call_id = self.forks[fork].attempt.call_id.clone();
+                child.to = self.forks[fork].attempt.number.clone();
                 child.started_at = now;
                 self.child = Some(child);
                 self.persist();
@@ -574,7 +560,7 @@ impl<S: Store> Call<'_, S> {
                 tracing::info!(sid = %self.record.sid, fork, "call answered");
             }
             Action::Cancel { fork } => {
-                let dialog = self.forks[fork].dialog.clone();
+                let dialog = self.forks[fork].attempt.dialog.clone();
                 tokio::spawn(async move {
                     if let Err(e) = dialog.cancel().await {
                         tracing::debug!(error = %e, "cannot cancel a forked leg");
@@ -593,7 +579,7 @@ impl<S: Store> Call<'_, S> {
                 });
             }
             Action::ByeCallee { fork } => {
-                let dialog = self.forks[fork].dialog.clone();
+                let dialog = self.forks[fork].attempt.dialog.clone();
                 tokio::spawn(async move {
                     let _ = dialog.bye().await;
                 });
@@ -675,12 +661,5 @@ impl<S: Store> Call<'_, S> {
         }
         self.caller_media = Some((caller_media, body.clone()));
         Some(body)
-    }
-}
-
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
     }
 }

@@ -37,7 +37,7 @@ impl<S: Store> Call<'_, S> {
         // Our offer to the other side: its agreed codec, our port, the sender's direction.
         let (other_dialog, other_media, mut other_sdp) = if from_caller {
             (
-                self.forks[winner].dialog.clone(),
+                self.forks[winner].attempt.dialog.clone(),
                 callee_media,
                 self.forks[winner].sdp.clone(),
             )
