@@ -229,11 +229,13 @@ async fn wait_for_tcp_listener(local: SocketAddr) {
     } else {
         local
     };
-    for _ in 0..200 {
+    // Usually bound after a yield or two: poll often, for at most a second.
+    for _ in 0..1000 {
         if tokio::net::TcpStream::connect(target).await.is_ok() {
             return;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
     }
     tracing::warn!(sip = %local, "the SIP TCP listener is not accepting connections yet");
 }
