@@ -252,8 +252,9 @@ uas('uas_answer_reinvite.xml','Answers, accepts a re-INVITE that must put it on 
   </recv>
 ''' + uas_200('recvonly', new_tag=False) + '  <recv request="ACK"/>\n  <recv request="BYE"/>\n' + REPLY_200)
 
-uas('uas_busy.xml','Refuses with 486 Busy Here.', '''  <send><![CDATA[
-SIP/2.0 486 Busy Here
+def refusal(status):
+    return '''  <send><![CDATA[
+SIP/2.0 ''' + status + '''
 [last_Via:]
 [last_From:]
 [last_To:];tag=[pid]SIPpTag01[call_number]
@@ -263,20 +264,11 @@ Content-Length: 0
 
 ]]></send>
   <recv request="ACK"/>
-''')
+'''
 
-uas('uas_unavailable.xml','Refuses with 503 Service Unavailable (a trunk in trouble).', '''  <send><![CDATA[
-SIP/2.0 503 Service Unavailable
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
+uas('uas_busy.xml','Refuses with 486 Busy Here.', refusal('486 Busy Here'))
 
-]]></send>
-  <recv request="ACK"/>
-''')
+uas('uas_unavailable.xml','Refuses with 503 Service Unavailable (a trunk in trouble).', refusal('503 Service Unavailable'))
 
 # A provider that wants digest credentials (-set user NAME -set password SECRET): it
 # challenges the INVITE with 401, checks the Authorization of the second INVITE

@@ -463,6 +463,24 @@ impl Sipp {
         }
     }
 
+    /// A SIPp caller over UDP: extension `user` (digest `password`) calls `number` with
+    /// `scenario` (plus `extra` arguments, e.g. `-d` for how long to talk); waits for the
+    /// run to end (at most 30 s).
+    pub fn call(
+        server: SocketAddr,
+        scenario: &str,
+        (user, password): (&str, &str),
+        number: &str,
+        extra: &[&str],
+    ) -> SippResult {
+        let mut args = vec![
+            "-s", number, "-au", user, "-ap", password, "-key", "caller", user,
+        ];
+        args.extend_from_slice(extra);
+        Sipp::start(scenario, server, free_sip_port(), SipTransport::Udp, &args)
+            .wait(Duration::from_secs(30))
+    }
+
     /// Waits for the run to end (at most `timeout`, then it is killed and fails).
     pub fn wait(mut self, timeout: Duration) -> SippResult {
         let deadline = Instant::now() + timeout;

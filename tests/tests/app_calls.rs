@@ -161,7 +161,7 @@ async fn reject_refuses_without_answering() {
 /// long prompt plays: the key stops the prompt (barge-in) and reaches `action`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gather_collects_rfc4733_keys_with_barge_in() {
-    use switchboard_tests::peers::{Sipp, free_sip_port};
+    use switchboard_tests::peers::Sipp;
     let s = setup("43000-43199", false).await;
     upload_tone(&s.app, "long-prompt", 697.0, 2.0).await;
     s.hooks.reply(
@@ -179,26 +179,7 @@ async fn gather_collects_rfc4733_keys_with_barge_in() {
     );
     let caller = tokio::task::spawn_blocking({
         let sip = s.app.sip;
-        move || {
-            Sipp::start(
-                "uac_dtmf.xml",
-                sip,
-                free_sip_port(),
-                SipTransport::Udp,
-                &[
-                    "-s",
-                    "5000",
-                    "-au",
-                    "101",
-                    "-ap",
-                    "secret-101",
-                    "-key",
-                    "caller",
-                    "101",
-                ],
-            )
-            .wait(Duration::from_secs(30))
-        }
+        move || Sipp::call(sip, "uac_dtmf.xml", ("101", "secret-101"), "5000", &[])
     })
     .await
     .unwrap();

@@ -14,6 +14,8 @@ use switchboard_tests::peers::{SipTransport, Sipp, free_sip_port};
 use switchboard_tests::webhook_app::Reply;
 
 const LONG: Duration = Duration::from_secs(30);
+/// Extension 101 as `setup` creates it.
+const EXT_101: (&str, &str) = ("101", "secret-101");
 
 /// SIPp registers as `number` from `port` (a SIPp callee then listens there).
 async fn register_sipp(s: &Setup, number: &str, port: u16) {
@@ -37,28 +39,6 @@ async fn register_sipp(s: &Setup, number: &str, port: u16) {
     )
     .wait(LONG)
     .assert_ok("register");
-}
-
-/// SIPp calls 5000 as extension 101 with `scenario`.
-fn call_5000(s: &Setup, scenario: &str) -> switchboard_tests::peers::SippResult {
-    Sipp::start(
-        scenario,
-        s.app.sip,
-        free_sip_port(),
-        SipTransport::Udp,
-        &[
-            "-s",
-            "5000",
-            "-au",
-            "101",
-            "-ap",
-            "secret-101",
-            "-key",
-            "caller",
-            "101",
-        ],
-    )
-    .wait(LONG)
 }
 
 /// The latest call to 5000, once it has ended.
@@ -102,7 +82,7 @@ async fn a_final_dial_relays_ringing_and_busy_to_the_caller() {
 
     // Busy: the callee's 486 is the caller's final answer.
     let callee = Sipp::start("uas_busy.xml", s.app.sip, port, SipTransport::Udp, &[]);
-    call_5000(&s, "uac_486.xml").assert_ok("486 to the caller");
+    Sipp::call(s.app.sip, "uac_486.xml", EXT_101, "5000", &[]).assert_ok("486 to the caller");
     callee.wait(LONG).assert_ok("the callee said busy");
     let record = ended_call(&s).await;
     assert_eq!(record["status"], "busy", "{record}");
@@ -113,7 +93,8 @@ async fn a_final_dial_relays_ringing_and_busy_to_the_caller() {
     // Ringing: the caller hears the callee's 180 (not a 200 from Switchboard), cancels,
     // and the callee is cancelled too.
     let callee = Sipp::start("uas_ring.xml", s.app.sip, port, SipTransport::Udp, &[]);
-    call_5000(&s, "uac_cancel.xml").assert_ok("180, then CANCEL → 487");
+    Sipp::call(s.app.sip, "uac_cancel.xml", EXT_101, "5000", &[])
+        .assert_ok("180, then CANCEL → 487");
     callee.wait(LONG).assert_ok("the callee was cancelled");
     let record = ended_call(&s).await;
     assert_eq!(
@@ -138,7 +119,8 @@ async fn a_final_dial_relays_ringing_and_busy_to_the_caller() {
     s.hooks
         .reply("/after", Reply::Json(json!([{"verb": "hangup"}])));
     let callee = Sipp::start("uas_busy.xml", s.app.sip, port, SipTransport::Udp, &[]);
-    call_5000(&s, "uac_wait_bye.xml").assert_ok("answered, then hung up by the action's document");
+    Sipp::call(s.app.sip, "uac_wait_bye.xml", EXT_101, "5000", &[])
+        .assert_ok("answered, then hung up by the action's document");
     callee.wait(LONG).assert_ok("the callee said busy");
     let after = s.hooks.wait_for("/after", 1, Duration::from_secs(5)).await;
     assert_eq!(after.len(), 1, "{}", s.app.log());
@@ -151,27 +133,8 @@ async fn a_final_dial_relays_ringing_and_busy_to_the_caller() {
     // The caller hangs up while the target rings: the target is cancelled and the
     // action still learns it (`canceled`).
     let callee = Sipp::start("uas_ring.xml", s.app.sip, port, SipTransport::Udp, &[]);
-    Sipp::start(
-        "uac_call.xml",
-        s.app.sip,
-        free_sip_port(),
-        SipTransport::Udp,
-        &[
-            "-s",
-            "5000",
-            "-au",
-            "101",
-            "-ap",
-            "secret-101",
-            "-key",
-            "caller",
-            "101",
-            "-d",
-            "1500",
-        ],
-    )
-    .wait(LONG)
-    .assert_ok("answered, then hung up while the target rang");
+    Sipp::call(s.app.sip, "uac_call.xml", EXT_101, "5000", &["-d", "1500"])
+        .assert_ok("answered, then hung up while the target rang");
     callee.wait(LONG).assert_ok("the target was cancelled");
     let after = s.hooks.wait_for("/after", 2, Duration::from_secs(5)).await;
     assert_eq!(after.len(), 2, "{}", s.app.log());

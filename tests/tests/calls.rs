@@ -323,7 +323,7 @@ async fn alaw_and_ulaw_phones_hear_each_other() {
 /// RFC 4733 events (DTMF) pressed by a caller reach the callee through the relay.
 #[tokio::test]
 async fn dtmf_events_are_relayed() {
-    use switchboard_tests::peers::{Sipp, free_sip_port};
+    use switchboard_tests::peers::Sipp;
     let app = TestApp::spawn(Backend::Sqlite).await;
     extension(&app, "101", "Caller").await;
     extension(&app, "102", "Callee").await;
@@ -333,26 +333,7 @@ async fn dtmf_events_are_relayed() {
     wait_registered(&app, "102", "udp").await;
     let caller = tokio::task::spawn_blocking({
         let sip = app.sip;
-        move || {
-            Sipp::start(
-                "uac_dtmf.xml",
-                sip,
-                free_sip_port(),
-                SipTransport::Udp,
-                &[
-                    "-s",
-                    "102",
-                    "-au",
-                    "101",
-                    "-ap",
-                    "secret-101",
-                    "-key",
-                    "caller",
-                    "101",
-                ],
-            )
-            .wait(Duration::from_secs(30))
-        }
+        move || Sipp::call(sip, "uac_dtmf.xml", ("101", "secret-101"), "102", &[])
     })
     .await
     .unwrap();

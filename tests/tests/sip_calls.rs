@@ -43,19 +43,7 @@ fn register(app: &TestApp, number: &str, port: u16) {
 
 /// Runs a caller scenario from 101 to `callee`.
 fn call(app: &TestApp, scenario: &str, callee: &str, extra: &[&str]) -> SippResult {
-    let mut args = vec![
-        "-s",
-        callee,
-        "-au",
-        "101",
-        "-ap",
-        "pw-101-secret",
-        "-key",
-        "caller",
-        "101",
-    ];
-    args.extend_from_slice(extra);
-    Sipp::start(scenario, app.sip, free_sip_port(), SipTransport::Udp, &args).wait(LONG)
+    Sipp::call(app.sip, scenario, ("101", "pw-101-secret"), callee, extra)
 }
 
 /// The caller's record of the latest call to `to`.

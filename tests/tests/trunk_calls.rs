@@ -48,28 +48,15 @@ async fn server(ports: &str, password: &str) -> (TestApp, u16, u16) {
     (app, first, second)
 }
 
-/// SIPp calls `number` as extension 101 with `scenario`.
+/// SIPp calls `number` as extension 101 with `scenario`, talking 1.5 s once answered.
 fn call(app: &TestApp, scenario: &str, number: &str) -> SippResult {
-    Sipp::start(
-        scenario,
+    Sipp::call(
         app.sip,
-        free_sip_port(),
-        SipTransport::Udp,
-        &[
-            "-s",
-            number,
-            "-au",
-            "101",
-            "-ap",
-            "pw-101-secret",
-            "-key",
-            "caller",
-            "101",
-            "-d",
-            "1500",
-        ],
+        scenario,
+        ("101", "pw-101-secret"),
+        number,
+        &["-d", "1500"],
     )
-    .wait(LONG)
 }
 
 /// The record of the latest call to `to` in `direction`, once it has ended.
