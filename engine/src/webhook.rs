@@ -73,10 +73,6 @@ impl AppWebhooks {
             policy: WebhookPolicy::default(),
         }
     }
-
-    pub fn is_builtin(&self) -> bool {
-        self.voice_url.as_str() == BUILTIN_URL
-    }
 }
 
 /// One failed attempt.

@@ -155,7 +155,7 @@ pub async fn create(
         &state.engine,
         OutboundCall {
             from: body.from.to_string(),
-            to: body.to.to_string(),
+            to: body.to.clone(),
             app,
             first,
             timeout: std::time::Duration::from_secs(u64::from(timeout)),

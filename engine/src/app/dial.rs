@@ -263,12 +263,6 @@ impl<S: Store> Session<S> {
                 answered_at,
                 recording,
             } => {
-                self.outcome = Some((
-                    record.status,
-                    record.hangup_by.unwrap_or("system"),
-                    record.hangup_code.unwrap_or(200),
-                    record.hangup_reason.clone().unwrap_or_default(),
-                ));
                 self.record = record;
                 self.answered_at = answered_at;
                 self.dialog_ended = true;

@@ -135,7 +135,8 @@ pub(crate) struct Session<S: Store> {
     caller_source: Option<(std::net::SocketAddr, crate::store::Transport)>,
     /// Whether the verb running is the last of its document.
     last_verb: bool,
-    /// Whether the caller's dialog has ended and been cleaned up already.
+    /// Set when a call connected straight through ended: the B2BUA wrote its final
+    /// record and cleaned up its dialogs.
     dialog_ended: bool,
 }
 
@@ -295,7 +296,7 @@ impl<S: Store> Session<S> {
                 },
                 event = self.events.recv() => event,
                 Some(command) = self.commands.recv() => return Wake::Gone(self.on_command(command)),
-                () = sleep_until(deadline) => return Wake::Timer,
+                () = crate::call::invite::sleep_until(deadline) => return Wake::Timer,
                 () = self.inner.token.cancelled() => {
                     self.outcome = Some(("completed", "system", 503, "shutdown".into()));
                     self.bye();
@@ -457,25 +458,25 @@ impl<S: Store> Session<S> {
         if let Some(answered) = self.answered.take() {
             answered.endpoint.stop().await;
         }
+        if self.dialog_ended {
+            // Connected straight through: the B2BUA wrote the final record and let the
+            // dialogs end; the application still hears that the call completed.
+            self.event(CallEvent::Completed, None).await;
+            return;
+        }
         let (status, by, code, reason) =
             self.outcome
                 .take()
                 .unwrap_or(("completed", "system", 200, "ended".to_owned()));
         self.record.status = status;
-        // A call connected straight through has its end written already.
-        if self.record.ended_at.is_none() {
-            self.record.ended_at = Some(timestamp_now());
-            self.record.duration = self.answered_at.map(|t| t.elapsed().as_secs());
-        }
+        self.record.ended_at = Some(timestamp_now());
+        self.record.duration = self.answered_at.map(|t| t.elapsed().as_secs());
         self.record.hangup_by = Some(by);
         self.record.hangup_code = Some(code);
         self.record.hangup_reason = Some(reason);
         self.save().await;
         self.event(CallEvent::Completed, None).await;
         tracing::info!(sid = %self.record.sid, status, by, "call ended");
-        if self.dialog_ended {
-            return;
-        }
         // Let the BYE complete and the dialog end, then make sure it is gone.
         let linger = tokio::time::sleep(Duration::from_secs(5));
         tokio::pin!(linger);
@@ -490,13 +491,6 @@ impl<S: Store> Session<S> {
             }
         }
         self.inner.dialogs.remove_dialog(&self.inbound.id());
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
     }
 }
 

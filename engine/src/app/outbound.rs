@@ -38,7 +38,7 @@ pub struct OutboundCall {
     pub from: String,
     /// Whom to ring: an extension (all its registered devices), a number through the
     /// outbound routes, or a SIP URI.
-    pub to: String,
+    pub to: contract::models::calls::CallTo,
     pub app: AppWebhooks,
     pub first: FirstDocument,
     /// How long to ring.
@@ -63,7 +63,7 @@ pub async fn place<S: Store>(inner: &Arc<Inner<S>>, call: OutboundCall) -> Strin
         direction: "outbound",
         from: call.from.clone(),
         from_name: None,
-        to: call.to.clone(),
+        to: call.to.to_string(),
         status: "queued",
         started_at: timestamp_now(),
         answered_at: None,
@@ -88,10 +88,9 @@ async fn save<S: Store>(inner: &Inner<S>, record: &CallRecord) {
 async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: CallRecord) {
     let _active = ActiveCall::new(&inner.metrics);
     status_event(&inner, &call, &record, CallEvent::Initiated, None).await;
-    let targets = if call.to.starts_with("sip:") || call.to.starts_with("sips:") {
-        super::targets::sip_uri(&call.to).await.map(|t| vec![t])
-    } else {
-        super::targets::number(&inner, &call.to, None).await
+    let targets = match call.to.sip_uri() {
+        Some(uri) => super::targets::sip_uri(uri).await.map(|t| vec![t]),
+        None => super::targets::number(&inner, call.to.as_str(), None).await,
     };
     let targets = match targets {
         Ok(t) => t,

@@ -166,8 +166,10 @@ pub(crate) fn send_first<S: Store>(
 /// [`TRUNK_SILENCE`].
 pub(crate) struct Attempt {
     pub dialog: InviteDialog,
-    /// The current INVITE's Call-ID (a new one per trunk tried).
+    /// The current INVITE's Call-ID: the first one, then `<first>-<n>` for the n-th
+    /// trunk tried after it.
     pub call_id: String,
+    first_call_id: String,
     /// The number rung (logs, call records).
     pub number: String,
     offer: Vec<u8>,
@@ -190,6 +192,7 @@ impl Attempt {
         let dialog = send_first(inner, caller, &mut fallbacks, &offer, &call_id, states)?;
         Some(Self {
             dialog,
+            first_call_id: call_id.clone(),
             call_id,
             number: target.number.clone(),
             offer,
@@ -216,13 +219,7 @@ impl Attempt {
             .front()
             .map(|r| r.label.clone())
             .unwrap_or_default();
-        let base = self
-            .call_id
-            .split('~')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        let call_id = format!("{base}~{}", self.sent);
+        let call_id = format!("{}-{}", self.first_call_id, self.sent);
         let Some(dialog) = send_first(
             inner,
             caller,

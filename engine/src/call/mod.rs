@@ -17,7 +17,7 @@ use crate::sip::Inner;
 use crate::sip::auth::{self, Outcome as AuthOutcome};
 use crate::sip::headers;
 use crate::sip::register::source_of;
-use crate::store::{CallRecord, Store};
+use crate::store::{CallRecord, Store, StoreError};
 use crate::webhook::AppWebhooks;
 use contract::verbs::Verb;
 use rsipstack::sip::prelude::*;
@@ -97,46 +97,21 @@ pub async fn handle_invite<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction) 
     // Route: an extension runs the built-in document `[dial the extension]`; a number
     // bound to an application runs what its webhook answers.
     let user_agent = req.user_agent_header().map(|h| h.value().to_owned());
-    let (app, document) = match inner.store.extension(&dialled).await {
-        Ok(Some(callee)) => (
-            AppWebhooks::builtin(),
-            extension_document(&callee.number, callee.ring_time),
-        ),
-        Ok(None) => match inner.store.number_application(&dialled).await {
-            Ok(Some(app)) => (app, None),
-            // Neither an extension nor an application's number: out through the
-            // outbound routes when one matches.
-            Ok(None) => match inner.store.route_number(&dialled).await {
-                Ok(Some(_)) => (AppWebhooks::builtin(), number_document(&dialled)),
-                Ok(None) => {
-                    return refuse_call(&inner, &mut tx, &mut record, 404, "no such number").await;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot route a call");
-                    return refuse_call(&inner, &mut tx, &mut record, 503, "storage unavailable")
-                        .await;
-                }
-            },
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot route a call");
-                return refuse_call(&inner, &mut tx, &mut record, 503, "storage unavailable").await;
-            }
-        },
+    let (app, document) = match route(&inner, &dialled).await {
+        Ok(Route::Builtin(verbs)) => (AppWebhooks::builtin(), Some(verbs)),
+        Ok(Route::Application(app)) => (*app, None),
+        Ok(Route::Nowhere) => {
+            return refuse_call(&inner, &mut tx, &mut record, 404, "no such number").await;
+        }
+        Ok(Route::Unbuildable) => {
+            let reason = "no document for this call";
+            return refuse_call(&inner, &mut tx, &mut record, 500, reason).await;
+        }
         Err(e) => {
             tracing::warn!(error = %e, "cannot route a call");
             return refuse_call(&inner, &mut tx, &mut record, 503, "storage unavailable").await;
         }
     };
-    if app.is_builtin() && document.is_none() {
-        return refuse_call(
-            &inner,
-            &mut tx,
-            &mut record,
-            500,
-            "no document for this call",
-        )
-        .await;
-    }
     let call = crate::app::AppCall {
         record,
         caller_name,
@@ -147,6 +122,31 @@ pub async fn handle_invite<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction) 
         document,
     };
     crate::app::run(inner, tx, call).await;
+}
+
+/// Where a dialled number leads.
+enum Route {
+    /// Switchboard's own document: an extension's, or a number's out through a route.
+    Builtin(Vec<Verb>),
+    /// A number bound to an application: its webhook says.
+    Application(Box<AppWebhooks>),
+    Nowhere,
+    /// A stored value does not fit a built-in document (logged): refused, not run.
+    Unbuildable,
+}
+
+/// An extension first, then a number bound to an application, then the outbound routes.
+async fn route<S: Store>(inner: &Inner<S>, dialled: &str) -> Result<Route, StoreError> {
+    let document = if let Some(callee) = inner.store.extension(dialled).await? {
+        extension_document(&callee.number, callee.ring_time)
+    } else if let Some(app) = inner.store.number_application(dialled).await? {
+        return Ok(Route::Application(Box::new(app)));
+    } else if inner.store.route_number(dialled).await?.is_some() {
+        number_document(dialled)
+    } else {
+        return Ok(Route::Nowhere);
+    };
+    Ok(document.map_or(Route::Unbuildable, Route::Builtin))
 }
 
 /// What a call to an extension without an application does: ring all its devices for
