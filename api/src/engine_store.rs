@@ -9,8 +9,8 @@ use contract::models::{Recording, RecordingKind};
 use contract::types::{RecordingId, ResourceName};
 use engine::digest::Ha1;
 use engine::store::{
-    AppWebhooks, Binding, CallRecord, ExtensionRecord, SavedRecording, Store, StoreError,
-    TrunkRecord,
+    AppWebhooks, Binding, CallRecord, ExtensionRecord, RingHistory, SavedRecording, Store,
+    StoreError, TrunkRecord,
 };
 use engine::webhook::{RetryOn, WebhookPolicy};
 use std::path::PathBuf;
@@ -227,6 +227,14 @@ impl Store for SqlStore {
             url: row.recording.audio_url,
             duration_ms,
         })
+    }
+
+    async fn ring_history(
+        &self,
+        numbers: &[String],
+        since: &str,
+    ) -> Result<Vec<RingHistory>, StoreError> {
+        Ok(storage::calls::ring_history(&self.db, numbers, since).await?)
     }
 
     async fn save_call(&self, record: &CallRecord) -> Result<(), StoreError> {

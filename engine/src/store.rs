@@ -2,6 +2,7 @@
 //! server implements [`Store`] with sqlx, and tests may implement it in memory.
 
 use crate::digest::Ha1;
+use contract::models::calls::CallStatus;
 use std::future::Future;
 use std::net::SocketAddr;
 
@@ -77,8 +78,7 @@ pub struct CallRecord {
     pub from: String,
     pub from_name: Option<String>,
     pub to: String,
-    /// `ringing`, `in-progress`, `completed`, `busy`, `no-answer`, `failed`, `canceled`.
-    pub status: &'static str,
+    pub status: CallStatus,
     /// RFC 3339 UTC with milliseconds.
     pub started_at: String,
     pub answered_at: Option<String>,
@@ -106,6 +106,17 @@ pub struct TrunkRecord {
     pub username: Option<String>,
     pub password: Option<String>,
     pub enabled: bool,
+}
+
+/// What call records say of a number, for ring strategies ([`Store::ring_history`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RingHistory {
+    /// When it last answered a call (Unix seconds).
+    pub last_answered: Option<u64>,
+    /// Calls it answered since the time asked.
+    pub answered_since: u32,
+    /// It is on a call now (answered, or placing one).
+    pub in_call: bool,
 }
 
 /// A recording saved by [`Store::save_recording`].
@@ -191,6 +202,15 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         samples: &[i16],
     ) -> impl Future<Output = Result<SavedRecording, StoreError>> + Send;
+
+    /// What the call records say of each of `numbers` (same order): when it last
+    /// answered, how many calls it answered since `since` (RFC 3339 UTC, as stored) and
+    /// whether it is on a call now.
+    fn ring_history(
+        &self,
+        numbers: &[String],
+        since: &str,
+    ) -> impl Future<Output = Result<Vec<RingHistory>, StoreError>> + Send;
 
     /// Inserts or updates a call record (by `sid`).
     fn save_call(&self, record: &CallRecord)

@@ -270,6 +270,24 @@ uas('uas_busy.xml','Refuses with 486 Busy Here.', refusal('486 Busy Here'))
 
 uas('uas_unavailable.xml','Refuses with 503 Service Unavailable (a trunk in trouble).', refusal('503 Service Unavailable'))
 
+uas('uas_away.xml','Refuses with 480 Temporarily Unavailable (a phone set to do not disturb).', refusal('480 Temporarily Unavailable'))
+
+uas('uas_answer_no_sdp.xml','Answers with a 200 that carries no SDP answer (a broken device), then waits for the BYE.',
+    UAS_180 + '''  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+
+]]></send>
+  <recv request="ACK"/>
+  <recv request="BYE"/>
+''' + REPLY_200)
+
 # A provider that wants digest credentials (-set user NAME -set password SECRET): it
 # challenges the INVITE with 401, checks the Authorization of the second INVITE
 # (a wrong one is refused with 403 and fails the scenario), then answers.

@@ -79,6 +79,43 @@ pub async fn setup_with(rtp_ports: &str, fallback: bool, extra: serde_json::Valu
     }
 }
 
+/// Creates extension `number` and registers SIPp as it from `port` (a SIPp callee then
+/// listens there).
+pub async fn register_sipp(app: &TestApp, number: &str, port: u16) {
+    let password = format!("pw-{number}-secret");
+    let (status, body) = app
+        .post(
+            "/v1/extensions",
+            json!({"number": number, "name": "SIPp", "password": password}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    register_sipp_again(app, number, port).await;
+}
+
+/// Registers SIPp as existing extension `number` (password `pw-<number>-secret`) from
+/// `port`: another device of it.
+pub async fn register_sipp_again(app: &TestApp, number: &str, port: u16) {
+    let password = format!("pw-{number}-secret");
+    let number = number.to_owned();
+    let sip = app.sip;
+    tokio::task::spawn_blocking(move || {
+        crate::peers::Sipp::start(
+            "register.xml",
+            sip,
+            port,
+            SipTransport::Udp,
+            &[
+                "-s", &number, "-au", &number, "-ap", &password, "-key", "expires", "300",
+            ],
+        )
+        .wait(Duration::from_secs(30))
+        .assert_ok("register");
+    })
+    .await
+    .unwrap();
+}
+
 pub async fn wait_registered(app: &TestApp, number: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {

@@ -17,7 +17,10 @@ pub enum SipTransport {
 }
 
 /// A port `p` such that UDP and TCP `p` and TCP `p + 1` are free (baresip also opens
-/// TLS on the next port). Picked from a range unlikely to collide with other tests.
+/// TLS on the next port), reserved for this test process: test processes run side by
+/// side and a port found free is only bound later (by SIPp, baresip…), so each pick is
+/// claimed with a file named after it that holds the claiming process's id (a claim of
+/// a process that is gone is taken over).
 pub fn free_sip_port() -> u16 {
     static NEXT: Mutex<u16> = Mutex::new(0);
     let mut next = NEXT.lock().expect("lock");
@@ -31,10 +34,39 @@ pub fn free_sip_port() -> u16 {
             && TcpListener::bind(("127.0.0.1", p)).is_ok()
             && TcpListener::bind(("127.0.0.1", p + 1)).is_ok()
             && UdpSocket::bind(("127.0.0.1", p + 1)).is_ok();
-        if ok {
+        if ok && claim(p) {
             return p;
         }
     }
+}
+
+/// Claims port `p` for this process (see [`free_sip_port`]).
+fn claim(p: u16) -> bool {
+    let dir = std::env::temp_dir().join("switchboard-test-ports");
+    let _ = std::fs::create_dir_all(&dir);
+    let file = dir.join(p.to_string());
+    let me = std::process::id().to_string();
+    let taken = |f: &Path| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(f)
+            .and_then(|mut f| f.write_all(me.as_bytes()))
+            .is_ok()
+    };
+    if taken(&file) {
+        return true;
+    }
+    let owner = std::fs::read_to_string(&file).unwrap_or_default();
+    if owner == me {
+        return true;
+    }
+    let alive = !owner.is_empty() && Path::new("/proc").join(&owner).exists();
+    if alive {
+        return false;
+    }
+    // Its owner is gone: take it over (one process wins the new file).
+    std::fs::remove_file(&file).is_ok() && taken(&file)
 }
 
 /// A baresip softphone.
@@ -524,6 +556,30 @@ impl Drop for Sipp {
 }
 
 impl SippResult {
+    /// When each request with `method` arrived (seconds, from the `-trace_msg` log's
+    /// timestamps), in order.
+    pub fn received(&self, method: &str) -> Vec<f64> {
+        let mut out = Vec::new();
+        let mut stamp = None;
+        let mut lines = self.messages.lines();
+        while let Some(line) = lines.next() {
+            if let Some(rest) =
+                line.strip_prefix("----------------------------------------------- ")
+            {
+                stamp = parse_stamp(rest);
+            } else if line.contains("message received") {
+                // A blank line, then the request line.
+                let first = lines.by_ref().find(|l| !l.trim().is_empty());
+                if let (Some(t), Some(first)) = (stamp, first)
+                    && first.starts_with(&format!("{method} "))
+                {
+                    out.push(t);
+                }
+            }
+        }
+        out
+    }
+
     /// Panics with the run's traces unless it succeeded.
     pub fn assert_ok(&self, what: &str) {
         assert!(
@@ -532,4 +588,15 @@ impl SippResult {
             self.status, self.errors, self.messages
         );
     }
+}
+
+/// `2026-11-30 15:08:50.459934` as seconds (days counted roughly: differences within a
+/// test are exact).
+fn parse_stamp(text: &str) -> Option<f64> {
+    let (date, time) = text.trim().split_once(' ')?;
+    let mut d = date.split('-').map(|p| p.parse::<f64>().ok());
+    let day = d.next()?? * 372.0 + d.next()?? * 31.0 + d.next()??;
+    let mut t = time.split(':').map(|p| p.parse::<f64>().ok());
+    let seconds = t.next()?? * 3600.0 + t.next()?? * 60.0 + t.next()??;
+    Some(day * 86_400.0 + seconds)
 }

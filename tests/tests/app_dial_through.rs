@@ -17,30 +17,6 @@ const LONG: Duration = Duration::from_secs(30);
 /// Extension 101 as `setup` creates it.
 const EXT_101: (&str, &str) = ("101", "secret-101");
 
-/// SIPp registers as `number` from `port` (a SIPp callee then listens there).
-async fn register_sipp(s: &Setup, number: &str, port: u16) {
-    let password = format!("pw-{number}-secret");
-    let (status, body) = s
-        .app
-        .post(
-            "/v1/extensions",
-            json!({"number": number, "name": "SIPp", "password": password}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    Sipp::start(
-        "register.xml",
-        s.app.sip,
-        port,
-        SipTransport::Udp,
-        &[
-            "-s", number, "-au", number, "-ap", &password, "-key", "expires", "300",
-        ],
-    )
-    .wait(LONG)
-    .assert_ok("register");
-}
-
 /// The latest call to 5000, once it has ended.
 async fn ended_call(s: &Setup) -> serde_json::Value {
     for _ in 0..50 {
@@ -78,7 +54,7 @@ async fn a_final_dial_relays_ringing_and_busy_to_the_caller() {
         ])),
     );
     let port = free_sip_port();
-    register_sipp(&s, "102", port).await;
+    register_sipp(&s.app, "102", port).await;
 
     // Busy: the callee's 486 is the caller's final answer.
     let callee = Sipp::start("uas_busy.xml", s.app.sip, port, SipTransport::Udp, &[]);

@@ -51,7 +51,7 @@ pub async fn save(db: &Db, r: &CallRecord) -> Result<()> {
     .bind(&r.from)
     .bind(r.from_name.as_deref())
     .bind(&r.to)
-    .bind(r.status)
+    .bind(r.status.as_str())
     .bind(&r.started_at)
     .bind(r.answered_at.as_deref())
     .bind(r.ended_at.as_deref())
@@ -123,4 +123,76 @@ pub async fn close_orphans(db: &Db, ended_at: &str) -> Result<u64> {
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected())
+}
+
+/// What the call records say of each of `numbers` (same order), for ring strategies:
+/// when it last answered a call (an outbound leg to it that was answered), how many it
+/// answered since `since`, and whether it is on a call now (a call to or from it in
+/// progress, or one it is placing).
+pub async fn ring_history(
+    db: &Db,
+    numbers: &[String],
+    since: &str,
+) -> Result<Vec<engine::store::RingHistory>> {
+    let mut history = vec![engine::store::RingHistory::default(); numbers.len()];
+    if numbers.is_empty() {
+        return Ok(history);
+    }
+    let index = |n: &str| numbers.iter().position(|x| x == n);
+    // $1 is `since`, the numbers follow.
+    let list = (2..numbers.len() + 2)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut answered = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT to_number, MAX(answered_at) AS last, \
+         SUM(CASE WHEN answered_at >= $1 THEN 1 ELSE 0 END) AS recent \
+         FROM calls WHERE direction = 'outbound' AND answered_at IS NOT NULL \
+         AND to_number IN ({list}) GROUP BY to_number"
+    )))
+    .bind(since);
+    for n in numbers {
+        answered = answered.bind(n);
+    }
+    for row in answered.fetch_all(db.pool()).await? {
+        let Some(i) = index(&text(&row, "to_number")?) else {
+            continue;
+        };
+        let last: Option<String> = row.try_get("last")?;
+        let recent: Option<i64> = row.try_get("recent")?;
+        history[i].last_answered = last.as_deref().and_then(unix_seconds);
+        history[i].answered_since = recent.map_or(0, |r| u32::try_from(r).unwrap_or(u32::MAX));
+    }
+    let list = (1..=numbers.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut busy = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT from_number, to_number, status FROM calls \
+         WHERE status IN ('ringing', 'in-progress') \
+         AND (from_number IN ({list}) OR to_number IN ({list}))"
+    )));
+    for n in numbers {
+        busy = busy.bind(n);
+    }
+    for row in busy.fetch_all(db.pool()).await? {
+        let status = text(&row, "status")?;
+        if let Some(i) = index(&text(&row, "from_number")?) {
+            history[i].in_call = true;
+        }
+        // A call to a number that only rings there does not make it busy.
+        if status == "in-progress"
+            && let Some(i) = index(&text(&row, "to_number")?)
+        {
+            history[i].in_call = true;
+        }
+    }
+    Ok(history)
+}
+
+/// A stored timestamp as Unix seconds.
+fn unix_seconds(stored: &str) -> Option<u64> {
+    let t =
+        time::OffsetDateTime::parse(stored, &time::format_description::well_known::Rfc3339).ok()?;
+    u64::try_from(t.unix_timestamp()).ok()
 }

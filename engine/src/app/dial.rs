@@ -1,48 +1,42 @@
 //! `dial`: ring the targets (every device of an extension, a number through the dial
-//! plan, a SIP URI, a trunk) while the caller hears ringback, bridge the caller to the
-//! first that answers (media relayed, as between extensions), and when the dialled
-//! party hangs up, go on with `action`. A dial that is all an unanswered call has left
-//! connects the caller straight through instead (`crate::call::b2bua`).
+//! plan, a SIP URI, a trunk) by the dial's strategy while the caller hears ringback,
+//! bridge the caller to the first that answers (media relayed, as between extensions),
+//! and when the dialled party hangs up, go on with `action`. A dial that is all an
+//! unanswered call has left connects the caller straight through instead
+//! (`crate::call::b2bua`). Who rings when is the [`Ringer`]'s decision in both cases.
 
 use super::{Flow, Session, Wake, audio};
 use crate::call::b2bua;
-use crate::call::invite::{self, Attempt};
-use crate::call::sdp_plan::callee_offer;
-use crate::call::{final_code, new_sid, timestamp_now};
-use crate::media::bridge::{self};
-use crate::sdp::{AudioDescription, SessionWriter};
+use crate::call::invite::{Caller, Party};
+use crate::call::legs::{Legs, Offers, Said};
+use crate::call::plan::ring_plan;
+use crate::call::{new_sid, timestamp_now};
+use crate::ring::{self, Ringer, Stage};
 use crate::store::{CallRecord, SavedRecording, Store};
 use contract::models::calls::CallStatus;
 use contract::verbs::{Dial, DialTarget};
 use contract::webhook::CallEvent;
-use rsipstack::dialog::dialog::DialogState;
+use rsipstack::dialog::dialog::TerminatedReason;
 use rsipstack::sip::StatusCode;
-use std::time::Duration;
-use tokio::time::Instant;
-
-/// One party being rung.
-struct Ringing {
-    attempt: Attempt,
-    leg: Option<bridge::MediaLeg>,
-    /// The final SIP code, once it refused or went away.
-    ended: Option<u16>,
-}
+use std::time::{Duration, Instant};
 
 /// How ringing ended.
 enum Rung {
-    Answered(usize, AudioDescription),
+    Answered(ring::LegId),
     Failed(CallStatus),
     Gone(Flow),
 }
 
-/// The status of a dial nobody answered, from the devices' final codes (pure).
-pub fn unanswered_status(codes: &[u16]) -> CallStatus {
-    if !codes.is_empty() && codes.iter().all(|c| matches!(c, 486 | 600)) {
-        CallStatus::Busy
-    } else if codes.iter().any(|c| matches!(c, 408 | 480 | 487)) || codes.is_empty() {
-        CallStatus::NoAnswer
+/// Why nothing at all can be rung: everybody on a call (`firstavailable`), or nobody
+/// with a registered device.
+fn nobody_to_ring(parties: &[Party]) -> (CallStatus, u16, &'static str) {
+    if parties
+        .iter()
+        .any(|p| p.branches.iter().any(|b| !b.is_empty()))
+    {
+        (CallStatus::Busy, 486, "every target is on a call")
     } else {
-        CallStatus::Failed
+        (CallStatus::NoAnswer, 480, "no registered device to ring")
     }
 }
 
@@ -55,16 +49,19 @@ impl<S: Store> Session<S> {
             return self.dial_through(verb).await;
         }
         if self.answer().await.is_err() {
-            return self.end_unanswered(500, "cannot answer").await;
+            return self
+                .end_unanswered(CallStatus::Failed, 500, "cannot answer")
+                .await;
         }
         self.progressed = true;
         if let [DialTarget::Queue { queue }] = verb.targets.as_slice() {
             return self.dial_queue(verb, queue.as_str()).await;
         }
-        let targets = self.resolve_targets(verb).await;
-        if targets.is_empty() {
-            tracing::info!(sid = %self.record.sid, "dial: no registered device to ring");
-            return self.after_dial(verb, CallStatus::NoAnswer, None).await;
+        let (parties, stages) = self.dial_plan(verb).await;
+        if stages.is_empty() {
+            let (status, _, why) = nobody_to_ring(&parties);
+            tracing::info!(sid = %self.record.sid, why, "dial: nobody to ring");
+            return self.after_dial(verb, status, None).await;
         }
         let Some(runtime) = self.answered.as_ref().map(|a| a.endpoint.runtime().clone()) else {
             return Flow::End;
@@ -76,93 +73,46 @@ impl<S: Store> Session<S> {
             let id = answered.endpoint.play(pattern.into(), 0);
             answered.playing = Some(id);
         }
-        let (states_tx, mut states) = self.inner.dialogs.new_dialog_state_channel();
-        let public = self.inner.public_ip;
-        let dial_id = new_sid();
-        let from = verb
-            .caller_id
-            .as_ref()
-            .map_or_else(|| self.record.from.clone(), ToString::to_string);
-        let caller_name = self.caller_name.clone();
-        let caller = invite::Caller {
-            user: &from,
-            display_name: Some(&caller_name),
-        };
-        let mut forks: Vec<Ringing> = Vec::new();
-        for (i, target) in targets.iter().enumerate() {
-            let Ok(leg) = self.inner.media.open_leg_on_runtime(&runtime) else {
-                tracing::error!("no RTP ports for a dialled leg");
-                continue;
-            };
-            let offer = SessionWriter::new(u64::from(leg.port()))
-                .write(&callee_offer(&self.offer, public, leg.port()))
-                .into_bytes();
-            let call_id = format!("{dial_id}-{i}");
-            if let Some(attempt) =
-                Attempt::start(&self.inner, &caller, target, offer, call_id, &states_tx)
-            {
-                forks.push(Ringing {
-                    attempt,
-                    leg: Some(leg),
-                    ended: None,
-                });
-            }
-        }
-        tracing::info!(sid = %self.record.sid, devices = forks.len(), "dial: ringing");
-        let deadline = Instant::now() + Duration::from_secs(u64::from(verb.timeout));
+        let mut legs = Legs::new(
+            self.inner.clone(),
+            parties,
+            self.dial_caller(verb),
+            Offers::PerLeg {
+                caller: self.offer.clone(),
+                runtime,
+            },
+            new_sid(),
+        );
+        let mut ringer = legs.ringer(stages);
+        tracing::info!(sid = %self.record.sid, parties = legs.parties().len(), strategy = verb.strategy.as_str(), "dial: ringing");
         let rung = loop {
-            if forks.iter().all(|f| f.ended.is_some()) {
-                let codes: Vec<u16> = forks.iter().filter_map(|f| f.ended).collect();
-                break Rung::Failed(unanswered_status(&codes));
+            let done = legs.pump(&mut ringer).into_iter().find_map(|c| match c {
+                ring::Command::Done(outcome) => Some(outcome),
+                _ => None,
+            });
+            match done {
+                Some(ring::Outcome::Connected { leg, .. }) => break Rung::Answered(leg),
+                Some(ring::Outcome::Unanswered { status, .. }) => break Rung::Failed(status),
+                None => {}
             }
-            let silence = invite::next_silence(
-                forks
-                    .iter()
-                    .filter(|f| f.ended.is_none())
-                    .map(|f| &f.attempt),
-            );
+            let timer = ringer.poll_timeout();
             tokio::select! {
-                state = states.recv() => match state {
-                    Some(DialogState::Confirmed(id, response)) => {
-                        if let Some(i) = forks.iter().position(|f| f.attempt.call_id == id.call_id) {
-                            let answer = std::str::from_utf8(&response.body).ok().and_then(|b| AudioDescription::parse(b).ok());
-                            match answer {
-                                Some(a) => break Rung::Answered(i, a),
-                                None => {
-                                    let dialog = forks[i].attempt.dialog.clone();
-                                    tokio::spawn(async move { let _ = dialog.bye().await; });
-                                    forks[i].ended = Some(488);
-                                }
-                            }
-                        }
+                Some((leg, said)) = legs.next() => match said {
+                    Said::Offer(_, handle) => { let _ = handle.reply(StatusCode::RequestPending).await; }
+                    said => if let Some(event) = said.ring_event(leg) {
+                        ringer.handle(event, Instant::now());
                     }
-                    Some(DialogState::Terminated(id, reason)) => {
-                        if let Some(f) = forks.iter_mut().find(|f| f.attempt.call_id == id.call_id) {
-                            self.inner.dialogs.remove_dialog(&id);
-                            let code = final_code(&reason);
-                            if !f.attempt.fail_over(&self.inner, &caller, code, &states_tx) {
-                                f.ended = Some(code);
-                            }
-                        }
-                    }
-                    Some(DialogState::Updated(_, _, handle)) => { let _ = handle.reply(StatusCode::RequestPending).await; }
-                    Some(_) => {}
-                    None => break Rung::Failed(CallStatus::Failed),
                 },
-                () = invite::sleep_until(silence), if silence.is_some() => {
-                    let now = Instant::now();
-                    for f in forks.iter_mut().filter(|f| f.ended.is_none()) {
-                        if f.attempt.went_silent(now)
-                            && !f.attempt.fail_over(&self.inner, &caller, 408, &states_tx)
-                        {
-                            f.ended = Some(408);
-                        }
-                    }
+                () = crate::call::invite::sleep_until(timer), if timer.is_some() => {
+                    ringer.handle_timeout(Instant::now());
                 }
-                wake = self.wait(Some(deadline)) => match wake {
-                    Wake::Timer => break Rung::Failed(CallStatus::NoAnswer),
-                    Wake::Gone(flow) => break Rung::Gone(flow),
-                    Wake::Key(_) | Wake::PlaybackDone | Wake::Silence => {}
+                wake = self.wait(None) => match wake {
+                    Wake::Gone(flow) => {
+                        ringer.abort();
+                        legs.pump(&mut ringer);
+                        break Rung::Gone(flow);
+                    }
+                    Wake::Key(_) | Wake::PlaybackDone | Wake::Silence | Wake::Timer => {}
                 },
             }
         };
@@ -170,37 +120,44 @@ impl<S: Store> Session<S> {
             answered.endpoint.stop_playback();
             answered.playing = None;
         }
-        let winner = match &rung {
-            Rung::Answered(i, _) => Some(*i),
-            _ => None,
-        };
-        // Everyone else stops ringing.
-        for (i, f) in forks.iter().enumerate() {
-            if Some(i) != winner && f.ended.is_none() {
-                let dialog = f.attempt.dialog.clone();
-                tokio::spawn(async move {
-                    let _ = dialog.cancel().await;
-                });
-            }
-        }
-        let (winner, answer) = match rung {
-            Rung::Answered(i, a) => (i, a),
+        match rung {
+            Rung::Answered(leg) => self.bridged(verb, legs, ringer, leg).await,
             Rung::Failed(status) => {
+                legs.linger();
                 tracing::info!(sid = %self.record.sid, status = status.as_str(), "dial: not answered");
-                return self.after_dial(verb, status, None).await;
+                self.after_dial(verb, status, None).await
             }
             Rung::Gone(flow) => {
+                legs.linger();
                 // The caller left while the targets rang: the action learns it
                 // (`canceled`), though there is no call left to drive.
                 if verb.action.is_some() {
                     let request = dial_request(self.request(), CallStatus::Canceled, None, None);
                     self.notify_action(verb.action.as_ref(), request).await;
                 }
-                return flow;
+                flow
             }
-        };
-        self.bridged(verb, &mut forks[winner], &answer, &mut states)
-            .await
+        }
+    }
+
+    /// Whom the dial rings and when: its targets resolved into parties, and its
+    /// strategy's stages over them.
+    async fn dial_plan(&mut self, verb: &Dial) -> (Vec<Party>, Vec<Stage>) {
+        let parties = self.resolve_targets(verb).await;
+        let ring_time = Duration::from_secs(u64::from(verb.timeout));
+        let stages = ring_plan(&self.inner, &parties, verb.strategy, ring_time).await;
+        (parties, stages)
+    }
+
+    /// Who the dial's INVITEs say is calling.
+    fn dial_caller(&self, verb: &Dial) -> Caller {
+        Caller {
+            user: verb
+                .caller_id
+                .as_ref()
+                .map_or_else(|| self.record.from.clone(), ToString::to_string),
+            display_name: Some(self.caller_name.clone()),
+        }
     }
 
     /// The caller, not answered, is connected straight through to the first target that
@@ -208,12 +165,11 @@ impl<S: Store> Session<S> {
     /// the caller's final answer. A REST redirect takes the caller back.
     async fn dial_through(&mut self, verb: &Dial) -> Flow {
         self.progressed = true;
-        let targets = self.resolve_targets(verb).await;
-        if targets.is_empty() {
-            tracing::info!(sid = %self.record.sid, to = %self.record.to, "dial: no registered device to ring");
-            return self
-                .end_unanswered(480, "no registered device to ring")
-                .await;
+        let (parties, stages) = self.dial_plan(verb).await;
+        if stages.is_empty() {
+            let (status, code, why) = nobody_to_ring(&parties);
+            tracing::info!(sid = %self.record.sid, to = %self.record.to, why, "dial: nobody to ring");
+            return self.end_unanswered(status, code, why).await;
         }
         let inner = self.inner.clone();
         let app = self.app.clone();
@@ -233,10 +189,7 @@ impl<S: Store> Session<S> {
                 super::webhooks::queue_status(&inner, &app.application_id, &url, &body).await;
             });
         });
-        let caller_id = verb
-            .caller_id
-            .as_ref()
-            .map_or_else(|| self.record.from.clone(), ToString::to_string);
+        let caller = self.dial_caller(verb);
         let inner = self.inner.clone();
         let connected = b2bua::connect(
             &inner,
@@ -246,11 +199,10 @@ impl<S: Store> Session<S> {
                 caller_states: &mut self.states,
                 commands: &mut self.commands,
                 record: self.record.clone(),
-                caller_id,
-                caller_name: self.caller_name.clone(),
+                caller,
                 offer: self.offer.clone(),
-                targets,
-                ring_time: Duration::from_secs(u64::from(verb.timeout)),
+                parties,
+                stages,
                 time_limit: verb.time_limit.map(|s| Duration::from_secs(u64::from(s))),
                 record_audio: verb.record,
                 on_answer,
@@ -292,31 +244,43 @@ impl<S: Store> Session<S> {
     async fn bridged(
         &mut self,
         verb: &Dial,
-        fork: &mut Ringing,
-        answer: &AudioDescription,
-        states: &mut rsipstack::dialog::dialog::DialogStateReceiver,
+        mut legs: Legs<S>,
+        mut ringer: Ringer,
+        winner: ring::LegId,
     ) -> Flow {
         let Some(answered) = self.answered.as_ref() else {
+            legs.linger();
             return Flow::End;
         };
         let peer_a = answered.peer;
+        let (Some(leg_b), Some(answer)) = (
+            legs.legs[winner].sockets.take(),
+            legs.legs[winner].answer.clone(),
+        ) else {
+            legs.bye(winner);
+            legs.linger();
+            return Flow::End;
+        };
         let Some(leg_a) = answered.endpoint.release().await else {
+            legs.bye(winner);
+            legs.linger();
             return Flow::End;
         };
-        let Some(leg_b) = fork.leg.take() else {
-            return Flow::End;
-        };
-        let peer_b = super::peer_of(answer, Some(peer_a.format.codec));
+        let peer_b = super::peer_of(&answer, Some(peer_a.format.codec));
         let (relay, mut media_events) = self.start_bridge(leg_a, peer_a, leg_b, peer_b);
         let recording = verb.record.then(|| relay.record());
+        let (number, call_id) = (
+            legs.legs[winner].number.clone(),
+            legs.legs[winner].call_id.clone(),
+        );
         let mut child = CallRecord {
             sid: new_sid(),
             parent_sid: Some(self.record.sid.clone()),
             direction: "outbound",
             from: self.record.from.clone(),
             from_name: self.record.from_name.clone(),
-            to: fork.attempt.number.clone(),
-            status: "in-progress",
+            to: number.clone(),
+            status: CallStatus::InProgress,
             started_at: timestamp_now(),
             answered_at: Some(timestamp_now()),
             ended_at: None,
@@ -324,22 +288,31 @@ impl<S: Store> Session<S> {
             hangup_by: None,
             hangup_code: None,
             hangup_reason: None,
-            sip_call_id: fork.attempt.call_id.clone(),
+            sip_call_id: call_id,
         };
         if let Err(e) = self.inner.store.save_call(&child).await {
             tracing::warn!(error = %e, "cannot write a call record");
         }
-        let started = std::time::Instant::now();
-        tracing::info!(sid = %self.record.sid, child = %child.sid, to = %fork.attempt.number, "dial: bridged");
+        let started = Instant::now();
+        tracing::info!(sid = %self.record.sid, child = %child.sid, to = %number, "dial: bridged");
         let limit = verb
             .time_limit
             .map(|s| Instant::now() + Duration::from_secs(u64::from(s)));
         let mut gone = None;
         let hangup_by = loop {
+            // Late answers of the other parties (crossing our CANCEL) are hung up.
+            legs.pump(&mut ringer);
             tokio::select! {
-                state = states.recv() => match state {
-                    Some(DialogState::Terminated(id, _)) if id.call_id == fork.attempt.call_id => break "callee",
-                    Some(DialogState::Updated(_, _, handle)) => { let _ = handle.reply(StatusCode::NotAcceptableHere).await; }
+                said = legs.next() => match said {
+                    Some((leg, Said::Ended(TerminatedReason::UasBye | TerminatedReason::Timeout)))
+                        if leg == winner => break "callee",
+                    Some((leg, Said::Ended(_))) if leg == winner => break "system",
+                    Some((_, Said::Offer(_, handle))) => { let _ = handle.reply(StatusCode::NotAcceptableHere).await; }
+                    Some((leg, said)) if leg != winner => {
+                        if let Some(event) = said.ring_event(leg) {
+                            ringer.handle(event, Instant::now());
+                        }
+                    }
                     Some(_) => {}
                     None => break "callee",
                 },
@@ -352,12 +325,9 @@ impl<S: Store> Session<S> {
             }
         };
         if hangup_by != "callee" {
-            let dialog = fork.attempt.dialog.clone();
-            tokio::spawn(async move {
-                let _ = dialog.bye().await;
-            });
+            legs.bye(winner);
         }
-        self.inner.dialogs.remove_dialog(&fork.attempt.dialog.id());
+        legs.linger();
         let (stats, leg_a, _) = relay.stop_keep_legs().await;
         let saved = match recording {
             Some(audio) => {
@@ -367,7 +337,7 @@ impl<S: Store> Session<S> {
             None => None,
         };
         tracing::info!(sid = %self.record.sid, child = %child.sid, by = hangup_by, a_to_b = stats.a_to_b, b_to_a = stats.b_to_a, "dial: bridge ended");
-        child.status = "completed";
+        child.status = CallStatus::Completed;
         child.ended_at = Some(timestamp_now());
         child.duration = Some(started.elapsed().as_secs());
         child.hangup_by = Some(hangup_by);
@@ -543,11 +513,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unanswered_outcomes() {
-        assert_eq!(unanswered_status(&[486, 486]), CallStatus::Busy);
-        assert_eq!(unanswered_status(&[486, 480]), CallStatus::NoAnswer);
-        assert_eq!(unanswered_status(&[487]), CallStatus::NoAnswer);
-        assert_eq!(unanswered_status(&[]), CallStatus::NoAnswer);
-        assert_eq!(unanswered_status(&[503, 404]), CallStatus::Failed);
+    fn nothing_to_ring_is_busy_only_when_someone_could_have_been_rung() {
+        let nobody = Party {
+            number: "101".into(),
+            branches: Vec::new(),
+        };
+        assert_eq!(
+            nobody_to_ring(std::slice::from_ref(&nobody)).0,
+            CallStatus::NoAnswer
+        );
+        let binding = crate::store::Binding {
+            id: String::new(),
+            aor: "102".into(),
+            contact: "sip:102@192.0.2.7".into(),
+            source: "192.0.2.7:5060".parse().unwrap(),
+            transport: crate::store::Transport::Udp,
+            expires_at: 0,
+            call_id: String::new(),
+            cseq: 0,
+            user_agent: None,
+        };
+        let on_a_call = Party::direct("102".into(), binding);
+        assert_eq!(
+            nobody_to_ring(&[nobody, on_a_call]),
+            (CallStatus::Busy, 486, "every target is on a call")
+        );
     }
 }

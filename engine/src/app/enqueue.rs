@@ -18,7 +18,13 @@ enum Waited {
 impl<S: Store> Session<S> {
     pub(super) async fn enqueue(&mut self, verb: &Enqueue) -> Flow {
         if self.answer().await.is_err() {
-            return self.end_unanswered(500, "cannot answer").await;
+            return self
+                .end_unanswered(
+                    contract::models::calls::CallStatus::Failed,
+                    500,
+                    "cannot answer",
+                )
+                .await;
         }
         self.progressed = true;
         let queue = verb.queue.to_string();

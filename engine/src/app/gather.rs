@@ -4,7 +4,7 @@ use super::{Flow, Session, Wake};
 use crate::store::Store;
 use contract::verbs::{Gather, Prompt};
 use std::time::Duration;
-use tokio::time::Instant;
+use std::time::Instant;
 
 /// Why a gather ended (sent to the app as `reason`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +58,13 @@ impl<S: Store> Session<S> {
     pub(super) async fn gather(&mut self, verb: &Gather) -> Flow {
         // Keys arrive over the media: the call must be answered to hear them.
         if self.answer().await.is_err() {
-            return self.end_unanswered(500, "cannot answer").await;
+            return self
+                .end_unanswered(
+                    contract::models::calls::CallStatus::Failed,
+                    500,
+                    "cannot answer",
+                )
+                .await;
         }
         self.progressed = true;
         let mut collector = Collector::new(verb.num_digits, &verb.finish_on_key);

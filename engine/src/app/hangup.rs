@@ -2,6 +2,7 @@
 
 use super::{Flow, Session};
 use crate::store::Store;
+use contract::models::calls::CallStatus;
 use contract::verbs::RejectReason;
 
 impl<S: Store> Session<S> {
@@ -10,12 +11,12 @@ impl<S: Store> Session<S> {
             // Too late to refuse: the call was answered by an earlier verb.
             return self.hang_up("reject after answer").await;
         }
-        let code = match reason {
-            RejectReason::Busy => 486,
-            RejectReason::Rejected => 603,
+        let (status, code) = match reason {
+            RejectReason::Busy => (CallStatus::Busy, 486),
+            RejectReason::Rejected => (CallStatus::Canceled, 603),
         };
         tracing::info!(sid = %self.record.sid, code, "call rejected by the application");
-        self.end_unanswered(code, "rejected by the application")
+        self.end_unanswered(status, code, "rejected by the application")
             .await
     }
 }

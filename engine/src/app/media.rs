@@ -63,7 +63,7 @@ impl<S: Store> Session<S> {
         });
         self.answered_at = Some(std::time::Instant::now());
         crate::metrics::Metrics::add(&self.inner.metrics.calls_answered_total, 1);
-        self.record.status = "in-progress";
+        self.record.status = contract::models::calls::CallStatus::InProgress;
         self.record.answered_at = Some(timestamp_now());
         self.save().await;
         self.event(CallEvent::Answered, None).await;

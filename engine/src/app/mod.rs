@@ -32,11 +32,13 @@ pub use queue::Queues;
 use crate::call::timestamp_now;
 use crate::media::bridge::Peer;
 use crate::media::endpoint::{EndpointEvent, EndpointHandle};
+use crate::outcome::{EndedBy, Outcome};
 use crate::sdp::{AudioDescription, SessionWriter};
 use crate::sip::Inner;
 use crate::store::{AppWebhooks, CallRecord, Store};
 use crate::webhook::Document;
 use contract::models::applications::WebhookMethod;
+use contract::models::calls::CallStatus;
 use contract::verbs::Verb;
 use contract::webhook::CallEvent;
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
@@ -45,8 +47,8 @@ use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transaction::Transaction;
 use std::sync::Arc;
 use std::time::Duration;
+use std::time::Instant;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 /// Documents fetched in a row without any verb that takes time (play, pause, gather…):
 /// beyond this, the application is looping on redirects.
@@ -120,18 +122,18 @@ pub(crate) struct Session<S: Store> {
     events_tx: mpsc::UnboundedSender<EndpointEvent>,
     /// The URL of the document being executed (relative URLs resolve against it).
     document_url: Option<url::Url>,
-    answered_at: Option<std::time::Instant>,
-    /// Set once the call is over: status, by whom, SIP code, reason.
-    outcome: Option<(&'static str, &'static str, u16, String)>,
+    answered_at: Option<Instant>,
+    /// Set once the call is over.
+    outcome: Option<Outcome>,
     /// Whether a verb that takes time ran since the last document was fetched.
     progressed: bool,
     /// Recordings made by `record` so far (they are named after the call and this).
     recordings_made: u32,
     /// Orders from the REST API.
     commands: mpsc::UnboundedReceiver<LiveCommand>,
-    /// Who the far end is in call records: `caller` (it called us) or `callee` (we
+    /// Who the far end is in call records: the caller (it called us) or the callee (we
     /// called it, through the Calls API).
-    remote_side: &'static str,
+    remote_side: EndedBy,
     caller_source: Option<(std::net::SocketAddr, crate::store::Transport)>,
     /// Whether the verb running is the last of its document.
     last_verb: bool,
@@ -184,7 +186,7 @@ pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction, cal
         progressed: false,
         recordings_made: 0,
         commands: inner.live.add(&sid),
-        remote_side: "caller",
+        remote_side: EndedBy::Caller,
         caller_source: call.caller_source,
         last_verb: false,
         dialog_ended: false,
@@ -298,7 +300,7 @@ impl<S: Store> Session<S> {
                 Some(command) = self.commands.recv() => return Wake::Gone(self.on_command(command)),
                 () = crate::call::invite::sleep_until(deadline) => return Wake::Timer,
                 () = self.inner.token.cancelled() => {
-                    self.outcome = Some(("completed", "system", 503, "shutdown".into()));
+                    self.outcome = Some(Outcome::new(CallStatus::Completed, EndedBy::System, 503, "shutdown"));
                     self.bye();
                     return Wake::Gone(Flow::End);
                 }
@@ -317,8 +319,12 @@ impl<S: Store> Session<S> {
                 Some(EndpointEvent::Silence) => return Wake::Silence,
                 Some(EndpointEvent::RtpTimeout) => {
                     tracing::info!(sid = %self.record.sid, "no RTP from the caller: hanging up");
-                    self.outcome =
-                        Some(("completed", "system", 408, "no RTP from the caller".into()));
+                    self.outcome = Some(Outcome::new(
+                        CallStatus::Completed,
+                        EndedBy::System,
+                        408,
+                        "no RTP from the caller",
+                    ));
                     self.bye();
                     return Wake::Gone(Flow::End);
                 }
@@ -337,15 +343,23 @@ impl<S: Store> Session<S> {
             LiveCommand::Hangup => {
                 tracing::info!(sid = %self.record.sid, "hung up through the API");
                 if self.answered.is_some() {
-                    self.outcome =
-                        Some(("completed", "system", 200, "hung up through the API".into()));
+                    self.outcome = Some(Outcome::new(
+                        CallStatus::Completed,
+                        EndedBy::System,
+                        200,
+                        "hung up through the API",
+                    ));
                     self.bye();
                 } else {
                     if let Err(e) = self.inbound.reject(Some(StatusCode::Decline), None) {
                         tracing::debug!(error = %e, "cannot reject the caller");
                     }
-                    self.outcome =
-                        Some(("canceled", "system", 603, "hung up through the API".into()));
+                    self.outcome = Some(Outcome::new(
+                        CallStatus::Canceled,
+                        EndedBy::System,
+                        603,
+                        "hung up through the API",
+                    ));
                 }
                 Flow::End
             }
@@ -403,12 +417,14 @@ impl<S: Store> Session<S> {
             return;
         }
         let (status, code, why) = match (reason, self.answered.is_some()) {
-            (Some(TerminatedReason::UacCancel), _) => ("canceled", 487, "caller cancelled"),
-            (_, true) => ("completed", 200, "caller hung up"),
-            (_, false) => ("canceled", 487, "caller went away"),
+            (Some(TerminatedReason::UacCancel), _) => {
+                (CallStatus::Canceled, 487, "caller cancelled")
+            }
+            (_, true) => (CallStatus::Completed, 200, "caller hung up"),
+            (_, false) => (CallStatus::Canceled, 487, "caller went away"),
         };
-        tracing::info!(sid = %self.record.sid, status, "caller ended the call");
-        self.outcome = Some((status, self.remote_side, code, why.to_owned()));
+        tracing::info!(sid = %self.record.sid, status = status.as_str(), "caller ended the call");
+        self.outcome = Some(Outcome::new(status, self.remote_side, code, why));
     }
 
     /// Ends the call from our side: BYE when answered, 603/486 otherwise.
@@ -417,26 +433,26 @@ impl<S: Store> Session<S> {
             return Flow::End;
         }
         if self.answered.is_some() {
-            self.outcome = Some(("completed", "system", 200, reason.to_owned()));
+            self.outcome = Some(Outcome::new(
+                CallStatus::Completed,
+                EndedBy::System,
+                200,
+                reason,
+            ));
             self.bye();
             Flow::End
         } else {
             // Nothing was answered: the caller gets a final answer instead.
-            self.end_unanswered(603, reason).await
+            self.end_unanswered(CallStatus::Canceled, 603, reason).await
         }
     }
 
-    async fn end_unanswered(&mut self, code: u16, reason: &str) -> Flow {
+    /// Refuses the unanswered caller with `code`; the call ends as `status`.
+    async fn end_unanswered(&mut self, status: CallStatus, code: u16, reason: &str) -> Flow {
         if let Err(e) = self.inbound.reject(Some(StatusCode::from(code)), None) {
             tracing::debug!(error = %e, "cannot reject the caller");
         }
-        let status = match code {
-            486 => "busy",
-            408 | 480 => "no-answer",
-            500..=599 => "failed",
-            _ => "canceled",
-        };
-        self.outcome = Some((status, "system", code, reason.to_owned()));
+        self.outcome = Some(Outcome::new(status, EndedBy::System, code, reason));
         Flow::End
     }
 
@@ -464,19 +480,19 @@ impl<S: Store> Session<S> {
             self.event(CallEvent::Completed, None).await;
             return;
         }
-        let (status, by, code, reason) =
-            self.outcome
-                .take()
-                .unwrap_or(("completed", "system", 200, "ended".to_owned()));
-        self.record.status = status;
+        let outcome = self
+            .outcome
+            .take()
+            .unwrap_or_else(|| Outcome::new(CallStatus::Completed, EndedBy::System, 200, "ended"));
+        self.record.status = outcome.status;
         self.record.ended_at = Some(timestamp_now());
         self.record.duration = self.answered_at.map(|t| t.elapsed().as_secs());
-        self.record.hangup_by = Some(by);
-        self.record.hangup_code = Some(code);
-        self.record.hangup_reason = Some(reason);
+        self.record.hangup_by = Some(outcome.by.as_str());
+        self.record.hangup_code = Some(outcome.code);
+        self.record.hangup_reason = Some(outcome.reason);
         self.save().await;
         self.event(CallEvent::Completed, None).await;
-        tracing::info!(sid = %self.record.sid, status, by, "call ended");
+        tracing::info!(sid = %self.record.sid, status = outcome.status.as_str(), by = outcome.by.as_str(), "call ended");
         // Let the BYE complete and the dialog end, then make sure it is gone.
         let linger = tokio::time::sleep(Duration::from_secs(5));
         tokio::pin!(linger);

@@ -4,19 +4,20 @@
 //! application call.
 
 use super::{Answered, Flow, Session};
-use crate::call::invite::{self, Attempt};
-use crate::call::{ActiveCall, final_code, new_sid, timestamp_now};
+use crate::call::invite::Caller;
+use crate::call::legs::{Legs, Offers, Said};
+use crate::call::{ActiveCall, new_sid, timestamp_now};
 use crate::media::endpoint;
-use crate::sdp::{
-    AudioDescription, Codec, Direction, LocalAudio, OFFER_TELEPHONE_EVENT, SessionWriter,
-};
+use crate::outcome::{EndedBy, Outcome};
+use crate::ring::{self, Stage};
+use crate::sdp::{Codec, Direction, LocalAudio, OFFER_TELEPHONE_EVENT, SessionWriter};
 use crate::sip::Inner;
 use crate::store::{AppWebhooks, CallRecord, Store};
 use crate::webhook::Document;
 use contract::models::applications::WebhookMethod;
+use contract::models::calls::CallStatus;
 use contract::verbs::Verb;
 use contract::webhook::CallEvent;
-use rsipstack::dialog::dialog::DialogState;
 use rsipstack::sip::StatusCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,13 +46,6 @@ pub struct OutboundCall {
     pub timeout: Duration,
 }
 
-/// One party being rung (a device, or a number through a route's trunks).
-struct Fork {
-    attempt: Attempt,
-    /// The final SIP code, once it refused or went away.
-    ended: Option<u16>,
-}
-
 /// Starts placing `call`: its record is written (status `queued`), then the call
 /// proceeds in the background; its record and status callbacks tell how it goes.
 /// Returns its sid.
@@ -64,7 +58,7 @@ pub async fn place<S: Store>(inner: &Arc<Inner<S>>, call: OutboundCall) -> Strin
         from: call.from.clone(),
         from_name: None,
         to: call.to.to_string(),
-        status: "queued",
+        status: CallStatus::Queued,
         started_at: timestamp_now(),
         answered_at: None,
         ended_at: None,
@@ -88,34 +82,34 @@ async fn save<S: Store>(inner: &Inner<S>, record: &CallRecord) {
 async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: CallRecord) {
     let _active = ActiveCall::new(&inner.metrics);
     status_event(&inner, &call, &record, CallEvent::Initiated, None).await;
-    let targets = match call.to.sip_uri() {
-        Some(uri) => super::targets::sip_uri(uri).await.map(|t| vec![t]),
+    let party = match call.to.sip_uri() {
+        Some(uri) => super::targets::sip_uri(uri).await,
         None => super::targets::number(&inner, call.to.as_str(), None).await,
     };
-    let targets = match targets {
-        Ok(t) => t,
+    let party = match party {
+        Ok(p) => p,
         Err(problem) => {
             tracing::info!(sid = %record.sid, to = %call.to, %problem, "outbound call cannot be placed");
-            return end_unanswered(&inner, &call, record, "failed", 404, &problem).await;
+            let outcome = Outcome::new(CallStatus::Failed, EndedBy::Callee, 404, problem);
+            return end_unanswered(&inner, &call, record, outcome).await;
         }
     };
     let leg = match inner.media.open_leg() {
         Ok(l) => l,
         Err(e) => {
             tracing::error!(error = %e, "no RTP ports for an outbound call");
-            return end_unanswered(&inner, &call, record, "failed", 503, "no media ports").await;
+            let outcome = Outcome::new(CallStatus::Failed, EndedBy::System, 503, "no media ports");
+            return end_unanswered(&inner, &call, record, outcome).await;
         }
     };
-    if targets.is_empty() {
-        return end_unanswered(
-            &inner,
-            &call,
-            record,
-            "no-answer",
+    if party.branches.is_empty() {
+        let outcome = Outcome::new(
+            CallStatus::NoAnswer,
+            EndedBy::Callee,
             480,
             "no registered device",
-        )
-        .await;
+        );
+        return end_unanswered(&inner, &call, record, outcome).await;
     }
     let public = inner.public_ip;
     let mut sdp = SessionWriter::new(u64::from(leg.port()));
@@ -128,101 +122,73 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
             direction: Direction::SendRecv,
         })
         .into_bytes();
-    let (states_tx, mut states) = inner.dialogs.new_dialog_state_channel();
-    let caller = invite::Caller {
-        user: &call.from,
-        display_name: None,
-    };
     // Every device (or trunk) rings with the same offer: the first to answer gets the
     // one media leg.
-    let mut forks: Vec<Fork> = Vec::new();
-    for (i, target) in targets.iter().enumerate() {
-        let call_id = format!("{}-{i}", record.sid);
-        if let Some(attempt) =
-            Attempt::start(&inner, &caller, target, offer.clone(), call_id, &states_tx)
-        {
-            forks.push(Fork {
-                attempt,
-                ended: None,
-            });
-        }
-    }
-    record.status = "ringing";
+    let caller = Caller {
+        user: call.from.clone(),
+        display_name: None,
+    };
+    let mut legs = Legs::new(
+        inner.clone(),
+        vec![party],
+        caller,
+        Offers::Shared(offer),
+        record.sid.clone(),
+    );
+    let mut ringer = legs.ringer(vec![Stage {
+        targets: vec![0],
+        ring_time: call.timeout,
+    }]);
+    record.status = CallStatus::Ringing;
     save(&inner, &record).await;
     status_event(&inner, &call, &record, CallEvent::Ringing, None).await;
-    tracing::info!(sid = %record.sid, to = %call.to, devices = forks.len(), "outbound call ringing");
-    let deadline = tokio::time::Instant::now() + call.timeout;
-    let answered = loop {
-        if forks.iter().all(|f| f.ended.is_some()) {
-            break None;
+    tracing::info!(sid = %record.sid, to = %call.to, "outbound call ringing");
+    let outcome = loop {
+        let done = legs.pump(&mut ringer).into_iter().find_map(|c| match c {
+            ring::Command::Done(outcome) => Some(outcome),
+            _ => None,
+        });
+        if let Some(outcome) = done {
+            break outcome;
         }
-        let silence = invite::next_silence(
-            forks
-                .iter()
-                .filter(|f| f.ended.is_none())
-                .map(|f| &f.attempt),
-        );
+        let timer = ringer.poll_timeout();
         tokio::select! {
-            state = states.recv() => match state {
-                Some(DialogState::Confirmed(id, response)) => {
-                    if let Some(i) = forks.iter().position(|f| f.attempt.call_id == id.call_id) {
-                        let answer = std::str::from_utf8(&response.body).ok().and_then(|b| AudioDescription::parse(b).ok());
-                        if let Some(a) = answer {
-                            break Some((i, a));
-                        }
-                        let dialog = forks[i].attempt.dialog.clone();
-                        tokio::spawn(async move { let _ = dialog.bye().await; });
-                        forks[i].ended = Some(488);
-                    }
-                }
-                Some(DialogState::Terminated(id, reason)) => {
-                    if let Some(f) = forks.iter_mut().find(|f| f.attempt.call_id == id.call_id) {
-                        inner.dialogs.remove_dialog(&id);
-                        let code = final_code(&reason);
-                        if !f.attempt.fail_over(&inner, &caller, code, &states_tx) {
-                            f.ended = Some(code);
-                        }
-                    }
-                }
-                Some(DialogState::Updated(_, _, handle)) => { let _ = handle.reply(StatusCode::RequestPending).await; }
-                Some(_) => {}
-                None => break None,
+            said = legs.next() => match said {
+                Some((_, Said::Offer(_, handle))) => { let _ = handle.reply(StatusCode::RequestPending).await; }
+                Some((leg, said)) => if let Some(event) = said.ring_event(leg) {
+                    ringer.handle(event, std::time::Instant::now());
+                },
+                None => ringer.abort(),
             },
-            () = invite::sleep_until(silence), if silence.is_some() => {
-                let now = tokio::time::Instant::now();
-                for f in forks.iter_mut().filter(|f| f.ended.is_none()) {
-                    if f.attempt.went_silent(now)
-                        && !f.attempt.fail_over(&inner, &caller, 408, &states_tx)
-                    {
-                        f.ended = Some(408);
-                    }
-                }
+            () = crate::call::invite::sleep_until(timer), if timer.is_some() => {
+                ringer.handle_timeout(std::time::Instant::now());
             }
-            () = tokio::time::sleep_until(deadline) => break None,
+            () = inner.token.cancelled() => ringer.abort(),
         }
     };
-    let winner = answered.as_ref().map(|(i, _)| *i);
-    for (i, f) in forks.iter().enumerate() {
-        if Some(i) != winner && f.ended.is_none() {
-            let dialog = f.attempt.dialog.clone();
-            tokio::spawn(async move {
-                let _ = dialog.cancel().await;
-            });
+    let winner = match outcome {
+        ring::Outcome::Connected { leg, .. } => leg,
+        ring::Outcome::Unanswered { status, code, .. } => {
+            legs.linger();
+            let outcome = Outcome::new(status, EndedBy::Callee, code, "not answered");
+            return end_unanswered(&inner, &call, record, outcome).await;
         }
-    }
-    let Some((winner, answer)) = answered else {
-        let codes: Vec<u16> = forks.iter().filter_map(|f| f.ended).collect();
-        let status = super::dial::unanswered_status(&codes);
-        return end_unanswered(&inner, &call, record, status.as_str(), 480, "not answered").await;
     };
-    let Attempt {
-        dialog, call_id, ..
-    } = forks.swap_remove(winner).attempt;
+    let (Some(dialog), Some(answer)) = (
+        legs.legs[winner].dialog.clone(),
+        legs.legs[winner].answer.clone(),
+    ) else {
+        legs.bye(winner);
+        legs.linger();
+        return;
+    };
+    let call_id = legs.legs[winner].call_id.clone();
+    let states = legs.hand_over(winner, ringer);
     let peer = super::peer_of(&answer, None);
     let (events_tx, events) = mpsc::unbounded_channel();
     let port = leg.port();
     let endpoint = endpoint::start(leg, peer, inner.config.rtp_timeout, events_tx.clone());
-    record.status = "in-progress";
+    record.status = CallStatus::InProgress;
     record.answered_at = Some(timestamp_now());
     record.sip_call_id = call_id.clone();
     crate::metrics::Metrics::add(&inner.metrics.calls_answered_total, 1);
@@ -252,7 +218,7 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
         progressed: false,
         recordings_made: 0,
         commands: inner.live.add(&sid),
-        remote_side: "callee",
+        remote_side: EndedBy::Callee,
         caller_source: None,
         last_verb: false,
         dialog_ended: false,
@@ -282,18 +248,23 @@ async fn end_unanswered<S: Store>(
     inner: &Inner<S>,
     call: &OutboundCall,
     mut record: CallRecord,
-    status: &'static str,
-    code: u16,
-    reason: &str,
+    outcome: Outcome,
 ) {
-    tracing::info!(sid = %record.sid, to = %call.to, status, reason, "outbound call not answered");
-    record.status = status;
+    tracing::info!(sid = %record.sid, to = %call.to, status = outcome.status.as_str(), reason = %outcome.reason, "outbound call not answered");
+    record.status = outcome.status;
     record.ended_at = Some(timestamp_now());
-    record.hangup_by = Some("callee");
-    record.hangup_code = Some(code);
-    record.hangup_reason = Some(reason.to_owned());
+    record.hangup_by = Some(outcome.by.as_str());
+    record.hangup_code = Some(outcome.code);
+    record.hangup_reason = Some(outcome.reason.clone());
     save(inner, &record).await;
-    status_event(inner, call, &record, CallEvent::Completed, Some(reason)).await;
+    status_event(
+        inner,
+        call,
+        &record,
+        CallEvent::Completed,
+        Some(&outcome.reason),
+    )
+    .await;
 }
 
 /// Queues a status callback about a call that has no session (not answered yet).

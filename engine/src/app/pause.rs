@@ -3,7 +3,7 @@
 use super::{Flow, Session, Wake};
 use crate::store::Store;
 use std::time::Duration;
-use tokio::time::Instant;
+use std::time::Instant;
 
 impl<S: Store> Session<S> {
     pub(super) async fn pause(&mut self, seconds: u32) -> Flow {
@@ -24,7 +24,13 @@ impl<S: Store> Session<S> {
         interruptible: bool,
     ) -> Result<Option<char>, Flow> {
         if self.answer().await.is_err() {
-            return Err(self.end_unanswered(500, "cannot answer").await);
+            return Err(self
+                .end_unanswered(
+                    contract::models::calls::CallStatus::Failed,
+                    500,
+                    "cannot answer",
+                )
+                .await);
         }
         self.progressed = true;
         let until = Instant::now() + Duration::from_secs(u64::from(seconds));

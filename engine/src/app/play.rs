@@ -128,7 +128,13 @@ impl<S: Store> Session<S> {
         interruptible: bool,
     ) -> Result<Option<char>, Flow> {
         if self.answer().await.is_err() {
-            return Err(self.end_unanswered(500, "cannot answer").await);
+            return Err(self
+                .end_unanswered(
+                    contract::models::calls::CallStatus::Failed,
+                    500,
+                    "cannot answer",
+                )
+                .await);
         }
         self.progressed = true;
         if let Some(answered) = self.answered.as_mut() {

@@ -6,7 +6,7 @@ use crate::store::Store;
 use contract::verbs::Record;
 use contract::webhook::CallEvent;
 use std::time::Duration;
-use tokio::time::Instant;
+use std::time::Instant;
 
 /// Why a recording ended (sent as `reason`).
 fn reason_str(reason: Ended) -> &'static str {
@@ -41,7 +41,13 @@ pub fn voiced_length(samples: &[i16]) -> usize {
 impl<S: Store> Session<S> {
     pub(super) async fn record(&mut self, verb: &Record) -> Flow {
         if self.answer().await.is_err() {
-            return self.end_unanswered(500, "cannot answer").await;
+            return self
+                .end_unanswered(
+                    contract::models::calls::CallStatus::Failed,
+                    500,
+                    "cannot answer",
+                )
+                .await;
         }
         self.progressed = true;
         if verb.play_beep

@@ -4,7 +4,7 @@
 //! host, a named trunk.
 
 use super::Session;
-use crate::call::invite::{Reach, Target};
+use crate::call::invite::{Party, Reach};
 use crate::sip::{Inner, unix_now};
 use crate::store::{Binding, Store, Transport};
 use contract::verbs::{Dial, DialTarget};
@@ -15,22 +15,25 @@ use std::net::SocketAddr;
 /// The device placing a call (never rung by a dial of its own extension).
 pub(crate) type Device = (SocketAddr, Transport);
 
-/// Every registered device of extension `number`, except `calling`.
+/// Every registered device of extension `number` (rung together), except `calling`.
 pub(crate) async fn extension<S: Store>(
     inner: &Inner<S>,
     number: &str,
     calling: Option<Device>,
-) -> Result<Vec<Target>, String> {
+) -> Result<Party, String> {
     let found = inner
         .store
         .bindings(number, unix_now())
         .await
         .map_err(|e| format!("cannot read registrations: {e}"))?;
-    Ok(found
-        .into_iter()
-        .filter(|b| calling != Some((b.source, b.transport)))
-        .map(|b| Target::direct(number.to_owned(), b))
-        .collect())
+    Ok(Party {
+        number: number.to_owned(),
+        branches: found
+            .into_iter()
+            .filter(|b| calling != Some((b.source, b.transport)))
+            .map(|b| vec![Reach::device(b)])
+            .collect(),
+    })
 }
 
 /// A number through the dial plan: an extension's devices, else an outbound route.
@@ -38,17 +41,17 @@ pub(crate) async fn number<S: Store>(
     inner: &Inner<S>,
     dialled: &str,
     calling: Option<Device>,
-) -> Result<Vec<Target>, String> {
+) -> Result<Party, String> {
     match inner.store.extension(dialled).await {
         Ok(Some(_)) => extension(inner, dialled, calling).await,
-        Ok(None) => route(inner, dialled).await.map(|t| vec![t]),
+        Ok(None) => route(inner, dialled).await,
         Err(e) => Err(format!("cannot read extensions: {e}")),
     }
 }
 
 /// A SIP URI, rung directly.
-pub(crate) async fn sip_uri(uri: &str) -> Result<Target, String> {
-    Ok(Target::direct(uri.to_owned(), sip_binding(uri).await?))
+pub(crate) async fn sip_uri(uri: &str) -> Result<Party, String> {
+    Ok(Party::direct(uri.to_owned(), sip_binding(uri).await?))
 }
 
 /// `number` through trunk `name`.
@@ -56,17 +59,16 @@ pub(crate) async fn trunk<S: Store>(
     inner: &Inner<S>,
     name: &str,
     number: &str,
-) -> Result<Target, String> {
-    Ok(Target {
+) -> Result<Party, String> {
+    Ok(Party {
         number: number.to_owned(),
-        reach: trunk_reach(inner, name, number).await?,
-        fallbacks: Vec::new(),
+        branches: vec![vec![trunk_reach(inner, name, number).await?]],
     })
 }
 
 /// A number that is no extension, through the first outbound route that matches it:
-/// its first usable trunk, the others in order as fallbacks when a trunk fails.
-pub(crate) async fn route<S: Store>(inner: &Inner<S>, dialled: &str) -> Result<Target, String> {
+/// its usable trunks, tried in order when a trunk fails.
+pub(crate) async fn route<S: Store>(inner: &Inner<S>, dialled: &str) -> Result<Party, String> {
     let (trunks, number) = match inner.store.route_number(dialled).await {
         Ok(Some(r)) => r,
         Ok(None) => {
@@ -87,13 +89,13 @@ pub(crate) async fn route<S: Store>(inner: &Inner<S>, dialled: &str) -> Result<T
             }
         }
     }
-    let mut reaches = reaches.into_iter();
-    let reach = reaches.next().ok_or(last)?;
+    if reaches.is_empty() {
+        return Err(last);
+    }
     // Records show the number as dialled (the trunks get it rewritten).
-    Ok(Target {
+    Ok(Party {
         number: dialled.to_owned(),
-        reach,
-        fallbacks: reaches.collect(),
+        branches: vec![reaches],
     })
 }
 
@@ -175,9 +177,10 @@ async fn sip_binding(uri: &str) -> Result<Binding, String> {
 }
 
 impl<S: Store> Session<S> {
-    /// Whom the dial's targets ring. Unusable targets are logged, reported to the
-    /// application's status callback and skipped: the others still ring.
-    pub(super) async fn resolve_targets(&mut self, verb: &Dial) -> Vec<Target> {
+    /// Whom the dial's targets ring, one party per target. Unusable targets are
+    /// logged, reported to the application's status callback and skipped: the others
+    /// still ring.
+    pub(super) async fn resolve_targets(&mut self, verb: &Dial) -> Vec<Party> {
         let mut targets = Vec::new();
         for (i, target) in verb.targets.iter().enumerate() {
             let (found, code) = match target {
@@ -189,24 +192,19 @@ impl<S: Store> Session<S> {
                     number(&self.inner, dialled.as_str(), self.caller_source).await,
                     "unroutable_number",
                 ),
-                DialTarget::Sip { uri } => (
-                    sip_uri(uri.as_str()).await.map(|t| vec![t]),
-                    "invalid_target",
-                ),
+                DialTarget::Sip { uri } => (sip_uri(uri.as_str()).await, "invalid_target"),
                 DialTarget::Trunk {
                     trunk: name,
                     number: dialled,
                 } => (
-                    trunk(&self.inner, name.as_str(), dialled.as_str())
-                        .await
-                        .map(|t| vec![t]),
+                    trunk(&self.inner, name.as_str(), dialled.as_str()).await,
                     "invalid_target",
                 ),
                 // The contract allows a queue only as the sole target (handled apart).
-                DialTarget::Queue { .. } => (Ok(Vec::new()), "invalid_target"),
+                DialTarget::Queue { .. } => continue,
             };
             match found {
-                Ok(found) => targets.extend(found),
+                Ok(party) => targets.push(party),
                 Err(problem) => {
                     let message = format!("targets[{i}]: {problem}");
                     tracing::warn!(sid = %self.record.sid, %message, "dial target skipped");

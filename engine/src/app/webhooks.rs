@@ -3,6 +3,7 @@
 
 use super::{Flow, Session, audio, wait_for_hangup};
 use crate::call::timestamp_now;
+use crate::outcome::{EndedBy, Outcome};
 use crate::sip::Inner;
 use crate::store::{CallRecord, Store};
 use crate::webhook::FetchError;
@@ -96,15 +97,17 @@ impl<S: Store> Session<S> {
             return Flow::End;
         }
         if self.answer().await.is_err() {
-            return self.end_unanswered(500, "application failed").await;
+            return self
+                .end_unanswered(CallStatus::Failed, 500, "application failed")
+                .await;
         }
         let tone = audio::failure_tone();
         if let Err(flow) = self.play_audio(tone, 1, false).await {
             return flow;
         }
-        self.outcome = Some((
-            "failed",
-            "system",
+        self.outcome = Some(Outcome::new(
+            CallStatus::Failed,
+            EndedBy::System,
             500,
             format!("application failed: {code}"),
         ));
@@ -216,7 +219,7 @@ pub(crate) fn request_for(record: &CallRecord) -> WebhookRequest {
         from: record.from.clone(),
         to: record.to.clone(),
         caller_name: record.from_name.clone(),
-        call_status: CallStatus::parse(record.status).unwrap_or(CallStatus::InProgress),
+        call_status: record.status,
         parent_call_sid: record.parent_sid.clone(),
         trunk: None,
         sip: SipInfo {

@@ -6,7 +6,9 @@
 
 pub(crate) mod b2bua;
 pub(crate) mod invite;
+pub(crate) mod legs;
 pub mod machine;
+pub(crate) mod plan;
 mod replies;
 pub(crate) mod sdp_plan;
 
@@ -19,6 +21,7 @@ use crate::sip::headers;
 use crate::sip::register::source_of;
 use crate::store::{CallRecord, Store, StoreError};
 use crate::webhook::AppWebhooks;
+use contract::models::calls::CallStatus;
 use contract::verbs::Verb;
 use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, StatusCode};
@@ -83,7 +86,7 @@ pub async fn handle_invite<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction) 
         from: caller.number.clone(),
         from_name: Some(caller_name.clone()),
         to: dialled.clone(),
-        status: "ringing",
+        status: CallStatus::Ringing,
         started_at: timestamp_now(),
         answered_at: None,
         ended_at: None,
@@ -189,10 +192,7 @@ async fn refuse_call<S: Store>(
     reason: &'static str,
 ) {
     let _ = reply_warning(tx, StatusCode::from(code), reason).await;
-    record.status = match code {
-        480 => "no-answer",
-        _ => "failed",
-    };
+    record.status = crate::outcome::status_of_final_code(code);
     record.ended_at = Some(timestamp_now());
     record.hangup_by = Some("system");
     record.hangup_code = Some(code);

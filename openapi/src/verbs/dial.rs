@@ -115,15 +115,51 @@ impl TryFrom<serde_json::Map<String, serde_json::Value>> for DialTarget {
     }
 }
 
-/// How several targets are rung.
+/// How several targets are rung (Asterisk's and FreePBX's names and behaviours).
+/// Strategies that ring one target at a time give each `timeout` seconds; a target that
+/// refuses (busy, unavailable) gives way to the next at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DialStrategy {
     /// All at once; the first to answer wins, the others are cancelled.
     #[default]
     Ringall,
-    /// One after the other, each for `timeout` seconds.
+    /// One after the other, in the order listed.
     Hunt,
+    /// The first, then the first two together, then the first three… (each stage for
+    /// `timeout` seconds).
+    Memoryhunt,
+    /// Only the first target that is not on a call and has a registered device.
+    Firstavailable,
+    /// One at a time, starting after the target that answered last (same as `rrmemory`).
+    Roundrobin,
+    /// One at a time, starting after the target that answered last.
+    Rrmemory,
+    /// One at a time, the one that answered a call longest ago (or never) first.
+    Leastrecent,
+    /// One at a time, the one that answered the fewest calls in the last 24 hours first.
+    Fewestcalls,
+    /// One at a time, in random order.
+    Random,
+    /// One at a time, in the order listed (same as `hunt`).
+    Linear,
+}
+
+impl DialStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ringall => "ringall",
+            Self::Hunt => "hunt",
+            Self::Memoryhunt => "memoryhunt",
+            Self::Firstavailable => "firstavailable",
+            Self::Roundrobin => "roundrobin",
+            Self::Rrmemory => "rrmemory",
+            Self::Leastrecent => "leastrecent",
+            Self::Fewestcalls => "fewestcalls",
+            Self::Random => "random",
+            Self::Linear => "linear",
+        }
+    }
 }
 
 /// Rings `targets` for `timeout` seconds and bridges the caller to the one that answers.
@@ -138,7 +174,8 @@ pub struct Dial {
     pub targets: Vec<DialTarget>,
     #[serde(default)]
     pub strategy: DialStrategy,
-    /// Seconds to ring (per target with `hunt`). Default 30.
+    /// Seconds to ring: the whole dial with `ringall` and `firstavailable`, each target
+    /// (or stage of `memoryhunt`) with the others. Default 30.
     #[serde(default = "thirty")]
     pub timeout: u32,
     /// The number shown to the called party. Default: the caller's.

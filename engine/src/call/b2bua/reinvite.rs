@@ -1,10 +1,11 @@
 //! Re-INVITEs during a connected call (hold, resume, a new address): relayed from one
 //! side to the other, and answered with what the other side accepted.
 
-use super::{Call, parse_sdp, sdp_header};
+use super::super::{parse_sdp, sdp_header};
+use super::Call;
 use crate::media::bridge::Side as MediaSide;
+use crate::sdp::SessionWriter;
 use crate::store::Store;
-use rsipstack::dialog::DialogId;
 use rsipstack::dialog::dialog::TransactionHandle;
 use rsipstack::sip::{Request, StatusCode};
 
@@ -13,34 +14,32 @@ impl<S: Store> Call<'_, S> {
     /// answers it with what the other side accepted.
     pub(super) async fn relay_reinvite(
         &mut self,
-        id: &DialogId,
+        from_caller: bool,
         request: &Request,
         handle: TransactionHandle,
     ) {
-        let Some(winner) = self.machine.answered_fork() else {
+        let Some(winner) = self.machine.answered_leg() else {
             let _ = handle.reply(StatusCode::RequestPending).await;
             return;
         };
-        let from_caller = id.call_id == self.caller_call_id;
-        if !from_caller && self.fork_of(id) != Some(winner) {
-            let _ = handle.reply(StatusCode::CallTransactionDoesNotExist).await;
-            return;
-        }
         let public = self.inner.public_ip;
         let new_offer = parse_sdp(&request.body);
-        let (Some((caller_media, _)), Some(callee_media)) =
-            (self.caller_media.clone(), self.forks[winner].media)
-        else {
+        let callee = &self.legs.legs[winner];
+        let (Some((caller_media, _)), Some(callee_media), Some(callee_dialog)) = (
+            self.caller_media.clone(),
+            callee.agreed,
+            callee.dialog.clone(),
+        ) else {
             let _ = handle.reply(StatusCode::ServerInternalError).await;
             return;
         };
+        let callee_sdp = callee
+            .sdp
+            .clone()
+            .unwrap_or_else(|| SessionWriter::new(u64::from(callee_media.local_port)));
         // Our offer to the other side: its agreed codec, our port, the sender's direction.
         let (other_dialog, other_media, mut other_sdp) = if from_caller {
-            (
-                self.forks[winner].attempt.dialog.clone(),
-                callee_media,
-                self.forks[winner].sdp.clone(),
-            )
+            (callee_dialog, callee_media, callee_sdp)
         } else {
             (self.inbound.clone(), caller_media, self.caller_sdp.clone())
         };
@@ -52,7 +51,7 @@ impl<S: Store> Call<'_, S> {
             .reinvite(Some(vec![sdp_header()]), Some(offer.into_bytes()))
             .await;
         if from_caller {
-            self.forks[winner].sdp = other_sdp;
+            self.legs.legs[winner].sdp = Some(other_sdp);
         } else {
             self.caller_sdp = other_sdp;
         }
@@ -94,8 +93,9 @@ impl<S: Store> Call<'_, S> {
             self.caller_sdp
                 .write(&sender_media.local_with(public, answer_direction))
         } else {
-            self.forks[winner]
+            self.legs.legs[winner]
                 .sdp
+                .get_or_insert_with(|| SessionWriter::new(u64::from(sender_media.local_port)))
                 .write(&sender_media.local_with(public, answer_direction))
         };
         if let Some(bridge) = &self.bridge {
@@ -106,9 +106,9 @@ impl<S: Store> Call<'_, S> {
             if let Some((m, _)) = self.caller_media.as_mut() {
                 *m = sender_media;
             }
-            self.forks[winner].media = Some(other_media);
+            self.legs.legs[winner].agreed = Some(other_media);
         } else {
-            self.forks[winner].media = Some(sender_media);
+            self.legs.legs[winner].agreed = Some(sender_media);
             if let Some((m, _)) = self.caller_media.as_mut() {
                 *m = other_media;
             }

@@ -1,0 +1,429 @@
+//! The legs a [`Ringer`] rings, for real: its INVITEs sent (each with its own media
+//! sockets and offer, or one shared offer), its CANCELs and BYEs carried out, and what
+//! their dialogs say turned back into ringer events. The B2BUA, `dial` and calls placed
+//! through the REST API all ring through this one piece.
+
+use super::invite::{self, Caller, Party};
+use super::sdp_plan::{LegMedia, callee_offer};
+use crate::media::bridge::MediaLeg;
+use crate::ring::{self, LegId, Ringer};
+use crate::sdp::{AudioDescription, SessionWriter};
+use crate::sip::Inner;
+use crate::store::Store;
+use rsipstack::dialog::DialogId;
+use rsipstack::dialog::dialog::{
+    DialogState, DialogStateReceiver, DialogStateSender, TerminatedReason, TransactionHandle,
+};
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::{Request, StatusCode};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// What the INVITEs offer.
+pub(crate) enum Offers {
+    /// Each leg gets media sockets of its own on `runtime` (bridged to the caller's
+    /// leg later) and an offer made from the caller's.
+    PerLeg {
+        caller: AudioDescription,
+        runtime: tokio::runtime::Handle,
+    },
+    /// Every leg gets this offer: the media sockets are the caller's own (a call placed
+    /// from here, whose first answer gets them).
+    Shared(Vec<u8>),
+}
+
+/// One INVITE sent.
+pub(crate) struct Leg {
+    /// None when it could not be sent.
+    pub dialog: Option<InviteDialog>,
+    pub call_id: String,
+    /// The number rung (records, logs).
+    pub number: String,
+    /// Its own media sockets ([`Offers::PerLeg`]) until a bridge takes them.
+    pub sockets: Option<MediaLeg>,
+    /// The media formats agreed with it, once connected.
+    pub agreed: Option<LegMedia>,
+    /// Our session description towards it ([`Offers::PerLeg`]).
+    pub sdp: Option<SessionWriter>,
+    /// Its SDP answer (from a 183 or the 200).
+    pub answer: Option<AudioDescription>,
+    pub ended: bool,
+}
+
+/// What a leg's dialog said.
+pub(crate) enum Said {
+    Trying,
+    Ringing {
+        sdp: bool,
+    },
+    Answered {
+        sdp: bool,
+    },
+    /// Its dialog ended: a refusal before the answer, a BYE after it.
+    Ended(TerminatedReason),
+    /// A re-INVITE (or UPDATE) from it, to answer.
+    Offer(Request, TransactionHandle),
+}
+
+impl Said {
+    /// The ringer's view of it.
+    pub fn ring_event(&self, leg: LegId) -> Option<ring::Event> {
+        Some(match self {
+            Self::Trying => ring::Event::Trying { leg },
+            Self::Ringing { sdp } => ring::Event::Ringing { leg, sdp: *sdp },
+            Self::Answered { sdp } => ring::Event::Answered { leg, sdp: *sdp },
+            Self::Ended(reason) => ring::Event::Failed {
+                leg,
+                code: super::final_code(reason),
+            },
+            Self::Offer(..) => return None,
+        })
+    }
+}
+
+/// The legs of one ringer.
+pub(crate) struct Legs<S: Store> {
+    inner: Arc<Inner<S>>,
+    parties: Vec<Party>,
+    caller: Caller,
+    offers: Offers,
+    /// Leg `n`'s Call-ID is `<prefix>-<n>`.
+    prefix: String,
+    states_tx: DialogStateSender,
+    states: DialogStateReceiver,
+    pub legs: Vec<Leg>,
+}
+
+impl<S: Store> Legs<S> {
+    pub fn new(
+        inner: Arc<Inner<S>>,
+        parties: Vec<Party>,
+        caller: Caller,
+        offers: Offers,
+        prefix: String,
+    ) -> Self {
+        let (states_tx, states) = inner.dialogs.new_dialog_state_channel();
+        Self {
+            inner,
+            parties,
+            caller,
+            offers,
+            prefix,
+            states_tx,
+            states,
+            legs: Vec::new(),
+        }
+    }
+
+    pub fn parties(&self) -> &[Party] {
+        &self.parties
+    }
+
+    /// A ringer for these parties by `stages`, starting now.
+    pub fn ringer(&self, stages: Vec<ring::Stage>) -> Ringer {
+        let targets = self.parties.iter().map(Party::ring_target).collect();
+        Ringer::new(targets, stages, Instant::now())
+    }
+
+    /// Carries out what the ringer asks about legs; returns what is for the caller
+    /// (ringing, early media, done), in order.
+    pub fn pump(&mut self, ringer: &mut Ringer) -> Vec<ring::Command> {
+        let mut out = Vec::new();
+        while let Some(command) = ringer.poll() {
+            match command {
+                ring::Command::Invite {
+                    leg,
+                    target,
+                    branch,
+                    way,
+                } => {
+                    if !self.invite(leg, target, branch, way) {
+                        ringer.handle(ring::Event::Failed { leg, code: 503 }, Instant::now());
+                    }
+                }
+                ring::Command::Cancel { leg } => self.cancel(leg),
+                ring::Command::Abandon { leg } => {
+                    tracing::info!(number = %self.legs[leg].number, "the trunk did not answer the INVITE");
+                    self.cancel(leg);
+                }
+                ring::Command::Bye { leg } => self.bye(leg),
+                other => out.push(other),
+            }
+        }
+        out
+    }
+
+    fn invite(&mut self, leg: LegId, target: usize, branch: usize, way: usize) -> bool {
+        debug_assert_eq!(leg, self.legs.len(), "legs are numbered in order");
+        let reach = &self.parties[target].branches[branch][way];
+        let call_id = format!("{}-{leg}", self.prefix);
+        let mut entry = Leg {
+            dialog: None,
+            call_id: call_id.clone(),
+            number: self.parties[target].number.clone(),
+            sockets: None,
+            agreed: None,
+            sdp: None,
+            answer: None,
+            ended: true,
+        };
+        let offer = match &self.offers {
+            Offers::PerLeg { caller, runtime } => {
+                match self.inner.media.open_leg_on_runtime(runtime) {
+                    Ok(media) => {
+                        let mut sdp = SessionWriter::new(u64::from(media.port()));
+                        let offer = sdp
+                            .write(&callee_offer(caller, self.inner.public_ip, media.port()))
+                            .into_bytes();
+                        entry.sockets = Some(media);
+                        entry.sdp = Some(sdp);
+                        offer
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "no RTP ports for a leg to ring");
+                        self.legs.push(entry);
+                        return false;
+                    }
+                }
+            }
+            Offers::Shared(offer) => offer.clone(),
+        };
+        if way > 0 {
+            tracing::info!(number = %entry.number, next = %reach.label, "the trunk failed the call: trying the next trunk of the route");
+        }
+        match invite::send(
+            &self.inner,
+            &self.caller,
+            reach,
+            offer,
+            call_id,
+            &self.states_tx,
+        ) {
+            Ok(dialog) => {
+                entry.dialog = Some(dialog);
+                entry.ended = false;
+                self.legs.push(entry);
+                true
+            }
+            Err(problem) => {
+                tracing::warn!(%problem, "cannot ring");
+                entry.sockets = None;
+                self.legs.push(entry);
+                false
+            }
+        }
+    }
+
+    /// Stops ringing a leg: CANCEL (rsipstack sends it once the INVITE has an answer;
+    /// a 200 that crosses it is hung up by the dialog layer).
+    pub fn cancel(&mut self, leg: LegId) {
+        let Some(entry) = self.legs.get_mut(leg) else {
+            return;
+        };
+        entry.sockets = None;
+        if let Some(dialog) = entry.dialog.clone() {
+            tokio::spawn(async move {
+                if let Err(e) = dialog.cancel().await {
+                    tracing::debug!(error = %e, "cannot cancel a leg");
+                }
+            });
+        }
+    }
+
+    pub fn bye(&mut self, leg: LegId) {
+        let Some(entry) = self.legs.get_mut(leg) else {
+            return;
+        };
+        entry.sockets = None;
+        if let Some(dialog) = entry.dialog.clone() {
+            tokio::spawn(async move {
+                let _ = dialog.bye().await;
+            });
+        }
+    }
+
+    /// The next thing a leg said (requests nobody acts on are answered on the way).
+    /// None when the channel closed.
+    pub async fn next(&mut self) -> Option<(LegId, Said)> {
+        loop {
+            let state = self.states.recv().await?;
+            if let Some(said) = self.on_state(state).await {
+                return Some(said);
+            }
+        }
+    }
+
+    async fn on_state(&mut self, state: DialogState) -> Option<(LegId, Said)> {
+        let (leg, said) = match state {
+            DialogState::Trying(id) => (self.leg_of(&id)?, Said::Trying),
+            DialogState::Early(id, response) => {
+                let leg = self.leg_of(&id)?;
+                let answer = super::parse_sdp(&response.body);
+                let sdp = answer.is_some();
+                if answer.is_some() {
+                    self.legs[leg].answer = answer;
+                }
+                (leg, Said::Ringing { sdp })
+            }
+            DialogState::Confirmed(id, response) => {
+                let leg = self.leg_of(&id)?;
+                let answer = super::parse_sdp(&response.body);
+                let sdp = answer.is_some();
+                if answer.is_some() {
+                    self.legs[leg].answer = answer;
+                }
+                (leg, Said::Answered { sdp })
+            }
+            DialogState::Terminated(id, reason) => {
+                self.inner.dialogs.remove_dialog(&id);
+                let leg = self.leg_of(&id)?;
+                self.legs[leg].ended = true;
+                self.legs[leg].sockets = None;
+                (leg, Said::Ended(reason))
+            }
+            DialogState::Updated(id, request, handle) => {
+                (self.leg_of(&id)?, Said::Offer(request, handle))
+            }
+            other => {
+                super::answer_other_request(other).await;
+                return None;
+            }
+        };
+        Some((leg, said))
+    }
+
+    fn leg_of(&self, id: &DialogId) -> Option<LegId> {
+        self.legs.iter().position(|l| l.call_id == id.call_id)
+    }
+
+    /// The answered leg becomes a call of its own (a call placed through the REST API):
+    /// its dialog's states go to the receiver returned. The other legs are followed in
+    /// the background — a late answer is hung up — until they end, and the whole lot is
+    /// forgotten once the answered call is over too (or 5 s after it, at most).
+    pub fn hand_over(mut self, winner: LegId, mut ringer: Ringer) -> DialogStateReceiver {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let winner_call_id = self.legs[winner].call_id.clone();
+        tokio::spawn(async move {
+            let mut deadline: Option<Instant> = None;
+            loop {
+                let others_open = self
+                    .legs
+                    .iter()
+                    .enumerate()
+                    .any(|(i, l)| i != winner && !l.ended);
+                if tx.is_closed() {
+                    if !others_open {
+                        break;
+                    }
+                    deadline
+                        .get_or_insert_with(|| Instant::now() + std::time::Duration::from_secs(5));
+                }
+                let state = tokio::select! {
+                    state = self.states.recv() => state,
+                    () = tx.closed(), if deadline.is_none() => continue,
+                    () = invite::sleep_until(deadline) => break,
+                };
+                let Some(state) = state else {
+                    break;
+                };
+                if state_call_id(&state) == Some(winner_call_id.as_str()) {
+                    if let DialogState::Terminated(id, _) = &state {
+                        self.inner.dialogs.remove_dialog(id);
+                    }
+                    let _ = tx.send(state);
+                    continue;
+                }
+                if let Some((leg, said)) = self.on_state(state).await
+                    && let Some(event) = said.ring_event(leg)
+                {
+                    ringer.handle(event, Instant::now());
+                    self.pump(&mut ringer);
+                }
+            }
+            for leg in &self.legs {
+                if let Some(dialog) = &leg.dialog {
+                    self.inner.dialogs.remove_dialog(&dialog.id());
+                }
+            }
+        });
+        rx
+    }
+
+    /// Ringing and talking are over: legs still in a dialog are left to end (their
+    /// CANCEL or BYE completing) in the background, then forgotten.
+    pub fn linger(self) {
+        let pending: Vec<(String, DialogId)> = self
+            .legs
+            .iter()
+            .filter(|l| !l.ended)
+            .filter_map(|l| l.dialog.as_ref().map(|d| (l.call_id.clone(), d.id())))
+            .collect();
+        linger_in_background(self.inner, self.states, pending);
+    }
+}
+
+/// Waits (at most 5 s) for the dialogs in `pending` to end — their last CANCEL or BYE
+/// completing, usually a round trip — answering their late requests, then makes sure
+/// none stays registered. Runs in the background: nothing waits for it.
+pub(crate) fn linger_in_background<S: Store>(
+    inner: Arc<Inner<S>>,
+    mut states: DialogStateReceiver,
+    pending: Vec<(String, DialogId)>,
+) {
+    tokio::spawn(async move {
+        drain(&inner, &mut states, &pending).await;
+    });
+}
+
+/// The one "let the last requests complete" loop: up to 5 s for every dialog of
+/// `pending` (Call-ID, id) to terminate, late re-INVITEs answered 481; then every one of
+/// them is removed from the dialog layer.
+pub(crate) async fn drain<S: Store>(
+    inner: &Inner<S>,
+    states: &mut DialogStateReceiver,
+    pending: &[(String, DialogId)],
+) {
+    let mut open: std::collections::HashSet<&str> =
+        pending.iter().map(|(c, _)| c.as_str()).collect();
+    let linger = tokio::time::sleep(std::time::Duration::from_secs(5));
+    tokio::pin!(linger);
+    while !open.is_empty() {
+        tokio::select! {
+            state = states.recv() => match state {
+                Some(DialogState::Terminated(id, _)) => {
+                    inner.dialogs.remove_dialog(&id);
+                    open.remove(id.call_id.as_str());
+                }
+                Some(DialogState::Updated(_, _, handle)) => {
+                    let _ = handle.reply(StatusCode::CallTransactionDoesNotExist).await;
+                }
+                Some(_) => {}
+                None => break,
+            },
+            () = &mut linger => break,
+        }
+    }
+    for (_, id) in pending {
+        inner.dialogs.remove_dialog(id);
+    }
+}
+
+/// The Call-ID of the dialog a state is about.
+fn state_call_id(state: &DialogState) -> Option<&str> {
+    let id = match state {
+        DialogState::Calling(id)
+        | DialogState::Trying(id)
+        | DialogState::Early(id, _)
+        | DialogState::WaitAck(id, _)
+        | DialogState::Confirmed(id, _)
+        | DialogState::Updated(id, _, _)
+        | DialogState::Publish(id, _, _)
+        | DialogState::Notify(id, _, _)
+        | DialogState::Refer(id, _, _)
+        | DialogState::Message(id, _, _)
+        | DialogState::Info(id, _, _)
+        | DialogState::Options(id, _, _)
+        | DialogState::Terminated(id, _) => id,
+    };
+    Some(id.call_id.as_str())
+}
