@@ -8,6 +8,7 @@
 
 use serde_json::{Value, json};
 use std::time::Duration;
+use switchboard_tests::TestApp;
 use switchboard_tests::app_harness::*;
 use switchboard_tests::audio::{read_wav, tone_wav};
 use switchboard_tests::peers::{Baresip, SipTransport, Sipp, SippResult, free_sip_port};
@@ -305,7 +306,7 @@ async fn three_ways(s: &Setup, devices: &[(&str, u16)], through: &str) -> Vec<St
 }
 
 /// The call `sid` (or the latest to 5000), once ended.
-async fn ended(app: &switchboard_tests::TestApp, sid: Option<&str>) -> Value {
+async fn ended(app: &TestApp, sid: Option<&str>) -> Value {
     for _ in 0..100 {
         let record = match sid {
             Some(sid) => app.get(&format!("/v1/calls/{sid}")).await.1,
@@ -352,4 +353,150 @@ async fn the_same_answers_give_the_same_status_on_every_path() {
     let statuses = three_ways(&s, &[("uas_answer_no_sdp.xml", broken)], "uac_480.xml").await;
     assert_eq!(statuses, ["failed", "failed", "failed"], "{}", s.app.log());
     s.hooks.assert_all_signed();
+}
+
+/// Which extension answered the `dial` of the call `sid` (its child leg's `to`).
+async fn answered_leg(app: &TestApp, sid: &str) -> String {
+    for _ in 0..100 {
+        for number in ["102", "103"] {
+            let (_, legs) = app.get(&format!("/v1/calls?to={number}")).await;
+            if legs["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["parent_call_sid"] == sid)
+            {
+                return number.to_owned();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no leg of {sid} answered: {}", app.log());
+}
+
+/// A call placed to 101 that dials 102 and 103 by `strategy` (each SIPp phone answers,
+/// talks a second and hangs up); returns who answered.
+async fn dial_by(
+    app: &TestApp,
+    app_id: &Value,
+    p101: u16,
+    phones: &[u16],
+    strategy: &str,
+) -> String {
+    let _callee = Sipp::start("uas_answer.xml", app.sip, p101, SipTransport::Udp, &[]);
+    let _phones: Vec<Sipp> = phones
+        .iter()
+        .map(|p| {
+            Sipp::start(
+                "uas_answer_then_bye.xml",
+                app.sip,
+                *p,
+                SipTransport::Udp,
+                &[],
+            )
+        })
+        .collect();
+    let (status, placed) = app
+        .post(
+            "/v1/calls",
+            json!({"from": "5000", "to": "101", "application_id": app_id, "verbs": [
+                {"verb": "dial", "strategy": strategy, "timeout": 5, "targets": [
+                    {"type": "extension", "number": "102"},
+                    {"type": "extension", "number": "103"}]},
+                {"verb": "hangup"}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{placed}");
+    let sid = placed["sid"].as_str().unwrap().to_owned();
+    ended(app, Some(&sid)).await;
+    answered_leg(app, &sid).await
+}
+
+/// The strategies that read the call records (on both backends): `rrmemory` starts after
+/// whoever answered last, `leastrecent` with whoever answered longest ago, `fewestcalls`
+/// with whoever answered fewest, `firstavailable` skips an extension on a call.
+async fn strategies_read_the_call_history(backend: switchboard_tests::Backend, rtp: &str) {
+    let app = TestApp::spawn_with(backend, &[("SWITCHBOARD_RTP_PORTS", rtp.to_owned())]).await;
+    let (p101, p102, p103) = (free_sip_port(), free_sip_port(), free_sip_port());
+    for (n, p) in [("101", p101), ("102", p102), ("103", p103)] {
+        register_sipp(&app, n, p).await;
+    }
+    let (status, created) = app
+        .post(
+            "/v1/applications",
+            json!({"name": "Dialler", "voice_url": "http://127.0.0.1:9/voice"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].clone();
+    let both = [p102, p103];
+    assert_eq!(
+        dial_by(&app, &id, p101, &both, "rrmemory").await,
+        "102",
+        "nobody answered yet: from the top"
+    );
+    assert_eq!(
+        dial_by(&app, &id, p101, &both, "rrmemory").await,
+        "103",
+        "after 102"
+    );
+    assert_eq!(
+        dial_by(&app, &id, p101, &both, "roundrobin").await,
+        "102",
+        "after 103"
+    );
+    // 102 answered twice, 103 once; 103 answered longest ago.
+    assert_eq!(dial_by(&app, &id, p101, &both, "leastrecent").await, "103");
+    // Now both answered twice: the listed order breaks the tie.
+    assert_eq!(dial_by(&app, &id, p101, &both, "fewestcalls").await, "102");
+    assert_eq!(
+        dial_by(&app, &id, p101, &both, "fewestcalls").await,
+        "103",
+        "102 has one more"
+    );
+
+    // 102 busy on a call: `firstavailable` rings 103.
+    let held = Sipp::start("uas_answer.xml", app.sip, p102, SipTransport::Udp, &[]);
+    let (status, holding) = app
+        .post(
+            "/v1/calls",
+            json!({"from": "5000", "to": "102", "application_id": id,
+                   "verbs": [{"verb": "pause", "length": 30}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{holding}");
+    let holding = holding["sid"].as_str().unwrap().to_owned();
+    for _ in 0..100 {
+        if app.get(&format!("/v1/calls/{holding}")).await.1["status"] == "in-progress" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        dial_by(&app, &id, p101, &[p103], "firstavailable").await,
+        "103"
+    );
+    let (status, body) = app
+        .post(
+            &format!("/v1/calls/{holding}"),
+            json!({"status": "completed"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    drop(held);
+    assert_eq!(
+        dial_by(&app, &id, p101, &both, "firstavailable").await,
+        "102",
+        "free again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strategies_read_the_call_history_sqlite() {
+    strategies_read_the_call_history(switchboard_tests::Backend::Sqlite, "48600-48799").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strategies_read_the_call_history_postgres() {
+    strategies_read_the_call_history(switchboard_tests::Backend::Postgres, "48800-48999").await;
 }
