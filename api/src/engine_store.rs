@@ -12,7 +12,7 @@ use engine::store::{
     AppWebhooks, Binding, CallRecord, ExtensionRecord, RingHistory, SavedRecording, Store,
     StoreError, TrunkRecord,
 };
-use engine::webhook::{RetryOn, WebhookPolicy};
+use engine::webhook::WebhookPolicy;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -60,10 +60,7 @@ impl SqlStore {
                 connect_timeout: Duration::from_millis(u64::from(app.webhook.connect_timeout_ms)),
                 read_timeout: Duration::from_millis(u64::from(app.webhook.read_timeout_ms)),
                 retries: app.webhook.retries,
-                retry_on: match app.webhook.retry_on {
-                    contract::models::RetryOn::Network => RetryOn::Network,
-                    contract::models::RetryOn::NetworkAnd5xx => RetryOn::NetworkAnd5xx,
-                },
+                retry_on: app.webhook.retry_on,
             },
         }))
     }

@@ -70,11 +70,10 @@ impl Server {
                 source,
             })?;
         let outbox = Arc::new(tokio::sync::Notify::new());
-        let engine = start_engine(&db, &media, &config, outbox.clone()).await?;
-        crate::outbox::spawn(db.clone(), engine.inner().webhooks.clone(), outbox);
-        let counters = engine.inner().clone();
-        let metrics = Box::new(move || counters.metrics.render(counters.media.in_use()));
-        let state = AppState::new(db, auth, media, config, metrics, engine.inner().clone());
+        let store = SqlStore::new(db.clone(), media.clone(), outbox.clone());
+        let engine = start_engine(&db, &config, store.clone()).await?;
+        crate::outbox::spawn(db.clone(), engine.handle().webhooks(), outbox);
+        let state = AppState::new(db, auth, media, config, engine.handle(), store);
         let router = routes::router(state.clone());
         Ok(Server {
             listener,
@@ -116,9 +115,8 @@ impl Server {
 /// Starts the SIP engine with its settings and the nonce key shared through the database.
 async fn start_engine(
     db: &Db,
-    media: &MediaStore,
     config: &Config,
-    outbox: Arc<tokio::sync::Notify>,
+    store: SqlStore,
 ) -> Result<engine::Engine<SqlStore>, StartError> {
     let nonce_key = storage::settings::get_or_insert(db, "sip_nonce_key", || {
         hex::encode(secrets::random_bytes::<32>())
@@ -147,11 +145,7 @@ async fn start_engine(
         window: std::time::Duration::from_secs(60),
         block: config.auth_block,
     };
-    Ok(engine::Engine::start(
-        engine_config,
-        SqlStore::new(db.clone(), media.clone(), outbox),
-    )
-    .await?)
+    Ok(engine::Engine::start(engine_config, store).await?)
 }
 
 /// The data directory must exist (or be creatable) and be writable.

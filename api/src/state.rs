@@ -2,6 +2,7 @@
 
 use crate::auth::Authenticator;
 use crate::config::Config;
+use crate::engine_store::SqlStore;
 use crate::media::store::MediaStore;
 use crate::storage::Db;
 use std::sync::Arc;
@@ -15,10 +16,10 @@ pub struct Inner {
     pub auth: Authenticator,
     pub media: MediaStore,
     pub config: Config,
-    /// The engine's counters in Prometheus text format.
-    pub metrics: Box<dyn Fn() -> String + Send + Sync>,
-    /// Application calls in progress (steered by `POST /v1/calls/{sid}`).
-    pub engine: Arc<engine::sip::Inner<crate::engine_store::SqlStore>>,
+    /// The engine: places and steers calls (`/v1/calls`), its counters (`/metrics`).
+    pub engine: engine::EngineHandle<SqlStore>,
+    /// Storage as the engine sees it (applications' webhooks, the dial plan).
+    pub store: SqlStore,
 }
 
 impl std::fmt::Debug for Inner {
@@ -35,16 +36,16 @@ impl AppState {
         auth: Authenticator,
         media: MediaStore,
         config: Config,
-        metrics: Box<dyn Fn() -> String + Send + Sync>,
-        engine: Arc<engine::sip::Inner<crate::engine_store::SqlStore>>,
+        engine: engine::EngineHandle<SqlStore>,
+        store: SqlStore,
     ) -> Self {
         Self(Arc::new(Inner {
             db,
             auth,
             media,
             config,
-            metrics,
             engine,
+            store,
         }))
     }
 }

@@ -23,8 +23,10 @@
 
 pub mod app;
 pub mod call;
+pub mod clock;
 pub mod config;
 pub mod digest;
+pub mod engine;
 pub mod guard;
 pub mod media;
 pub mod metrics;
@@ -38,5 +40,6 @@ pub mod store;
 pub mod webhook;
 
 pub use config::EngineConfig;
-pub use sip::{Engine, EngineError};
+pub use engine::EngineError;
+pub use engine::{Engine, EngineHandle};
 pub use store::Store;

@@ -2,9 +2,13 @@
 //! server implements [`Store`] with sqlx, and tests may implement it in memory.
 
 use crate::digest::Ha1;
+pub use contract::models::RetryOn;
+use contract::models::applications::WebhookMethod;
 use contract::models::calls::CallStatus;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
+use url::Url;
 
 /// A storage failure, reported to the SIP peer as `500`/`503` and logged.
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +97,71 @@ pub struct CallRecord {
     pub sip_call_id: String,
 }
 
-pub use crate::webhook::AppWebhooks;
+/// A new call sid: `CA` and 32 hex digits.
+pub fn new_sid() -> String {
+    let mut bytes = [0u8; 16];
+    let _ = getrandom::fill(&mut bytes);
+    let mut s = String::with_capacity(34);
+    s.push_str("CA");
+    for b in bytes {
+        s.push_str(&format!("{b:02x}"));
+    }
+    s
+}
+
+/// Timeouts and retries of one application's webhooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookPolicy {
+    pub connect_timeout: Duration,
+    /// From the request sent to the whole answer received.
+    pub read_timeout: Duration,
+    /// Attempts after the first, per URL.
+    pub retries: u32,
+    pub retry_on: RetryOn,
+}
+
+impl Default for WebhookPolicy {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(2),
+            read_timeout: Duration::from_secs(5),
+            retries: 1,
+            retry_on: RetryOn::NetworkAnd5xx,
+        }
+    }
+}
+
+/// Where and how an application is reached.
+#[derive(Debug, Clone)]
+pub struct AppWebhooks {
+    pub application_id: String,
+    pub voice_url: Url,
+    pub method: WebhookMethod,
+    pub fallback_url: Option<Url>,
+    pub status_callback: Option<Url>,
+    pub secret: String,
+    pub policy: WebhookPolicy,
+}
+
+/// The URL standing for Switchboard's own documents (a call to an extension runs
+/// `[dial the extension]`): there is nothing to fetch there.
+pub const BUILTIN_URL: &str = "switchboard:builtin";
+
+impl AppWebhooks {
+    /// The "application" of calls that have none: built-in documents, no webhooks,
+    /// no status callbacks.
+    pub fn builtin() -> Self {
+        Self {
+            application_id: String::new(),
+            voice_url: Url::parse(BUILTIN_URL).expect("a valid URL"),
+            method: WebhookMethod::Post,
+            fallback_url: None,
+            status_callback: None,
+            secret: String::new(),
+            policy: WebhookPolicy::default(),
+        }
+    }
+}
 
 /// A SIP trunk, as `dial` needs it to call out.
 #[derive(Debug, Clone, PartialEq, Eq)]

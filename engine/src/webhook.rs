@@ -11,69 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::Url;
 
-/// When a failed webhook request is tried again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum RetryOn {
-    /// Only when no answer came (connection refused or reset, timeout).
-    Network,
-    /// Also on 5xx and 429 answers.
-    #[default]
-    NetworkAnd5xx,
-}
-
-/// Timeouts and retries of one application's webhooks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WebhookPolicy {
-    pub connect_timeout: Duration,
-    /// From the request sent to the whole answer received.
-    pub read_timeout: Duration,
-    /// Attempts after the first, per URL.
-    pub retries: u32,
-    pub retry_on: RetryOn,
-}
-
-impl Default for WebhookPolicy {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(2),
-            read_timeout: Duration::from_secs(5),
-            retries: 1,
-            retry_on: RetryOn::NetworkAnd5xx,
-        }
-    }
-}
-
-/// Where and how an application is reached.
-#[derive(Debug, Clone)]
-pub struct AppWebhooks {
-    pub application_id: String,
-    pub voice_url: Url,
-    pub method: WebhookMethod,
-    pub fallback_url: Option<Url>,
-    pub status_callback: Option<Url>,
-    pub secret: String,
-    pub policy: WebhookPolicy,
-}
-
-/// The URL standing for Switchboard's own documents (a call to an extension runs
-/// `[dial the extension]`): there is nothing to fetch there.
-pub const BUILTIN_URL: &str = "switchboard:builtin";
-
-impl AppWebhooks {
-    /// The "application" of calls that have none: built-in documents, no webhooks,
-    /// no status callbacks.
-    pub fn builtin() -> Self {
-        Self {
-            application_id: String::new(),
-            voice_url: Url::parse(BUILTIN_URL).expect("a valid URL"),
-            method: WebhookMethod::Post,
-            fallback_url: None,
-            status_callback: None,
-            secret: String::new(),
-            policy: WebhookPolicy::default(),
-        }
-    }
-}
+pub use crate::store::{AppWebhooks, BUILTIN_URL, RetryOn, WebhookPolicy};
 
 /// One failed attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -258,7 +196,7 @@ impl WebhookClient {
             WebhookMethod::Post => body,
             WebhookMethod::Get => built.url().as_str().as_bytes().to_vec(),
         };
-        let header = signature::sign(app.secret.as_bytes(), crate::sip::unix_now(), &signed);
+        let header = signature::sign(app.secret.as_bytes(), crate::clock::unix_now(), &signed);
         if let Ok(value) = reqwest::header::HeaderValue::from_str(&header) {
             built.headers_mut().insert(signature::HEADER, value);
         }
@@ -325,7 +263,7 @@ impl WebhookClient {
         body: Vec<u8>,
         timeout: Duration,
     ) -> Result<(), String> {
-        let header = signature::sign(secret.as_bytes(), crate::sip::unix_now(), &body);
+        let header = signature::sign(secret.as_bytes(), crate::clock::unix_now(), &body);
         let response = self
             .http
             .post(url.clone())

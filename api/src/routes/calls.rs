@@ -114,7 +114,6 @@ pub async fn create(
             .is_none()
     {
         let routed = state
-            .engine
             .store
             .route_number(body.to.as_str())
             .await
@@ -127,7 +126,6 @@ pub async fn create(
         }
     }
     let mut app = state
-        .engine
         .store
         .application(body.application_id.as_str())
         .await
@@ -151,17 +149,16 @@ pub async fn create(
         ),
         (None, None) => FirstDocument::Url(app.voice_url.clone()),
     };
-    let sid = engine::app::place(
-        &state.engine,
-        OutboundCall {
+    let sid = state
+        .engine
+        .place_call(OutboundCall {
             from: body.from.to_string(),
             to: body.to.clone(),
             app,
             first,
             timeout: std::time::Duration::from_secs(u64::from(timeout)),
-        },
-    )
-    .await;
+        })
+        .await;
     let call = storage::calls::get(&state.db, &sid)
         .await?
         .ok_or_else(|| ApiError::internal("cannot read the new call", "no record"))?;
@@ -205,8 +202,7 @@ pub async fn update(
         .ok_or_else(|| ApiError::not_found(format!("call {sid} does not exist")))?;
     state
         .engine
-        .live
-        .send(&sid, command)
+        .steer_call(&sid, command)
         .map_err(|e| ApiError::conflict(e.to_string()))?;
     Ok(Json(call))
 }

@@ -23,6 +23,6 @@ pub async fn metrics(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4",
         )],
-        (state.metrics)(),
+        state.engine.metrics(),
     )
 }

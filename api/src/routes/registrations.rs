@@ -17,7 +17,7 @@ pub async fn list(
     Query(params): Query<RegistrationListParams>,
 ) -> ApiResult<Json<RegistrationList>> {
     let page = page_of(params.limit, params.cursor.as_deref())?;
-    let now = engine::sip::unix_now();
+    let now = engine::clock::unix_now();
     let (data, last) =
         storage::registrations::list(&state.db, &page, params.extension.as_deref(), now).await?;
     Ok(Json(RegistrationList {

@@ -280,7 +280,7 @@ pub fn now() -> String {
     format_timestamp(now)
 }
 
-pub use engine::call::format_timestamp;
+pub use engine::clock::format_timestamp;
 
 /// Reads a boolean column selected as `CAST(column AS INTEGER)`: the `Any` driver
 /// cannot decode SQLite's BOOLEAN, so both backends hand booleans over as integers.

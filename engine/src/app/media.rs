@@ -31,7 +31,7 @@ impl<S: Store> Session<S> {
         let peer = peer_of(&self.offer, Some(codec));
         let format = peer.format;
         let local = LocalAudio {
-            address: self.inner.public_ip,
+            address: self.inner.sip.public_ip,
             port: leg.port(),
             codecs: vec![(codec, format.codec_pt)],
             telephone_event: format.dtmf_pt,
@@ -40,12 +40,7 @@ impl<S: Store> Session<S> {
         let port = leg.port();
         let mut sdp = SessionWriter::new(u64::from(port));
         let body = sdp.write(&local);
-        let endpoint = endpoint::start(
-            leg,
-            peer,
-            self.inner.config.rtp_timeout,
-            self.events_tx.clone(),
-        );
+        let endpoint = endpoint::start(leg, peer, self.inner.rtp_timeout, self.events_tx.clone());
         if let Err(e) = self.inbound.accept(
             Some(vec![Header::ContentType("application/sdp".into())]),
             Some(body.into_bytes()),
@@ -73,7 +68,7 @@ impl<S: Store> Session<S> {
 
     /// Our SDP after a re-INVITE, and the endpoint pointed at the new address.
     pub(super) fn reanswer(&mut self) -> String {
-        let public = self.inner.public_ip;
+        let public = self.inner.sip.public_ip;
         let offer = &self.offer;
         let Some(answered) = self.answered.as_mut() else {
             return String::new();
@@ -106,7 +101,7 @@ impl<S: Store> Session<S> {
         let relay = bridge::start(
             a,
             peer_a,
-            self.inner.config.rtp_timeout,
+            self.inner.rtp_timeout,
             tx,
             self.inner.metrics.clone(),
         );
@@ -121,7 +116,7 @@ impl<S: Store> Session<S> {
         let endpoint = endpoint::start(
             media.leg,
             media.peer,
-            self.inner.config.rtp_timeout,
+            self.inner.rtp_timeout,
             self.events_tx.clone(),
         );
         self.answered = Some(Answered {
@@ -136,12 +131,8 @@ impl<S: Store> Session<S> {
     /// Our endpoint again on `leg` (after a bridge gave it back).
     pub(super) fn restart_endpoint(&mut self, leg: MediaLeg, peer: Peer) {
         if let Some(answered) = self.answered.as_mut() {
-            answered.endpoint = endpoint::start(
-                leg,
-                peer,
-                self.inner.config.rtp_timeout,
-                self.events_tx.clone(),
-            );
+            answered.endpoint =
+                endpoint::start(leg, peer, self.inner.rtp_timeout, self.events_tx.clone());
         }
     }
 }

@@ -29,12 +29,12 @@ pub(crate) use media::peer_of;
 pub use outbound::{FirstDocument, OutboundCall, place};
 pub use queue::Queues;
 
+use crate::call::Calls;
 use crate::call::timestamp_now;
 use crate::media::bridge::Peer;
 use crate::media::endpoint::{EndpointEvent, EndpointHandle};
 use crate::outcome::{EndedBy, Outcome};
 use crate::sdp::{AudioDescription, SessionWriter};
-use crate::sip::Inner;
 use crate::store::{AppWebhooks, CallRecord, Store};
 use crate::webhook::Document;
 use contract::models::applications::WebhookMethod;
@@ -46,7 +46,6 @@ use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transaction::Transaction;
 use std::sync::Arc;
-use std::time::Duration;
 use std::time::Instant;
 use tokio::sync::mpsc;
 
@@ -108,7 +107,7 @@ struct Answered {
 
 /// A call being driven by verbs.
 pub(crate) struct Session<S: Store> {
-    inner: Arc<Inner<S>>,
+    inner: Arc<Calls<S>>,
     app: AppWebhooks,
     record: CallRecord,
     caller_name: String,
@@ -143,13 +142,13 @@ pub(crate) struct Session<S: Store> {
 }
 
 /// Answers an INVITE for an application and runs the call to its end.
-pub(crate) async fn run<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction, call: AppCall) {
-    let (states_tx, states) = inner.dialogs.new_dialog_state_channel();
-    let inbound = match inner.dialogs.get_or_create_server_invite(
+pub(crate) async fn run<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction, call: AppCall) {
+    let (states_tx, states) = inner.sip.dialogs.new_dialog_state_channel();
+    let inbound = match inner.sip.dialogs.get_or_create_server_invite(
         &tx,
         states_tx,
         None,
-        Some(inner.contact.clone()),
+        Some(inner.sip.contact.clone()),
     ) {
         Ok(d) => d,
         Err(e) => {
@@ -299,7 +298,7 @@ impl<S: Store> Session<S> {
                 event = self.events.recv() => event,
                 Some(command) = self.commands.recv() => return Wake::Gone(self.on_command(command)),
                 () = crate::call::invite::sleep_until(deadline) => return Wake::Timer,
-                () = self.inner.token.cancelled() => {
+                () = self.inner.stop.cancelled() => {
                     self.outcome = Some(Outcome::new(CallStatus::Completed, EndedBy::System, 503, "shutdown"));
                     self.bye();
                     return Wake::Gone(Flow::End);
@@ -494,19 +493,8 @@ impl<S: Store> Session<S> {
         self.event(CallEvent::Completed, None).await;
         tracing::info!(sid = %self.record.sid, status = outcome.status.as_str(), by = outcome.by.as_str(), "call ended");
         // Let the BYE complete and the dialog end, then make sure it is gone.
-        let linger = tokio::time::sleep(Duration::from_secs(5));
-        tokio::pin!(linger);
-        loop {
-            tokio::select! {
-                state = self.states.recv() => match state {
-                    Some(DialogState::Terminated(..)) | None => break,
-                    Some(DialogState::Updated(_, _, handle)) => { let _ = handle.reply(StatusCode::CallTransactionDoesNotExist).await; }
-                    Some(_) => {}
-                },
-                () = &mut linger => break,
-            }
-        }
-        self.inner.dialogs.remove_dialog(&self.inbound.id());
+        let caller = [(self.caller_call_id.clone(), self.inbound.id())];
+        crate::call::legs::drain(&self.inner, &mut self.states, &caller).await;
     }
 }
 

@@ -4,6 +4,7 @@
 //! application call.
 
 use super::{Answered, Flow, Session};
+use crate::call::Calls;
 use crate::call::invite::Caller;
 use crate::call::legs::{Legs, Offers, Said};
 use crate::call::{ActiveCall, new_sid, timestamp_now};
@@ -11,7 +12,6 @@ use crate::media::endpoint;
 use crate::outcome::{EndedBy, Outcome};
 use crate::ring::{self, Stage};
 use crate::sdp::{Codec, Direction, LocalAudio, OFFER_TELEPHONE_EVENT, SessionWriter};
-use crate::sip::Inner;
 use crate::store::{AppWebhooks, CallRecord, Store};
 use crate::webhook::Document;
 use contract::models::applications::WebhookMethod;
@@ -49,7 +49,7 @@ pub struct OutboundCall {
 /// Starts placing `call`: its record is written (status `queued`), then the call
 /// proceeds in the background; its record and status callbacks tell how it goes.
 /// Returns its sid.
-pub async fn place<S: Store>(inner: &Arc<Inner<S>>, call: OutboundCall) -> String {
+pub async fn place<S: Store>(inner: &Arc<Calls<S>>, call: OutboundCall) -> String {
     let sid = new_sid();
     let record = CallRecord {
         sid: sid.clone(),
@@ -73,13 +73,13 @@ pub async fn place<S: Store>(inner: &Arc<Inner<S>>, call: OutboundCall) -> Strin
     sid
 }
 
-async fn save<S: Store>(inner: &Inner<S>, record: &CallRecord) {
+async fn save<S: Store>(inner: &Calls<S>, record: &CallRecord) {
     if let Err(e) = inner.store.save_call(record).await {
         tracing::warn!(error = %e, sid = %record.sid, "cannot write a call record");
     }
 }
 
-async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: CallRecord) {
+async fn run<S: Store>(inner: Arc<Calls<S>>, call: OutboundCall, mut record: CallRecord) {
     let _active = ActiveCall::new(&inner.metrics);
     status_event(&inner, &call, &record, CallEvent::Initiated, None).await;
     let party = match call.to.sip_uri() {
@@ -111,7 +111,7 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
         );
         return end_unanswered(&inner, &call, record, outcome).await;
     }
-    let public = inner.public_ip;
+    let public = inner.sip.public_ip;
     let mut sdp = SessionWriter::new(u64::from(leg.port()));
     let offer = sdp
         .write(&LocalAudio {
@@ -163,7 +163,7 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
             () = crate::call::invite::sleep_until(timer), if timer.is_some() => {
                 ringer.handle_timeout(std::time::Instant::now());
             }
-            () = inner.token.cancelled() => ringer.abort(),
+            () = inner.stop.cancelled() => ringer.abort(),
         }
     };
     let winner = match outcome {
@@ -187,7 +187,7 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
     let peer = super::peer_of(&answer, None);
     let (events_tx, events) = mpsc::unbounded_channel();
     let port = leg.port();
-    let endpoint = endpoint::start(leg, peer, inner.config.rtp_timeout, events_tx.clone());
+    let endpoint = endpoint::start(leg, peer, inner.rtp_timeout, events_tx.clone());
     record.status = CallStatus::InProgress;
     record.answered_at = Some(timestamp_now());
     record.sip_call_id = call_id.clone();
@@ -245,7 +245,7 @@ async fn run<S: Store>(inner: Arc<Inner<S>>, call: OutboundCall, mut record: Cal
 
 /// The call ended before anyone answered.
 async fn end_unanswered<S: Store>(
-    inner: &Inner<S>,
+    inner: &Calls<S>,
     call: &OutboundCall,
     mut record: CallRecord,
     outcome: Outcome,
@@ -269,7 +269,7 @@ async fn end_unanswered<S: Store>(
 
 /// Queues a status callback about a call that has no session (not answered yet).
 async fn status_event<S: Store>(
-    inner: &Inner<S>,
+    inner: &Calls<S>,
     call: &OutboundCall,
     record: &CallRecord,
     event: CallEvent,

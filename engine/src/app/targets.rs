@@ -4,8 +4,9 @@
 //! host, a named trunk.
 
 use super::Session;
+use crate::call::Calls;
 use crate::call::invite::{Party, Reach};
-use crate::sip::{Inner, unix_now};
+use crate::clock::unix_now;
 use crate::store::{Binding, Store, Transport};
 use contract::verbs::{Dial, DialTarget};
 use rsipstack::dialog::authenticate::Credential;
@@ -17,7 +18,7 @@ pub(crate) type Device = (SocketAddr, Transport);
 
 /// Every registered device of extension `number` (rung together), except `calling`.
 pub(crate) async fn extension<S: Store>(
-    inner: &Inner<S>,
+    inner: &Calls<S>,
     number: &str,
     calling: Option<Device>,
 ) -> Result<Party, String> {
@@ -38,7 +39,7 @@ pub(crate) async fn extension<S: Store>(
 
 /// A number through the dial plan: an extension's devices, else an outbound route.
 pub(crate) async fn number<S: Store>(
-    inner: &Inner<S>,
+    inner: &Calls<S>,
     dialled: &str,
     calling: Option<Device>,
 ) -> Result<Party, String> {
@@ -56,7 +57,7 @@ pub(crate) async fn sip_uri(uri: &str) -> Result<Party, String> {
 
 /// `number` through trunk `name`.
 pub(crate) async fn trunk<S: Store>(
-    inner: &Inner<S>,
+    inner: &Calls<S>,
     name: &str,
     number: &str,
 ) -> Result<Party, String> {
@@ -68,7 +69,7 @@ pub(crate) async fn trunk<S: Store>(
 
 /// A number that is no extension, through the first outbound route that matches it:
 /// its usable trunks, tried in order when a trunk fails.
-pub(crate) async fn route<S: Store>(inner: &Inner<S>, dialled: &str) -> Result<Party, String> {
+pub(crate) async fn route<S: Store>(inner: &Calls<S>, dialled: &str) -> Result<Party, String> {
     let (trunks, number) = match inner.store.route_number(dialled).await {
         Ok(Some(r)) => r,
         Ok(None) => {
@@ -101,7 +102,7 @@ pub(crate) async fn route<S: Store>(inner: &Inner<S>, dialled: &str) -> Result<P
 
 /// Where and as whom to send an INVITE for `number` through trunk `name`.
 async fn trunk_reach<S: Store>(
-    inner: &Inner<S>,
+    inner: &Calls<S>,
     name: &str,
     number: &str,
 ) -> Result<Reach, String> {

@@ -2,9 +2,9 @@
 //! documents (and what happens when that fails), and status events through the outbox.
 
 use super::{Flow, Session, audio, wait_for_hangup};
+use crate::call::Calls;
 use crate::call::timestamp_now;
 use crate::outcome::{EndedBy, Outcome};
-use crate::sip::Inner;
 use crate::store::{CallRecord, Store};
 use crate::webhook::FetchError;
 use contract::models::applications::WebhookMethod;
@@ -194,7 +194,7 @@ impl<S: Store> Session<S> {
 
 /// Queues a status callback in the outbox (one quick write); a worker delivers it.
 pub(crate) async fn queue_status<S: Store>(
-    inner: &Inner<S>,
+    inner: &Calls<S>,
     application: &str,
     url: &url::Url,
     body: &StatusCallback,

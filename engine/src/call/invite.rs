@@ -3,7 +3,7 @@
 //! describes whom it rings as [`Party`]s and sends its INVITEs here; which INVITE goes
 //! out when is the [`Ringer`](crate::ring::Ringer)'s decision.
 
-use crate::sip::Inner;
+use crate::call::Calls;
 use crate::store::{Binding, Store, Transport};
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::DialogStateSender;
@@ -70,14 +70,14 @@ pub(crate) struct Caller {
 
 /// Sends an INVITE with `offer` to `reach`; its dialog's states go to `states`.
 pub(crate) fn send<S: Store>(
-    inner: &Inner<S>,
+    inner: &Calls<S>,
     caller: &Caller,
     reach: &Reach,
     offer: Vec<u8>,
     call_id: String,
     states: &DialogStateSender,
 ) -> Result<InviteDialog, String> {
-    let public = inner.public_ip;
+    let public = inner.sip.public_ip;
     let from = Uri::try_from(format!("sip:{}@{public}", caller.user).as_str())
         .map_err(|e| format!("caller ID {} cannot be sent: {e}", caller.user))?;
     let to = Uri::try_from(reach.binding.contact.as_str())
@@ -91,13 +91,14 @@ pub(crate) fn send<S: Store>(
         caller: from,
         callee: to,
         destination: Some(SipAddr::new(transport, reach.binding.source.into())),
-        contact: inner.contact.clone(),
+        contact: inner.sip.contact.clone(),
         offer: Some(offer),
         call_id: Some(call_id),
         credential: reach.credential.clone(),
         ..InviteOption::default()
     };
     inner
+        .sip
         .dialogs
         .do_invite_async(option, states.clone())
         .map(|(dialog, _)| dialog)

@@ -5,10 +5,10 @@
 
 use super::invite::{self, Caller, Party};
 use super::sdp_plan::{LegMedia, callee_offer};
+use crate::call::Calls;
 use crate::media::bridge::MediaLeg;
 use crate::ring::{self, LegId, Ringer};
 use crate::sdp::{AudioDescription, SessionWriter};
-use crate::sip::Inner;
 use crate::store::Store;
 use rsipstack::dialog::DialogId;
 use rsipstack::dialog::dialog::{
@@ -83,7 +83,7 @@ impl Said {
 
 /// The legs of one ringer.
 pub(crate) struct Legs<S: Store> {
-    inner: Arc<Inner<S>>,
+    inner: Arc<Calls<S>>,
     parties: Vec<Party>,
     caller: Caller,
     offers: Offers,
@@ -96,13 +96,13 @@ pub(crate) struct Legs<S: Store> {
 
 impl<S: Store> Legs<S> {
     pub fn new(
-        inner: Arc<Inner<S>>,
+        inner: Arc<Calls<S>>,
         parties: Vec<Party>,
         caller: Caller,
         offers: Offers,
         prefix: String,
     ) -> Self {
-        let (states_tx, states) = inner.dialogs.new_dialog_state_channel();
+        let (states_tx, states) = inner.sip.dialogs.new_dialog_state_channel();
         Self {
             inner,
             parties,
@@ -173,7 +173,11 @@ impl<S: Store> Legs<S> {
                     Ok(media) => {
                         let mut sdp = SessionWriter::new(u64::from(media.port()));
                         let offer = sdp
-                            .write(&callee_offer(caller, self.inner.public_ip, media.port()))
+                            .write(&callee_offer(
+                                caller,
+                                self.inner.sip.public_ip,
+                                media.port(),
+                            ))
                             .into_bytes();
                         entry.sockets = Some(media);
                         entry.sdp = Some(sdp);
@@ -275,7 +279,7 @@ impl<S: Store> Legs<S> {
                 (leg, Said::Answered { sdp })
             }
             DialogState::Terminated(id, reason) => {
-                self.inner.dialogs.remove_dialog(&id);
+                self.inner.sip.dialogs.remove_dialog(&id);
                 let leg = self.leg_of(&id)?;
                 self.legs[leg].ended = true;
                 self.legs[leg].sockets = None;
@@ -304,46 +308,35 @@ impl<S: Store> Legs<S> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let winner_call_id = self.legs[winner].call_id.clone();
         tokio::spawn(async move {
-            let mut deadline: Option<Instant> = None;
+            // Until the answered call is over, its states go on; the others' late
+            // answers are hung up.
             loop {
-                let others_open = self
-                    .legs
-                    .iter()
-                    .enumerate()
-                    .any(|(i, l)| i != winner && !l.ended);
-                if tx.is_closed() {
-                    if !others_open {
-                        break;
-                    }
-                    deadline
-                        .get_or_insert_with(|| Instant::now() + std::time::Duration::from_secs(5));
-                }
                 let state = tokio::select! {
                     state = self.states.recv() => state,
-                    () = tx.closed(), if deadline.is_none() => continue,
-                    () = invite::sleep_until(deadline) => break,
+                    () = tx.closed() => break,
                 };
                 let Some(state) = state else {
                     break;
                 };
                 if state_call_id(&state) == Some(winner_call_id.as_str()) {
-                    if let DialogState::Terminated(id, _) = &state {
-                        self.inner.dialogs.remove_dialog(id);
-                    }
                     let _ = tx.send(state);
-                    continue;
-                }
-                if let Some((leg, said)) = self.on_state(state).await
+                } else if let Some((leg, said)) = self.on_state(state).await
                     && let Some(event) = said.ring_event(leg)
                 {
                     ringer.handle(event, Instant::now());
                     self.pump(&mut ringer);
                 }
             }
-            for leg in &self.legs {
-                if let Some(dialog) = &leg.dialog {
-                    self.inner.dialogs.remove_dialog(&dialog.id());
-                }
+            let open: Vec<(String, DialogId)> = self
+                .legs
+                .iter()
+                .enumerate()
+                .filter(|(i, l)| *i != winner && !l.ended)
+                .filter_map(|(_, l)| l.dialog.as_ref().map(|d| (l.call_id.clone(), d.id())))
+                .collect();
+            drain(&self.inner, &mut self.states, &open).await;
+            if let Some(dialog) = &self.legs[winner].dialog {
+                self.inner.sip.dialogs.remove_dialog(&dialog.id());
             }
         });
         rx
@@ -366,7 +359,7 @@ impl<S: Store> Legs<S> {
 /// completing, usually a round trip — answering their late requests, then makes sure
 /// none stays registered. Runs in the background: nothing waits for it.
 pub(crate) fn linger_in_background<S: Store>(
-    inner: Arc<Inner<S>>,
+    inner: Arc<Calls<S>>,
     mut states: DialogStateReceiver,
     pending: Vec<(String, DialogId)>,
 ) {
@@ -379,7 +372,7 @@ pub(crate) fn linger_in_background<S: Store>(
 /// `pending` (Call-ID, id) to terminate, late re-INVITEs answered 481; then every one of
 /// them is removed from the dialog layer.
 pub(crate) async fn drain<S: Store>(
-    inner: &Inner<S>,
+    inner: &Calls<S>,
     states: &mut DialogStateReceiver,
     pending: &[(String, DialogId)],
 ) {
@@ -391,7 +384,7 @@ pub(crate) async fn drain<S: Store>(
         tokio::select! {
             state = states.recv() => match state {
                 Some(DialogState::Terminated(id, _)) => {
-                    inner.dialogs.remove_dialog(&id);
+                    inner.sip.dialogs.remove_dialog(&id);
                     open.remove(id.call_id.as_str());
                 }
                 Some(DialogState::Updated(_, _, handle)) => {
@@ -404,7 +397,7 @@ pub(crate) async fn drain<S: Store>(
         }
     }
     for (_, id) in pending {
-        inner.dialogs.remove_dialog(id);
+        inner.sip.dialogs.remove_dialog(id);
     }
 }
 

@@ -14,15 +14,19 @@ pub(crate) mod sdp_plan;
 
 pub(crate) use replies::{answer_other_request, final_code};
 
+pub use crate::clock::{format_timestamp, timestamp_now};
+use crate::media::bridge::MediaSockets;
 use crate::sdp::AudioDescription;
-use crate::sip::Inner;
-use crate::sip::auth::{self, Outcome as AuthOutcome};
+use crate::sip::SipStack;
+use crate::sip::auth::{self, Outcome as AuthOutcome, SipAuth};
 use crate::sip::headers;
 use crate::sip::register::source_of;
+pub use crate::store::new_sid;
 use crate::store::{CallRecord, Store, StoreError};
 use crate::webhook::AppWebhooks;
 use contract::models::calls::CallStatus;
 use contract::verbs::Verb;
+use rsipstack::platform::CancellationToken;
 use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transaction::Transaction;
@@ -32,16 +36,51 @@ fn sdp_header() -> Header {
     Header::ContentType("application/sdp".into())
 }
 
+/// What calls need: the SIP stack to send and follow requests, credentials, media
+/// sockets, storage, the applications' webhooks, audio, live calls and queues.
+pub struct Calls<S> {
+    pub sip: Arc<SipStack>,
+    pub auth: Arc<SipAuth<S>>,
+    pub store: Arc<S>,
+    pub media: MediaSockets,
+    /// A call whose peer sends no RTP for this long is hung up.
+    pub rtp_timeout: std::time::Duration,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Asks applications for verb documents.
+    pub webhooks: crate::webhook::WebhookClient,
+    /// Audio that verbs play.
+    pub audio: crate::app::AudioCache,
+    /// Application calls in progress, steerable through the REST API.
+    pub live: crate::app::LiveCalls,
+    /// Callers waiting in queues (`enqueue`).
+    pub queues: crate::app::Queues,
+    /// Cancelled when the server stops.
+    pub stop: CancellationToken,
+}
+
+impl<S> std::fmt::Debug for Calls<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Calls").finish_non_exhaustive()
+    }
+}
+
+/// Takes the new INVITEs the SIP layer hands over, each call in a task of its own.
+pub(crate) async fn serve<S: Store>(calls: Arc<Calls<S>>, mut invites: crate::sip::Invites) {
+    while let Some(tx) = invites.recv().await {
+        tokio::spawn(handle_invite(calls.clone(), tx));
+    }
+}
+
 /// Answers a new INVITE (no To tag): the whole life of the call runs here.
-pub async fn handle_invite<S: Store>(inner: Arc<Inner<S>>, mut tx: Transaction) {
+async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction) {
     let Some((source, source_transport)) = source_of(&tx) else {
         let _ = tx.reply(StatusCode::BadRequest).await;
         return;
     };
     let req = tx.original.clone();
-    let caller = match auth::check(&inner, &req, source.ip(), true).await {
+    let caller = match auth::check(&inner.auth, &req, source.ip(), true).await {
         AuthOutcome::Authenticated(ext) => ext,
-        other => return auth::refuse(&inner, &mut tx, &other, true).await,
+        other => return auth::refuse(&inner.auth, &mut tx, &other, true).await,
     };
     let (from_user, from_name) = headers::from_identity(&req);
     if from_user.as_deref() != Some(caller.number.as_str()) {
@@ -139,7 +178,7 @@ enum Route {
 }
 
 /// An extension first, then a number bound to an application, then the outbound routes.
-async fn route<S: Store>(inner: &Inner<S>, dialled: &str) -> Result<Route, StoreError> {
+async fn route<S: Store>(inner: &Calls<S>, dialled: &str) -> Result<Route, StoreError> {
     let document = if let Some(callee) = inner.store.extension(dialled).await? {
         extension_document(&callee.number, callee.ring_time)
     } else if let Some(app) = inner.store.number_application(dialled).await? {
@@ -185,7 +224,7 @@ fn builtin(document: &serde_json::Value) -> Option<Vec<Verb>> {
 
 /// A final answer to a call we will not place, recorded as failed.
 async fn refuse_call<S: Store>(
-    inner: &Inner<S>,
+    inner: &Calls<S>,
     tx: &mut Transaction,
     record: &mut CallRecord,
     code: u16,
@@ -213,7 +252,7 @@ async fn reply_warning(
     tx.reply_with(code, vec![warning], None).await
 }
 
-async fn save<S: Store>(inner: &Inner<S>, record: &CallRecord) {
+async fn save<S: Store>(inner: &Calls<S>, record: &CallRecord) {
     if let Err(e) = inner.store.save_call(record).await {
         tracing::warn!(error = %e, sid = %record.sid, "cannot write a call record");
     }
@@ -246,39 +285,6 @@ fn parse_sdp(body: &[u8]) -> Option<AudioDescription> {
         return None;
     }
     AudioDescription::parse(text).ok()
-}
-
-/// A new call sid: `CA` and 32 hex digits.
-pub fn new_sid() -> String {
-    let mut bytes = [0u8; 16];
-    let _ = getrandom::fill(&mut bytes);
-    let mut s = String::with_capacity(34);
-    s.push_str("CA");
-    for b in bytes {
-        s.push_str(&format!("{b:02x}"));
-    }
-    s
-}
-
-/// Now as stored: `2026-11-26T14:00:00.000Z`.
-pub fn timestamp_now() -> String {
-    format_timestamp(time::OffsetDateTime::now_utc())
-}
-
-/// A time as stored and shown by the API: RFC 3339 in UTC with milliseconds
-/// (`2026-11-26T14:00:00.000Z`), so that stored times compare as text.
-pub fn format_timestamp(t: time::OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.millisecond()
-    )
 }
 
 #[cfg(test)]

@@ -3,9 +3,9 @@
 //! and queues after it).
 
 use super::invite::Party;
+use crate::call::Calls;
 use crate::ring::strategy::{self, TargetStats};
 use crate::ring::{Stage, plan};
-use crate::sip::Inner;
 use crate::store::Store;
 use contract::verbs::DialStrategy;
 use std::time::Duration;
@@ -17,7 +17,7 @@ const HISTORY: Duration = Duration::from_secs(24 * 3600);
 /// order by history or skip busy parties read the call records; when storage cannot
 /// answer, the parties ring in the order listed (logged).
 pub(crate) async fn ring_plan<S: Store>(
-    inner: &Inner<S>,
+    inner: &Calls<S>,
     parties: &[Party],
     strategy: DialStrategy,
     ring_time: Duration,

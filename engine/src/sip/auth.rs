@@ -2,14 +2,62 @@
 //! guard in front. Unknown users, wrong passwords and forged nonces all get the same
 //! fresh challenge, so nothing tells an attacker which extensions exist.
 
-use super::{Inner, headers, unix_now};
-use crate::digest::{Credentials, Refusal};
-use crate::guard::Verdict;
+use super::headers;
+use crate::clock::unix_now;
+use crate::digest::{Credentials, DigestAuthority, Refusal};
+use crate::guard::{AuthGuard, GuardConfig, Verdict};
+use crate::metrics::Metrics;
 use crate::store::{ExtensionRecord, Store};
 use rsipstack::sip::{Header, Request, StatusCode};
 use rsipstack::transaction::Transaction;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
+
+/// Who sends a request: digest credentials checked against the extensions, with the
+/// failure guard in front. Shared by REGISTER and INVITE handling.
+pub struct SipAuth<S> {
+    store: Arc<S>,
+    digest: DigestAuthority,
+    guard: Mutex<AuthGuard>,
+    guard_config: GuardConfig,
+    realm: String,
+    metrics: Arc<Metrics>,
+}
+
+impl<S> std::fmt::Debug for SipAuth<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SipAuth")
+            .field("realm", &self.realm)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> SipAuth<S> {
+    pub fn new(
+        store: Arc<S>,
+        digest: DigestAuthority,
+        guard_config: GuardConfig,
+        realm: String,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            store,
+            digest,
+            guard: Mutex::new(AuthGuard::new(guard_config)),
+            guard_config,
+            realm,
+            metrics,
+        }
+    }
+
+    /// Forgets failures old enough not to count any more.
+    pub fn prune(&self, now: Instant) {
+        if let Ok(mut guard) = self.guard.lock() {
+            guard.prune(now);
+        }
+    }
+}
 
 /// The result of checking a request's credentials.
 #[derive(Debug)]
@@ -27,7 +75,7 @@ pub enum Outcome {
 
 /// Checks `req`'s `Authorization` (or, for `proxy`, `Proxy-Authorization`).
 pub async fn check<S: Store>(
-    inner: &Inner<S>,
+    inner: &SipAuth<S>,
     req: &Request,
     source: IpAddr,
     proxy: bool,
@@ -57,12 +105,12 @@ pub async fn check<S: Store>(
         }
     };
     if let Some(ext) = &extension
-        && ext.realm != inner.config.realm
+        && ext.realm != inner.realm
     {
         tracing::error!(
             extension = %ext.number,
             stored_realm = %ext.realm,
-            realm = %inner.config.realm,
+            realm = %inner.realm,
             "the extension's password was set for another SIP realm; set it again"
         );
     }
@@ -85,8 +133,8 @@ pub async fn check<S: Store>(
     }
 }
 
-fn fail<S: Store>(inner: &Inner<S>, source: IpAddr, user: &str, why: &str) {
-    crate::metrics::Metrics::add(&inner.metrics.auth_failures_total, 1);
+fn fail<S: Store>(inner: &SipAuth<S>, source: IpAddr, user: &str, why: &str) {
+    Metrics::add(&inner.metrics.auth_failures_total, 1);
     let verdict = inner
         .guard
         .lock()
@@ -95,7 +143,7 @@ fn fail<S: Store>(inner: &Inner<S>, source: IpAddr, user: &str, why: &str) {
         Ok(Verdict::Blocked) => tracing::warn!(
             %source,
             user,
-            block_secs = inner.config.guard.block.as_secs(),
+            block_secs = inner.guard_config.block.as_secs(),
             "too many failed SIP authentications: source blocked"
         ),
         Ok(Verdict::Counted(n)) => {
@@ -108,7 +156,7 @@ fn fail<S: Store>(inner: &Inner<S>, source: IpAddr, user: &str, why: &str) {
 /// Answers with the outcome that is not `Authenticated`: 401/407 with challenges, 403
 /// for a blocked source, 503 when the store failed.
 pub async fn refuse<S: Store>(
-    inner: &Inner<S>,
+    inner: &SipAuth<S>,
     tx: &mut Transaction,
     outcome: &Outcome,
     proxy: bool,

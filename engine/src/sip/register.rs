@@ -1,16 +1,57 @@
 //! REGISTER: authenticate, apply the registrar rules, store the bindings, answer with
 //! the current contacts.
 
-use super::auth::{self, Outcome};
-use super::{Inner, headers, unix_now};
-use crate::registrar::{self, RegisterPlan, RegisterRefusal};
+use super::auth::{self, Outcome, SipAuth};
+use super::headers;
+use crate::clock::unix_now;
+use crate::metrics::Metrics;
+use crate::registrar::{self, ExpiryPolicy, RegisterPlan, RegisterRefusal};
 use crate::store::{Binding, Store, Transport};
+use rsipstack::platform::CancellationToken;
 use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transaction::Transaction;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-pub async fn handle<S: Store>(inner: &Inner<S>, mut tx: Transaction) {
+/// The registrar: REGISTER requests in, bindings in storage.
+pub struct Registrar<S> {
+    pub auth: Arc<SipAuth<S>>,
+    pub store: Arc<S>,
+    pub expiry: ExpiryPolicy,
+    pub metrics: Arc<Metrics>,
+}
+
+impl<S> std::fmt::Debug for Registrar<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registrar").finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> Registrar<S> {
+    pub async fn handle(&self, tx: Transaction) {
+        handle(self, tx).await;
+    }
+
+    /// Periodic chores until `stop`: expired bindings, the auth guard's memory.
+    pub async fn housekeeping(self: Arc<Self>, stop: CancellationToken) {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            match self.store.purge_bindings(unix_now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(bindings = n, "registrations expired"),
+                Err(e) => tracing::warn!(error = %e, "cannot purge expired registrations"),
+            }
+            self.auth.prune(std::time::Instant::now());
+        }
+    }
+}
+
+async fn handle<S: Store>(inner: &Registrar<S>, mut tx: Transaction) {
     let Some((source, transport)) = source_of(&tx) else {
         let _ = tx.reply(StatusCode::BadRequest).await;
         return;
@@ -26,9 +67,9 @@ pub async fn handle<S: Store>(inner: &Inner<S>, mut tx: Transaction) {
             .await;
         return;
     };
-    let extension = match auth::check(inner, &req, source.ip(), false).await {
+    let extension = match auth::check(&inner.auth, &req, source.ip(), false).await {
         Outcome::Authenticated(ext) => ext,
-        other => return auth::refuse(inner, &mut tx, &other, false).await,
+        other => return auth::refuse(&inner.auth, &mut tx, &other, false).await,
     };
     if extension.number != aor {
         tracing::info!(user = %extension.number, %aor, %source, "REGISTER for another extension refused");
@@ -40,7 +81,7 @@ pub async fn handle<S: Store>(inner: &Inner<S>, mut tx: Transaction) {
     let expires_header = headers::value(&req, "Expires")
         .and_then(|v| v.trim().parse::<u64>().ok())
         .map(|v| u32::try_from(v).unwrap_or(u32::MAX));
-    let plan = specs.and_then(|s| registrar::plan(&s, expires_header, inner.config.expiry));
+    let plan = specs.and_then(|s| registrar::plan(&s, expires_header, inner.expiry));
     let plan = match plan {
         Ok(p) => p,
         Err(RegisterRefusal::IntervalTooBrief { min }) => {
@@ -120,7 +161,7 @@ pub async fn handle<S: Store>(inner: &Inner<S>, mut tx: Transaction) {
             return;
         }
     };
-    crate::metrics::Metrics::add(&inner.metrics.registrations_total, 1);
+    Metrics::add(&inner.metrics.registrations_total, 1);
     match &plan {
         RegisterPlan::Apply(changes) if changes.iter().any(|(_, e)| *e > 0) => {
             tracing::debug!(%aor, %source, transport = transport.as_str(), "registered");

@@ -121,7 +121,7 @@ impl<S: Store> Call<'_, S> {
     /// Bridges the caller with `leg` and returns our SDP answer for the caller (None
     /// when the leg gave no usable answer).
     fn connect(&mut self, leg: usize) -> Option<Vec<u8>> {
-        let public = self.inner.public_ip;
+        let public = self.inner.sip.public_ip;
         let answer = self.legs.legs[leg].answer.clone()?;
         let port_a = match (&self.leg_a, &self.caller_media) {
             (Some(l), _) => l.port(),
@@ -143,7 +143,7 @@ impl<S: Store> Call<'_, S> {
             self.bridge = Some(bridge::start(
                 leg_a,
                 peer_a,
-                self.inner.config.rtp_timeout,
+                self.inner.rtp_timeout,
                 self.media_tx.clone(),
                 self.inner.metrics.clone(),
             ));

@@ -20,10 +20,10 @@ use super::legs::{Legs, Offers, Said};
 use super::machine::{CallMachine, Event, Side};
 use super::sdp_plan::LegMedia;
 use crate::app::LiveCommand;
+use crate::call::Calls;
 use crate::media::bridge::{BridgeEvent, BridgeHandle, MediaLeg, Peer, Side as MediaSide};
 use crate::ring::{Ringer, Stage};
 use crate::sdp::{AudioDescription, SessionWriter};
-use crate::sip::Inner;
 use crate::store::{CallRecord, Store};
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
 use rsipstack::dialog::invite_dialog::InviteDialog;
@@ -85,7 +85,7 @@ pub(crate) enum Connected {
 
 /// Rings `connect.parties` and connects the caller to the first that answers, until
 /// the call ends (or the application takes the caller back).
-pub(crate) async fn connect<S: Store>(inner: &Arc<Inner<S>>, connect: Connect<'_>) -> Connected {
+pub(crate) async fn connect<S: Store>(inner: &Arc<Calls<S>>, connect: Connect<'_>) -> Connected {
     let Connect {
         inbound,
         caller_call_id,
@@ -152,7 +152,7 @@ pub(crate) async fn connect<S: Store>(inner: &Arc<Inner<S>>, connect: Connect<'_
 }
 
 struct Call<'a, S: Store> {
-    inner: Arc<Inner<S>>,
+    inner: Arc<Calls<S>>,
     machine: CallMachine,
     ringer: Ringer,
     legs: Legs<S>,
@@ -214,7 +214,7 @@ impl<S: Store> Call<'_, S> {
                         Event::Release
                     }
                 }),
-                () = self.inner.token.cancelled() => Some(Event::Shutdown),
+                () = self.inner.stop.cancelled() => Some(Event::Shutdown),
             };
             if let Some(event) = event {
                 let actions = self.machine.handle(event);
@@ -243,7 +243,7 @@ impl<S: Store> Call<'_, S> {
             vec![(self.caller_call_id.clone(), self.inbound.id())]
         };
         super::legs::drain(&self.inner, caller_states, &caller).await;
-        self.inner.dialogs.remove_dialog(&self.inbound.id());
+        self.inner.sip.dialogs.remove_dialog(&self.inbound.id());
         Connected::Ended {
             record: self.record,
             answered_at: self.answered_at,
@@ -305,7 +305,7 @@ impl<S: Store> Call<'_, S> {
     async fn on_caller_state(&mut self, state: DialogState) -> Option<Event> {
         match state {
             DialogState::Terminated(id, reason) => {
-                self.inner.dialogs.remove_dialog(&id);
+                self.inner.sip.dialogs.remove_dialog(&id);
                 if id.call_id != self.caller_call_id {
                     return None;
                 }

@@ -22,7 +22,7 @@ impl<S: Store> Call<'_, S> {
             let _ = handle.reply(StatusCode::RequestPending).await;
             return;
         };
-        let public = self.inner.public_ip;
+        let public = self.inner.sip.public_ip;
         let new_offer = parse_sdp(&request.body);
         let callee = &self.legs.legs[winner];
         let (Some((caller_media, _)), Some(callee_media), Some(callee_dialog)) = (

@@ -1,0 +1,155 @@
+//! The engine as a whole: starts the SIP stack, the media threads and the call layer,
+//! wires new INVITEs to the call layer, and gives the API server one handle
+//! ([`EngineHandle`]) to place and steer calls and read the counters.
+
+use crate::app::{AudioCache, LiveCalls, LiveCommand, LiveError, OutboundCall, Queues};
+use crate::call::Calls;
+use crate::config::EngineConfig;
+use crate::media::bridge::MediaSockets;
+use crate::metrics::Metrics;
+use crate::ports::PortPool;
+use crate::sip::Sip;
+use crate::store::Store;
+use crate::webhook::WebhookClient;
+use rsipstack::platform::CancellationToken;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot listen for SIP on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("invalid RTP port range: {0}")]
+    Ports(#[from] crate::ports::PortsError),
+    #[error("SIP stack: {0}")]
+    Stack(String),
+}
+
+/// A running engine. Dropping it does not stop it; call [`Engine::shutdown`].
+pub struct Engine<S: Store> {
+    sip: Sip<S>,
+    calls: Arc<Calls<S>>,
+    stop: CancellationToken,
+}
+
+impl<S: Store> std::fmt::Debug for Engine<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.sip.fmt(f)
+    }
+}
+
+impl<S: Store> Engine<S> {
+    /// Binds the SIP sockets (UDP and TCP on the same port) and starts serving.
+    pub async fn start(config: EngineConfig, store: S) -> Result<Self, EngineError> {
+        let pool = PortPool::new(config.rtp_ports.0, config.rtp_ports.1)?;
+        let stop = CancellationToken::new();
+        let store = Arc::new(store);
+        let metrics = Arc::new(Metrics::default());
+        let (sip, invites) =
+            crate::sip::start(&config, store.clone(), metrics.clone(), &stop).await?;
+        let media_threads = crate::media::bridge::start_media_threads(
+            config.media_threads,
+            config.media_nice,
+            &stop,
+        )
+        .map_err(|e| EngineError::Stack(format!("cannot start media threads: {e}")))?;
+        let calls = Arc::new(Calls {
+            sip: sip.stack.clone(),
+            auth: sip.auth.clone(),
+            store,
+            media: MediaSockets::new(pool, sip.stack.local.ip(), media_threads),
+            rtp_timeout: config.rtp_timeout,
+            metrics,
+            webhooks: WebhookClient::new().map_err(|e| {
+                EngineError::Stack(format!("cannot create the webhook client: {e}"))
+            })?,
+            audio: AudioCache::default(),
+            live: LiveCalls::default(),
+            queues: Queues::default(),
+            stop: stop.clone(),
+        });
+        // Off the start-up path: spawning a program takes milliseconds.
+        tokio::task::spawn_blocking(check_speech_synthesizer);
+        tokio::spawn(crate::call::serve(calls.clone(), invites));
+        Ok(Self { sip, calls, stop })
+    }
+
+    /// The SIP address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.sip.stack.local
+    }
+
+    /// What the API server may do with the engine.
+    pub fn handle(&self) -> EngineHandle<S> {
+        EngineHandle {
+            calls: self.calls.clone(),
+        }
+    }
+
+    pub fn shutdown(&self) {
+        self.sip.shutdown();
+        self.stop.cancel();
+    }
+}
+
+/// The API server's handle on the engine: place calls, steer live ones, read the
+/// counters, deliver status callbacks with the engine's webhook client.
+pub struct EngineHandle<S: Store> {
+    calls: Arc<Calls<S>>,
+}
+
+impl<S: Store> Clone for EngineHandle<S> {
+    fn clone(&self) -> Self {
+        Self {
+            calls: self.calls.clone(),
+        }
+    }
+}
+
+impl<S: Store> std::fmt::Debug for EngineHandle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineHandle").finish_non_exhaustive()
+    }
+}
+
+impl<S: Store> EngineHandle<S> {
+    /// Starts placing `call`; returns its sid (its record is written, status `queued`).
+    pub async fn place_call(&self, call: OutboundCall) -> String {
+        crate::app::place(&self.calls, call).await
+    }
+
+    /// Gives a live call new orders.
+    pub fn steer_call(&self, sid: &str, command: LiveCommand) -> Result<(), LiveError> {
+        self.calls.live.send(sid, command)
+    }
+
+    /// The counters, in Prometheus text format.
+    pub fn metrics(&self) -> String {
+        self.calls.metrics.render(self.calls.media.in_use())
+    }
+
+    /// The signed webhook client (the status-callback worker shares its pools).
+    pub fn webhooks(&self) -> WebhookClient {
+        self.calls.webhooks.clone()
+    }
+}
+
+/// `say` needs espeak-ng: say so at start-up rather than at the first call.
+fn check_speech_synthesizer() {
+    let found = std::process::Command::new(crate::app::ESPEAK)
+        .arg("--version")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        tracing::error!(
+            "the `say` verb is unavailable: {} was not found (install it: apt-get install espeak-ng); calls that use `say` skip it and report the error to the application",
+            crate::app::ESPEAK
+        );
+    }
+}
