@@ -2,8 +2,11 @@
 //! wires new INVITEs to the call layer, and gives the API server one handle
 //! ([`EngineHandle`]) to place and steer calls and read the counters.
 
-use crate::app::{AudioCache, LiveCalls, LiveCommand, LiveError, OutboundCall, Queues};
 use crate::call::Calls;
+use crate::call::audio::AudioCache;
+use crate::call::live::{LiveCalls, LiveCommand, LiveError};
+use crate::call::outbound::OutboundCall;
+use crate::call::queue::Queues;
 use crate::config::EngineConfig;
 use crate::media::bridge::MediaSockets;
 use crate::metrics::Metrics;
@@ -119,7 +122,7 @@ impl<S: Store> std::fmt::Debug for EngineHandle<S> {
 impl<S: Store> EngineHandle<S> {
     /// Starts placing `call`; returns its sid (its record is written, status `queued`).
     pub async fn place_call(&self, call: OutboundCall) -> String {
-        crate::app::place(&self.calls, call).await
+        crate::call::outbound::place(&self.calls, call).await
     }
 
     /// Gives a live call new orders.
@@ -140,7 +143,7 @@ impl<S: Store> EngineHandle<S> {
 
 /// `say` needs espeak-ng: say so at start-up rather than at the first call.
 fn check_speech_synthesizer() {
-    let found = std::process::Command::new(crate::app::ESPEAK)
+    let found = std::process::Command::new(crate::call::audio::ESPEAK)
         .arg("--version")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -149,7 +152,7 @@ fn check_speech_synthesizer() {
     if !found {
         tracing::error!(
             "the `say` verb is unavailable: {} was not found (install it: apt-get install espeak-ng); calls that use `say` skip it and report the error to the application",
-            crate::app::ESPEAK
+            crate::call::audio::ESPEAK
         );
     }
 }

@@ -21,7 +21,6 @@
 //! - [`store`]: the storage the engine needs, implemented by the API server.
 //! - [`config`]: the engine's settings.
 
-pub mod app;
 pub mod call;
 pub mod clock;
 pub mod config;
@@ -32,6 +31,7 @@ pub mod media;
 pub mod metrics;
 pub mod outcome;
 pub mod ports;
+pub mod program;
 pub mod registrar;
 pub mod ring;
 pub mod sdp;

@@ -9,8 +9,8 @@ use crate::storage;
 use axum::Json;
 use axum::extract::{Path, State};
 use contract::models::{Call, CallCreate, CallList, CallListParams, CallUpdate};
-use engine::app::LiveCommand;
-use engine::app::{FirstDocument, OutboundCall};
+use engine::call::live::LiveCommand;
+use engine::call::outbound::{FirstDocument, OutboundCall};
 use engine::store::Store as _;
 
 pub async fn list(

@@ -115,10 +115,6 @@ impl<S: Store> Legs<S> {
         }
     }
 
-    pub fn parties(&self) -> &[Party] {
-        &self.parties
-    }
-
     /// A ringer for these parties by `stages`, starting now.
     pub fn ringer(&self, stages: Vec<ring::Stage>) -> Ringer {
         let targets = self.parties.iter().map(Party::ring_target).collect();
@@ -131,26 +127,51 @@ impl<S: Store> Legs<S> {
         let mut out = Vec::new();
         while let Some(command) = ringer.poll() {
             match command {
-                ring::Command::Invite {
-                    leg,
-                    target,
-                    branch,
-                    way,
-                } => {
-                    if !self.invite(leg, target, branch, way) {
-                        ringer.handle(ring::Event::Failed { leg, code: 503 }, Instant::now());
+                ring::Command::Ringing
+                | ring::Command::EarlyMedia { .. }
+                | ring::Command::Done(_) => {
+                    out.push(command);
+                }
+                leg => {
+                    if let Some(failed) = self.execute(leg) {
+                        ringer.handle(failed, Instant::now());
                     }
                 }
-                ring::Command::Cancel { leg } => self.cancel(leg),
-                ring::Command::Abandon { leg } => {
-                    tracing::info!(number = %self.legs[leg].number, "the trunk did not answer the INVITE");
-                    self.cancel(leg);
-                }
-                ring::Command::Bye { leg } => self.bye(leg),
-                other => out.push(other),
             }
         }
         out
+    }
+
+    /// Sends an INVITE, CANCEL or BYE the ringer asked for; an INVITE that could not be
+    /// sent comes back as its failure (503).
+    pub fn execute(&mut self, command: ring::Command) -> Option<ring::Event> {
+        match command {
+            ring::Command::Invite {
+                leg,
+                target,
+                branch,
+                way,
+            } => (!self.invite(leg, target, branch, way))
+                .then_some(ring::Event::Failed { leg, code: 503 }),
+            ring::Command::Cancel { leg } => {
+                self.cancel(leg);
+                None
+            }
+            ring::Command::Abandon { leg } => {
+                if let Some(l) = self.legs.get(leg) {
+                    tracing::info!(number = %l.number, "the trunk did not answer the INVITE");
+                }
+                self.cancel(leg);
+                None
+            }
+            ring::Command::Bye { leg } => {
+                self.bye(leg);
+                None
+            }
+            ring::Command::Ringing | ring::Command::EarlyMedia { .. } | ring::Command::Done(_) => {
+                None
+            }
+        }
     }
 
     fn invite(&mut self, leg: LegId, target: usize, branch: usize, way: usize) -> bool {

@@ -1,21 +1,37 @@
-//! Calls arriving from SIP peers: the INVITE is authenticated and routed, then the
-//! call runs a verb document (`crate::app`): the built-in `[dial the extension]` for
-//! an extension, the application's for a number bound to one. A `dial` that is all an
-//! unanswered call has left runs in [`b2bua`]: forked to every contact, media anchored,
-//! the [`machine`] deciding.
+//! The call layer: every call, whichever way it came, runs its verb document through
+//! its [`CallProgram`](crate::program::CallProgram), carried out by one [`driver`].
+//!
+//! # Layout
+//! - this file: what calls share ([`Calls`]), and calls arriving from SIP peers — the
+//!   INVITE authenticated and routed: the built-in `[dial the extension]` for an
+//!   extension, `[dial the number]` out through the outbound routes, the
+//!   application's document for a number bound to one.
+//! - [`outbound`]: calls placed through the REST API (rung first, then driven).
+//! - [`driver`]: the loop that runs a call's program.
+//! - [`invite`], [`legs`], [`targets`], [`plan`]: whom a `dial` rings and how — the
+//!   parties, their INVITEs, the strategy's stages.
+//! - [`audio`], [`live`], [`queue`]: what calls share — audio to play, live calls the
+//!   REST API steers, callers waiting in queues.
+//! - [`sdp_plan`], [`replies`]: SDP decisions and small SIP answers (pure).
 
-pub(crate) mod b2bua;
+pub mod audio;
+pub(crate) mod driver;
 pub(crate) mod invite;
 pub(crate) mod legs;
-pub mod machine;
+pub mod live;
+pub mod outbound;
 pub(crate) mod plan;
+pub mod queue;
 mod replies;
 pub(crate) mod sdp_plan;
+pub(crate) mod targets;
 
 pub(crate) use replies::{answer_other_request, final_code};
 
 pub use crate::clock::{format_timestamp, timestamp_now};
 use crate::media::bridge::MediaSockets;
+use crate::outcome::EndedBy;
+use crate::program::{CallProgram, Start};
 use crate::sdp::AudioDescription;
 use crate::sip::SipStack;
 use crate::sip::auth::{self, Outcome as AuthOutcome, SipAuth};
@@ -32,7 +48,7 @@ use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transaction::Transaction;
 use std::sync::Arc;
 
-fn sdp_header() -> Header {
+pub(crate) fn sdp_header() -> Header {
     Header::ContentType("application/sdp".into())
 }
 
@@ -49,11 +65,11 @@ pub struct Calls<S> {
     /// Asks applications for verb documents.
     pub webhooks: crate::webhook::WebhookClient,
     /// Audio that verbs play.
-    pub audio: crate::app::AudioCache,
-    /// Application calls in progress, steerable through the REST API.
-    pub live: crate::app::LiveCalls,
+    pub audio: audio::AudioCache,
+    /// Calls in progress, steerable through the REST API.
+    pub live: live::LiveCalls,
     /// Callers waiting in queues (`enqueue`).
-    pub queues: crate::app::Queues,
+    pub queues: queue::Queues,
     /// Cancelled when the server stops.
     pub stop: CancellationToken,
 }
@@ -154,16 +170,56 @@ async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction) {
             return refuse_call(&inner, &mut tx, &mut record, 503, "storage unavailable").await;
         }
     };
-    let call = crate::app::AppCall {
-        record,
-        caller_name,
-        offer,
-        app,
-        user_agent,
-        caller_source: Some((source, source_transport)),
-        document,
+    let (states_tx, party_states) = inner.sip.dialogs.new_dialog_state_channel();
+    let party = match inner.sip.dialogs.get_or_create_server_invite(
+        &tx,
+        states_tx,
+        None,
+        Some(inner.sip.contact.clone()),
+    ) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::info!(error = %e, "cannot create the caller's dialog");
+            let _ = tx.reply(StatusCode::BadRequest).await;
+            return;
+        }
     };
-    crate::app::run(inner, tx, call).await;
+    let mut driving = party.clone();
+    tokio::spawn(async move {
+        if let Err(e) = driving.handle(&mut tx).await {
+            tracing::debug!(error = %e, "caller's INVITE transaction ended with an error");
+        }
+    });
+    let start = match document {
+        Some(verbs) => {
+            tracing::debug!(sid = %record.sid, from = %record.from, to = %record.to, "call with a built-in document");
+            Start::Verbs(verbs)
+        }
+        None => Start::Fetch,
+    };
+    let program = CallProgram::new(
+        start,
+        app.voice_url.clone(),
+        false,
+        EndedBy::Caller,
+        std::time::Instant::now(),
+    );
+    let driver = driver::Driver::new(
+        inner.clone(),
+        driver::Start {
+            record,
+            app,
+            caller_name,
+            user_agent,
+            party,
+            party_states,
+            sdp: offer,
+            caller_source: Some((source, source_transport)),
+            answered: None,
+        },
+        program,
+    );
+    driver.run_new_call().await;
 }
 
 /// Where a dialled number leads.
@@ -252,7 +308,7 @@ async fn reply_warning(
     tx.reply_with(code, vec![warning], None).await
 }
 
-async fn save<S: Store>(inner: &Calls<S>, record: &CallRecord) {
+pub(crate) async fn save<S: Store>(inner: &Calls<S>, record: &CallRecord) {
     if let Err(e) = inner.store.save_call(record).await {
         tracing::warn!(error = %e, sid = %record.sid, "cannot write a call record");
     }
@@ -279,7 +335,7 @@ impl Drop for ActiveCall<'_> {
     }
 }
 
-fn parse_sdp(body: &[u8]) -> Option<AudioDescription> {
+pub(crate) fn parse_sdp(body: &[u8]) -> Option<AudioDescription> {
     let text = std::str::from_utf8(body).ok()?;
     if text.trim().is_empty() {
         return None;

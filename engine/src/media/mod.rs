@@ -18,4 +18,5 @@ pub mod pacer;
 pub mod resample;
 pub mod rtp;
 pub mod tap;
+pub mod tones;
 pub mod wav;

@@ -3,25 +3,21 @@
 //! route's trunks) or a SIP URI and, once answered, drives the call with verbs like any
 //! application call.
 
-use super::{Answered, Flow, Session};
-use crate::call::Calls;
-use crate::call::invite::Caller;
-use crate::call::legs::{Legs, Offers, Said};
-use crate::call::{ActiveCall, new_sid, timestamp_now};
-use crate::media::endpoint;
+use super::driver::{Driver, PartyMedia};
+use super::invite::Caller;
+use super::legs::{Legs, Offers, Said};
+use super::{ActiveCall, Calls, new_sid, save, timestamp_now};
 use crate::outcome::{EndedBy, Outcome};
+use crate::program::{CallProgram, Start};
 use crate::ring::{self, Stage};
 use crate::sdp::{Codec, Direction, LocalAudio, OFFER_TELEPHONE_EVENT, SessionWriter};
 use crate::store::{AppWebhooks, CallRecord, Store};
-use crate::webhook::Document;
-use contract::models::applications::WebhookMethod;
 use contract::models::calls::CallStatus;
 use contract::verbs::Verb;
 use contract::webhook::CallEvent;
 use rsipstack::sip::StatusCode;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// What the answered call does first.
 #[derive(Debug, Clone)]
@@ -73,14 +69,8 @@ pub async fn place<S: Store>(inner: &Arc<Calls<S>>, call: OutboundCall) -> Strin
     sid
 }
 
-async fn save<S: Store>(inner: &Calls<S>, record: &CallRecord) {
-    if let Err(e) = inner.store.save_call(record).await {
-        tracing::warn!(error = %e, sid = %record.sid, "cannot write a call record");
-    }
-}
-
 async fn run<S: Store>(inner: Arc<Calls<S>>, call: OutboundCall, mut record: CallRecord) {
-    let _active = ActiveCall::new(&inner.metrics);
+    let active = ActiveCall::new(&inner.metrics);
     status_event(&inner, &call, &record, CallEvent::Initiated, None).await;
     let party = match call.to.sip_uri() {
         Some(uri) => super::targets::sip_uri(uri).await,
@@ -183,64 +173,45 @@ async fn run<S: Store>(inner: Arc<Calls<S>>, call: OutboundCall, mut record: Cal
         return;
     };
     let call_id = legs.legs[winner].call_id.clone();
-    let states = legs.hand_over(winner, ringer);
-    let peer = super::peer_of(&answer, None);
-    let (events_tx, events) = mpsc::unbounded_channel();
+    let party_states = legs.hand_over(winner, ringer);
+    let peer = super::driver::peer_of(&answer, None);
     let port = leg.port();
-    let endpoint = endpoint::start(leg, peer, inner.rtp_timeout, events_tx.clone());
     record.status = CallStatus::InProgress;
     record.answered_at = Some(timestamp_now());
-    record.sip_call_id = call_id.clone();
+    record.sip_call_id = call_id;
     crate::metrics::Metrics::add(&inner.metrics.calls_answered_total, 1);
-    let sid = record.sid.clone();
-    let mut session = Session {
-        inner: inner.clone(),
-        app: call.app.clone(),
-        record,
-        caller_name: call.from.clone(),
-        user_agent: None,
-        inbound: dialog,
-        caller_call_id: call_id,
-        offer: answer,
-        states,
-        answered: Some(Answered {
-            endpoint,
-            peer,
-            sdp,
-            port,
-            playing: None,
-        }),
-        events,
-        events_tx,
-        document_url: None,
-        answered_at: Some(std::time::Instant::now()),
-        outcome: None,
-        progressed: false,
-        recordings_made: 0,
-        commands: inner.live.add(&sid),
-        remote_side: EndedBy::Callee,
-        caller_source: None,
-        last_verb: false,
-        dialog_ended: false,
+    save(&inner, &record).await;
+    status_event(&inner, &call, &record, CallEvent::Answered, None).await;
+    tracing::info!(sid = %record.sid, to = %call.to, "outbound call answered");
+    let start = match call.first {
+        FirstDocument::Url(url) => Start::FetchUrl(url),
+        FirstDocument::Verbs(verbs) => Start::Verbs(verbs),
     };
-    session.save().await;
-    session.event(CallEvent::Answered, None).await;
-    tracing::info!(sid = %sid, to = %call.to, "outbound call answered");
-    let flow = match call.first {
-        FirstDocument::Url(url) => {
-            let request = session.request();
-            session
-                .fetch(Some(&url), WebhookMethod::Post, request)
-                .await
-        }
-        FirstDocument::Verbs(verbs) => Flow::Document(Document {
-            url: call.app.voice_url.clone(),
-            verbs,
-        }),
-    };
-    session.drive(flow).await;
-    inner.live.remove(&sid);
-    session.finish().await;
+    let program = CallProgram::new(
+        start,
+        call.app.voice_url.clone(),
+        true,
+        EndedBy::Callee,
+        std::time::Instant::now(),
+    );
+    let driver = Driver::new(
+        inner.clone(),
+        super::driver::Start {
+            record,
+            app: call.app,
+            caller_name: call.from,
+            user_agent: None,
+            party: dialog,
+            party_states,
+            sdp: answer,
+            caller_source: None,
+            answered: Some((leg, PartyMedia { peer, sdp, port })),
+        },
+        program,
+    );
+    // The driver counts the call as active from here.
+    drop(active);
+    driver.run().await;
 }
 
 /// The call ended before anyone answered.
@@ -282,12 +253,12 @@ async fn status_event<S: Store>(
         event,
         timestamp: timestamp_now(),
         call: {
-            let mut request = super::webhooks::request_for(record);
+            let mut request = super::driver::request_for(record);
             request.reason = reason.map(str::to_owned);
             request
         },
         duration: (event == CallEvent::Completed).then_some(0),
         error: None,
     };
-    super::webhooks::queue_status(inner, &call.app.application_id, url, &body).await;
+    super::driver::queue_status(inner, &call.app.application_id, url, &body).await;
 }

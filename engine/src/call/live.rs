@@ -1,20 +1,11 @@
 //! Live application calls, by sid: how the REST API steers a call while it runs.
 
-use contract::verbs::Verb;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::mpsc;
 
-/// An order to a running call.
-#[derive(Debug, Clone)]
-pub enum LiveCommand {
-    /// Stop what it does and continue with the document at this URL.
-    Redirect(url::Url),
-    /// Stop what it does and continue with these verbs.
-    Verbs(Vec<Verb>),
-    /// End it.
-    Hangup,
-}
+/// An order to a running call (the program's [`Rest`](crate::program::Rest)).
+pub use crate::program::Rest as LiveCommand;
 
 /// Why a call could not be steered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

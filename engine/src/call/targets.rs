@@ -3,18 +3,15 @@
 //! else the trunks of the first matching outbound route, in their order), a SIP URI's
 //! host, a named trunk.
 
-use super::Session;
-use crate::call::Calls;
-use crate::call::invite::{Party, Reach};
+use super::Calls;
+use super::invite::{Party, Reach};
 use crate::clock::unix_now;
 use crate::store::{Binding, Store, Transport};
-use contract::verbs::{Dial, DialTarget};
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::sip::Uri;
 use std::net::SocketAddr;
 
-/// The device placing a call (never rung by a dial of its own extension).
-pub(crate) type Device = (SocketAddr, Transport);
+pub(crate) use super::driver::Device;
 
 /// Every registered device of extension `number` (rung together), except `calling`.
 pub(crate) async fn extension<S: Store>(
@@ -175,44 +172,4 @@ async fn sip_binding(uri: &str) -> Result<Binding, String> {
         cseq: 0,
         user_agent: None,
     })
-}
-
-impl<S: Store> Session<S> {
-    /// Whom the dial's targets ring, one party per target. Unusable targets are
-    /// logged, reported to the application's status callback and skipped: the others
-    /// still ring.
-    pub(super) async fn resolve_targets(&mut self, verb: &Dial) -> Vec<Party> {
-        let mut targets = Vec::new();
-        for (i, target) in verb.targets.iter().enumerate() {
-            let (found, code) = match target {
-                DialTarget::Extension { number: ext } => (
-                    extension(&self.inner, ext.as_str(), self.caller_source).await,
-                    "invalid_target",
-                ),
-                DialTarget::Number { number: dialled } => (
-                    number(&self.inner, dialled.as_str(), self.caller_source).await,
-                    "unroutable_number",
-                ),
-                DialTarget::Sip { uri } => (sip_uri(uri.as_str()).await, "invalid_target"),
-                DialTarget::Trunk {
-                    trunk: name,
-                    number: dialled,
-                } => (
-                    trunk(&self.inner, name.as_str(), dialled.as_str()).await,
-                    "invalid_target",
-                ),
-                // The contract allows a queue only as the sole target (handled apart).
-                DialTarget::Queue { .. } => continue,
-            };
-            match found {
-                Ok(party) => targets.push(party),
-                Err(problem) => {
-                    let message = format!("targets[{i}]: {problem}");
-                    tracing::warn!(sid = %self.record.sid, %message, "dial target skipped");
-                    self.report_error(code, &message, None, None).await;
-                }
-            }
-        }
-        targets
-    }
 }

@@ -208,49 +208,9 @@ fn read_8k_mono(path: &Path) -> Result<Arc<[i16]>, AudioError> {
     Ok(samples.map_err(read_error)?.into())
 }
 
-/// A sine tone at `freq` Hz for `ms` milliseconds, at `level` of full scale.
-pub fn tone(freq: f64, ms: u32, level: f64) -> Vec<i16> {
-    let n = (8 * ms) as usize;
-    (0..n)
-        .map(|i| {
-            let t = i as f64 / 8000.0;
-            ((2.0 * std::f64::consts::PI * freq * t).sin() * level * f64::from(i16::MAX)) as i16
-        })
-        .collect()
-}
-
-/// The special information tone (ITU-T E.180: 950, 1400, 1800 Hz, 330 ms each) twice:
-/// what a caller hears when the application failed — a recognised "this call cannot be
-/// completed" signal, never dead air.
-pub fn failure_tone() -> Arc<[i16]> {
-    let mut out = Vec::new();
-    for _ in 0..2 {
-        for f in [950.0, 1400.0, 1800.0] {
-            out.extend(tone(f, 330, 0.3));
-        }
-        out.extend(std::iter::repeat_n(0, 8 * 500));
-    }
-    out.into()
-}
-
-/// A 1000 Hz beep of 400 ms (before `record`).
-pub fn beep() -> Arc<[i16]> {
-    tone(1000.0, 400, 0.3).into()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tones_have_the_asked_length_and_level() {
-        let t = tone(1000.0, 100, 0.5);
-        assert_eq!(t.len(), 800);
-        let peak = t.iter().map(|s| s.unsigned_abs()).max().unwrap();
-        assert!((16_000..=16_400).contains(&peak), "{peak}");
-        // 2 × (3 × 330 ms + 500 ms) = 2.98 s.
-        assert_eq!(failure_tone().len(), 2 * (3 * 330 + 500) * 8);
-    }
 
     #[tokio::test]
     async fn speech_is_synthesized_when_espeak_is_installed() {
@@ -297,7 +257,7 @@ mod tests {
                 sample_format: hound::SampleFormat::Int,
             };
             let mut w = hound::WavWriter::create(&path, spec).unwrap();
-            for s in tone(440.0, 50, 0.5) {
+            for s in crate::media::tones::tone(440.0, 50, 0.5) {
                 w.write_sample(s).unwrap();
             }
             w.finalize().unwrap();

@@ -1,35 +1,74 @@
-//! Re-INVITEs during a connected call (hold, resume, a new address): relayed from one
-//! side to the other, and answered with what the other side accepted.
+//! Re-INVITEs during a call: relayed from one side to the other of a call connected
+//! straight through (hold, resume, a new address) and answered with what the other
+//! side accepted; answered by us when our endpoint talks to the party.
 
-use super::super::{parse_sdp, sdp_header};
-use super::Call;
+use super::Driver;
+use super::media::{Media, peer_of};
+use crate::call::{parse_sdp, sdp_header};
 use crate::media::bridge::Side as MediaSide;
-use crate::sdp::SessionWriter;
+use crate::sdp::{AudioDescription, LocalAudio, SessionWriter};
 use crate::store::Store;
 use rsipstack::dialog::dialog::TransactionHandle;
 use rsipstack::sip::{Request, StatusCode};
 
-impl<S: Store> Call<'_, S> {
-    /// Relays a re-INVITE (hold, resume, a new address) from one side to the other and
-    /// answers it with what the other side accepted.
+impl<S: Store> Driver<S> {
+    /// A re-INVITE (or UPDATE) from the party.
+    pub(super) async fn party_offer(&mut self, request: &Request, handle: TransactionHandle) {
+        if matches!(self.media, Media::Through(_)) {
+            return self.relay_reinvite(true, request, handle).await;
+        }
+        let offer = AudioDescription::parse(std::str::from_utf8(&request.body).unwrap_or(""));
+        let public = self.calls.sip.public_ip;
+        match (offer, self.media.endpoint()) {
+            (Ok(offer), Some(ours)) => {
+                // Hold, a new address: keep our side, follow theirs.
+                let peer = peer_of(&offer, None);
+                ours.party.peer = peer;
+                ours.endpoint.update(peer);
+                let body = ours.party.sdp.write(&LocalAudio {
+                    address: public,
+                    port: ours.party.port,
+                    codecs: vec![(peer.format.codec, peer.format.codec_pt)],
+                    telephone_event: peer.format.dtmf_pt,
+                    direction: offer.direction.reversed(),
+                });
+                self.sdp = offer;
+                let _ = handle
+                    .respond(
+                        StatusCode::OK,
+                        Some(vec![sdp_header()]),
+                        Some(body.into_bytes()),
+                    )
+                    .await;
+            }
+            _ => {
+                let _ = handle.reply(StatusCode::NotAcceptableHere).await;
+            }
+        }
+    }
+
+    /// Relays a re-INVITE (hold, resume, a new address) from one side of a call
+    /// connected through to the other and answers it with what the other side
+    /// accepted.
     pub(super) async fn relay_reinvite(
         &mut self,
         from_caller: bool,
         request: &Request,
         handle: TransactionHandle,
     ) {
-        let Some(winner) = self.machine.answered_leg() else {
+        let public = self.calls.sip.public_ip;
+        let new_offer = parse_sdp(&request.body);
+        let (Some(winner), Media::Through(through), Some(legs)) =
+            (self.connected_leg, &self.media, &self.legs)
+        else {
             let _ = handle.reply(StatusCode::RequestPending).await;
             return;
         };
-        let public = self.inner.sip.public_ip;
-        let new_offer = parse_sdp(&request.body);
-        let callee = &self.legs.legs[winner];
-        let (Some((caller_media, _)), Some(callee_media), Some(callee_dialog)) = (
-            self.caller_media.clone(),
-            callee.agreed,
-            callee.dialog.clone(),
-        ) else {
+        let callee = &legs.legs[winner];
+        let caller_sdp = through.sdp.clone();
+        let (Some((caller_media, _)), Some(callee_media), Some(callee_dialog)) =
+            (through.answer.clone(), callee.agreed, callee.dialog.clone())
+        else {
             let _ = handle.reply(StatusCode::ServerInternalError).await;
             return;
         };
@@ -41,7 +80,7 @@ impl<S: Store> Call<'_, S> {
         let (other_dialog, other_media, mut other_sdp) = if from_caller {
             (callee_dialog, callee_media, callee_sdp)
         } else {
-            (self.inbound.clone(), caller_media, self.caller_sdp.clone())
+            (self.party.clone(), caller_media, caller_sdp)
         };
         let direction = new_offer
             .as_ref()
@@ -50,10 +89,14 @@ impl<S: Store> Call<'_, S> {
         let result = other_dialog
             .reinvite(Some(vec![sdp_header()]), Some(offer.into_bytes()))
             .await;
+        let (Media::Through(through), Some(legs)) = (&mut self.media, self.legs.as_mut()) else {
+            let _ = handle.reply(StatusCode::ServerInternalError).await;
+            return;
+        };
         if from_caller {
-            self.legs.legs[winner].sdp = Some(other_sdp);
+            legs.legs[winner].sdp = Some(other_sdp);
         } else {
-            self.caller_sdp = other_sdp;
+            through.sdp = other_sdp;
         }
         let response = match result {
             Ok(Some(r)) if r.status_code == StatusCode::OK => r,
@@ -90,26 +133,27 @@ impl<S: Store> Call<'_, S> {
             .as_ref()
             .map_or(direction.reversed(), |a| a.direction);
         let body = if from_caller {
-            self.caller_sdp
+            through
+                .sdp
                 .write(&sender_media.local_with(public, answer_direction))
         } else {
-            self.legs.legs[winner]
+            legs.legs[winner]
                 .sdp
                 .get_or_insert_with(|| SessionWriter::new(u64::from(sender_media.local_port)))
                 .write(&sender_media.local_with(public, answer_direction))
         };
-        if let Some(bridge) = &self.bridge {
+        if let Some(bridge) = &through.bridge {
             bridge.update(sender_side, sender_media.peer());
             bridge.update(other_side, other_media.peer());
         }
         if from_caller {
-            if let Some((m, _)) = self.caller_media.as_mut() {
+            if let Some((m, _)) = through.answer.as_mut() {
                 *m = sender_media;
             }
-            self.legs.legs[winner].agreed = Some(other_media);
+            legs.legs[winner].agreed = Some(other_media);
         } else {
-            self.legs.legs[winner].agreed = Some(sender_media);
-            if let Some((m, _)) = self.caller_media.as_mut() {
+            legs.legs[winner].agreed = Some(sender_media);
+            if let Some((m, _)) = through.answer.as_mut() {
                 *m = other_media;
             }
         }

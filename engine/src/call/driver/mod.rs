@@ -1,0 +1,310 @@
+//! The one driver loop of a call: it owns the party's SIP dialog, the media (our
+//! endpoint, or a bridge), the legs a `dial` rings, the HTTP requests to the
+//! application and the timers, feeds what happens to the call's pure
+//! [`CallProgram`] and carries out what the program asks. Nothing here decides what
+//! the call does; it only does it.
+//!
+//! - [`party`]: the party's dialog (answers, refusals, re-INVITEs) and the records.
+//! - [`media`]: our endpoint, bridges to a rung leg, straight through, to a queue.
+//! - [`app`]: documents, actions and status events to and from the application.
+//! - [`ringing`]: a `dial`'s targets resolved, and its legs.
+
+mod app;
+mod bridges;
+mod media;
+mod party;
+mod reinvite;
+mod ringing;
+
+use super::Calls;
+use super::legs::Legs;
+use crate::media::bridge::BridgeEvent;
+use crate::media::endpoint::EndpointEvent;
+use crate::program::{CallProgram, Command, Event};
+use crate::sdp::AudioDescription;
+use crate::store::{AppWebhooks, CallRecord, Store};
+use rsipstack::dialog::dialog::DialogStateReceiver;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+pub(crate) use app::{queue_status, request_for};
+pub(crate) use media::{Media, PartyMedia, peer_of};
+
+/// The device placing a call (never rung by a `dial` of its own extension).
+pub(crate) type Device = (std::net::SocketAddr, crate::store::Transport);
+
+/// Everything a call starts with.
+pub(crate) struct Start {
+    pub record: CallRecord,
+    pub app: AppWebhooks,
+    pub caller_name: String,
+    pub user_agent: Option<String>,
+    /// The party's dialog (the caller's, or the callee's of a call we placed).
+    pub party: InviteDialog,
+    pub party_states: DialogStateReceiver,
+    /// The party's session description (its offer, or its answer to ours).
+    pub sdp: AudioDescription,
+    pub caller_source: Option<Device>,
+    /// The party's media when it is already answered (a call we placed).
+    pub answered: Option<(crate::media::bridge::MediaLeg, PartyMedia)>,
+}
+
+/// Work done off the loop (HTTP, storage, audio) and what it gives back.
+pub(super) enum Done {
+    Event(Event),
+    /// A dial's targets, with the parties behind them (the legs to make).
+    Resolved {
+        event: Event,
+        parties: Vec<super::invite::Party>,
+        through: bool,
+        caller_id: Option<String>,
+    },
+}
+
+/// A call being driven.
+pub(crate) struct Driver<S: Store> {
+    calls: Arc<Calls<S>>,
+    program: CallProgram,
+    app: AppWebhooks,
+    record: CallRecord,
+    /// The record of the dialled call the party is bridged to, while it lasts, and
+    /// since when.
+    child: Option<CallRecord>,
+    child_since: Option<Instant>,
+    /// An agent's pickup of the waiting party, until bridged.
+    pickup: Option<crate::call::queue::Pickup>,
+    caller_name: String,
+    user_agent: Option<String>,
+    party: InviteDialog,
+    party_call_id: String,
+    party_states: DialogStateReceiver,
+    party_ended: bool,
+    sdp: AudioDescription,
+    caller_source: Option<Device>,
+    media: Media,
+    endpoint_tx: mpsc::UnboundedSender<EndpointEvent>,
+    endpoint_rx: mpsc::UnboundedReceiver<EndpointEvent>,
+    bridge_tx: mpsc::UnboundedSender<BridgeEvent>,
+    bridge_rx: mpsc::UnboundedReceiver<BridgeEvent>,
+    /// The legs of the dial in progress.
+    legs: Option<Legs<S>>,
+    /// The program's playback ids by the endpoint's.
+    playing: Option<(u64, u64)>,
+    answered_at: Option<Instant>,
+    recordings_made: u32,
+    /// Work under way off the loop.
+    pending: JoinSet<Done>,
+    /// Notifications to the application under way (let through before the end).
+    notifying: JoinSet<()>,
+    /// Events made while carrying out commands, handed to the program next.
+    queued: VecDeque<Event>,
+    /// The queue this call waits in, and where its pickup will arrive.
+    waiting: Option<(
+        String,
+        tokio::sync::oneshot::Receiver<crate::call::queue::Pickup>,
+    )>,
+    /// Orders from the REST API.
+    orders: mpsc::UnboundedReceiver<crate::program::Rest>,
+    shutdown_told: bool,
+    /// The rung leg the party is bridged or connected to.
+    connected_leg: Option<crate::ring::LegId>,
+}
+
+impl<S: Store> Driver<S> {
+    pub fn new(calls: Arc<Calls<S>>, start: Start, program: CallProgram) -> Self {
+        let (endpoint_tx, endpoint_rx) = mpsc::unbounded_channel();
+        let (bridge_tx, bridge_rx) = mpsc::unbounded_channel();
+        let orders = calls.live.add(&start.record.sid);
+        let party_call_id = start.record.sip_call_id.clone();
+        let answered_at = start.answered.is_some().then(Instant::now);
+        let mut driver = Self {
+            calls,
+            program,
+            app: start.app,
+            record: start.record,
+            child: None,
+            child_since: None,
+            pickup: None,
+            caller_name: start.caller_name,
+            user_agent: start.user_agent,
+            party: start.party,
+            party_call_id,
+            party_states: start.party_states,
+            party_ended: false,
+            sdp: start.sdp,
+            caller_source: start.caller_source,
+            media: Media::None,
+            endpoint_tx,
+            endpoint_rx,
+            bridge_tx,
+            bridge_rx,
+            legs: None,
+            playing: None,
+            answered_at,
+            recordings_made: 0,
+            pending: JoinSet::new(),
+            notifying: JoinSet::new(),
+            queued: VecDeque::new(),
+            waiting: None,
+            orders,
+            shutdown_told: false,
+            connected_leg: None,
+        };
+        if let Some((leg, party)) = start.answered {
+            driver.media = Media::ours(&driver.calls, leg, party, &driver.endpoint_tx);
+        }
+        driver
+    }
+
+    /// Runs a call that just arrived: its record is written, the application hears
+    /// `initiated`, then the call runs to its end.
+    pub async fn run_new_call(self) {
+        crate::call::save(&self.calls, &self.record).await;
+        self.lifecycle(contract::webhook::CallEvent::Initiated)
+            .await;
+        self.run().await;
+    }
+
+    /// Runs the call to its end.
+    pub async fn run(mut self) {
+        let calls = self.calls.clone();
+        let _active = super::ActiveCall::new(&calls.metrics);
+        loop {
+            while let Some(command) = self.program.poll() {
+                self.execute(command).await;
+            }
+            if self.program.is_finished() {
+                break;
+            }
+            if let Some(event) = self.queued.pop_front() {
+                self.program.handle(event, Instant::now());
+                continue;
+            }
+            if let Some(event) = self.next_event().await {
+                self.program.handle(event, Instant::now());
+            }
+        }
+        self.close().await;
+    }
+
+    /// Waits for the next thing that happens to the call.
+    async fn next_event(&mut self) -> Option<Event> {
+        let timer = self.program.poll_timeout();
+        let stop = self.calls.stop.clone();
+        tokio::select! {
+            state = self.party_states.recv() => match state {
+                Some(state) => self.on_party_state(state).await,
+                None => {
+                    self.party_ended = true;
+                    Some(Event::PartyGone(crate::program::Gone::HungUp))
+                }
+            },
+            said = ringing::next(&mut self.legs) => self.on_leg(said).await,
+            Some(done) = self.pending.join_next(), if !self.pending.is_empty() => match done {
+                Ok(done) => self.on_done(done),
+                Err(e) => {
+                    tracing::warn!(sid = %self.record.sid, error = %e, "a call's task failed");
+                    None
+                }
+            },
+            Some(event) = self.endpoint_rx.recv() => self.on_endpoint(event),
+            Some(BridgeEvent::RtpTimeout(side)) = self.bridge_rx.recv() => {
+                self.on_bridge_timeout(side).await
+            }
+            wake = self.media.next_wake() => self.on_wake(wake).await,
+            pickup = media::pickup(&mut self.waiting) => self.on_pickup(pickup),
+            Some(order) = self.orders.recv() => Some(Event::Rest(order)),
+            () = super::invite::sleep_until(timer), if timer.is_some() => {
+                self.program.handle_timeout(Instant::now());
+                None
+            }
+            () = stop.cancelled(), if !self.shutdown_told => {
+                self.shutdown_told = true;
+                Some(Event::Shutdown)
+            }
+        }
+    }
+
+    /// Carries out one command of the program.
+    async fn execute(&mut self, command: Command) {
+        match command {
+            Command::Fetch { id, url, fields } => self.fetch(id, url, fields),
+            Command::Notify { url, fields } => self.notify(url, fields),
+            Command::Status {
+                event,
+                fields,
+                url,
+                error,
+            } => self.status(event, fields, url, error).await,
+            Command::Answer => self.answer().await,
+            Command::Ringing => self.ringing(),
+            Command::Reject { code } => self.reject(code),
+            Command::HangUp => self.hang_up(),
+            Command::LoadAudio { id, source } => self.load_audio(id, source),
+            Command::Play { id, audio, loops } => self.play(id, audio, loops),
+            Command::StopPlayback => self.stop_playback(),
+            Command::StartRecording { silence } => self.media.start_recording(silence),
+            Command::FinishRecording { id, trim } => self.finish_recording(id, trim).await,
+            Command::Resolve {
+                id,
+                targets,
+                strategy,
+                ring_time,
+                through,
+                caller_id,
+            } => self.resolve(id, targets, strategy, ring_time, through, caller_id),
+            Command::Leg(command) => self.leg(command),
+            Command::EarlyMedia { leg } => self.early_media(leg),
+            Command::AnswerThrough { leg, record } => self.answer_through(leg, record).await,
+            Command::Bridge { leg, record } => self.bridge(leg, record).await,
+            Command::Unbridge { child } => self.unbridge(child).await,
+            Command::JoinQueue { queue } => self.join_queue(queue),
+            Command::LeaveQueue { queue } => self.leave_queue(&queue),
+            Command::BridgePickup => self.bridge_pickup().await,
+            Command::TakeFromQueue { queue } => self.take_from_queue(&queue).await,
+            Command::Finish(outcome) => self.finish(outcome).await,
+        }
+    }
+
+    fn on_done(&mut self, done: Done) -> Option<Event> {
+        match done {
+            Done::Event(event) => Some(event),
+            Done::Resolved {
+                mut event,
+                parties,
+                through,
+                caller_id,
+            } => {
+                if !self.start_legs(parties, through, caller_id)
+                    && let Event::Resolved { plan, .. } = &mut event
+                {
+                    // No sockets for the party: nobody can be rung.
+                    plan.stages.clear();
+                }
+                Some(event)
+            }
+        }
+    }
+
+    fn on_endpoint(&mut self, event: EndpointEvent) -> Option<Event> {
+        match event {
+            EndpointEvent::Key(key) => Some(Event::Key(key)),
+            EndpointEvent::PlaybackDone { id } => match self.playing {
+                Some((ours, program)) if ours == id => {
+                    self.playing = None;
+                    Some(Event::PlaybackDone { id: program })
+                }
+                _ => None,
+            },
+            EndpointEvent::Silence => Some(Event::Silence),
+            EndpointEvent::RtpTimeout => {
+                tracing::info!(sid = %self.record.sid, "no RTP from the caller: hanging up");
+                Some(Event::MediaTimeout)
+            }
+        }
+    }
+}
