@@ -6,6 +6,8 @@
 //! - [`dtmf`]: keys from RFC 4733 telephone-event packets (pure).
 //! - [`inband`]: keys sent as tones in the audio (Goertzel), for phones without RFC 4733.
 //! - [`wav`], [`resample`]: any PCM WAV to the 8 kHz mono 16-bit the engine plays (pure).
+//! - [`stream`]: one continuous RTP stream per phone-facing leg, whoever feeds it: SSRC,
+//!   sequence numbers and timestamps rewritten across switches (pure).
 //! - [`bridge`]: the task that owns a call's sockets and moves packets (I/O).
 //! - [`endpoint`]: the task of a leg that ends at us (application calls): plays audio,
 //!   reports keys (I/O).
@@ -17,5 +19,6 @@ pub mod inband;
 pub mod pacer;
 pub mod resample;
 pub mod rtp;
+pub mod stream;
 pub mod tap;
 pub mod wav;
