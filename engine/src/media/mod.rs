@@ -13,6 +13,8 @@
 //!   reports keys (I/O).
 
 pub mod bridge;
+#[cfg(test)]
+mod continuity_tests;
 pub mod dtmf;
 pub mod endpoint;
 pub mod inband;
