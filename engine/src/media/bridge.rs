@@ -3,6 +3,7 @@
 //! the call when a peer that should be sending has gone silent.
 
 use super::rtp::{Latch, LegFormat, rewrite};
+use super::stream::OutStream;
 use super::tap::Mixer;
 use crate::metrics::Metrics;
 use crate::ports::{PortPool, PortsError};
@@ -128,6 +129,7 @@ impl MediaSockets {
                         rtp,
                         rtcp,
                         port,
+                        out: OutStream::new(),
                         pool: self.pool.clone(),
                         runtime: runtime.clone(),
                     });
@@ -163,6 +165,9 @@ pub struct MediaLeg {
     rtp: UdpSocket,
     rtcp: UdpSocket,
     port: u16,
+    /// The one RTP stream the phone hears on this leg, whoever feeds it (an endpoint,
+    /// then a bridge, then an endpoint again…): it lives as long as the leg.
+    out: OutStream,
     pool: Arc<Mutex<PortPool>>,
     /// The media runtime whose reactor drives these sockets.
     runtime: Handle,
@@ -180,6 +185,26 @@ impl MediaLeg {
 
     pub(crate) fn rtcp(&self) -> &UdpSocket {
         &self.rtcp
+    }
+
+    /// Sends an RTP packet to the phone at `target` as part of the leg's one stream:
+    /// its SSRC, sequence number, timestamp and marker are rewritten in place
+    /// ([`OutStream`]). A UDP send only waits when the socket buffer is full: then the
+    /// packet is late anyway, so it is not sent (and the phone sees it as lost).
+    pub(crate) fn send_rtp(
+        &mut self,
+        packet: &mut [u8],
+        target: SocketAddr,
+        now: Instant,
+    ) -> std::io::Result<usize> {
+        self.out.restamp(packet, now);
+        self.rtp.try_send_to(packet, target)
+    }
+
+    /// What this leg sends from now on comes from another source (see
+    /// [`OutStream::cut`]).
+    pub(crate) fn cut(&mut self) {
+        self.out.cut();
     }
 
     /// The media runtime whose reactor drives these sockets: their tasks run there.
@@ -289,7 +314,9 @@ struct LegState {
 }
 
 impl LegState {
-    fn new(leg: MediaLeg, peer: Peer, now: Instant) -> Self {
+    /// A leg joining the bridge: what it sends from now on is the other leg's audio.
+    fn new(mut leg: MediaLeg, peer: Peer, now: Instant) -> Self {
+        leg.cut();
         let rtcp_addr = peer
             .address
             .map(|a| SocketAddr::new(a.ip(), a.port().wrapping_add(1)));
@@ -392,6 +419,8 @@ async fn run(
             command = commands.recv() => match command {
                 None => break,
                 Some(BridgeCommand::Connect(leg, peer)) => {
+                    // Another party: A's phone hears a new source, on the same stream.
+                    a.leg.cut();
                     b = Some(LegState::new(leg, peer, Instant::now()));
                     reported.1 = false;
                 }
@@ -449,7 +478,8 @@ fn relay(
     stats: &mut BridgeStats,
     side: Side,
 ) {
-    if !from.rtp.accept(src, Instant::now()) {
+    let now = Instant::now();
+    if !from.rtp.accept(src, now) {
         stats.dropped += 1;
         return;
     }
@@ -465,9 +495,8 @@ fn relay(
         stats.dropped += 1;
         return;
     }
-    // A UDP send only waits when the socket buffer is full: then the packet is late
-    // anyway, so it is dropped rather than holding up the other calls of this thread.
-    if to.leg.rtp.try_send_to(packet, target).is_ok() {
+    // Not waiting for a full socket buffer keeps the other calls of this thread going.
+    if to.leg.send_rtp(packet, target, now).is_ok() {
         match side {
             Side::A => stats.a_to_b += 1,
             Side::B => stats.b_to_a += 1,
@@ -477,7 +506,10 @@ fn relay(
     }
 }
 
-/// RTCP is passed through unchanged, so each end still sees the other's reports.
+/// RTCP is passed through unchanged, so each end still sees the other's reports. (They
+/// name their sender's own SSRC: once a leg's stream has switched sources, that is not
+/// the SSRC the phone receives RTP from ([`super::stream`]), and the phone files them
+/// under another participant, RFC 3550 §6.2.1.)
 fn relay_rtcp(packet: &[u8], src: SocketAddr, from: &mut LegState, to: Option<&mut LegState>) {
     if !from.rtcp.accept(src, Instant::now()) {
         return;

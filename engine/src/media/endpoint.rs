@@ -186,7 +186,8 @@ impl Playing {
     }
 }
 
-/// Sequence number, timestamp and SSRC of the stream we send.
+/// Sequence number, timestamp and SSRC of the audio this endpoint makes: one source,
+/// which the leg's stream ([`super::stream`]) maps onto what the phone has heard so far.
 struct Sender {
     seq: u16,
     timestamp: u32,
@@ -232,7 +233,7 @@ fn send_frame(
     frame: &mut [i16; FRAME],
     sender: &mut Sender,
     out: &mut Vec<u8>,
-    leg: &MediaLeg,
+    leg: &mut MediaLeg,
     latch: &Latch,
     peer: &Peer,
     events: &mpsc::UnboundedSender<EndpointEvent>,
@@ -257,17 +258,20 @@ fn send_frame(
     }
     if let Some(target) = latch.target() {
         sender.packet(peer.format.codec, peer.format.codec_pt, frame, out);
-        let _ = leg.rtp().try_send_to(out, target);
+        let _ = leg.send_rtp(out, target, Instant::now());
     }
 }
 
 async fn run(
-    leg: MediaLeg,
+    mut leg: MediaLeg,
     mut peer: Peer,
     rtp_timeout: Duration,
     mut commands: mpsc::UnboundedReceiver<EndpointCommand>,
     events: mpsc::UnboundedSender<EndpointEvent>,
 ) {
+    // What we play now is a new source for the phone (after a bridge, or a previous
+    // endpoint on this leg), on the same stream.
+    leg.cut();
     let mut latch = Latch::new(peer.address);
     let mut keys = EventReceiver::default();
     let mut inband = InbandDetector::default();
@@ -333,7 +337,7 @@ async fn run(
             // RTCP: read and ignore, so the socket's buffer never fills.
             _ = leg.rtcp().recv_from(&mut rtcp_buf) => {}
             () = tick.tick() => {
-                send_frame(&mut playing, &mut frame, &mut sender, &mut out, &leg, &latch, &peer, &events);
+                send_frame(&mut playing, &mut frame, &mut sender, &mut out, &mut leg, &latch, &peer, &events);
                 if let Some(r) = recorder.as_mut()
                     && let Some(limit) = r.silence
                     && !r.reported
@@ -362,7 +366,7 @@ async fn run(
                     // The first frame goes now, not at the next tick (up to 20 ms later):
                     // a prompt starts the moment it is asked for; pacing restarts here.
                     sender.marker = true;
-                    send_frame(&mut playing, &mut frame, &mut sender, &mut out, &leg, &latch, &peer, &events);
+                    send_frame(&mut playing, &mut frame, &mut sender, &mut out, &mut leg, &latch, &peer, &events);
                     tick = super::pacer::shared().clock();
                 }
                 Some(EndpointCommand::StopPlayback) => {

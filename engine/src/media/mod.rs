@@ -6,17 +6,22 @@
 //! - [`dtmf`]: keys from RFC 4733 telephone-event packets (pure).
 //! - [`inband`]: keys sent as tones in the audio (Goertzel), for phones without RFC 4733.
 //! - [`wav`], [`resample`]: any PCM WAV to the 8 kHz mono 16-bit the engine plays (pure).
+//! - [`stream`]: one continuous RTP stream per phone-facing leg, whoever feeds it: SSRC,
+//!   sequence numbers and timestamps rewritten across switches (pure).
 //! - [`bridge`]: the task that owns a call's sockets and moves packets (I/O).
 //! - [`endpoint`]: the task of a leg that ends at us (application calls): plays audio,
 //!   reports keys (I/O).
 
 pub mod bridge;
+#[cfg(test)]
+mod continuity_tests;
 pub mod dtmf;
 pub mod endpoint;
 pub mod inband;
 pub mod pacer;
 pub mod resample;
 pub mod rtp;
+pub mod stream;
 pub mod tap;
 pub mod tones;
 pub mod wav;
