@@ -21,14 +21,11 @@ use std::sync::Arc;
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("cannot listen for SIP on {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Sip(#[from] crate::sip::SipError),
     #[error("invalid RTP port range: {0}")]
     Ports(#[from] crate::ports::PortsError),
-    #[error("SIP stack: {0}")]
+    #[error("{0}")]
     Stack(String),
 }
 

@@ -257,7 +257,7 @@ mod tests {
                 sample_format: hound::SampleFormat::Int,
             };
             let mut w = hound::WavWriter::create(&path, spec).unwrap();
-            for s in crate::media::tones::tone(440.0, 50, 0.5) {
+            for s in crate::program::tones::tone(440.0, 50, 0.5) {
                 w.write_sample(s).unwrap();
             }
             w.finalize().unwrap();

@@ -12,6 +12,9 @@ use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::Uri;
 use rsipstack::transport::SipAddr;
 
+/// The device placing a call (never rung by a `dial` of its own extension).
+pub(crate) type Device = (std::net::SocketAddr, Transport);
+
 /// One way to reach a party: where the INVITE goes and the credentials to answer a
 /// challenge with (a trunk's).
 #[derive(Clone)]

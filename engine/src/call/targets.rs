@@ -11,7 +11,7 @@ use rsipstack::dialog::authenticate::Credential;
 use rsipstack::sip::Uri;
 use std::net::SocketAddr;
 
-pub(crate) use super::driver::Device;
+use super::invite::Device;
 
 /// Every registered device of extension `number` (rung together), except `calling`.
 pub(crate) async fn extension<S: Store>(

@@ -23,5 +23,4 @@ pub mod resample;
 pub mod rtp;
 pub mod stream;
 pub mod tap;
-pub mod tones;
 pub mod wav;

@@ -127,7 +127,7 @@ impl Dialing {
                     tracing::debug!(why, "dial: nobody to ring");
                     return after_dial(&self.verb, status, None);
                 }
-                super::play::play(program, crate::media::tones::ringback(), 0);
+                super::play::play(program, super::tones::ringback(), 0);
                 self.ringer = Some(Ringer::new(plan.targets, plan.stages, now));
                 self.phase = Phase::Ringing;
                 self.pump(program)

@@ -201,8 +201,7 @@ impl Queued {
         while !pieces.is_empty() {
             let piece = match pieces.remove(0) {
                 Piece::Silence(seconds) => {
-                    self.hold
-                        .extend_from_slice(&crate::media::tones::silence(seconds));
+                    self.hold.extend_from_slice(&super::tones::silence(seconds));
                     continue;
                 }
                 Piece::Sound(sound) => sound,

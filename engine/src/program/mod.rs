@@ -25,6 +25,7 @@ pub mod machine;
 mod play;
 mod record;
 mod through;
+pub mod tones;
 mod types;
 
 #[cfg(test)]
@@ -452,7 +453,7 @@ impl CallProgram {
         let playback = self.id();
         self.out.push_back(Command::Play {
             id: playback,
-            audio: crate::media::tones::failure_tone(),
+            audio: tones::failure_tone(),
             loops: 1,
         });
         self.running = Running::Failing { playback };

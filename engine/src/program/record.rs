@@ -53,7 +53,7 @@ impl Recording {
             interrupted: None,
         };
         if recording.verb.play_beep {
-            let playback = super::play::play(program, crate::media::tones::beep(), 1);
+            let playback = super::play::play(program, super::tones::beep(), 1);
             recording.phase = Phase::Beep { playback };
         } else {
             recording.record(program, now);

@@ -24,7 +24,17 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
-pub use crate::engine::EngineError;
+/// Why the SIP stack could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SipError {
+    #[error("cannot listen for SIP on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("SIP stack: {0}")]
+    Stack(String),
+}
 
 /// What a call needs of the SIP stack: the dialog layer to send and follow requests,
 /// and the addresses we speak from.
@@ -78,7 +88,7 @@ pub async fn start<S: Store>(
     store: Arc<S>,
     metrics: Arc<Metrics>,
     stop: &CancellationToken,
-) -> Result<(Sip<S>, Invites), EngineError> {
+) -> Result<(Sip<S>, Invites), SipError> {
     let (udp, local) = bind_udp_and_check_tcp(config.sip_addr, stop).await?;
     let public_ip = config
         .public_ip
@@ -88,7 +98,7 @@ pub async fn start<S: Store>(
     transport.add_transport(udp.into());
     let tcp = TcpListenerConnection::new(local, Some(public))
         .await
-        .map_err(|e| EngineError::Stack(e.to_string()))?;
+        .map_err(|e| SipError::Stack(e.to_string()))?;
     transport.add_transport(tcp.into());
     // Phones registered over TCP must stay reachable between refreshes.
     transport.set_stream_idle_timeout(std::time::Duration::ZERO);
@@ -99,10 +109,10 @@ pub async fn start<S: Store>(
         .build();
     let incoming = endpoint
         .incoming_transactions()
-        .map_err(|e| EngineError::Stack(e.to_string()))?;
+        .map_err(|e| SipError::Stack(e.to_string()))?;
     let ep = endpoint.inner.clone();
     let contact = Uri::try_from(format!("sip:switchboard@{public}").as_str())
-        .map_err(|e| EngineError::Stack(e.to_string()))?;
+        .map_err(|e| SipError::Stack(e.to_string()))?;
     let stack = Arc::new(SipStack {
         dialogs: Arc::new(DialogLayer::new(ep.clone())),
         local,
@@ -153,20 +163,20 @@ pub async fn start<S: Store>(
 async fn bind_udp_and_check_tcp(
     addr: SocketAddr,
     token: &CancellationToken,
-) -> Result<(UdpConnection, SocketAddr), EngineError> {
+) -> Result<(UdpConnection, SocketAddr), SipError> {
     let attempts = if addr.port() == 0 { 10 } else { 1 };
     let mut last = None;
     for _ in 0..attempts {
         let udp = UdpConnection::create_connection(addr, None, Some(token.child_token()))
             .await
-            .map_err(|e| EngineError::Bind {
+            .map_err(|e| SipError::Bind {
                 addr,
                 source: std::io::Error::other(e.to_string()),
             })?;
         let port = udp
             .get_addr()
             .get_socketaddr()
-            .map_err(|e| EngineError::Stack(e.to_string()))?
+            .map_err(|e| SipError::Stack(e.to_string()))?
             .port();
         let local = SocketAddr::new(addr.ip(), port);
         match std::net::TcpListener::bind(local) {
@@ -177,7 +187,7 @@ async fn bind_udp_and_check_tcp(
             Err(e) => last = Some(e),
         }
     }
-    Err(EngineError::Bind {
+    Err(SipError::Bind {
         addr,
         source: last.unwrap_or_else(|| std::io::Error::other("TCP bind failed")),
     })

@@ -34,8 +34,7 @@ use tokio::task::JoinSet;
 pub(crate) use app::{queue_status, request_for};
 pub(crate) use media::{Media, PartyMedia, peer_of};
 
-/// The device placing a call (never rung by a `dial` of its own extension).
-pub(crate) type Device = (std::net::SocketAddr, crate::store::Transport);
+pub(crate) use super::invite::Device;
 
 /// Everything a call starts with.
 pub(crate) struct Start {
