@@ -1,6 +1,6 @@
 //! The status-callback worker: delivers what the outbox holds, signed, retrying with
 //! growing delays, so a slow or dead application never delays a call and a restart loses
-//! nothing (DESIGN.md §4).
+//! nothing (ARCHITECTURE.md: the life of one call).
 
 use crate::storage::{self, Db};
 use engine::webhook::WebhookClient;

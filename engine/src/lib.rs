@@ -1,25 +1,36 @@
-//! Switchboard's SIP and media engine.
+//! Switchboard's SIP and media engine. See `ARCHITECTURE.md` at the repository's root
+//! for the layers and the life of a call through them.
 //!
 //! # Layout
-//! Pure protocol logic (no I/O, time passed in):
-//! - [`sdp`]: session descriptions and offer/answer for G.711 + RFC 4733.
-//! - [`digest`]: digest authentication (MD5, SHA-256) with stateless nonces.
-//! - [`registrar`]: REGISTER rules: contacts, expiry limits, wildcard removal.
-//! - [`guard`]: blocking sources after repeated authentication failures.
-//! - [`ports`]: RTP port-pair allocation.
-//! - [`media::rtp`]: per-packet relay rules (payload types, µ-law/A-law, latching).
-//! - [`media::dtmf`]: keys from RFC 4733 events; [`media::wav`]: audio conversion.
+//! Arrows point one way: pure machines and types → storage traits and the clock →
+//! drivers (SIP, media, HTTP) → the call layer → the [`Engine`] the API server holds.
 //!
-//! I/O, kept thin:
-//! - [`sip`]: the rsipstack endpoint (UDP + TCP) and the request dispatcher.
-//! - [`media::bridge`]: the task relaying a call's RTP.
-//! - [`media::endpoint`]: the task playing audio to a call we answered, reading its keys.
-//! - [`app`]: calls driven by an application's verb documents.
-//! - [`webhook`]: the signed webhook client (timeouts, retries, fallback URL).
+//! Pure (no I/O, time passed in):
+//! - [`program`]: a call's verb executor, [`program::CallProgram`] (and the machine of a
+//!   call connected straight through).
+//! - [`ring`]: "ring these, first answer wins", [`ring::Ringer`], and the ring
+//!   strategies as stage plans.
+//! - [`outcome`]: SIP codes → call statuses, one function for every path.
+//! - [`sdp`], [`digest`], [`registrar`], [`guard`], [`ports`]: offer/answer, digest
+//!   authentication, REGISTER rules, blocking failed sources, RTP port pairs.
+//! - [`media`]'s `rtp`, `stream`, `dtmf`, `inband`, `wav`, `resample`, `tap`: what to
+//!   do with one packet, one continuous stream per leg, keys, audio conversion, mixing.
 //!
 //! Boundaries:
-//! - [`store`]: the storage the engine needs, implemented by the API server.
-//! - [`config`]: the engine's settings.
+//! - [`store`]: what the engine needs from storage (implemented by the API server),
+//!   and the records it writes; [`clock`]: time as records write it.
+//! - [`config`]: the engine's settings; [`metrics`]: its counters.
+//!
+//! Drivers (I/O, kept thin):
+//! - [`sip`]: the rsipstack endpoint (UDP + TCP), the registrar, credentials, and the
+//!   dispatcher that hands new INVITEs to whoever takes calls.
+//! - [`media`]'s `bridge`, `endpoint`, `pacer`: the tasks relaying and playing RTP.
+//! - [`webhook`]: the signed webhook client (timeouts, retries, fallback URL).
+//!
+//! Orchestration:
+//! - [`call`]: every call — routed INVITEs and calls placed through the REST API — run
+//!   by one driver loop per call around its program and its ringers.
+//! - [`engine`]: starts it all and gives the API server one [`EngineHandle`].
 
 pub mod call;
 pub mod clock;

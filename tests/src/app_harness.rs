@@ -219,8 +219,7 @@ pub async fn last_call(app: &TestApp) -> serde_json::Value {
 
 /// Extension 102 (`name`, password `secret-102`) with linphonec registered to it, its
 /// microphone a 1000 Hz tone. The folder holds the phone's files: keep it while the
-/// phone runs. (linphonec, not baresip, on a side whose RTP source changes: baresip
-/// restarts its recording when that happens.)
+/// phone runs.
 pub async fn linphone_102(
     app: &TestApp,
     name: &str,

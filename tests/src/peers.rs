@@ -232,8 +232,9 @@ impl Baresip {
         newest(&self.dir.path().join("rec"), "-dec.wav")
     }
 
-    /// Every file of received audio, oldest first: baresip starts a new one when the
-    /// stream it receives changes (another source, as when a call is bridged).
+    /// Every file of received audio, oldest first (one per call: baresip 1.0 logs a
+    /// change of the received stream's source, "SSRC changed", and keeps writing the
+    /// same file).
     pub fn received_audio_files(&self) -> Vec<PathBuf> {
         let mut files: Vec<_> = std::fs::read_dir(self.dir.path().join("rec"))
             .map(|d| {

@@ -170,6 +170,32 @@ async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction) {
             return refuse_call(&inner, &mut tx, &mut record, 503, "storage unavailable").await;
         }
     };
+    let incoming = Incoming {
+        record,
+        app,
+        document,
+        caller_name,
+        user_agent,
+        offer,
+        source: (source, source_transport),
+    };
+    take(inner, tx, incoming).await;
+}
+
+/// A routed call from a SIP peer, before its dialog exists.
+struct Incoming {
+    record: CallRecord,
+    app: AppWebhooks,
+    /// A built-in document to run instead of asking the application.
+    document: Option<Vec<Verb>>,
+    caller_name: String,
+    user_agent: Option<String>,
+    offer: AudioDescription,
+    source: invite::Device,
+}
+
+/// Takes the call: its dialog, its program, its driver, until it ends.
+async fn take<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction, call: Incoming) {
     let (states_tx, party_states) = inner.sip.dialogs.new_dialog_state_channel();
     let party = match inner.sip.dialogs.get_or_create_server_invite(
         &tx,
@@ -190,6 +216,15 @@ async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction) {
             tracing::debug!(error = %e, "caller's INVITE transaction ended with an error");
         }
     });
+    let Incoming {
+        record,
+        app,
+        document,
+        caller_name,
+        user_agent,
+        offer,
+        source,
+    } = call;
     let start = match document {
         Some(verbs) => {
             tracing::debug!(sid = %record.sid, from = %record.from, to = %record.to, "call with a built-in document");
@@ -214,7 +249,7 @@ async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction) {
             party,
             party_states,
             sdp: offer,
-            caller_source: Some((source, source_transport)),
+            caller_source: Some(source),
             answered: None,
         },
         program,

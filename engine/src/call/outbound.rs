@@ -4,7 +4,7 @@
 //! application call.
 
 use super::driver::{Driver, PartyMedia};
-use super::invite::Caller;
+use super::invite::{Caller, Party};
 use super::legs::{Legs, Offers, Said};
 use super::{ActiveCall, Calls, new_sid, save, timestamp_now};
 use crate::outcome::{EndedBy, Outcome};
@@ -72,48 +72,110 @@ pub async fn place<S: Store>(inner: &Arc<Calls<S>>, call: OutboundCall) -> Strin
 async fn run<S: Store>(inner: Arc<Calls<S>>, call: OutboundCall, mut record: CallRecord) {
     let active = ActiveCall::new(&inner.metrics);
     status_event(&inner, &call, &record, CallEvent::Initiated, None).await;
-    let party = match call.to.sip_uri() {
-        Some(uri) => super::targets::sip_uri(uri).await,
-        None => super::targets::number(&inner, call.to.as_str(), None).await,
-    };
-    let party = match party {
-        Ok(p) => p,
-        Err(problem) => {
-            tracing::info!(sid = %record.sid, to = %call.to, %problem, "outbound call cannot be placed");
-            let outcome = Outcome::new(CallStatus::Failed, EndedBy::Callee, 404, problem);
+    let (party, leg) = match prepare(&inner, &call).await {
+        Ok(ready) => ready,
+        Err(outcome) => {
+            tracing::info!(sid = %record.sid, to = %call.to, reason = %outcome.reason, "outbound call cannot be placed");
             return end_unanswered(&inner, &call, record, outcome).await;
         }
     };
-    let leg = match inner.media.open_leg() {
-        Ok(l) => l,
-        Err(e) => {
-            tracing::error!(error = %e, "no RTP ports for an outbound call");
-            let outcome = Outcome::new(CallStatus::Failed, EndedBy::System, 503, "no media ports");
-            return end_unanswered(&inner, &call, record, outcome).await;
-        }
-    };
-    if party.branches.is_empty() {
-        let outcome = Outcome::new(
-            CallStatus::NoAnswer,
-            EndedBy::Callee,
-            480,
-            "no registered device",
-        );
-        return end_unanswered(&inner, &call, record, outcome).await;
-    }
-    let public = inner.sip.public_ip;
     let mut sdp = SessionWriter::new(u64::from(leg.port()));
     let offer = sdp
         .write(&LocalAudio {
-            address: public,
+            address: inner.sip.public_ip,
             port: leg.port(),
             codecs: vec![(Codec::Pcmu, 0), (Codec::Pcma, 8)],
             telephone_event: Some(OFFER_TELEPHONE_EVENT),
             direction: Direction::SendRecv,
         })
         .into_bytes();
-    // Every device (or trunk) rings with the same offer: the first to answer gets the
-    // one media leg.
+    let Some(answered) = ring(&inner, &call, &mut record, party, offer).await else {
+        return;
+    };
+    let peer = super::driver::peer_of(&answered.sdp, None);
+    let port = leg.port();
+    record.status = CallStatus::InProgress;
+    record.answered_at = Some(timestamp_now());
+    record.sip_call_id = answered.call_id;
+    crate::metrics::Metrics::add(&inner.metrics.calls_answered_total, 1);
+    save(&inner, &record).await;
+    status_event(&inner, &call, &record, CallEvent::Answered, None).await;
+    tracing::info!(sid = %record.sid, to = %call.to, "outbound call answered");
+    let start = match call.first {
+        FirstDocument::Url(url) => Start::FetchUrl(url),
+        FirstDocument::Verbs(verbs) => Start::Verbs(verbs),
+    };
+    let program = CallProgram::new(
+        start,
+        call.app.voice_url.clone(),
+        true,
+        EndedBy::Callee,
+        std::time::Instant::now(),
+    );
+    let driver = Driver::new(
+        inner.clone(),
+        super::driver::Start {
+            record,
+            app: call.app,
+            caller_name: call.from,
+            user_agent: None,
+            party: answered.dialog,
+            party_states: answered.states,
+            sdp: answered.sdp,
+            caller_source: None,
+            answered: Some((leg, PartyMedia { peer, sdp, port })),
+        },
+        program,
+    );
+    // The driver counts the call as active from here.
+    drop(active);
+    driver.run().await;
+}
+
+/// Whom to ring and the media the call will have, or why it cannot be placed.
+async fn prepare<S: Store>(
+    inner: &Calls<S>,
+    call: &OutboundCall,
+) -> Result<(Party, crate::media::bridge::MediaLeg), Outcome> {
+    let party = match call.to.sip_uri() {
+        Some(uri) => super::targets::sip_uri(uri).await,
+        None => super::targets::number(inner, call.to.as_str(), None).await,
+    }
+    .map_err(|problem| Outcome::new(CallStatus::Failed, EndedBy::Callee, 404, problem))?;
+    let leg = inner.media.open_leg().map_err(|e| {
+        tracing::error!(error = %e, "no RTP ports for an outbound call");
+        Outcome::new(CallStatus::Failed, EndedBy::System, 503, "no media ports")
+    })?;
+    if party.branches.is_empty() {
+        return Err(Outcome::new(
+            CallStatus::NoAnswer,
+            EndedBy::Callee,
+            480,
+            "no registered device",
+        ));
+    }
+    Ok((party, leg))
+}
+
+/// The party that answered a call placed from here.
+struct Answered {
+    dialog: rsipstack::dialog::invite_dialog::InviteDialog,
+    states: rsipstack::dialog::dialog::DialogStateReceiver,
+    call_id: String,
+    /// Its SDP answer.
+    sdp: crate::sdp::AudioDescription,
+}
+
+/// Rings every device (or trunk) of `party` with the same `offer` — the first to
+/// answer gets the call's one media leg — for the call's timeout. None when nobody
+/// answered (the record says how it ended).
+async fn ring<S: Store>(
+    inner: &Arc<Calls<S>>,
+    call: &OutboundCall,
+    record: &mut CallRecord,
+    party: Party,
+    offer: Vec<u8>,
+) -> Option<Answered> {
     let caller = Caller {
         user: call.from.clone(),
         display_name: None,
@@ -130,8 +192,8 @@ async fn run<S: Store>(inner: Arc<Calls<S>>, call: OutboundCall, mut record: Cal
         ring_time: call.timeout,
     }]);
     record.status = CallStatus::Ringing;
-    save(&inner, &record).await;
-    status_event(&inner, &call, &record, CallEvent::Ringing, None).await;
+    save(inner, record).await;
+    status_event(inner, call, record, CallEvent::Ringing, None).await;
     tracing::info!(sid = %record.sid, to = %call.to, "outbound call ringing");
     let outcome = loop {
         let done = legs.pump(&mut ringer).into_iter().find_map(|c| match c {
@@ -161,57 +223,27 @@ async fn run<S: Store>(inner: Arc<Calls<S>>, call: OutboundCall, mut record: Cal
         ring::Outcome::Unanswered { status, code, .. } => {
             legs.linger();
             let outcome = Outcome::new(status, EndedBy::Callee, code, "not answered");
-            return end_unanswered(&inner, &call, record, outcome).await;
+            end_unanswered(inner, call, record.clone(), outcome).await;
+            return None;
         }
     };
-    let (Some(dialog), Some(answer)) = (
+    let (Some(dialog), Some(sdp)) = (
         legs.legs[winner].dialog.clone(),
         legs.legs[winner].answer.clone(),
     ) else {
         legs.bye(winner);
         legs.linger();
-        return;
+        let outcome = Outcome::new(CallStatus::Failed, EndedBy::System, 488, "no usable answer");
+        end_unanswered(inner, call, record.clone(), outcome).await;
+        return None;
     };
     let call_id = legs.legs[winner].call_id.clone();
-    let party_states = legs.hand_over(winner, ringer);
-    let peer = super::driver::peer_of(&answer, None);
-    let port = leg.port();
-    record.status = CallStatus::InProgress;
-    record.answered_at = Some(timestamp_now());
-    record.sip_call_id = call_id;
-    crate::metrics::Metrics::add(&inner.metrics.calls_answered_total, 1);
-    save(&inner, &record).await;
-    status_event(&inner, &call, &record, CallEvent::Answered, None).await;
-    tracing::info!(sid = %record.sid, to = %call.to, "outbound call answered");
-    let start = match call.first {
-        FirstDocument::Url(url) => Start::FetchUrl(url),
-        FirstDocument::Verbs(verbs) => Start::Verbs(verbs),
-    };
-    let program = CallProgram::new(
-        start,
-        call.app.voice_url.clone(),
-        true,
-        EndedBy::Callee,
-        std::time::Instant::now(),
-    );
-    let driver = Driver::new(
-        inner.clone(),
-        super::driver::Start {
-            record,
-            app: call.app,
-            caller_name: call.from,
-            user_agent: None,
-            party: dialog,
-            party_states,
-            sdp: answer,
-            caller_source: None,
-            answered: Some((leg, PartyMedia { peer, sdp, port })),
-        },
-        program,
-    );
-    // The driver counts the call as active from here.
-    drop(active);
-    driver.run().await;
+    Some(Answered {
+        dialog,
+        states: legs.hand_over(winner, ringer),
+        call_id,
+        sdp,
+    })
 }
 
 /// The call ended before anyone answered.

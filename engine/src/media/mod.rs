@@ -11,6 +11,8 @@
 //! - [`bridge`]: the task that owns a call's sockets and moves packets (I/O).
 //! - [`endpoint`]: the task of a leg that ends at us (application calls): plays audio,
 //!   reports keys (I/O).
+//! - [`pacer`]: the one high-resolution thread that paces played audio at 20 ms.
+//! - [`tap`]: both directions of a bridge mixed into one recording (pure).
 
 pub mod bridge;
 #[cfg(test)]

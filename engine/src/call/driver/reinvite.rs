@@ -109,54 +109,19 @@ impl<S: Store> Driver<S> {
                 return;
             }
         };
-        let their_answer = parse_sdp(&response.body);
-        // Update both ends of the bridge: the sender may have moved, the other side's
-        // answer says whether it will send.
-        let (sender_media, sender_side, other_side) = if from_caller {
-            (caller_media, MediaSide::A, MediaSide::B)
-        } else {
-            (callee_media, MediaSide::B, MediaSide::A)
+        let relayed = Relayed {
+            from_caller,
+            winner,
+            caller_media,
+            callee_media,
+            offer: new_offer,
+            answer: parse_sdp(&response.body),
+            direction,
         };
-        let mut sender_media = sender_media;
-        if let Some(o) = &new_offer {
-            sender_media.remote = o
-                .port
-                .ne(&0)
-                .then(|| std::net::SocketAddr::new(o.address, o.port));
-            sender_media.sends = o.direction.sends();
-        }
-        let mut other_media = other_media;
-        if let Some(a) = &their_answer {
-            other_media.sends = a.direction.sends();
-        }
-        let answer_direction = their_answer
-            .as_ref()
-            .map_or(direction.reversed(), |a| a.direction);
-        let body = if from_caller {
-            through
-                .sdp
-                .write(&sender_media.local_with(public, answer_direction))
-        } else {
-            legs.legs[winner]
-                .sdp
-                .get_or_insert_with(|| SessionWriter::new(u64::from(sender_media.local_port)))
-                .write(&sender_media.local_with(public, answer_direction))
+        let Some(body) = self.follow_reinvite(relayed) else {
+            let _ = handle.reply(StatusCode::ServerInternalError).await;
+            return;
         };
-        if let Some(bridge) = &through.bridge {
-            bridge.update(sender_side, sender_media.peer());
-            bridge.update(other_side, other_media.peer());
-        }
-        if from_caller {
-            if let Some((m, _)) = through.answer.as_mut() {
-                *m = sender_media;
-            }
-            legs.legs[winner].agreed = Some(other_media);
-        } else {
-            legs.legs[winner].agreed = Some(sender_media);
-            if let Some((m, _)) = through.answer.as_mut() {
-                *m = other_media;
-            }
-        }
         let _ = handle
             .respond(
                 StatusCode::OK,
@@ -166,4 +131,68 @@ impl<S: Store> Driver<S> {
             .await;
         tracing::info!(sid = %self.record.sid, from_caller, direction = direction.attribute(), "re-INVITE relayed");
     }
+
+    /// Both ends of the bridge follow a relayed re-INVITE: the sender may have moved,
+    /// the other side's answer says whether it will send. Returns our answer to the
+    /// sender.
+    fn follow_reinvite(&mut self, r: Relayed) -> Option<String> {
+        let public = self.calls.sip.public_ip;
+        let (Media::Through(through), Some(legs)) = (&mut self.media, self.legs.as_mut()) else {
+            return None;
+        };
+        let (mut sender_media, mut other_media, sender_side, other_side) = if r.from_caller {
+            (r.caller_media, r.callee_media, MediaSide::A, MediaSide::B)
+        } else {
+            (r.callee_media, r.caller_media, MediaSide::B, MediaSide::A)
+        };
+        if let Some(o) = &r.offer {
+            sender_media.remote = o
+                .port
+                .ne(&0)
+                .then(|| std::net::SocketAddr::new(o.address, o.port));
+            sender_media.sends = o.direction.sends();
+        }
+        if let Some(a) = &r.answer {
+            other_media.sends = a.direction.sends();
+        }
+        let answer_direction = r
+            .answer
+            .as_ref()
+            .map_or(r.direction.reversed(), |a| a.direction);
+        let local = sender_media.local_with(public, answer_direction);
+        let body = if r.from_caller {
+            through.sdp.write(&local)
+        } else {
+            legs.legs[r.winner]
+                .sdp
+                .get_or_insert_with(|| SessionWriter::new(u64::from(sender_media.local_port)))
+                .write(&local)
+        };
+        if let Some(bridge) = &through.bridge {
+            bridge.update(sender_side, sender_media.peer());
+            bridge.update(other_side, other_media.peer());
+        }
+        let (caller, callee) = if r.from_caller {
+            (sender_media, other_media)
+        } else {
+            (other_media, sender_media)
+        };
+        if let Some((m, _)) = through.answer.as_mut() {
+            *m = caller;
+        }
+        legs.legs[r.winner].agreed = Some(callee);
+        Some(body)
+    }
+}
+
+/// A re-INVITE relayed and answered by the other side.
+struct Relayed {
+    from_caller: bool,
+    winner: usize,
+    caller_media: crate::call::sdp_plan::LegMedia,
+    callee_media: crate::call::sdp_plan::LegMedia,
+    /// The sender's new offer, and the other side's answer to ours.
+    offer: Option<AudioDescription>,
+    answer: Option<AudioDescription>,
+    direction: crate::sdp::Direction,
 }
