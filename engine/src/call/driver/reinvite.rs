@@ -118,7 +118,7 @@ impl<S: Store> Driver<S> {
             answer: parse_sdp(&response.body),
             direction,
         };
-        let Some(body) = self.follow_reinvite(relayed) else {
+        let Some(body) = self.follow_reinvite(&relayed) else {
             let _ = handle.reply(StatusCode::ServerInternalError).await;
             return;
         };
@@ -135,7 +135,7 @@ impl<S: Store> Driver<S> {
     /// Both ends of the bridge follow a relayed re-INVITE: the sender may have moved,
     /// the other side's answer says whether it will send. Returns our answer to the
     /// sender.
-    fn follow_reinvite(&mut self, r: Relayed) -> Option<String> {
+    fn follow_reinvite(&mut self, r: &Relayed) -> Option<String> {
         let public = self.calls.sip.public_ip;
         let (Media::Through(through), Some(legs)) = (&mut self.media, self.legs.as_mut()) else {
             return None;
