@@ -97,6 +97,18 @@ pub struct CallRecord {
     pub sip_call_id: String,
 }
 
+impl CallRecord {
+    /// The call is over: ended now, after `duration` seconds answered, as `outcome` says.
+    pub fn end(&mut self, outcome: &crate::outcome::Outcome, duration: Option<u64>) {
+        self.status = outcome.status;
+        self.ended_at = Some(crate::clock::timestamp_now());
+        self.duration = duration;
+        self.hangup_by = Some(outcome.by.as_str());
+        self.hangup_code = Some(outcome.code);
+        self.hangup_reason = Some(outcome.reason.clone());
+    }
+}
+
 /// A new call sid: `CA` and 32 hex digits.
 pub fn new_sid() -> String {
     let mut bytes = [0u8; 16];

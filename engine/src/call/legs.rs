@@ -1,12 +1,13 @@
 //! The legs a [`Ringer`] rings, for real: its INVITEs sent (each with its own media
 //! sockets and offer, or one shared offer), its CANCELs and BYEs carried out, and what
-//! their dialogs say turned back into ringer events. The B2BUA, `dial` and calls placed
-//! through the REST API all ring through this one piece.
+//! their dialogs say turned back into events. A `dial` (answered, or straight through)
+//! and a call placed through the REST API all ring through this one piece.
 
 use super::invite::{self, Caller, Party};
 use super::sdp_plan::{LegMedia, callee_offer};
 use crate::call::Calls;
 use crate::media::bridge::MediaLeg;
+use crate::program::LegSaid;
 use crate::ring::{self, LegId, Ringer};
 use crate::sdp::{AudioDescription, SessionWriter};
 use crate::store::Store;
@@ -50,35 +51,11 @@ pub(crate) struct Leg {
     pub ended: bool,
 }
 
-/// What a leg's dialog said.
+/// What a leg's dialog said: news for the ringer and the program, or an offer (a
+/// re-INVITE or UPDATE) for the driver to answer.
 pub(crate) enum Said {
-    Trying,
-    Ringing {
-        sdp: bool,
-    },
-    Answered {
-        sdp: bool,
-    },
-    /// Its dialog ended: a refusal before the answer, a BYE after it.
-    Ended(TerminatedReason),
-    /// A re-INVITE (or UPDATE) from it, to answer.
-    Offer(Request, TransactionHandle),
-}
-
-impl Said {
-    /// The ringer's view of it.
-    pub fn ring_event(&self, leg: LegId) -> Option<ring::Event> {
-        Some(match self {
-            Self::Trying => ring::Event::Trying { leg },
-            Self::Ringing { sdp } => ring::Event::Ringing { leg, sdp: *sdp },
-            Self::Answered { sdp } => ring::Event::Answered { leg, sdp: *sdp },
-            Self::Ended(reason) => ring::Event::Failed {
-                leg,
-                code: super::final_code(reason),
-            },
-            Self::Offer(..) => return None,
-        })
-    }
+    Heard(LegSaid),
+    Offer(Box<Request>, TransactionHandle),
 }
 
 /// The legs of one ringer.
@@ -133,8 +110,8 @@ impl<S: Store> Legs<S> {
                     out.push(command);
                 }
                 leg => {
-                    if let Some(failed) = self.execute(leg) {
-                        ringer.handle(failed, Instant::now());
+                    if let Some((leg, failed)) = self.execute(leg) {
+                        ringer.handle(failed.ring_event(leg), Instant::now());
                     }
                 }
             }
@@ -144,15 +121,20 @@ impl<S: Store> Legs<S> {
 
     /// Sends an INVITE, CANCEL or BYE the ringer asked for; an INVITE that could not be
     /// sent comes back as its failure (503).
-    pub fn execute(&mut self, command: ring::Command) -> Option<ring::Event> {
+    pub fn execute(&mut self, command: ring::Command) -> Option<(LegId, LegSaid)> {
         match command {
             ring::Command::Invite {
                 leg,
                 target,
                 branch,
                 way,
-            } => (!self.invite(leg, target, branch, way))
-                .then_some(ring::Event::Failed { leg, code: 503 }),
+            } => (!self.invite(leg, target, branch, way)).then_some((
+                leg,
+                LegSaid::Ended {
+                    code: 503,
+                    hung_up: false,
+                },
+            )),
             ring::Command::Cancel { leg } => {
                 self.cancel(leg);
                 None
@@ -280,7 +262,7 @@ impl<S: Store> Legs<S> {
 
     async fn on_state(&mut self, state: DialogState) -> Option<(LegId, Said)> {
         let (leg, said) = match state {
-            DialogState::Trying(id) => (self.leg_of(&id)?, Said::Trying),
+            DialogState::Trying(id) => (self.leg_of(&id)?, Said::Heard(LegSaid::Trying)),
             DialogState::Early(id, response) => {
                 let leg = self.leg_of(&id)?;
                 let answer = super::parse_sdp(&response.body);
@@ -288,7 +270,7 @@ impl<S: Store> Legs<S> {
                 if answer.is_some() {
                     self.legs[leg].answer = answer;
                 }
-                (leg, Said::Ringing { sdp })
+                (leg, Said::Heard(LegSaid::Ringing { sdp }))
             }
             DialogState::Confirmed(id, response) => {
                 let leg = self.leg_of(&id)?;
@@ -297,17 +279,21 @@ impl<S: Store> Legs<S> {
                 if answer.is_some() {
                     self.legs[leg].answer = answer;
                 }
-                (leg, Said::Answered { sdp })
+                (leg, Said::Heard(LegSaid::Answered { sdp }))
             }
             DialogState::Terminated(id, reason) => {
                 self.inner.sip.dialogs.remove_dialog(&id);
                 let leg = self.leg_of(&id)?;
                 self.legs[leg].ended = true;
                 self.legs[leg].sockets = None;
-                (leg, Said::Ended(reason))
+                let said = LegSaid::Ended {
+                    code: super::final_code(&reason),
+                    hung_up: matches!(reason, TerminatedReason::UasBye | TerminatedReason::Timeout),
+                };
+                (leg, Said::Heard(said))
             }
             DialogState::Updated(id, request, handle) => {
-                (self.leg_of(&id)?, Said::Offer(request, handle))
+                (self.leg_of(&id)?, Said::Offer(Box::new(request), handle))
             }
             other => {
                 super::answer_other_request(other).await;
@@ -341,10 +327,8 @@ impl<S: Store> Legs<S> {
                 };
                 if state_call_id(&state) == Some(winner_call_id.as_str()) {
                     let _ = tx.send(state);
-                } else if let Some((leg, said)) = self.on_state(state).await
-                    && let Some(event) = said.ring_event(leg)
-                {
-                    ringer.handle(event, Instant::now());
+                } else if let Some((leg, Said::Heard(said))) = self.on_state(state).await {
+                    ringer.handle(said.ring_event(leg), Instant::now());
                     self.pump(&mut ringer);
                 }
             }
@@ -372,21 +356,11 @@ impl<S: Store> Legs<S> {
             .filter(|l| !l.ended)
             .filter_map(|l| l.dialog.as_ref().map(|d| (l.call_id.clone(), d.id())))
             .collect();
-        linger_in_background(self.inner, self.states, pending);
+        let (inner, mut states) = (self.inner, self.states);
+        tokio::spawn(async move {
+            drain(&inner, &mut states, &pending).await;
+        });
     }
-}
-
-/// Waits (at most 5 s) for the dialogs in `pending` to end — their last CANCEL or BYE
-/// completing, usually a round trip — answering their late requests, then makes sure
-/// none stays registered. Runs in the background: nothing waits for it.
-pub(crate) fn linger_in_background<S: Store>(
-    inner: Arc<Calls<S>>,
-    mut states: DialogStateReceiver,
-    pending: Vec<(String, DialogId)>,
-) {
-    tokio::spawn(async move {
-        drain(&inner, &mut states, &pending).await;
-    });
 }
 
 /// The one "let the last requests complete" loop: up to 5 s for every dialog of

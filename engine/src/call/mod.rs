@@ -322,11 +322,13 @@ async fn refuse_call<S: Store>(
     reason: &'static str,
 ) {
     let _ = reply_warning(tx, StatusCode::from(code), reason).await;
-    record.status = crate::outcome::status_of_final_code(code);
-    record.ended_at = Some(timestamp_now());
-    record.hangup_by = Some("system");
-    record.hangup_code = Some(code);
-    record.hangup_reason = Some(reason.to_owned());
+    let outcome = crate::outcome::Outcome::new(
+        crate::outcome::status_of_final_code(code),
+        EndedBy::System,
+        code,
+        reason,
+    );
+    record.end(&outcome, None);
     tracing::info!(sid = %record.sid, from = %record.from, to = %record.to, code, reason, "call refused");
     save(inner, record).await;
 }
@@ -350,19 +352,19 @@ pub(crate) async fn save<S: Store>(inner: &Calls<S>, record: &CallRecord) {
 }
 
 /// Counts a call as active while it lives.
-pub(crate) struct ActiveCall<'a>(&'a crate::metrics::Metrics);
+pub(crate) struct ActiveCall(Arc<crate::metrics::Metrics>);
 
-impl<'a> ActiveCall<'a> {
-    pub(crate) fn new(metrics: &'a crate::metrics::Metrics) -> Self {
+impl ActiveCall {
+    pub(crate) fn new(metrics: &Arc<crate::metrics::Metrics>) -> Self {
         crate::metrics::Metrics::add(&metrics.calls_total, 1);
         metrics
             .calls_active
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Self(metrics)
+        Self(metrics.clone())
     }
 }
 
-impl Drop for ActiveCall<'_> {
+impl Drop for ActiveCall {
     fn drop(&mut self) {
         self.0
             .calls_active

@@ -127,9 +127,7 @@ async fn run<S: Store>(inner: Arc<Calls<S>>, call: OutboundCall, mut record: Cal
         },
         program,
     );
-    // The driver counts the call as active from here.
-    drop(active);
-    driver.run().await;
+    driver.run(active).await;
 }
 
 /// Whom to ring and the media the call will have, or why it cannot be placed.
@@ -142,10 +140,6 @@ async fn prepare<S: Store>(
         None => super::targets::number(inner, call.to.as_str(), None).await,
     }
     .map_err(|problem| Outcome::new(CallStatus::Failed, EndedBy::Callee, 404, problem))?;
-    let leg = inner.media.open_leg().map_err(|e| {
-        tracing::error!(error = %e, "no RTP ports for an outbound call");
-        Outcome::new(CallStatus::Failed, EndedBy::System, 503, "no media ports")
-    })?;
     if party.branches.is_empty() {
         return Err(Outcome::new(
             CallStatus::NoAnswer,
@@ -154,6 +148,10 @@ async fn prepare<S: Store>(
             "no registered device",
         ));
     }
+    let leg = inner.media.open_leg().map_err(|e| {
+        tracing::error!(error = %e, "no RTP ports for an outbound call");
+        Outcome::new(CallStatus::Failed, EndedBy::System, 503, "no media ports")
+    })?;
     Ok((party, leg))
 }
 
@@ -195,6 +193,7 @@ async fn ring<S: Store>(
     save(inner, record).await;
     status_event(inner, call, record, CallEvent::Ringing, None).await;
     tracing::info!(sid = %record.sid, to = %call.to, "outbound call ringing");
+    let mut stopping = false;
     let outcome = loop {
         let done = legs.pump(&mut ringer).into_iter().find_map(|c| match c {
             ring::Command::Done(outcome) => Some(outcome),
@@ -207,22 +206,32 @@ async fn ring<S: Store>(
         tokio::select! {
             said = legs.next() => match said {
                 Some((_, Said::Offer(_, handle))) => { let _ = handle.reply(StatusCode::RequestPending).await; }
-                Some((leg, said)) => if let Some(event) = said.ring_event(leg) {
-                    ringer.handle(event, std::time::Instant::now());
-                },
+                Some((leg, Said::Heard(said))) => ringer.handle(said.ring_event(leg), std::time::Instant::now()),
                 None => ringer.abort(),
             },
             () = crate::call::invite::sleep_until(timer), if timer.is_some() => {
                 ringer.handle_timeout(std::time::Instant::now());
             }
-            () = inner.stop.cancelled() => ringer.abort(),
+            () = inner.stop.cancelled(), if !stopping => {
+                stopping = true;
+                ringer.abort();
+            }
         }
     };
     let winner = match outcome {
         ring::Outcome::Connected { leg, .. } => leg,
         ring::Outcome::Unanswered { status, code, .. } => {
             legs.linger();
-            let outcome = Outcome::new(status, EndedBy::Callee, code, "not answered");
+            let outcome = if stopping {
+                Outcome::new(
+                    CallStatus::Failed,
+                    EndedBy::System,
+                    503,
+                    "server shutting down",
+                )
+            } else {
+                Outcome::new(status, EndedBy::Callee, code, "not answered")
+            };
             end_unanswered(inner, call, record.clone(), outcome).await;
             return None;
         }
@@ -254,11 +263,7 @@ async fn end_unanswered<S: Store>(
     outcome: Outcome,
 ) {
     tracing::info!(sid = %record.sid, to = %call.to, status = outcome.status.as_str(), reason = %outcome.reason, "outbound call not answered");
-    record.status = outcome.status;
-    record.ended_at = Some(timestamp_now());
-    record.hangup_by = Some(outcome.by.as_str());
-    record.hangup_code = Some(outcome.code);
-    record.hangup_reason = Some(outcome.reason.clone());
+    record.end(&outcome, None);
     save(inner, &record).await;
     status_event(
         inner,

@@ -107,11 +107,6 @@ impl MediaSockets {
         self.open_leg_on(runtime)
     }
 
-    /// Binds a socket pair for another leg of the call `sibling` belongs to.
-    pub fn open_leg_beside(&self, sibling: &MediaLeg) -> Result<MediaLeg, MediaError> {
-        self.open_leg_on(&sibling.runtime)
-    }
-
     fn open_leg_on(&self, runtime: &Handle) -> Result<MediaLeg, MediaError> {
         let capacity = self.pool.lock().map(|p| p.capacity()).unwrap_or(0);
         let mut last_error = None;

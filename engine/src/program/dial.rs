@@ -110,6 +110,10 @@ pub(super) struct Dialing {
 }
 
 impl Dialing {
+    pub fn is_resolving(&self, id: u64) -> bool {
+        matches!(self.phase, Phase::Resolving { id: r } if r == id)
+    }
+
     pub fn deadline(&self) -> Option<Instant> {
         match (&self.phase, &self.ringer) {
             (Phase::Ringing, Some(ringer)) => ringer.poll_timeout(),
@@ -122,6 +126,9 @@ impl Dialing {
         match (&mut self.phase, event) {
             (Phase::Resolving { id }, Event::Resolved { id: done, plan }) if *id == done => {
                 report_problems(program, &plan);
+                if plan.unavailable {
+                    return after_dial(&self.verb, CallStatus::Failed, None);
+                }
                 if plan.stages.is_empty() {
                     let (status, _, why) = nobody_to_ring(&plan.targets);
                     tracing::debug!(why, "dial: nobody to ring");
@@ -263,6 +270,7 @@ impl Dialing {
         }
         program.out.push_back(Command::Unbridge {
             child: super::child_outcome(by, "BYE"),
+            resume: program.outcome.is_none(),
         });
         self.phase = Phase::Unbridging { child };
         Step::Stay
@@ -363,6 +371,7 @@ impl QueueDial {
         self.interrupted = Some(flow);
         program.out.push_back(Command::Unbridge {
             child: super::child_outcome(program.party, "BYE"),
+            resume: program.outcome.is_none(),
         });
         Step::Stay
     }

@@ -151,6 +151,7 @@ impl Queued {
                 self.interrupted = Some(flow);
                 program.out.push_back(Command::Unbridge {
                     child: super::child_outcome(program.party, "BYE"),
+                    resume: program.outcome.is_none(),
                 });
                 self.phase = Phase::Unbridging;
                 Step::Stay

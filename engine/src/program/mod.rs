@@ -194,6 +194,16 @@ impl CallProgram {
         self.answered
     }
 
+    /// Whether the dial being resolved is `id` (a resolution the program gave up on is
+    /// not to be acted on).
+    pub fn is_resolving(&self, id: u64) -> bool {
+        match &self.running {
+            Running::Dial(d) => d.is_resolving(id),
+            Running::Through(t) => t.is_resolving(id),
+            _ => false,
+        }
+    }
+
     /// What happened, at `now`.
     pub fn handle(&mut self, event: Event, now: Instant) {
         if self.finished {
@@ -222,6 +232,10 @@ impl CallProgram {
             Event::PartyGone(gone) => {
                 self.party_left(gone);
                 self.interrupt(Flow::End, now);
+            }
+            Event::MediaLost => {
+                let flow = self.hang_up("media lost");
+                self.interrupt(flow, now);
             }
             Event::MediaTimeout => {
                 if self.outcome.is_none() {
@@ -474,12 +488,14 @@ impl CallProgram {
     /// The server stops: the party is hung up or refused.
     fn shutting_down(&mut self) {
         if self.outcome.is_none() {
-            self.set_outcome(CallStatus::Completed, EndedBy::System, 503, "shutdown");
-            self.out.push_back(if self.answered {
-                Command::HangUp
+            let status = if self.answered {
+                self.out.push_back(Command::HangUp);
+                CallStatus::Completed
             } else {
-                Command::Reject { code: 503 }
-            });
+                self.out.push_back(Command::Reject { code: 503 });
+                CallStatus::Failed
+            };
+            self.set_outcome(status, EndedBy::System, 503, "server shutting down");
         }
     }
 

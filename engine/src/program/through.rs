@@ -51,6 +51,10 @@ pub(super) struct Through {
 }
 
 impl Through {
+    pub fn is_resolving(&self, id: u64) -> bool {
+        matches!(self.phase, Phase::Resolving { id: r } if r == id)
+    }
+
     pub fn start(program: &mut CallProgram, verb: Dial) -> Flow {
         program.progressed = true;
         let id = resolve(program, &verb, true);
@@ -79,6 +83,13 @@ impl Through {
             return match event {
                 Event::Resolved { id: done, plan } if done == id => {
                     report_problems(program, &plan);
+                    if plan.unavailable {
+                        return Step::Done(program.end_unanswered(
+                            CallStatus::Failed,
+                            503,
+                            "no party could be rung",
+                        ));
+                    }
                     if plan.stages.is_empty() {
                         let (status, code, why) = nobody_to_ring(&plan.targets);
                         return Step::Done(program.end_unanswered(status, code, why));
@@ -169,8 +180,9 @@ impl Through {
         self.pump(program, now)
     }
 
-    /// Not used: a call connected straight through hears of hangups and orders through
-    /// [`Through::handle`]; anything else ending it stops everything.
+    /// A call connected straight through hears of hangups and orders through
+    /// [`Through::handle`]; anything else ending it (its answer failing) stops the
+    /// ringing.
     pub fn interrupt(&mut self, program: &mut CallProgram, flow: Flow) -> Step {
         if let Some(ringer) = self.ringer.as_mut() {
             ringer.abort();
@@ -261,9 +273,10 @@ impl Through {
         if let Some(o) = outcome {
             program.set_outcome(o.status, o.by, o.code, &o.reason);
         }
-        // The party's media leaves the bridge (or early media): ours again if it was
-        // answered, gone otherwise.
-        program.out.push_back(Command::Unbridge { child });
+        // The party's media leaves the bridge (or early media): ours again if the call
+        // goes on answered, gone otherwise.
+        let resume = matches!(then, Flow::Fetch(_) | Flow::Verbs(_)) && program.answered;
+        program.out.push_back(Command::Unbridge { child, resume });
         self.phase = Phase::Unbridging { then };
         self.limit = None;
         Some(Step::Stay)

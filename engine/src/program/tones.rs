@@ -1,7 +1,7 @@
 //! The tones Switchboard makes itself (pure): ringback, the record beep, the failure
-//! signal. 8 kHz mono samples.
+//! signal. 8 kHz mono samples, made once and shared.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 /// A sine of `freq` Hz for `ms` milliseconds at `level` (0..1 of full scale).
 pub fn tone(freq: f64, ms: u32, level: f64) -> Vec<i16> {
@@ -18,6 +18,11 @@ pub fn tone(freq: f64, ms: u32, level: f64) -> Vec<i16> {
 /// what a caller hears when the application failed — a recognised "this call cannot be
 /// completed" signal, never dead air.
 pub fn failure_tone() -> Arc<[i16]> {
+    static TONE: LazyLock<Arc<[i16]>> = LazyLock::new(make_failure_tone);
+    TONE.clone()
+}
+
+fn make_failure_tone() -> Arc<[i16]> {
     let mut out = Vec::new();
     for _ in 0..2 {
         for f in [950.0, 1400.0, 1800.0] {
@@ -30,14 +35,18 @@ pub fn failure_tone() -> Arc<[i16]> {
 
 /// A 1000 Hz beep of 400 ms (before `record`).
 pub fn beep() -> Arc<[i16]> {
-    tone(1000.0, 400, 0.3).into()
+    static BEEP: LazyLock<Arc<[i16]>> = LazyLock::new(|| tone(1000.0, 400, 0.3).into());
+    BEEP.clone()
 }
 
 /// One cycle of ringback (ETSI: 425 Hz, 1 s on, 4 s off), to loop while parties ring.
 pub fn ringback() -> Arc<[i16]> {
-    let mut pattern = tone(425.0, 1000, 0.2);
-    pattern.extend(std::iter::repeat_n(0, 8 * 4000));
-    pattern.into()
+    static RINGBACK: LazyLock<Arc<[i16]>> = LazyLock::new(|| {
+        let mut pattern = tone(425.0, 1000, 0.2);
+        pattern.extend(std::iter::repeat_n(0, 8 * 4000));
+        pattern.into()
+    });
+    RINGBACK.clone()
 }
 
 /// `seconds` of silence.

@@ -132,6 +132,8 @@ pub struct RingPlan {
     pub stages: Vec<ring::Stage>,
     /// Targets that could not be used: error code and message (reported, skipped).
     pub problems: Vec<(&'static str, String)>,
+    /// Nothing can be rung at all (no media sockets for the party): the dial fails.
+    pub unavailable: bool,
 }
 
 /// What happened to the call.
@@ -202,6 +204,8 @@ pub enum Event {
     PartyGone(Gone),
     /// No RTP from the party for the configured time.
     MediaTimeout,
+    /// The party's media did not come back from a bridge: nothing can be played.
+    MediaLost,
     /// Orders from the REST API.
     Rest(Rest),
     /// The server is stopping.
@@ -290,9 +294,11 @@ pub enum Command {
         leg: ring::LegId,
         record: bool,
     },
-    /// End the bridge; the dialled call's record ends with `child`.
+    /// End the bridge; the dialled call's record ends with `child`. `resume`: the
+    /// call goes on and the party's media is ours again (otherwise it is over).
     Unbridge {
         child: Outcome,
+        resume: bool,
     },
     JoinQueue {
         queue: String,

@@ -187,16 +187,6 @@ impl Ringer {
     /// [`Ringer::poll`]). Without any branch to ring, ringing is over at once
     /// (`no-answer`).
     pub fn new(targets: Vec<Target>, stages: Vec<Stage>, now: Instant) -> Self {
-        Self::with_silence(targets, stages, SILENCE, now)
-    }
-
-    /// [`Ringer::new`] with another silence time for ways that have a next way.
-    pub fn with_silence(
-        targets: Vec<Target>,
-        stages: Vec<Stage>,
-        silence: Duration,
-        now: Instant,
-    ) -> Self {
         let branches = targets
             .iter()
             .map(|t| vec![BranchState::NotRung; t.branches.len()])
@@ -207,7 +197,7 @@ impl Ringer {
             stages,
             stage: 0,
             stage_deadline: None,
-            silence,
+            silence: SILENCE,
             legs: Vec::new(),
             phase: Phase::Ringing,
             rang: false,
@@ -238,11 +228,6 @@ impl Ringer {
 
     pub fn is_done(&self) -> bool {
         self.phase == Phase::Done
-    }
-
-    /// The target a leg rings.
-    pub fn target_of(&self, leg: LegId) -> Option<TargetId> {
-        self.legs.get(leg).map(|l| l.target)
     }
 
     /// What a leg said.

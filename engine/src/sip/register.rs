@@ -29,10 +29,6 @@ impl<S> std::fmt::Debug for Registrar<S> {
 }
 
 impl<S: Store> Registrar<S> {
-    pub async fn handle(&self, tx: Transaction) {
-        handle(self, tx).await;
-    }
-
     /// Periodic chores until `stop`: expired bindings, the auth guard's memory.
     pub async fn housekeeping(self: Arc<Self>, stop: CancellationToken) {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -51,134 +47,140 @@ impl<S: Store> Registrar<S> {
     }
 }
 
-async fn handle<S: Store>(inner: &Registrar<S>, mut tx: Transaction) {
-    let Some((source, transport)) = source_of(&tx) else {
-        let _ = tx.reply(StatusCode::BadRequest).await;
-        return;
-    };
-    let req = tx.original.clone();
-    let Some(aor) = headers::to_user(&req) else {
-        let _ = tx
-            .reply_with(
-                StatusCode::BadRequest,
-                vec![reason("To header has no user")],
-                None,
-            )
-            .await;
-        return;
-    };
-    let extension = match auth::check(&inner.auth, &req, source.ip(), false).await {
-        Outcome::Authenticated(ext) => ext,
-        other => return auth::refuse(&inner.auth, &mut tx, &other, false).await,
-    };
-    if extension.number != aor {
-        tracing::info!(user = %extension.number, %aor, %source, "REGISTER for another extension refused");
-        let _ = tx.reply(StatusCode::Forbidden).await;
-        return;
-    }
-    let contacts = headers::contacts(&req);
-    let specs = registrar::parse_contacts(&contacts.iter().map(String::as_str).collect::<Vec<_>>());
-    let expires_header = headers::value(&req, "Expires")
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|v| u32::try_from(v).unwrap_or(u32::MAX));
-    let plan = specs.and_then(|s| registrar::plan(&s, expires_header, inner.expiry));
-    let plan = match plan {
-        Ok(p) => p,
-        Err(RegisterRefusal::IntervalTooBrief { min }) => {
+impl<S: Store> Registrar<S> {
+    /// A REGISTER: authenticated, checked against the registrar rules, stored; the
+    /// answer lists the current contacts.
+    pub async fn handle(&self, mut tx: Transaction) {
+        let inner = self;
+        let Some((source, transport)) = source_of(&tx) else {
+            let _ = tx.reply(StatusCode::BadRequest).await;
+            return;
+        };
+        let req = tx.original.clone();
+        let Some(aor) = headers::to_user(&req) else {
             let _ = tx
                 .reply_with(
-                    StatusCode::IntervalTooBrief,
-                    vec![Header::MinExpires(min.to_string().into())],
+                    StatusCode::BadRequest,
+                    vec![reason("To header has no user")],
+                    None,
+                )
+                .await;
+            return;
+        };
+        let extension = match auth::check(&inner.auth, &req, source.ip(), false).await {
+            Outcome::Authenticated(ext) => ext,
+            other => return auth::refuse(&inner.auth, &mut tx, &other, false).await,
+        };
+        if extension.number != aor {
+            tracing::info!(user = %extension.number, %aor, %source, "REGISTER for another extension refused");
+            let _ = tx.reply(StatusCode::Forbidden).await;
+            return;
+        }
+        let contacts = headers::contacts(&req);
+        let specs =
+            registrar::parse_contacts(&contacts.iter().map(String::as_str).collect::<Vec<_>>());
+        let expires_header = headers::value(&req, "Expires")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(|v| u32::try_from(v).unwrap_or(u32::MAX));
+        let plan = specs.and_then(|s| registrar::plan(&s, expires_header, inner.expiry));
+        let plan = match plan {
+            Ok(p) => p,
+            Err(RegisterRefusal::IntervalTooBrief { min }) => {
+                let _ = tx
+                    .reply_with(
+                        StatusCode::IntervalTooBrief,
+                        vec![Header::MinExpires(min.to_string().into())],
+                        None,
+                    )
+                    .await;
+                return;
+            }
+            Err(RegisterRefusal::BadRequest(why)) => {
+                let _ = tx
+                    .reply_with(StatusCode::BadRequest, vec![reason(why)], None)
+                    .await;
+                return;
+            }
+        };
+        let now = unix_now();
+        let call_id = req
+            .call_id_header()
+            .map(|c| c.value().to_owned())
+            .unwrap_or_default();
+        let cseq = req
+            .cseq_header()
+            .ok()
+            .and_then(|c| c.seq().ok())
+            .unwrap_or(0);
+        let user_agent = headers::value(&req, "User-Agent");
+        let result = match &plan {
+            RegisterPlan::Query => Ok(()),
+            RegisterPlan::RemoveAll => inner.store.remove_bindings(&aor).await,
+            RegisterPlan::Apply(changes) => {
+                let mut result = Ok(());
+                for (contact, expires) in changes {
+                    let r = if *expires == 0 {
+                        inner.store.remove_binding(&aor, contact).await
+                    } else {
+                        let binding = Binding {
+                            id: String::new(),
+                            aor: aor.clone(),
+                            contact: contact.clone(),
+                            source,
+                            transport,
+                            expires_at: now + u64::from(*expires),
+                            call_id: call_id.clone(),
+                            cseq,
+                            user_agent: user_agent.clone(),
+                        };
+                        inner.store.save_binding(&binding).await
+                    };
+                    if r.is_err() {
+                        result = r;
+                        break;
+                    }
+                }
+                result
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, %aor, "cannot store a registration");
+            let _ = tx
+                .reply_with(
+                    StatusCode::ServiceUnavailable,
+                    vec![headers::other("Retry-After", "5")],
                     None,
                 )
                 .await;
             return;
         }
-        Err(RegisterRefusal::BadRequest(why)) => {
-            let _ = tx
-                .reply_with(StatusCode::BadRequest, vec![reason(why)], None)
-                .await;
-            return;
-        }
-    };
-    let now = unix_now();
-    let call_id = req
-        .call_id_header()
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
-    let cseq = req
-        .cseq_header()
-        .ok()
-        .and_then(|c| c.seq().ok())
-        .unwrap_or(0);
-    let user_agent = headers::value(&req, "User-Agent");
-    let result = match &plan {
-        RegisterPlan::Query => Ok(()),
-        RegisterPlan::RemoveAll => inner.store.remove_bindings(&aor).await,
-        RegisterPlan::Apply(changes) => {
-            let mut result = Ok(());
-            for (contact, expires) in changes {
-                let r = if *expires == 0 {
-                    inner.store.remove_binding(&aor, contact).await
-                } else {
-                    let binding = Binding {
-                        id: String::new(),
-                        aor: aor.clone(),
-                        contact: contact.clone(),
-                        source,
-                        transport,
-                        expires_at: now + u64::from(*expires),
-                        call_id: call_id.clone(),
-                        cseq,
-                        user_agent: user_agent.clone(),
-                    };
-                    inner.store.save_binding(&binding).await
-                };
-                if r.is_err() {
-                    result = r;
-                    break;
-                }
+        let current = match inner.store.bindings(&aor, now).await {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, %aor, "cannot read registrations");
+                let _ = tx.reply(StatusCode::ServiceUnavailable).await;
+                return;
             }
-            result
+        };
+        Metrics::add(&inner.metrics.registrations_total, 1);
+        match &plan {
+            RegisterPlan::Apply(changes) if changes.iter().any(|(_, e)| *e > 0) => {
+                tracing::debug!(%aor, %source, transport = transport.as_str(), "registered");
+            }
+            RegisterPlan::Apply(_) | RegisterPlan::RemoveAll => {
+                tracing::debug!(%aor, %source, "unregistered")
+            }
+            RegisterPlan::Query => {}
         }
-    };
-    if let Err(e) = result {
-        tracing::warn!(error = %e, %aor, "cannot store a registration");
-        let _ = tx
-            .reply_with(
-                StatusCode::ServiceUnavailable,
-                vec![headers::other("Retry-After", "5")],
-                None,
-            )
-            .await;
-        return;
+        let headers: Vec<Header> = current
+            .iter()
+            .map(|b| {
+                let left = b.expires_at.saturating_sub(now);
+                Header::Contact(format!("<{}>;expires={left}", b.contact).into())
+            })
+            .collect();
+        let _ = tx.reply_with(StatusCode::OK, headers, None).await;
     }
-    let current = match inner.store.bindings(&aor, now).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(error = %e, %aor, "cannot read registrations");
-            let _ = tx.reply(StatusCode::ServiceUnavailable).await;
-            return;
-        }
-    };
-    Metrics::add(&inner.metrics.registrations_total, 1);
-    match &plan {
-        RegisterPlan::Apply(changes) if changes.iter().any(|(_, e)| *e > 0) => {
-            tracing::debug!(%aor, %source, transport = transport.as_str(), "registered");
-        }
-        RegisterPlan::Apply(_) | RegisterPlan::RemoveAll => {
-            tracing::debug!(%aor, %source, "unregistered")
-        }
-        RegisterPlan::Query => {}
-    }
-    let headers: Vec<Header> = current
-        .iter()
-        .map(|b| {
-            let left = b.expires_at.saturating_sub(now);
-            Header::Contact(format!("<{}>;expires={left}", b.contact).into())
-        })
-        .collect();
-    let _ = tx.reply_with(StatusCode::OK, headers, None).await;
 }
 
 /// Where a request came from and over what.

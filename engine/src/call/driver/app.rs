@@ -46,7 +46,7 @@ impl<S: Store> Driver<S> {
         if url.is_none() {
             tracing::info!(sid = %self.record.sid, from = %self.record.from, to = %self.record.to, application = %app.application_id, "call to an application");
         }
-        self.pending.spawn(async move {
+        let handle = self.pending.spawn(async move {
             let method = if url.is_some() {
                 WebhookMethod::Post
             } else {
@@ -63,6 +63,19 @@ impl<S: Store> Driver<S> {
                 .map_err(|e| failure(&e));
             Done::Event(Event::Fetched { id, result })
         });
+        let failed = FetchFailure {
+            code: "webhook_failed",
+            message: "the request failed inside Switchboard".to_owned(),
+            url: None,
+            document: None,
+        };
+        self.fallbacks.insert(
+            handle.id(),
+            Event::Fetched {
+                id,
+                result: Err(failed),
+            },
+        );
     }
 
     /// Posts to an action after the call ended: the application learns the outcome;
@@ -113,10 +126,15 @@ impl<S: Store> Driver<S> {
     /// Loads audio off the loop.
     pub(super) fn load_audio(&mut self, id: u64, source: AudioSource) {
         let calls = self.calls.clone();
-        self.pending.spawn(async move {
+        let handle = self.pending.spawn(async move {
             let result = load(&calls, source).await;
             Done::Event(Event::AudioLoaded { id, result })
         });
+        let failed = Event::AudioLoaded {
+            id,
+            result: Err("the audio could not be loaded".to_owned()),
+        };
+        self.fallbacks.insert(handle.id(), failed);
     }
 }
 

@@ -2,7 +2,7 @@
 //! the party to a rung leg and back, and the queue's hand-overs (a waiting party
 //! bridged to its agent, or the party lent to a queued caller's call).
 
-use super::media::{self, Agent, Bridged, Lent, Media, PartyMedia, Wake};
+use super::media::{self, Agent, Bridged, Lent, Media, Wake};
 use super::{Done, Driver};
 use crate::call::queue::Pickup;
 use crate::clock::timestamp_now;
@@ -14,9 +14,13 @@ use std::time::Instant;
 
 impl<S: Store> Driver<S> {
     pub(super) fn play(&mut self, id: u64, audio: Audio, loops: u32) {
-        if let Some(ours) = self.media.endpoint() {
-            let played = ours.endpoint.play(audio, loops);
-            self.playing = Some((played, id));
+        match self.media.endpoint() {
+            Some(ours) => {
+                let played = ours.endpoint.play(audio, loops);
+                self.playing = Some((played, id));
+            }
+            // Nothing to play on (the media is lost or elsewhere): never wait for it.
+            None => self.queued.push_back(Event::PlaybackDone { id }),
         }
     }
 
@@ -45,12 +49,17 @@ impl<S: Store> Driver<S> {
             return;
         }
         let save = self.save_audio(samples);
-        self.pending.spawn(async move {
+        let handle = self.pending.spawn(async move {
             Done::Event(Event::Recorded {
                 id,
                 result: save.await.map(Some),
             })
         });
+        let failed = Event::Recorded {
+            id,
+            result: Err("the recording could not be saved".to_owned()),
+        };
+        self.fallbacks.insert(handle.id(), failed);
     }
 
     /// Saves audio recorded during the call as a recording named after it.
@@ -124,8 +133,7 @@ impl<S: Store> Driver<S> {
         self.queued.push_back(Event::Bridged {
             child: child.sid.clone(),
         });
-        self.child = Some(child);
-        self.child_since = Some(Instant::now());
+        self.child = Some((child, Instant::now()));
     }
 
     /// The record of a dialled call, answered now.
@@ -150,77 +158,25 @@ impl<S: Store> Driver<S> {
         }
     }
 
-    /// Ends the bridge: the party's sockets come back (to our endpoint when the party
-    /// is answered), the dialled call's record ends with `child`, the recording is
-    /// saved.
-    pub(super) async fn unbridge(&mut self, child: Outcome) {
-        let mut audio = None;
+    /// Ends the bridge: the party's sockets come back (to our endpoint when the call
+    /// goes on, `resume`), the dialled call's record ends with `child`, the recording
+    /// is saved.
+    pub(super) async fn unbridge(&mut self, child: &Outcome, resume: bool) {
         self.connected_leg = None;
-        match std::mem::replace(&mut self.media, Media::None) {
-            Media::Bridge(b) => {
-                let Bridged {
-                    handle,
-                    party,
-                    recording,
-                } = *b;
-                let (stats, leg_a, _) = handle.stop_keep_legs().await;
-                tracing::info!(sid = %self.record.sid, a_to_b = stats.a_to_b, b_to_a = stats.b_to_a, "dial: bridge ended");
-                if let Some(rx) = recording {
-                    audio = rx.await.ok();
-                }
-                if let Some(leg) = leg_a {
-                    self.media = Media::ours(&self.calls, leg, party, &self.endpoint_tx);
-                }
+        let (back, audio) = self.media.unbridge(self.program.is_answered()).await;
+        match back {
+            Some((leg, party)) if resume => {
+                self.media = Media::ours(&self.calls, leg, party, &self.endpoint_tx);
             }
-            Media::Through(t) => {
-                let mut t = *t;
-                let leg_a = match t.bridge.take() {
-                    Some(bridge) => bridge.stop_keep_legs().await.1,
-                    None => t.leg_a.take(),
-                };
-                if let Some(rx) = t.recording.take() {
-                    audio = rx.await.ok();
-                }
-                // Answered through: the party's media is ours now; not answered: gone
-                // (a later verb answers afresh).
-                if let (Some(leg), Some((agreed, _)), true) =
-                    (leg_a, t.answer.as_ref(), self.program.is_answered())
-                {
-                    let party = PartyMedia {
-                        peer: agreed.peer(),
-                        sdp: t.sdp.clone(),
-                        port: t.port,
-                    };
-                    self.media = Media::ours(&self.calls, leg, party, &self.endpoint_tx);
-                }
+            Some(_) | None if !resume => {}
+            _ => {
+                // The call goes on, but the party's sockets did not come back.
+                tracing::warn!(sid = %self.record.sid, "the caller's media was lost in a bridge");
+                self.queued.push_back(Event::MediaLost);
             }
-            Media::Agent(a) => {
-                let mut a = *a;
-                self.media = self.end_agent_bridge(&mut a).await;
-            }
-            Media::Lent(l) => {
-                let mut l = *l;
-                if let Some(gone) = l.gone.take() {
-                    let _ = gone.send(());
-                }
-                let back = tokio::time::timeout(std::time::Duration::from_secs(5), l.returned)
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .flatten();
-                if let Some(leg) = back {
-                    self.media = Media::ours(&self.calls, leg, l.party, &self.endpoint_tx);
-                }
-            }
-            other => self.media = other,
         }
-        if let Some(mut record) = self.child.take() {
-            record.status = child.status;
-            record.ended_at = Some(timestamp_now());
-            record.duration = self.child_since.take().map(|t| t.elapsed().as_secs());
-            record.hangup_by = Some(child.by.as_str());
-            record.hangup_code = Some(child.code);
-            record.hangup_reason = Some(child.reason);
+        if let Some((mut record, since)) = self.child.take() {
+            record.end(child, Some(since.elapsed().as_secs()));
             crate::call::save(&self.calls, &record).await;
         }
         if let Some(legs) = self.legs.take() {
@@ -268,6 +224,7 @@ impl<S: Store> Driver<S> {
     /// Bridges the waiting party to the agent who picked it up.
     pub(super) async fn bridge_pickup(&mut self) {
         let Some(pickup) = self.pickup.take() else {
+            self.queued.push_back(Event::QueueBridgeEnded);
             return;
         };
         let Pickup {
@@ -296,22 +253,6 @@ impl<S: Store> Driver<S> {
             agent_gone,
             give_back: Some(give_back),
         }));
-    }
-
-    /// Ends the waiting party's bridge to its agent: the agent's sockets go back to
-    /// its call, ours to our endpoint.
-    async fn end_agent_bridge(&mut self, a: &mut Agent) -> Media {
-        let Some(handle) = a.handle.take() else {
-            return Media::None;
-        };
-        let (_, leg_a, leg_b) = handle.stop_keep_legs().await;
-        if let Some(give_back) = a.give_back.take() {
-            let _ = give_back.send(leg_b);
-        }
-        match leg_a {
-            Some(leg) => Media::ours(&self.calls, leg, a.party.clone(), &self.endpoint_tx),
-            None => Media::None,
-        }
     }
 
     /// A `dial` to a queue: the caller who waited longest gets the party's sockets,
@@ -354,25 +295,24 @@ impl<S: Store> Driver<S> {
         }
     }
 
-    /// What a media shape reported by itself.
+    /// What a media shape reported by itself: the queue's bridge is over, and the
+    /// party's sockets are ours again.
     pub(super) async fn on_wake(&mut self, wake: Wake) -> Option<Event> {
-        match (wake, std::mem::replace(&mut self.media, Media::None)) {
-            (Wake::AgentGone, Media::Agent(a)) => {
-                let mut a = *a;
-                self.media = self.end_agent_bridge(&mut a).await;
-                Some(Event::QueueBridgeEnded)
-            }
-            (Wake::Returned(leg), Media::Lent(l)) => {
-                if let Some(leg) = leg {
-                    self.media = Media::ours(&self.calls, leg, l.party, &self.endpoint_tx);
-                }
-                Some(Event::QueueBridgeEnded)
-            }
+        let back = match (wake, std::mem::replace(&mut self.media, Media::None)) {
+            (Wake::AgentGone, Media::Agent(a)) => a.end().await,
+            (Wake::Returned(leg), Media::Lent(l)) => leg.map(|leg| (leg, l.party)),
             (_, other) => {
                 self.media = other;
-                None
+                return None;
             }
+        };
+        match back {
+            Some((leg, party)) => {
+                self.media = Media::ours(&self.calls, leg, party, &self.endpoint_tx)
+            }
+            None => self.queued.push_back(Event::MediaLost),
         }
+        Some(Event::QueueBridgeEnded)
     }
 
     /// A bridge side went silent.
@@ -381,8 +321,8 @@ impl<S: Store> Driver<S> {
         side: crate::media::bridge::Side,
     ) -> Option<Event> {
         match self.media.bridge_timeout(side) {
-            Some(event) => Some(event),
-            None => self.on_wake(Wake::AgentGone).await,
+            Ok(event) => event,
+            Err(()) => self.on_wake(Wake::AgentGone).await,
         }
     }
 }

@@ -78,6 +78,34 @@ pub(crate) struct Lent {
     pub returned: oneshot::Receiver<Option<MediaLeg>>,
 }
 
+impl Agent {
+    /// Ends the bridge to the agent: its sockets go back to its call; ours come back.
+    pub async fn end(mut self: Box<Self>) -> Option<(MediaLeg, PartyMedia)> {
+        let handle = self.handle.take()?;
+        let (_, leg_a, agent_leg) = handle.stop_keep_legs().await;
+        if let Some(give_back) = self.give_back.take() {
+            let _ = give_back.send(agent_leg);
+        }
+        leg_a.map(|leg| (leg, self.party))
+    }
+}
+
+impl Lent {
+    /// Tells the queued caller's call we are gone and takes the party's sockets back
+    /// (waiting at most 5 s for them).
+    pub async fn take_back(mut self: Box<Self>) -> Option<(MediaLeg, PartyMedia)> {
+        if let Some(gone) = self.gone.take() {
+            let _ = gone.send(());
+        }
+        let leg = tokio::time::timeout(std::time::Duration::from_secs(5), self.returned)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten()?;
+        Some((leg, self.party))
+    }
+}
+
 /// What a media shape reports by itself.
 pub(crate) enum Wake {
     /// The agent bridged to the waiting party left.
@@ -142,13 +170,74 @@ impl Media {
     }
 
     /// Takes the party's sockets from our endpoint (to bridge them), with what was
-    /// agreed with the party.
+    /// agreed with the party. None (and nothing changed) unless our endpoint has them.
     pub async fn release(&mut self) -> Option<(MediaLeg, PartyMedia)> {
+        if !matches!(self, Self::Endpoint(_)) {
+            return None;
+        }
         let Self::Endpoint(o) = std::mem::replace(self, Self::None) else {
             return None;
         };
         let leg = o.endpoint.release().await?;
         Some((leg, o.party))
+    }
+
+    /// Ends whatever bridge the party's media is in: its sockets back (when they come
+    /// back) with what was agreed, and the conversation's recording when one was made.
+    /// `answered`: whether the party of a call connected through was answered (if
+    /// not, its sockets are simply dropped).
+    pub async fn unbridge(
+        &mut self,
+        answered: bool,
+    ) -> (Option<(MediaLeg, PartyMedia)>, Option<Vec<i16>>) {
+        match std::mem::replace(self, Self::None) {
+            Self::Bridge(b) => {
+                let Bridged {
+                    handle,
+                    party,
+                    recording,
+                } = *b;
+                let (stats, leg_a, _) = handle.stop_keep_legs().await;
+                tracing::debug!(a_to_b = stats.a_to_b, b_to_a = stats.b_to_a, "bridge ended");
+                let audio = match recording {
+                    Some(rx) => rx.await.ok(),
+                    None => None,
+                };
+                (leg_a.map(|leg| (leg, party)), audio)
+            }
+            Self::Through(t) => {
+                let mut t = *t;
+                let leg_a = match t.bridge.take() {
+                    Some(bridge) => bridge.stop_keep_legs().await.1,
+                    None => t.leg_a.take(),
+                };
+                let audio = match t.recording.take() {
+                    Some(rx) => rx.await.ok(),
+                    None => None,
+                };
+                let back = match (leg_a, &t.answer) {
+                    (Some(leg), Some((agreed, _))) if answered => Some((
+                        leg,
+                        PartyMedia {
+                            peer: agreed.peer(),
+                            sdp: t.sdp.clone(),
+                            port: t.port,
+                        },
+                    )),
+                    _ => None,
+                };
+                (back, audio)
+            }
+            Self::Agent(a) => (a.end().await, None),
+            Self::Lent(l) => (l.take_back().await, None),
+            other => {
+                let back = match other {
+                    Self::Endpoint(o) => o.endpoint.release().await.map(|leg| (leg, o.party)),
+                    _ => None,
+                };
+                (back, None)
+            }
+        }
     }
 
     /// Stops everything: the sockets go back to the pool (or to their owners).
@@ -164,19 +253,11 @@ impl Media {
                     bridge.stop().await;
                 }
             }
-            Self::Agent(mut a) => {
-                if let Some(handle) = a.handle.take() {
-                    let (_, _, agent_leg) = handle.stop_keep_legs().await;
-                    if let Some(give_back) = a.give_back.take() {
-                        let _ = give_back.send(agent_leg);
-                    }
-                }
+            Self::Agent(a) => {
+                a.end().await;
             }
-            Self::Lent(mut l) => {
-                if let Some(gone) = l.gone.take() {
-                    let _ = gone.send(());
-                }
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(5), l.returned).await;
+            Self::Lent(l) => {
+                l.take_back().await;
             }
         }
     }
@@ -193,14 +274,16 @@ impl Media {
         }
     }
 
-    /// A bridge side went silent: what the program hears of it (None: handled here,
-    /// the bridge of a queued caller and its agent ends).
-    pub fn bridge_timeout(&self, side: MediaSide) -> Option<Event> {
+    /// A bridge side went silent: what the program hears of it. `Err`: the bridge of
+    /// a queued caller and its agent, which ends here; nothing for media that is in no
+    /// bridge (a stopped bridge's late report).
+    pub fn bridge_timeout(&self, side: MediaSide) -> Result<Option<Event>, ()> {
         match self {
-            Self::Agent(_) => None,
-            _ => Some(Event::BridgeTimeout {
+            Self::Agent(_) => Err(()),
+            Self::Bridge(_) | Self::Through(_) => Ok(Some(Event::BridgeTimeout {
                 party: side == MediaSide::A,
-            }),
+            })),
+            _ => Ok(None),
         }
     }
 }

@@ -4,10 +4,14 @@
 //! [`CallProgram`] and carries out what the program asks. Nothing here decides what
 //! the call does; it only does it.
 //!
-//! - [`party`]: the party's dialog (answers, refusals, re-INVITEs) and the records.
-//! - [`media`]: our endpoint, bridges to a rung leg, straight through, to a queue.
+//! - [`party`]: the party's dialog (answers, refusals, BYE) and the call's record.
+//! - [`media`]: the shapes of the party's media (nothing, our endpoint, a bridge to a
+//!   rung leg, straight through, a queue's hand-overs); [`bridges`]: playing and
+//!   recording on our endpoint, bridging and unbridging, the queue's hand-overs.
+//! - [`reinvite`]: re-INVITEs from the party or a connected leg.
 //! - [`app`]: documents, actions and status events to and from the application.
-//! - [`ringing`]: a `dial`'s targets resolved, and its legs.
+//! - [`ringing`]: a `dial`'s targets resolved, its legs, and a call connected straight
+//!   through (early media, the answer).
 
 mod app;
 mod bridges;
@@ -57,7 +61,8 @@ pub(super) enum Done {
     Event(Event),
     /// A dial's targets, with the parties behind them (the legs to make).
     Resolved {
-        event: Event,
+        id: u64,
+        plan: crate::program::RingPlan,
         parties: Vec<super::invite::Party>,
         through: bool,
         caller_id: Option<String>,
@@ -72,8 +77,7 @@ pub(crate) struct Driver<S: Store> {
     record: CallRecord,
     /// The record of the dialled call the party is bridged to, while it lasts, and
     /// since when.
-    child: Option<CallRecord>,
-    child_since: Option<Instant>,
+    child: Option<(CallRecord, Instant)>,
     /// An agent's pickup of the waiting party, until bridged.
     pickup: Option<crate::call::queue::Pickup>,
     caller_name: String,
@@ -95,8 +99,9 @@ pub(crate) struct Driver<S: Store> {
     playing: Option<(u64, u64)>,
     answered_at: Option<Instant>,
     recordings_made: u32,
-    /// Work under way off the loop.
+    /// Work under way off the loop, and what the program hears if it dies.
     pending: JoinSet<Done>,
+    fallbacks: std::collections::HashMap<tokio::task::Id, Event>,
     /// Notifications to the application under way (let through before the end).
     notifying: JoinSet<()>,
     /// Events made while carrying out commands, handed to the program next.
@@ -126,7 +131,6 @@ impl<S: Store> Driver<S> {
             app: start.app,
             record: start.record,
             child: None,
-            child_since: None,
             pickup: None,
             caller_name: start.caller_name,
             user_agent: start.user_agent,
@@ -146,6 +150,7 @@ impl<S: Store> Driver<S> {
             answered_at,
             recordings_made: 0,
             pending: JoinSet::new(),
+            fallbacks: std::collections::HashMap::new(),
             notifying: JoinSet::new(),
             queued: VecDeque::new(),
             waiting: None,
@@ -162,16 +167,21 @@ impl<S: Store> Driver<S> {
     /// Runs a call that just arrived: its record is written, the application hears
     /// `initiated`, then the call runs to its end.
     pub async fn run_new_call(self) {
+        let active = super::ActiveCall::new(&self.calls.metrics);
         crate::call::save(&self.calls, &self.record).await;
         self.lifecycle(contract::webhook::CallEvent::Initiated)
             .await;
-        self.run().await;
+        self.run(active).await;
     }
 
-    /// Runs the call to its end.
-    pub async fn run(mut self) {
-        let calls = self.calls.clone();
-        let _active = super::ActiveCall::new(&calls.metrics);
+    /// Runs the call to its end (counted as active by `_active` until then). Every
+    /// line it logs carries the call's sid.
+    pub async fn run(self, _active: super::ActiveCall) {
+        let span = tracing::info_span!("call", sid = %self.record.sid);
+        tracing::Instrument::instrument(self.drive(), span).await;
+    }
+
+    async fn drive(mut self) {
         loop {
             while let Some(command) = self.program.poll() {
                 self.execute(command).await;
@@ -195,7 +205,7 @@ impl<S: Store> Driver<S> {
         let timer = self.program.poll_timeout();
         let stop = self.calls.stop.clone();
         tokio::select! {
-            state = self.party_states.recv() => match state {
+            state = self.party_states.recv(), if !self.party_ended => match state {
                 Some(state) => self.on_party_state(state).await,
                 None => {
                     self.party_ended = true;
@@ -203,11 +213,15 @@ impl<S: Store> Driver<S> {
                 }
             },
             said = ringing::next(&mut self.legs) => self.on_leg(said).await,
-            Some(done) = self.pending.join_next(), if !self.pending.is_empty() => match done {
-                Ok(done) => self.on_done(done),
+            Some(done) = self.pending.join_next_with_id(), if !self.pending.is_empty() => match done {
+                Ok((id, done)) => {
+                    self.fallbacks.remove(&id);
+                    self.on_done(done)
+                }
                 Err(e) => {
-                    tracing::warn!(sid = %self.record.sid, error = %e, "a call's task failed");
-                    None
+                    // The work died (a panic): the program hears it failed, never waits.
+                    tracing::error!(sid = %self.record.sid, error = %e, "a call's task failed");
+                    self.fallbacks.remove(&e.id())
                 }
             },
             Some(event) = self.endpoint_rx.recv() => self.on_endpoint(event),
@@ -260,7 +274,7 @@ impl<S: Store> Driver<S> {
             Command::EarlyMedia { leg } => self.early_media(leg),
             Command::AnswerThrough { leg, record } => self.answer_through(leg, record).await,
             Command::Bridge { leg, record } => self.bridge(leg, record).await,
-            Command::Unbridge { child } => self.unbridge(child).await,
+            Command::Unbridge { child, resume } => self.unbridge(&child, resume).await,
             Command::JoinQueue { queue } => self.join_queue(queue),
             Command::LeaveQueue { queue } => self.leave_queue(&queue),
             Command::BridgePickup => self.bridge_pickup().await,
@@ -273,18 +287,21 @@ impl<S: Store> Driver<S> {
         match done {
             Done::Event(event) => Some(event),
             Done::Resolved {
-                mut event,
+                id,
+                mut plan,
                 parties,
                 through,
                 caller_id,
             } => {
-                if !self.start_legs(parties, through, caller_id)
-                    && let Event::Resolved { plan, .. } = &mut event
-                {
-                    // No sockets for the party: nobody can be rung.
-                    plan.stages.clear();
+                // A dial the program gave up on (new orders came) is not acted on.
+                if !self.program.is_resolving(id) {
+                    return None;
                 }
-                Some(event)
+                if !self.start_legs(parties, through, caller_id) {
+                    // No sockets for the party: nobody can be rung.
+                    plan.unavailable = true;
+                }
+                Some(Event::Resolved { id, plan })
             }
         }
     }

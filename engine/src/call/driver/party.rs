@@ -101,20 +101,21 @@ impl<S: Store> Driver<S> {
     /// The call is over: notifications still under way are let through, the record
     /// ends with `outcome`, the application hears `completed`.
     pub(super) async fn finish(&mut self, outcome: Outcome) {
+        // Over: the REST API can no longer steer it.
+        self.calls.live.remove(&self.record.sid);
+        self.record
+            .end(&outcome, self.answered_at.map(|t| t.elapsed().as_secs()));
         // What the application is still being told (an action after a hangup) goes
-        // first, as before the record ends; nothing else is waited for.
+        // first, as before the record ends: as long as the application's own timeouts
+        // and retries allow. Nothing else is waited for.
         self.pending.abort_all();
-        let linger = std::time::Duration::from_secs(15);
+        let policy = self.app.policy;
+        let per_url = (policy.connect_timeout + policy.read_timeout) * (policy.retries + 1);
+        let linger = per_url * 2 + std::time::Duration::from_secs(1);
         let _ = tokio::time::timeout(linger, async {
             while self.notifying.join_next().await.is_some() {}
         })
         .await;
-        self.record.status = outcome.status;
-        self.record.ended_at = Some(timestamp_now());
-        self.record.duration = self.answered_at.map(|t| t.elapsed().as_secs());
-        self.record.hangup_by = Some(outcome.by.as_str());
-        self.record.hangup_code = Some(outcome.code);
-        self.record.hangup_reason = Some(outcome.reason.clone());
         save(&self.calls, &self.record).await;
         self.lifecycle(CallEvent::Completed).await;
         if outcome.by == EndedBy::System && outcome.code >= 500 {
@@ -127,7 +128,6 @@ impl<S: Store> Driver<S> {
     /// After the program finished: the media stops, the legs and the party's dialog
     /// are let end, the call leaves the live calls.
     pub(super) async fn close(mut self) {
-        self.calls.live.remove(&self.record.sid);
         if let Some((queue, _)) = self.waiting.take() {
             self.calls.queues.leave(&queue, &self.record.sid);
         }

@@ -12,39 +12,50 @@ use rsipstack::dialog::dialog::TransactionHandle;
 use rsipstack::sip::{Request, StatusCode};
 
 impl<S: Store> Driver<S> {
-    /// A re-INVITE (or UPDATE) from the party.
+    /// A re-INVITE (or UPDATE) from the party: relayed through a call connected
+    /// straight through; otherwise answered here, our side kept and theirs followed
+    /// (hold, a new address) by whoever sends to the party — our endpoint or a bridge.
     pub(super) async fn party_offer(&mut self, request: &Request, handle: TransactionHandle) {
         if matches!(self.media, Media::Through(_)) {
             return self.relay_reinvite(true, request, handle).await;
         }
         let offer = AudioDescription::parse(std::str::from_utf8(&request.body).unwrap_or(""));
         let public = self.calls.sip.public_ip;
-        match (offer, self.media.endpoint()) {
-            (Ok(offer), Some(ours)) => {
-                // Hold, a new address: keep our side, follow theirs.
-                let peer = peer_of(&offer, None);
-                ours.party.peer = peer;
-                ours.endpoint.update(peer);
-                let body = ours.party.sdp.write(&LocalAudio {
-                    address: public,
-                    port: ours.party.port,
-                    codecs: vec![(peer.format.codec, peer.format.codec_pt)],
-                    telephone_event: peer.format.dtmf_pt,
-                    direction: offer.direction.reversed(),
-                });
-                self.sdp = offer;
-                let _ = handle
-                    .respond(
-                        StatusCode::OK,
-                        Some(vec![sdp_header()]),
-                        Some(body.into_bytes()),
-                    )
-                    .await;
-            }
-            _ => {
-                let _ = handle.reply(StatusCode::NotAcceptableHere).await;
-            }
+        let party = match &mut self.media {
+            Media::Endpoint(o) => Some((&mut o.party, None)),
+            Media::Bridge(b) => Some((&mut b.party, Some(&b.handle))),
+            Media::Agent(a) => Some((&mut a.party, a.handle.as_ref())),
+            Media::Lent(l) => Some((&mut l.party, None)),
+            Media::None | Media::Through(_) => None,
+        };
+        let (Ok(offer), Some((party, bridge))) = (offer, party) else {
+            let _ = handle.reply(StatusCode::NotAcceptableHere).await;
+            return;
+        };
+        // The codec agreed stays, when the new offer keeps it.
+        let peer = peer_of(&offer, Some(party.peer.format.codec));
+        party.peer = peer;
+        if let Some(bridge) = bridge {
+            bridge.update(crate::media::bridge::Side::A, peer);
         }
+        let body = party.sdp.write(&LocalAudio {
+            address: public,
+            port: party.port,
+            codecs: vec![(peer.format.codec, peer.format.codec_pt)],
+            telephone_event: peer.format.dtmf_pt,
+            direction: offer.direction.reversed(),
+        });
+        if let Some(ours) = self.media.endpoint() {
+            ours.endpoint.update(peer);
+        }
+        self.sdp = offer;
+        let _ = handle
+            .respond(
+                StatusCode::OK,
+                Some(vec![sdp_header()]),
+                Some(body.into_bytes()),
+            )
+            .await;
     }
 
     /// Relays a re-INVITE (hold, resume, a new address) from one side of a call

@@ -9,12 +9,11 @@ use crate::call::legs::{Legs, Offers, Said};
 use crate::call::sdp_plan::caller_answer;
 use crate::call::{sdp_header, targets};
 use crate::media::bridge::Side as MediaSide;
-use crate::program::{Event, LegSaid, RingPlan};
+use crate::program::{Event, RingPlan};
 use crate::ring;
 use crate::sdp::SessionWriter;
 use crate::store::Store;
 use contract::verbs::{DialStrategy, DialTarget};
-use rsipstack::dialog::dialog::TerminatedReason;
 use rsipstack::sip::StatusCode;
 use std::time::Duration;
 
@@ -40,7 +39,7 @@ impl<S: Store> Driver<S> {
         let calls = self.calls.clone();
         let calling = self.caller_source;
         let sid = self.record.sid.clone();
-        self.pending.spawn(async move {
+        let handle = self.pending.spawn(async move {
             let mut parties = Vec::new();
             let mut problems = Vec::new();
             for (i, target) in dial.iter().enumerate() {
@@ -76,14 +75,24 @@ impl<S: Store> Driver<S> {
                 targets: parties.iter().map(Party::ring_target).collect(),
                 stages,
                 problems,
+                unavailable: false,
             };
             Done::Resolved {
-                event: Event::Resolved { id, plan },
+                id,
+                plan,
                 parties,
                 through,
                 caller_id,
             }
         });
+        let nothing = RingPlan {
+            targets: Vec::new(),
+            stages: Vec::new(),
+            problems: Vec::new(),
+            unavailable: true,
+        };
+        self.fallbacks
+            .insert(handle.id(), Event::Resolved { id, plan: nothing });
     }
 
     /// The legs of a resolved dial: each with its own sockets on the runtime of the
@@ -117,7 +126,7 @@ impl<S: Store> Driver<S> {
                 answer: None,
                 recording: None,
             }));
-            (runtime, self.record.sid.clone())
+            (runtime, crate::store::new_sid())
         } else {
             let runtime = match self.media.endpoint() {
                 Some(ours) => ours.endpoint.runtime().clone(),
@@ -147,14 +156,8 @@ impl<S: Store> Driver<S> {
         let Some(legs) = self.legs.as_mut() else {
             return;
         };
-        if let Some(ring::Event::Failed { leg, code }) = legs.execute(command) {
-            self.queued.push_back(Event::Leg {
-                leg,
-                said: LegSaid::Ended {
-                    code,
-                    hung_up: false,
-                },
-            });
+        if let Some((leg, said)) = legs.execute(command) {
+            self.queued.push_back(Event::Leg { leg, said });
         }
     }
 
@@ -172,13 +175,7 @@ impl<S: Store> Driver<S> {
                 }
                 return None;
             }
-            Said::Trying => LegSaid::Trying,
-            Said::Ringing { sdp } => LegSaid::Ringing { sdp },
-            Said::Answered { sdp } => LegSaid::Answered { sdp },
-            Said::Ended(reason) => LegSaid::Ended {
-                code: crate::call::final_code(&reason),
-                hung_up: matches!(reason, TerminatedReason::UasBye | TerminatedReason::Timeout),
-            },
+            Said::Heard(said) => said,
         };
         Some(Event::Leg { leg, said })
     }
@@ -228,8 +225,7 @@ impl<S: Store> Driver<S> {
         self.queued.push_back(Event::Bridged {
             child: child.sid.clone(),
         });
-        self.child = Some(child);
-        self.child_since = Some(std::time::Instant::now());
+        self.child = Some((child, std::time::Instant::now()));
     }
 
     /// Bridges the party (not answered by us) with `leg` and returns our SDP answer

@@ -14,6 +14,7 @@ fn plan(n: usize) -> RingPlan {
             ring_time: 20 * S,
         }],
         problems: Vec::new(),
+        unavailable: false,
     }
 }
 
@@ -98,6 +99,7 @@ fn the_dial_status_matrix_reaches_the_action() {
         targets: vec![Target::default()],
         stages: Vec::new(),
         problems: vec![("invalid_target", "targets[1]: no trunk named x".into())],
+        unavailable: false,
     });
     assert_eq!(errors(&out), ["invalid_target"]);
     assert_eq!(dial_status(&out), Some(CallStatus::NoAnswer));
@@ -143,7 +145,7 @@ fn an_answered_dial_bridges_then_the_action_learns_completed_and_the_child() {
         },
     });
     match &out[..] {
-        [Command::Unbridge { child }] => assert_eq!(child.by, EndedBy::Callee),
+        [Command::Unbridge { child, .. }] => assert_eq!(child.by, EndedBy::Callee),
         _ => panic!("{out:?}"),
     }
     let out = sim.event(Event::Unbridged {
@@ -176,7 +178,7 @@ fn time_limit_ends_the_bridge() {
     assert!(sim.at(11.9).is_empty());
     let out = sim.at(12.0);
     assert_eq!(out[0], Command::Leg(ring::Command::Bye { leg: 0 }));
-    assert!(matches!(&out[1], Command::Unbridge { child } if child.by == EndedBy::System));
+    assert!(matches!(&out[1], Command::Unbridge { child, .. } if child.by == EndedBy::System));
     let out = sim.event(Event::Unbridged {
         recording: Ok(None),
     });
@@ -273,7 +275,7 @@ fn a_final_dial_connects_the_caller_straight_through() {
         },
     });
     assert_eq!(out[0], Command::HangUp, "the caller gets the BYE");
-    assert!(matches!(&out[1], Command::Unbridge { child } if child.by == EndedBy::Callee));
+    assert!(matches!(&out[1], Command::Unbridge { child, .. } if child.by == EndedBy::Callee));
     let out = sim.event(Event::Unbridged {
         recording: Ok(None),
     });
@@ -334,7 +336,7 @@ fn a_rest_redirect_takes_a_caller_connected_through_back() {
     let out = sim.event(Event::Rest(Rest::Verbs(verbs(json!([{"verb": "hangup"}])))));
     assert_eq!(out[0], Command::Leg(ring::Command::Bye { leg: 0 }));
     assert!(
-        matches!(&out[1], Command::Unbridge { child } if child.reason == "redirected through the API")
+        matches!(&out[1], Command::Unbridge { child, .. } if child.reason == "redirected through the API")
     );
     let out = sim.event(Event::Unbridged {
         recording: Ok(None),
@@ -408,5 +410,95 @@ fn enqueue_waits_with_hold_audio_and_the_action_learns_how_it_ended() {
     assert_eq!(
         (fields.reason.as_deref(), fields.queue_time),
         (Some("bridged"), Some(7))
+    );
+}
+
+#[test]
+fn the_party_media_comes_back_only_when_the_call_goes_on() {
+    // The callee hangs up: the caller's media is ours again for the next verb.
+    let (mut sim, _) = dialing(plan(1));
+    sim.event(Event::Leg {
+        leg: 0,
+        said: LegSaid::Answered { sdp: true },
+    });
+    sim.event(Event::Bridged {
+        child: "CA9".into(),
+    });
+    let out = sim.event(Event::Leg {
+        leg: 0,
+        said: LegSaid::Ended {
+            code: 200,
+            hung_up: true,
+        },
+    });
+    assert!(
+        matches!(&out[..], [Command::Unbridge { resume: true, .. }]),
+        "{out:?}"
+    );
+    // The caller hangs up: nothing to resume.
+    let (mut sim, _) = dialing(plan(1));
+    sim.event(Event::Leg {
+        leg: 0,
+        said: LegSaid::Answered { sdp: true },
+    });
+    sim.event(Event::Bridged {
+        child: "CA10".into(),
+    });
+    let out = sim.event(Event::PartyGone(Gone::HungUp));
+    assert!(
+        out.iter()
+            .any(|c| matches!(c, Command::Unbridge { resume: false, .. })),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn no_media_for_the_party_fails_the_dial_rather_than_calling_anyone_busy() {
+    let mut sim = Sim::run(json!([
+        {"verb": "dial", "targets": [{"type": "extension", "number": "102"}]},
+    ]));
+    let out = sim.out();
+    let out = sim.event(Event::Resolved {
+        id: resolve_id(&out),
+        plan: RingPlan {
+            unavailable: true,
+            ..plan(1)
+        },
+    });
+    assert!(out.contains(&Command::Reject { code: 503 }), "{out:?}");
+    assert_eq!(finish(&out).status, CallStatus::Failed);
+}
+
+#[test]
+fn media_lost_after_a_bridge_hangs_up_rather_than_playing_to_nobody() {
+    let (mut sim, _) = dialing(plan(1));
+    sim.event(Event::Leg {
+        leg: 0,
+        said: LegSaid::Answered { sdp: true },
+    });
+    sim.event(Event::Bridged {
+        child: "CA11".into(),
+    });
+    sim.event(Event::Leg {
+        leg: 0,
+        said: LegSaid::Ended {
+            code: 200,
+            hung_up: true,
+        },
+    });
+    let out = sim.event(Event::MediaLost);
+    assert_eq!(out[0], Command::HangUp);
+    assert_eq!(
+        finish(
+            &[
+                out,
+                sim.event(Event::Unbridged {
+                    recording: Ok(None)
+                })
+            ]
+            .concat()
+        )
+        .reason,
+        "media lost"
     );
 }

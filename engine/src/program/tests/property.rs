@@ -123,6 +123,7 @@ fn answer(
                     Vec::new()
                 },
                 problems: Vec::new(),
+                unavailable: false,
             },
         }],
         Command::Leg(ring::Command::Invite { leg, .. }) => vec![Event::Leg {
