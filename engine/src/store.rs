@@ -98,6 +98,34 @@ pub struct CallRecord {
 }
 
 impl CallRecord {
+    /// A call leg starting now, with a new sid: `direction` is `inbound` (it reached
+    /// us) or `outbound` (we placed it).
+    pub fn begin(
+        direction: &'static str,
+        from: String,
+        to: String,
+        status: CallStatus,
+        sip_call_id: String,
+    ) -> Self {
+        Self {
+            sid: new_sid(),
+            parent_sid: None,
+            direction,
+            from,
+            from_name: None,
+            to,
+            status,
+            started_at: crate::clock::timestamp_now(),
+            answered_at: None,
+            ended_at: None,
+            duration: None,
+            hangup_by: None,
+            hangup_code: None,
+            hangup_reason: None,
+            sip_call_id,
+        }
+    }
+
     /// The call is over: ended now, after `duration` seconds answered, as `outcome` says.
     pub fn end(&mut self, outcome: &crate::outcome::Outcome, duration: Option<u64>) {
         self.status = outcome.status;

@@ -134,23 +134,14 @@ async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction) {
         .call_id_header()
         .map(|c| c.value().to_owned())
         .unwrap_or_default();
-    let mut record = CallRecord {
-        sid: new_sid(),
-        parent_sid: None,
-        direction: "inbound",
-        from: caller.number.clone(),
-        from_name: Some(caller_name.clone()),
-        to: dialled.clone(),
-        status: CallStatus::Ringing,
-        started_at: timestamp_now(),
-        answered_at: None,
-        ended_at: None,
-        duration: None,
-        hangup_by: None,
-        hangup_code: None,
-        hangup_reason: None,
-        sip_call_id: sip_call_id.clone(),
-    };
+    let mut record = CallRecord::begin(
+        "inbound",
+        caller.number.clone(),
+        dialled.clone(),
+        CallStatus::Ringing,
+        sip_call_id,
+    );
+    record.from_name = Some(caller_name.clone());
 
     // Route: an extension runs the built-in document `[dial the extension]`; a number
     // bound to an application runs what its webhook answers.

@@ -6,7 +6,7 @@
 use super::driver::{Driver, PartyMedia};
 use super::invite::{Caller, Party};
 use super::legs::{Legs, Offers, Said};
-use super::{ActiveCall, Calls, new_sid, save, timestamp_now};
+use super::{ActiveCall, Calls, save, timestamp_now};
 use crate::outcome::{EndedBy, Outcome};
 use crate::program::{CallProgram, Start};
 use crate::ring::{self, Stage};
@@ -46,24 +46,15 @@ pub struct OutboundCall {
 /// proceeds in the background; its record and status callbacks tell how it goes.
 /// Returns its sid.
 pub async fn place<S: Store>(inner: &Arc<Calls<S>>, call: OutboundCall) -> String {
-    let sid = new_sid();
-    let record = CallRecord {
-        sid: sid.clone(),
-        parent_sid: None,
-        direction: "outbound",
-        from: call.from.clone(),
-        from_name: None,
-        to: call.to.to_string(),
-        status: CallStatus::Queued,
-        started_at: timestamp_now(),
-        answered_at: None,
-        ended_at: None,
-        duration: None,
-        hangup_by: None,
-        hangup_code: None,
-        hangup_reason: None,
-        sip_call_id: format!("{sid}-0"),
-    };
+    let mut record = CallRecord::begin(
+        "outbound",
+        call.from.clone(),
+        call.to.to_string(),
+        CallStatus::Queued,
+        String::new(),
+    );
+    record.sip_call_id = format!("{}-0", record.sid);
+    let sid = record.sid.clone();
     save(inner, &record).await;
     tokio::spawn(run(inner.clone(), call, record));
     sid

@@ -5,7 +5,6 @@
 use super::media::{self, Agent, Bridged, Lent, Media, Wake};
 use super::{Done, Driver};
 use crate::call::queue::Pickup;
-use crate::clock::timestamp_now;
 use crate::outcome::Outcome;
 use crate::program::{Audio, Event, Recording};
 use crate::store::{CallRecord, Store};
@@ -138,24 +137,17 @@ impl<S: Store> Driver<S> {
 
     /// The record of a dialled call, answered now.
     pub(super) fn child_record(&self, to: String, sip_call_id: String) -> CallRecord {
-        let now = timestamp_now();
-        CallRecord {
-            sid: crate::store::new_sid(),
-            parent_sid: Some(self.record.sid.clone()),
-            direction: "outbound",
-            from: self.record.from.clone(),
-            from_name: self.record.from_name.clone(),
+        let mut child = CallRecord::begin(
+            "outbound",
+            self.record.from.clone(),
             to,
-            status: CallStatus::InProgress,
-            started_at: now.clone(),
-            answered_at: Some(now),
-            ended_at: None,
-            duration: None,
-            hangup_by: None,
-            hangup_code: None,
-            hangup_reason: None,
+            CallStatus::InProgress,
             sip_call_id,
-        }
+        );
+        child.parent_sid = Some(self.record.sid.clone());
+        child.from_name = self.record.from_name.clone();
+        child.answered_at = Some(child.started_at.clone());
+        child
     }
 
     /// Ends the bridge: the party's sockets come back (to our endpoint when the call
