@@ -326,3 +326,59 @@ async fn assert_heard_both(s: &Setup, id: &str) {
         "both sides in the recording: 440 Hz {low}, 1000 Hz {high}, 1336 Hz {off}"
     );
 }
+
+/// `answer_on_bridge`: the caller is not answered while the target rings (it gets the
+/// target's 180); nobody answering, the call goes on unanswered with `action`, whose
+/// document answers it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answer_on_bridge_leaves_the_caller_ringing_until_the_action_answers() {
+    let s = setup("49200-49399", false).await;
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "dial", "targets": [{"type": "extension", "number": "102"}],
+             "answer_on_bridge": true, "timeout": 2, "action": "/after"},
+            {"verb": "say", "text": "never said: the action's answer replaces it"}
+        ])),
+    );
+    s.hooks.reply(
+        "/after",
+        Reply::Json(json!([{"verb": "pause", "length": 1}, {"verb": "hangup"}])),
+    );
+    let port = free_sip_port();
+    register_sipp(&s.app, "102", port).await;
+    let callee = Sipp::start("uas_ring.xml", s.app.sip, port, SipTransport::Udp, &[]);
+    let caller = Sipp::call(s.app.sip, "uac_wait_bye.xml", EXT_101, "5000", &[]);
+    caller.assert_ok("rung, then answered by the action's document, then hung up");
+    callee
+        .wait(LONG)
+        .assert_ok("the target rang, then was cancelled");
+    let (ringing, answered) = (
+        caller.received("SIP/2.0 180"),
+        caller.received("SIP/2.0 200"),
+    );
+    assert!(
+        !ringing.is_empty(),
+        "the target's 180 reached the caller: {}",
+        caller.messages
+    );
+    assert!(
+        answered[0] - ringing[0] > 1.5,
+        "answered only after the ring time: 180 at {}, 200 at {}",
+        ringing[0],
+        answered[0]
+    );
+    let after = s.hooks.wait_for("/after", 1, Duration::from_secs(5)).await;
+    assert_eq!(
+        after[0].body["dial_call_status"], "no-answer",
+        "{}",
+        after[0].body
+    );
+    assert_eq!(
+        after[0].body["call_status"], "ringing",
+        "the action hears of a call still unanswered: {}",
+        after[0].body
+    );
+    let record = ended_call(&s).await;
+    assert_eq!(record["status"], "completed", "{record}");
+}

@@ -34,6 +34,8 @@ pub enum Event {
     /// The call's application takes the caller back (a redirect through the REST API):
     /// the callee's side ends, the caller stays.
     Release,
+    /// The connected call reached the dial's `time_limit`.
+    TimeLimit,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,6 +65,12 @@ pub enum Action {
     /// The callee's side is over and the caller goes back to the application
     /// (answered or not, as it was).
     Released,
+    /// The dial is over and the call goes on (a dial with something after it): nobody
+    /// answered (`status`), or the answered callee's side ended (`completed`).
+    Continue {
+        status: CallStatus,
+        by: EndedBy,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +84,10 @@ enum Phase {
 #[derive(Debug, Clone)]
 pub struct CallMachine {
     phase: Phase,
+    /// The call goes on after the dial (`answer_on_bridge` with an action or more
+    /// verbs): nobody answering, the callee hanging up or the time limit give the
+    /// caller back instead of ending the call.
+    continues: bool,
 }
 
 impl Default for CallMachine {
@@ -88,6 +100,15 @@ impl CallMachine {
     pub fn new() -> Self {
         Self {
             phase: Phase::Ringing,
+            continues: false,
+        }
+    }
+
+    /// A machine for a dial the call goes on after.
+    pub fn continuing() -> Self {
+        Self {
+            phase: Phase::Ringing,
+            continues: true,
         }
     }
 
@@ -106,6 +127,33 @@ impl CallMachine {
         let mut out = Vec::new();
         match (self.phase, event) {
             (Phase::Ringing, Event::Rung(command)) => self.rung(command, &mut out),
+            // The callee's side ends and the call goes on.
+            (Phase::Answered(_), Event::Bye { from: Side::Callee }) if self.continues => {
+                self.phase = Phase::Done;
+                out.push(Action::Continue {
+                    status: CallStatus::Completed,
+                    by: EndedBy::Callee,
+                });
+            }
+            (Phase::Answered(leg), Event::TimeLimit) if self.continues => {
+                out.push(Action::ByeCallee { leg });
+                self.phase = Phase::Done;
+                out.push(Action::Continue {
+                    status: CallStatus::Completed,
+                    by: EndedBy::System,
+                });
+            }
+            (Phase::Answered(leg), Event::TimeLimit) => {
+                out.push(Action::ByeCaller);
+                out.push(Action::ByeCallee { leg });
+                self.finish(
+                    &mut out,
+                    CallStatus::Completed,
+                    EndedBy::System,
+                    200,
+                    "time limit reached",
+                );
+            }
             (Phase::Ringing, Event::CallerCancelled) => {
                 out.push(Action::StopRinging);
                 self.finish(
@@ -114,6 +162,17 @@ impl CallMachine {
                     EndedBy::Caller,
                     487,
                     "caller canceled",
+                );
+            }
+            // The caller's dialog ended some other way before the answer: gone too.
+            (Phase::Ringing, Event::Bye { from: Side::Caller } | Event::CallerAckTimeout) => {
+                out.push(Action::StopRinging);
+                self.finish(
+                    &mut out,
+                    CallStatus::Canceled,
+                    EndedBy::Caller,
+                    487,
+                    "caller went away",
                 );
             }
             (Phase::Answered(leg), Event::Bye { from: Side::Caller }) => {
@@ -225,6 +284,13 @@ impl CallMachine {
                 self.phase = Phase::Answered(leg);
                 out.push(Action::AnswerCaller { leg });
             }
+            ring::Command::Done(ring::Outcome::Unanswered { status, .. }) if self.continues => {
+                self.phase = Phase::Done;
+                out.push(Action::Continue {
+                    status,
+                    by: EndedBy::Callee,
+                });
+            }
             ring::Command::Done(ring::Outcome::Unanswered {
                 status,
                 code,
@@ -327,6 +393,15 @@ mod tests {
             (o.status, o.by, o.reason.as_str()),
             (CallStatus::NoAnswer, EndedBy::System, "ring time elapsed")
         );
+    }
+
+    #[test]
+    fn a_caller_gone_any_other_way_before_the_answer_stops_the_ringing_too() {
+        let mut m = CallMachine::new();
+        let a = m.handle(Event::Bye { from: Side::Caller });
+        assert_eq!(a[0], Action::StopRinging);
+        let o = outcome(&a).unwrap();
+        assert_eq!((o.status, o.by), (CallStatus::Canceled, EndedBy::Caller));
     }
 
     #[test]

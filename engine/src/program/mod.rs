@@ -366,7 +366,9 @@ impl CallProgram {
             Verb::Pause(v) => play::Pausing::start(self, v.length, now),
             Verb::Gather(v) => gather::Gathering::start(self, v, now),
             Verb::Record(v) => record::Recording::start(self, v, now),
-            Verb::Dial(v) if through::applies(self, &v, last) => through::Through::start(self, v),
+            Verb::Dial(v) if through::applies(self, &v, last) => {
+                through::Through::start(self, v, last)
+            }
             Verb::Dial(v) => dial::start(self, v),
             Verb::Enqueue(v) => enqueue::Queued::start(self, v),
             Verb::Redirect(v) => Flow::Follow(Some(v.url), Fields::default()),

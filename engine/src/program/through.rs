@@ -16,11 +16,12 @@ use contract::verbs::{Dial, DialTarget};
 use contract::webhook::CallEvent;
 use std::time::{Duration, Instant};
 
-/// Whether `verb` connects the party straight through: it is unanswered, the dial is
-/// its document's last verb, has no `action`, and rings parties (not a queue).
+/// Whether `verb` connects the party straight through: the party is unanswered, the
+/// dial rings parties (not a queue), and it asks to (`answer_on_bridge`) or is the
+/// document's last verb without `action`.
 pub(super) fn applies(program: &CallProgram, verb: &Dial, last: bool) -> bool {
     let to_queue = matches!(verb.targets.as_slice(), [DialTarget::Queue { .. }]);
-    !program.answered && last && verb.action.is_none() && !to_queue
+    !program.answered && !to_queue && (verb.answer_on_bridge || (last && verb.action.is_none()))
 }
 
 #[derive(Debug)]
@@ -48,6 +49,10 @@ pub(super) struct Through {
     limit: Option<Instant>,
     /// New orders from the REST API, once the machine released the caller.
     released: Option<Flow>,
+    /// Who ended the dialled call when the call goes on after it.
+    continued: Option<crate::outcome::EndedBy>,
+    /// What the action is told when the call ended during the dial.
+    notify: Option<super::Fields>,
 }
 
 impl Through {
@@ -55,17 +60,26 @@ impl Through {
         matches!(self.phase, Phase::Resolving { id: r } if r == id)
     }
 
-    pub fn start(program: &mut CallProgram, verb: Dial) -> Flow {
+    /// Starts connecting the party through; `last`: nothing follows the dial in the
+    /// document (without `action` either, the call ends with the dialled call).
+    pub fn start(program: &mut CallProgram, verb: Dial, last: bool) -> Flow {
         program.progressed = true;
         let id = resolve(program, &verb, true);
+        let machine = if last && verb.action.is_none() {
+            CallMachine::new()
+        } else {
+            CallMachine::continuing()
+        };
         program.running = Running::Through(Box::new(Self {
             verb,
             phase: Phase::Resolving { id },
             ringer: None,
-            machine: CallMachine::new(),
+            machine,
             child: None,
             limit: None,
             released: None,
+            continued: None,
+            notify: None,
         }));
         Flow::Next
     }
@@ -137,9 +151,7 @@ impl Through {
             Event::Timeout => {
                 if self.limit.is_some_and(|l| now >= l) {
                     self.limit = None;
-                    Some(MachineEvent::HangUp {
-                        reason: "time limit reached",
-                    })
+                    Some(MachineEvent::TimeLimit)
                 } else {
                     if let Some(ringer) = self.ringer.as_mut() {
                         ringer.handle_timeout(now);
@@ -253,17 +265,39 @@ impl Through {
                 Action::ByeCallee { leg } => program
                     .out
                     .push_back(Command::Leg(ring::Command::Bye { leg })),
-                Action::Finished(outcome) => finished = Some((Some(outcome), Flow::End)),
+                Action::Finished(outcome) => {
+                    // The call ends during the dial: its action still learns how the
+                    // dial went (its answer drives nothing).
+                    if self.verb.action.is_some() {
+                        let status = if self.child.is_some() {
+                            CallStatus::Completed
+                        } else {
+                            CallStatus::Canceled
+                        };
+                        self.notify = Some(dial_fields(status, self.child.clone()));
+                    }
+                    finished = Some((Some(outcome), Flow::End));
+                }
                 Action::Released => {
                     let then = self.released.take().unwrap_or(Flow::End);
+                    finished = Some((None, then));
+                }
+                Action::Continue { status, by } => {
+                    let fields = dial_fields(status, self.child.clone());
+                    let then = match &self.verb.action {
+                        Some(action) => Flow::Follow(Some(action.clone()), fields),
+                        None => Flow::Next,
+                    };
+                    self.continued = Some(by);
                     finished = Some((None, then));
                 }
             }
         }
         let (outcome, then) = finished?;
-        let child = match &outcome {
-            Some(o) => o.clone(),
-            None => Outcome::new(
+        let child = match (&outcome, self.continued) {
+            (Some(o), _) => o.clone(),
+            (None, Some(by)) => super::child_outcome(by, "BYE"),
+            (None, None) => Outcome::new(
                 CallStatus::Completed,
                 crate::outcome::EndedBy::System,
                 200,
@@ -275,7 +309,10 @@ impl Through {
         }
         // The party's media leaves the bridge (or early media): ours again if the call
         // goes on answered, gone otherwise.
-        let resume = matches!(then, Flow::Fetch(_) | Flow::Verbs(_)) && program.answered;
+        let resume = matches!(
+            then,
+            Flow::Fetch(_) | Flow::Verbs(_) | Flow::Follow(..) | Flow::Next
+        ) && program.answered;
         program.out.push_back(Command::Unbridge { child, resume });
         self.phase = Phase::Unbridging { then };
         self.limit = None;
@@ -290,7 +327,21 @@ impl Through {
         recording: Result<Option<super::Recording>, String>,
         then: Flow,
     ) -> Step {
+        let mut then = then;
+        if let Some(mut fields) = self.notify.take() {
+            if let Ok(Some(r)) = &recording {
+                fields.recording = Some(r.clone());
+            }
+            program.notify(self.verb.action.as_ref(), fields);
+            return Step::Done(then);
+        }
         match recording {
+            // The action learns of the recording, as after any dial.
+            Ok(Some(r)) if matches!(then, Flow::Follow(..)) => {
+                if let Flow::Follow(_, fields) = &mut then {
+                    fields.recording = Some(r);
+                }
+            }
             Ok(Some(r)) => {
                 let mut fields = dial_fields(CallStatus::Completed, None);
                 fields.recording = Some(r);

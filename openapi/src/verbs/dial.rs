@@ -189,6 +189,14 @@ pub struct Dial {
     /// Record both parties of the bridged call (saved as a recording of kind `call`).
     #[serde(default)]
     pub record: bool,
+    /// Leave the caller unanswered while the targets ring (it hears their ringing or
+    /// early media, as a PBX does) and answer it only when one answers; when nobody
+    /// does, the call goes on unanswered with `action` (or the next verb). Default
+    /// false: a `dial` answers the caller first and plays ringback — except the last
+    /// verb of an unanswered call without `action`, which always connects straight
+    /// through.
+    #[serde(default)]
+    pub answer_on_bridge: bool,
 }
 
 fn thirty() -> u32 {

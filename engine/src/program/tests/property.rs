@@ -19,6 +19,8 @@ fn verb(i: usize) -> serde_json::Value {
         json!({"verb": "dial", "targets": [{"type": "extension", "number": "102"}], "timeout": 3,
                "action": "/dialled", "time_limit": 5}),
         json!({"verb": "dial", "targets": [{"type": "queue", "queue": "q"}]}),
+        json!({"verb": "dial", "targets": [{"type": "extension", "number": "102"}], "timeout": 3,
+               "answer_on_bridge": true, "action": "/bridged", "time_limit": 4}),
         json!({"verb": "enqueue", "queue": "q", "wait_url": "/hold", "action": "/left"}),
         json!({"verb": "redirect", "url": "/next"}),
         json!({"verb": "hangup"}),
@@ -158,7 +160,7 @@ proptest! {
     /// Every run finishes exactly once, and nothing comes out after the end.
     #[test]
     fn every_run_finishes_exactly_once(
-        documents in prop::collection::vec(prop::collection::vec(0..13usize, 0..5), 1..4),
+        documents in prop::collection::vec(prop::collection::vec(0..14usize, 0..5), 1..4),
         fetch_first in any::<bool>(),
         answered in any::<bool>(),
         ops in prop::collection::vec(op(), 0..60),
