@@ -32,33 +32,94 @@ pub async fn check(db: &Db, field: &str, destination: &Destination) -> ApiResult
                 missing(format!("application {id} does not exist"))
             }
         }
-        // These resources arrive with the PBX features; until then nothing can exist.
-        Destination::RingGroup(_)
-        | Destination::Queue(_)
-        | Destination::Ivr(_)
-        | Destination::DayNight(_)
-        | Destination::TimeCondition(_) => {
-            let kind = destination.kind();
-            missing(format!(
-                "{} {} does not exist",
-                kind.noun(),
-                destination.target()
-            ))
-        }
+        Destination::RingGroup(n) => exists(
+            storage::ring_groups::exists(db, n.as_str()).await?,
+            field,
+            destination,
+        ),
+        Destination::Ivr(name) => exists(
+            storage::ivrs::exists(db, name.as_str()).await?,
+            field,
+            destination,
+        ),
+        Destination::DayNight(i) => exists(
+            storage::daynight::get(db, *i).await?.is_some(),
+            field,
+            destination,
+        ),
+        Destination::TimeCondition(id) => exists(
+            storage::time_conditions::get(db, id.as_str())
+                .await?
+                .is_some(),
+            field,
+            destination,
+        ),
+        // Queues arrive with the call-centre features; until then none can exist.
+        Destination::Queue(_) => exists(false, field, destination),
     }
 }
 
+fn exists(found: bool, field: &str, destination: &Destination) -> ApiResult<()> {
+    if found {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            format!(
+                "{} {} does not exist",
+                destination.kind().noun(),
+                destination.target()
+            ),
+        ))
+    }
+}
+
+/// A 409 naming `field` when `number` is a ring group's: phones dial extensions and
+/// ring groups the same way.
+pub async fn not_a_ring_group(
+    db: &Db,
+    number: &contract::types::ExtensionNumber,
+    field: &str,
+) -> ApiResult<()> {
+    if storage::ring_groups::exists(db, number.as_str()).await? {
+        return Err(
+            ApiError::conflict(format!("{number} is the number of ring group {number}")).at(field),
+        );
+    }
+    Ok(())
+}
+
+/// A 409 naming `field` when `number` is an extension's.
+pub async fn not_an_extension(
+    db: &Db,
+    number: &contract::types::ExtensionNumber,
+    field: &str,
+) -> ApiResult<()> {
+    if storage::extensions::exists(db, number.as_str()).await? {
+        return Err(
+            ApiError::conflict(format!("{number} is the number of extension {number}")).at(field),
+        );
+    }
+    Ok(())
+}
+
 /// Refuses to delete an object that destinations still point to: a 409 listing them.
-/// `except` is the object itself (`extensions/101` may point to its own mailbox).
+/// `except` is the object itself and what goes with it (`extensions/101` may point to
+/// its own mailbox, its own `follow-me/101` may list it).
 pub async fn ensure_unreferenced(
     db: &Db,
     what: &str,
     targets: &[Destination],
-    except: Option<&str>,
+    except: &[String],
 ) -> ApiResult<()> {
     let strings: Vec<String> = targets.iter().map(ToString::to_string).collect();
     let mut referrers = storage::references::referrers(db, &strings).await?;
-    referrers.retain(|r| Some(r.as_str()) != except);
+    for target in targets {
+        if let Destination::Extension(n) = target {
+            referrers.extend(storage::references::member_of(db, n.as_str()).await?);
+        }
+    }
+    referrers.retain(|r| !except.contains(r));
     if referrers.is_empty() {
         Ok(())
     } else {
@@ -75,4 +136,80 @@ pub fn of_extension(number: &contract::types::ExtensionNumber) -> Vec<Destinatio
         Destination::Extension(number.clone()),
         Destination::Voicemail(number.clone()),
     ]
+}
+
+/// A number a ring group or a follow-me rings: an extension, or a number an outbound
+/// route takes.
+pub async fn check_member(
+    db: &Db,
+    field: &str,
+    number: &contract::types::DialString,
+) -> ApiResult<()> {
+    if storage::extensions::exists(db, number.as_str()).await? {
+        return Ok(());
+    }
+    let page = storage::PageRequest {
+        limit: 1000,
+        after: None,
+    };
+    let (routes, _) = storage::outbound_routes::list(db, &page).await?;
+    if routes.iter().any(|r| {
+        r.dial_patterns
+            .iter()
+            .any(|p| p.rewrite(number.as_str()).is_some())
+    }) {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        field,
+        format!("{number} is neither an extension nor a number an outbound route takes"),
+    ))
+}
+
+/// A list of numbers to ring: `min` to `max` of them, no repeats, each one ringable.
+pub async fn check_members(
+    db: &Db,
+    field: &str,
+    numbers: &[contract::types::DialString],
+    max: usize,
+) -> ApiResult<()> {
+    if numbers.is_empty() || numbers.len() > max {
+        return Err(ApiError::invalid(field, format!("give 1 to {max} numbers")));
+    }
+    for (i, n) in numbers.iter().enumerate() {
+        let at = format!("{field}[{i}]");
+        if numbers[..i].contains(n) {
+            return Err(ApiError::invalid(at, format!("{n} is listed twice")));
+        }
+        check_member(db, &at, n).await?;
+    }
+    Ok(())
+}
+
+/// A recording named in a PBX setting must exist.
+pub async fn check_recording(
+    db: &Db,
+    field: &str,
+    name: &contract::types::ResourceName,
+) -> ApiResult<()> {
+    if storage::recordings::get(db, name.as_str()).await?.is_some() {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            field,
+            format!("recording {name} does not exist"),
+        ))
+    }
+}
+
+/// An announcement's recording must exist.
+pub async fn check_announcement(
+    db: &Db,
+    field: &str,
+    announcement: &contract::types::Announcement,
+) -> ApiResult<()> {
+    match &announcement.recording {
+        Some(name) => check_recording(db, &format!("{field}.recording"), name).await,
+        None => Ok(()),
+    }
 }

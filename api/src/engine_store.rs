@@ -1,21 +1,21 @@
 //! The engine's storage, on the API server's database.
 
+use crate::apps::{Link, directory};
 use crate::auth::secrets;
 use crate::media::store::MediaStore;
 use crate::media::wav;
 use crate::storage::recordings::StoredRecording;
 use crate::storage::{self, Db, StorageError};
 use contract::models::{Recording, RecordingKind};
+use contract::types::Destination;
 use contract::types::{RecordingId, ResourceName};
 use engine::digest::Ha1;
 use engine::store::{
     AppWebhooks, Binding, CallRecord, ExtensionRecord, RingHistory, SavedRecording, Store,
     StoreError, TrunkRecord,
 };
-use engine::webhook::WebhookPolicy;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::Notify;
 
 /// [`Store`] over sqlx.
@@ -25,44 +25,23 @@ pub struct SqlStore {
     media: MediaStore,
     /// Wakes the status-callback worker.
     outbox: Arc<Notify>,
+    /// Where the built-in apps answer (for routing calls and destinations to them).
+    apps: Arc<Link>,
 }
 
 impl SqlStore {
-    pub fn new(db: Db, media: MediaStore, outbox: Arc<Notify>) -> Self {
-        Self { db, media, outbox }
+    pub fn new(db: Db, media: MediaStore, outbox: Arc<Notify>, apps: Arc<Link>) -> Self {
+        Self {
+            db,
+            media,
+            outbox,
+            apps,
+        }
     }
 
     /// How to reach application `id` (its URLs and signing secret).
     pub async fn application(&self, id: &str) -> Result<Option<AppWebhooks>, StoreError> {
-        let Some(app) = storage::applications::get(&self.db, id).await? else {
-            return Ok(None);
-        };
-        let Some(secret) = storage::applications::signing_secret(&self.db, id).await? else {
-            return Ok(None);
-        };
-        let parse = |u: &str| url::Url::parse(u).map_err(|e| StoreError(format!("{u}: {e}")));
-        Ok(Some(AppWebhooks {
-            application_id: app.id.to_string(),
-            voice_url: parse(app.voice_url.as_str())?,
-            method: app.voice_method,
-            fallback_url: app
-                .fallback_url
-                .as_ref()
-                .map(|u| parse(u.as_str()))
-                .transpose()?,
-            status_callback: app
-                .status_callback
-                .as_ref()
-                .map(|u| parse(u.as_str()))
-                .transpose()?,
-            secret,
-            policy: WebhookPolicy {
-                connect_timeout: Duration::from_millis(u64::from(app.webhook.connect_timeout_ms)),
-                read_timeout: Duration::from_millis(u64::from(app.webhook.read_timeout_ms)),
-                retries: app.webhook.retries,
-                retry_on: app.webhook.retry_on,
-            },
-        }))
+        Ok(directory::application(&self.db, id).await?)
     }
 }
 
@@ -120,14 +99,15 @@ impl Store for SqlStore {
             .map_err(StoreError::from)
     }
 
-    async fn number_application(&self, number: &str) -> Result<Option<AppWebhooks>, StoreError> {
-        let Some(n) = storage::numbers::get(&self.db, number).await? else {
-            return Ok(None);
-        };
-        let Some(id) = n.application_id else {
-            return Ok(None);
-        };
-        self.application(id.as_str()).await
+    async fn route(&self, dialled: &str) -> Result<Option<AppWebhooks>, StoreError> {
+        Ok(directory::route(&self.db, &self.apps, dialled).await?)
+    }
+
+    async fn destination(
+        &self,
+        destination: &Destination,
+    ) -> Result<Option<AppWebhooks>, StoreError> {
+        Ok(directory::destination(&self.db, &self.apps, destination).await?)
     }
 
     async fn route_number(

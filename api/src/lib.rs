@@ -6,6 +6,9 @@
 //! - [`server`]: start-up (data directory, database, migrations, admin key,
 //!   listener) and graceful shutdown.
 //! - [`routes`]: the axum router, one module per REST resource.
+//! - [`apps`]: the PBX features as built-in webhook apps under `/apps` (extensions,
+//!   follow-me, ring groups, IVRs, day/night, time conditions, feature codes), and
+//!   which app answers for a dialled number or a destination.
 //! - [`auth`]: API keys, bearer tokens, and the `Caller`/`Admin` extractors.
 //! - [`storage`]: the sqlx pool (SQLite or PostgreSQL) and one module per table family.
 //! - [`media`]: WAV decoding, resampling to 8 kHz, crash-safe audio files.
@@ -16,6 +19,7 @@
 //!   error body.
 //! - [`extract`]: JSON, query and paging extractors that fail with that error body.
 
+pub mod apps;
 pub mod auth;
 pub mod config;
 pub mod destinations;

@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::engine_store::SqlStore;
 use crate::media::store::MediaStore;
 use crate::storage::{self, Db, StorageError};
-use crate::{AppState, routes};
+use crate::{AppState, apps, routes};
 use contract::models::Role;
 use contract::types::ApiKeyId;
 use std::net::SocketAddr;
@@ -54,7 +54,7 @@ impl Server {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let generated_admin_key = ensure_admin_key(&db, &config).await?;
-        let auth = Authenticator::new(db.clone(), config.token_ttl).await?;
+        let auth = Arc::new(Authenticator::new(db.clone(), config.token_ttl).await?);
         sweep_media(&db, &media).await?;
         let orphans = storage::calls::close_orphans(&db, &storage::now()).await?;
         if orphans > 0 {
@@ -69,12 +69,31 @@ impl Server {
                 addr: config.http_addr,
                 source,
             })?;
+        let http_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.http_addr,
+            source,
+        })?;
+        let apps_secret = storage::settings::get_or_insert(&db, "apps_signing_secret", || {
+            secrets::new_signing_secret()
+        })
+        .await?;
+        let link = Arc::new(apps::Link::new(http_addr, apps_secret));
+        let apps_router = apps::router(apps::Apps {
+            db: db.clone(),
+            link: link.clone(),
+            auth: auth.clone(),
+            clock: Arc::new(apps::SystemClock),
+        });
+        let local = engine::webhook::Local {
+            base: link.base.clone(),
+            service: Arc::new(apps::local::LocalApps(apps_router.clone())),
+        };
         let outbox = Arc::new(tokio::sync::Notify::new());
-        let store = SqlStore::new(db.clone(), media.clone(), outbox.clone());
-        let engine = start_engine(&db, &config, store.clone()).await?;
+        let store = SqlStore::new(db.clone(), media.clone(), outbox.clone(), link);
+        let engine = start_engine(&db, &config, store.clone(), local).await?;
         crate::outbox::spawn(db.clone(), engine.handle().webhooks(), outbox);
         let state = AppState::new(db, auth, media, config, engine.handle(), store);
-        let router = routes::router(state.clone());
+        let router = routes::router(state.clone()).merge(apps_router);
         Ok(Server {
             listener,
             state,
@@ -117,6 +136,7 @@ async fn start_engine(
     db: &Db,
     config: &Config,
     store: SqlStore,
+    apps: engine::webhook::Local,
 ) -> Result<engine::Engine<SqlStore>, StartError> {
     let nonce_key = storage::settings::get_or_insert(db, "sip_nonce_key", || {
         hex::encode(secrets::random_bytes::<32>())
@@ -135,6 +155,7 @@ async fn start_engine(
         engine_config.media_threads = n;
     }
     engine_config.media_nice = config.media_nice;
+    engine_config.local_apps = Some(apps);
     engine_config.expiry = engine::registrar::ExpiryPolicy {
         min: config.register_min_expires,
         max: config.register_max_expires,

@@ -13,7 +13,7 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub db: Db,
-    pub auth: Authenticator,
+    pub auth: Arc<Authenticator>,
     pub media: MediaStore,
     pub config: Config,
     /// The engine: places and steers calls (`/v1/calls`), its counters (`/metrics`).
@@ -33,7 +33,7 @@ impl std::fmt::Debug for Inner {
 impl AppState {
     pub fn new(
         db: Db,
-        auth: Authenticator,
+        auth: Arc<Authenticator>,
         media: MediaStore,
         config: Config,
         engine: engine::EngineHandle<SqlStore>,

@@ -29,6 +29,9 @@ pub struct EngineConfig {
     /// Digest algorithms offered, most preferred first.
     pub digest_algorithms: Vec<crate::digest::Algorithm>,
     pub user_agent: String,
+    /// The built-in apps, served in this process: their webhooks are answered without
+    /// a socket (see [`crate::webhook::LocalService`]).
+    pub local_apps: Option<crate::webhook::Local>,
 }
 
 impl EngineConfig {
@@ -49,6 +52,7 @@ impl EngineConfig {
             media_nice: -10,
             digest_algorithms: vec![crate::digest::Algorithm::Md5],
             user_agent: format!("Switchboard/{}", env!("CARGO_PKG_VERSION")),
+            local_apps: None,
         }
     }
 }

@@ -64,9 +64,9 @@ impl<S: Store> Engine<S> {
             media: MediaSockets::new(pool, sip.stack.local.ip(), media_threads),
             rtp_timeout: config.rtp_timeout,
             metrics,
-            webhooks: WebhookClient::new().map_err(|e| {
-                EngineError::Stack(format!("cannot create the webhook client: {e}"))
-            })?,
+            webhooks: WebhookClient::new()
+                .map_err(|e| EngineError::Stack(format!("cannot create the webhook client: {e}")))?
+                .with_local(config.local_apps.clone()),
             audio: AudioCache::default(),
             live: LiveCalls::default(),
             queues: Queues::default(),

@@ -183,26 +183,6 @@ pub struct AppWebhooks {
     pub policy: WebhookPolicy,
 }
 
-/// The URL standing for Switchboard's own documents (a call to an extension runs
-/// `[dial the extension]`): there is nothing to fetch there.
-pub const BUILTIN_URL: &str = "switchboard:builtin";
-
-impl AppWebhooks {
-    /// The "application" of calls that have none: built-in documents, no webhooks,
-    /// no status callbacks.
-    pub fn builtin() -> Self {
-        Self {
-            application_id: String::new(),
-            voice_url: Url::parse(BUILTIN_URL).expect("a valid URL"),
-            method: WebhookMethod::Post,
-            fallback_url: None,
-            status_callback: None,
-            secret: String::new(),
-            policy: WebhookPolicy::default(),
-        }
-    }
-}
-
 /// A SIP trunk, as `dial` needs it to call out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrunkRecord {
@@ -268,10 +248,21 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes bindings that expired before `now`; returns how many.
     fn purge_bindings(&self, now: u64) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// The application an inbound number is bound to (`app:<id>`), if it is one.
-    fn number_application(
+    /// Where a number dialled from a phone leads — an extension, a ring group, a
+    /// feature code, an inbound number's destination, the outbound routes — as the
+    /// application whose `voice_url` answers for it (a built-in PBX app, or a user's).
+    /// None: the number leads nowhere.
+    fn route(
         &self,
-        number: &str,
+        dialled: &str,
+    ) -> impl Future<Output = Result<Option<AppWebhooks>, StoreError>> + Send;
+
+    /// The application whose `voice_url` answers for `destination` (`ivr:Main` is the
+    /// built-in IVR app's URL for that menu, `app:<id>` that application's). None: it
+    /// does not exist.
+    fn destination(
+        &self,
+        destination: &contract::types::Destination,
     ) -> impl Future<Output = Result<Option<AppWebhooks>, StoreError>> + Send;
 
     /// How a dialled number leaves through the outbound routes: the first route (by

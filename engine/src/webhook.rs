@@ -1,5 +1,9 @@
 //! The webhook client: asks an application for a verb document, signed, with timeouts,
 //! retries and a fallback URL, and reports precisely why it could not get one.
+//!
+//! Requests for URLs under a [`LocalService`]'s base (the built-in PBX apps served by
+//! this process) are the same requests — method, URL, headers, signed body — handed to
+//! the service in-process instead of through a socket.
 
 use contract::models::applications::WebhookMethod;
 use contract::signature;
@@ -7,11 +11,12 @@ use contract::verbs::{Verb, VerbError, parse_document};
 use contract::webhook::WebhookRequest;
 use std::collections::HashMap;
 use std::fmt;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::Url;
 
-pub use crate::store::{AppWebhooks, BUILTIN_URL, RetryOn, WebhookPolicy};
+pub use crate::store::{AppWebhooks, RetryOn, WebhookPolicy};
 
 /// One failed attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +64,31 @@ pub struct Document {
 /// The longest webhook answer we read: a verb document is small.
 const MAX_DOCUMENT_BYTES: usize = 1 << 20;
 
+/// An HTTP service in this process (the built-in apps): it answers requests for URLs
+/// under its base without a socket.
+pub trait LocalService: Send + Sync + 'static {
+    fn call(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Pin<Box<dyn Future<Output = http::Response<Vec<u8>>> + Send>>;
+}
+
+/// A [`LocalService`] and the URLs it answers for.
+#[derive(Clone)]
+pub struct Local {
+    /// Requests whose URL starts with this go to `service`.
+    pub base: Url,
+    pub service: Arc<dyn LocalService>,
+}
+
+impl fmt::Debug for Local {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Local")
+            .field("base", &self.base.as_str())
+            .finish()
+    }
+}
+
 /// Sends webhook requests. Cheap to clone (shared connection pools).
 #[derive(Debug, Clone)]
 pub struct WebhookClient {
@@ -66,6 +96,7 @@ pub struct WebhookClient {
     /// One client per connect timeout an application asked for (reqwest sets it per
     /// client); few distinct values exist in practice.
     by_connect_timeout: Arc<Mutex<HashMap<Duration, reqwest::Client>>>,
+    local: Option<Local>,
 }
 
 enum Outcome {
@@ -87,7 +118,21 @@ impl WebhookClient {
         Ok(Self {
             http,
             by_connect_timeout: Arc::default(),
+            local: None,
         })
+    }
+
+    /// Hands requests under `local.base` to `local.service` in-process.
+    pub fn with_local(mut self, local: Option<Local>) -> Self {
+        self.local = local;
+        self
+    }
+
+    /// The in-process service answering for `url`, if one does.
+    fn local_for(&self, url: &Url) -> Option<&Local> {
+        self.local
+            .as_ref()
+            .filter(|l| url.as_str().starts_with(l.base.as_str()))
     }
 
     /// The client that connects within `timeout`.
@@ -200,6 +245,15 @@ impl WebhookClient {
         if let Ok(value) = reqwest::header::HeaderValue::from_str(&header) {
             built.headers_mut().insert(signature::HEADER, value);
         }
+        if let Some(local) = self.local_for(url) {
+            return match tokio::time::timeout(total, local.service.call(in_process(&built))).await {
+                Ok(response) => {
+                    let (parts, body) = response.into_parts();
+                    judge(app, parts.status, url.clone(), Ok(body))
+                }
+                Err(_) => Outcome::Transient(format!("no answer within {} ms", total.as_millis())),
+            };
+        }
         let response = match http.execute(built).await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => {
@@ -212,29 +266,63 @@ impl WebhookClient {
         };
         let status = response.status();
         if !status.is_success() {
-            let problem = format!("HTTP {status}");
-            let retry = match app.policy.retry_on {
-                RetryOn::Network => false,
-                RetryOn::NetworkAnd5xx => status.is_server_error() || status.as_u16() == 429,
-            };
-            return if retry {
-                Outcome::Transient(problem)
-            } else {
-                Outcome::Refused(problem, None)
-            };
+            return judge(app, status, url.clone(), Ok(Vec::new()));
         }
         let final_url = response.url().clone();
-        let bytes = match read_limited(response, MAX_DOCUMENT_BYTES).await {
-            Ok(b) => b,
-            Err(problem) => return Outcome::Transient(problem),
+        let bytes = read_limited(response, MAX_DOCUMENT_BYTES).await;
+        judge(app, status, final_url, bytes)
+    }
+}
+
+/// The same request, for a service in this process.
+fn in_process(built: &reqwest::Request) -> http::Request<Vec<u8>> {
+    let body = built
+        .body()
+        .and_then(reqwest::Body::as_bytes)
+        .map(<[u8]>::to_vec)
+        .unwrap_or_default();
+    let mut request = http::Request::new(body);
+    *request.method_mut() = built.method().clone();
+    if let Ok(uri) = built.url().as_str().parse() {
+        *request.uri_mut() = uri;
+    }
+    *request.headers_mut() = built.headers().clone();
+    request
+}
+
+/// What an answer (its status, the URL it came from, its body or why it could not be
+/// read) means for the call.
+fn judge(
+    app: &AppWebhooks,
+    status: reqwest::StatusCode,
+    final_url: Url,
+    bytes: Result<Vec<u8>, String>,
+) -> Outcome {
+    if !status.is_success() {
+        let problem = format!("HTTP {status}");
+        let retry = match app.policy.retry_on {
+            RetryOn::Network => false,
+            RetryOn::NetworkAnd5xx => status.is_server_error() || status.as_u16() == 429,
         };
-        match parse_document(&bytes) {
-            Ok(verbs) => Outcome::Document(Document {
-                url: final_url,
-                verbs,
-            }),
-            Err(e) => Outcome::Refused(format!("invalid verb document: {e}"), Some(e)),
+        return if retry {
+            Outcome::Transient(problem)
+        } else {
+            Outcome::Refused(problem, None)
+        };
+    }
+    let bytes = match bytes {
+        Ok(b) if b.len() > MAX_DOCUMENT_BYTES => {
+            return Outcome::Transient(format!("answer larger than {MAX_DOCUMENT_BYTES} bytes"));
         }
+        Ok(b) => b,
+        Err(problem) => return Outcome::Transient(problem),
+    };
+    match parse_document(&bytes) {
+        Ok(verbs) => Outcome::Document(Document {
+            url: final_url,
+            verbs,
+        }),
+        Err(e) => Outcome::Refused(format!("invalid verb document: {e}"), Some(e)),
     }
 }
 

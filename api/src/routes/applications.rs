@@ -142,7 +142,7 @@ pub async fn delete(
         &state.db,
         &format!("application {id}"),
         &[Destination::App(parsed)],
-        None,
+        &[],
     )
     .await?;
     if !storage::applications::delete(&state.db, &id).await? {

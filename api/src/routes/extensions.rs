@@ -16,35 +16,38 @@ use contract::models::{
 };
 use contract::types::{Destination, ExtensionNumber, Patch};
 
+const NO_ANSWER: &str = "no_answer_destination";
+const BUSY: &str = "busy_destination";
+
 fn not_found(number: &str) -> ApiError {
     ApiError::not_found(format!("extension {number} does not exist"))
 }
 
-/// Checks the no-answer destination of extension `number`. Its own mailbox is fine when
+/// Checks a destination (`field`) of extension `number`. Its own mailbox is fine when
 /// voicemail is (being) enabled; ringing itself again is a loop.
-async fn check_no_answer(
+async fn check_own(
     state: &AppState,
     number: &ExtensionNumber,
     voicemail_enabled: bool,
+    field: &'static str,
     destination: &Destination,
 ) -> ApiResult<()> {
-    const FIELD: &str = "no_answer_destination";
     match destination {
         Destination::Extension(n) if n == number => Err(ApiError::invalid(
-            FIELD,
-            "an extension cannot be its own no-answer destination (it would ring forever)",
+            field,
+            "an extension cannot send its own calls back to itself (it would ring forever)",
         )),
         Destination::Voicemail(n) if n == number => {
             if voicemail_enabled {
                 Ok(())
             } else {
                 Err(ApiError::invalid(
-                    FIELD,
+                    field,
                     format!("extension {n} does not have voicemail enabled"),
                 ))
             }
         }
-        other => destinations::check(&state.db, FIELD, other).await,
+        other => destinations::check(&state.db, field, other).await,
     }
 }
 
@@ -55,8 +58,12 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let voicemail = body.voicemail.unwrap_or_default();
     if let Some(d) = &body.no_answer_destination {
-        check_no_answer(&state, &body.number, voicemail.enabled, d).await?;
+        check_own(&state, &body.number, voicemail.enabled, NO_ANSWER, d).await?;
     }
+    if let Some(d) = &body.busy_destination {
+        check_own(&state, &body.number, voicemail.enabled, BUSY, d).await?;
+    }
+    destinations::not_a_ring_group(&state.db, &body.number, "number").await?;
     let realm = &state.config.sip_realm;
     let ha1 = engine::digest::ha1(body.number.as_str(), realm, body.password.as_str());
     let now = storage::now();
@@ -71,6 +78,8 @@ pub async fn create(
             },
             ring_time: body.ring_time.unwrap_or_default(),
             no_answer_destination: body.no_answer_destination,
+            busy_destination: body.busy_destination,
+            call_waiting: body.call_waiting,
             created_at: now.clone(),
             updated_at: now,
         },
@@ -149,14 +158,25 @@ pub async fn update(
     if let Some(ring_time) = body.ring_time {
         ext.ring_time = ring_time;
     }
-    let destination_changed = !body.no_answer_destination.is_keep();
+    if let Some(on) = body.call_waiting {
+        ext.call_waiting = on;
+    }
+    let voicemail_changed = was_enabled != ext.voicemail.enabled;
+    let no_answer_changed = !body.no_answer_destination.is_keep();
     ext.no_answer_destination = body
         .no_answer_destination
         .apply(ext.no_answer_destination.take());
-    if (destination_changed || was_enabled != ext.voicemail.enabled)
+    if (no_answer_changed || voicemail_changed)
         && let Some(d) = &ext.no_answer_destination
     {
-        check_no_answer(&state, &ext.number, ext.voicemail.enabled, d).await?;
+        check_own(&state, &ext.number, ext.voicemail.enabled, NO_ANSWER, d).await?;
+    }
+    let busy_changed = !body.busy_destination.is_keep();
+    ext.busy_destination = body.busy_destination.apply(ext.busy_destination.take());
+    if (busy_changed || voicemail_changed)
+        && let Some(d) = &ext.busy_destination
+    {
+        check_own(&state, &ext.number, ext.voicemail.enabled, BUSY, d).await?;
     }
     if was_enabled && !ext.voicemail.enabled {
         // Other objects may send callers to this mailbox; they must be changed first.
@@ -165,7 +185,10 @@ pub async fn update(
             &state.db,
             &format!("mailbox {}", ext.number),
             &[mailbox],
-            Some(&format!("extensions/{}", ext.number)),
+            &[
+                format!("extensions/{}", ext.number),
+                format!("follow-me/{}", ext.number),
+            ],
         )
         .await?;
     }
@@ -186,7 +209,10 @@ pub async fn delete(
         &state.db,
         &format!("extension {number}"),
         &destinations::of_extension(&parsed),
-        Some(&format!("extensions/{number}")),
+        &[
+            format!("extensions/{number}"),
+            format!("follow-me/{number}"),
+        ],
     )
     .await?;
     if !storage::extensions::delete(&state.db, &number).await? {

@@ -3,13 +3,19 @@
 mod api_keys;
 mod applications;
 mod calls;
+mod daynight;
 mod docs;
 mod extensions;
+mod feature_codes;
+mod follow_me;
 mod health;
+mod ivrs;
 mod numbers;
 mod outbound_routes;
 mod recordings;
 mod registrations;
+mod ring_groups;
+mod time_conditions;
 mod trunks;
 
 use crate::AppState;
@@ -98,6 +104,55 @@ pub fn router(state: AppState) -> Router {
             get(outbound_routes::get)
                 .patch(outbound_routes::update)
                 .delete(outbound_routes::delete),
+        )
+        .route(
+            "/extensions/{number}/follow-me",
+            get(follow_me::get)
+                .put(follow_me::put)
+                .patch(follow_me::update)
+                .delete(follow_me::delete),
+        )
+        .route(
+            "/ring-groups",
+            post(ring_groups::create).get(ring_groups::list),
+        )
+        .route(
+            "/ring-groups/{number}",
+            get(ring_groups::get)
+                .patch(ring_groups::update)
+                .delete(ring_groups::delete),
+        )
+        .route("/ivrs", post(ivrs::create).get(ivrs::list))
+        .route(
+            "/ivrs/{name}",
+            get(ivrs::get).patch(ivrs::update).delete(ivrs::delete),
+        )
+        .route("/daynight", post(daynight::create).get(daynight::list))
+        .route(
+            "/daynight/{index}",
+            get(daynight::get)
+                .patch(daynight::update)
+                .delete(daynight::delete),
+        )
+        .route("/daynight/{index}/toggle", post(daynight::toggle))
+        .route(
+            "/time-conditions",
+            post(time_conditions::create).get(time_conditions::list),
+        )
+        .route(
+            "/time-conditions/{id}",
+            get(time_conditions::get)
+                .patch(time_conditions::update)
+                .delete(time_conditions::delete),
+        )
+        .route(
+            "/time-conditions/{id}/override",
+            post(time_conditions::set_override),
+        )
+        .route("/feature-codes", get(feature_codes::list))
+        .route(
+            "/feature-codes/{feature}",
+            axum::routing::patch(feature_codes::update),
         )
         .route("/registrations", get(registrations::list))
         .route(

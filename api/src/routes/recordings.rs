@@ -273,7 +273,8 @@ pub async fn update(
     let mut row = storage::recordings::get(&state.db, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    if let Some(name) = body.name {
+    if let Some(name) = body.name.filter(|n| *n != row.recording.name) {
+        refuse_if_used(&state, &row.recording, "renamed").await?;
         match storage::recordings::rename(&state.db, row.recording.id.as_str(), name.as_str()).await
         {
             Err(StorageError::Duplicate) => {
@@ -297,6 +298,7 @@ pub async fn delete(
     let row = storage::recordings::get(&state.db, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
+    refuse_if_used(&state, &row.recording, "deleted").await?;
     // The row first, then the file: a row never points to a missing file.
     if !storage::recordings::delete(&state.db, row.recording.id.as_str()).await? {
         return Err(not_found(&id));
@@ -306,4 +308,23 @@ pub async fn delete(
     }
     tracing::info!(id = %row.recording.id, name = %row.recording.name, "recording deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// A 409 when IVRs or ring groups play the recording: `what` would break them.
+async fn refuse_if_used(state: &AppState, recording: &Recording, what: &str) -> ApiResult<()> {
+    let users = storage::references::recording_users(
+        &state.db,
+        recording.name.as_str(),
+        recording.id.as_str(),
+    )
+    .await?;
+    if users.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(format!(
+            "recording {} is played by {}: it cannot be {what} until they stop using it",
+            recording.name,
+            users.join(", ")
+        )))
+    }
 }

@@ -18,11 +18,14 @@ pub struct StoredExtension {
 }
 
 const COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
-    voicemail_enabled, voicemail_pin_hash, ring_time, no_answer_destination, created_at, updated_at";
+    voicemail_enabled, voicemail_pin_hash, ring_time, no_answer_destination, busy_destination, \
+    call_waiting, created_at, updated_at";
 /// The columns as read: booleans cast to integers, the one type both backends hand
 /// to the `Any` driver alike.
 const SELECT_COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
-    CAST(voicemail_enabled AS INTEGER) AS voicemail_enabled, voicemail_pin_hash, ring_time, no_answer_destination, created_at, updated_at";
+    CAST(voicemail_enabled AS INTEGER) AS voicemail_enabled, voicemail_pin_hash, ring_time, \
+    no_answer_destination, busy_destination, CAST(call_waiting AS INTEGER) AS call_waiting, \
+    created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     const T: &str = "extensions";
@@ -30,6 +33,7 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     let ring_time: i64 = row.try_get("ring_time")?;
     let email: Option<String> = row.try_get("email")?;
     let destination: Option<String> = row.try_get("no_answer_destination")?;
+    let busy: Option<String> = row.try_get("busy_destination")?;
     Ok(StoredExtension {
         extension: Extension {
             number: decode(T, "number", text(row, "number")?, ExtensionNumber::parse)?,
@@ -47,6 +51,10 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
             no_answer_destination: destination
                 .map(|d| decode(T, "no_answer_destination", d, |d| Destination::parse(&d)))
                 .transpose()?,
+            busy_destination: busy
+                .map(|d| decode(T, "busy_destination", d, |d| Destination::parse(&d)))
+                .transpose()?,
+            call_waiting: get_bool(row, "call_waiting")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         },
@@ -60,7 +68,7 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
 pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
     let e = &row.extension;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
     )))
     .bind(e.number.as_str())
     .bind(e.name.as_str())
@@ -72,6 +80,8 @@ pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
     .bind(row.voicemail_pin_hash.as_deref())
     .bind(i64::from(e.ring_time.seconds()))
     .bind(e.no_answer_destination.as_ref().map(ToString::to_string))
+    .bind(e.busy_destination.as_ref().map(ToString::to_string))
+    .bind(e.call_waiting)
     .bind(&e.created_at)
     .bind(&e.updated_at)
     .execute(db.pool())
@@ -85,7 +95,8 @@ pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE extensions SET name = $2, sip_realm = $3, sip_ha1_md5 = $4, sip_ha1_sha256 = $5, \
          email = $6, voicemail_enabled = $7, voicemail_pin_hash = $8, ring_time = $9, \
-         no_answer_destination = $10, updated_at = $11 WHERE number = $1",
+         no_answer_destination = $10, busy_destination = $11, call_waiting = $12, updated_at = $13 \
+         WHERE number = $1",
     )
     .bind(e.number.as_str())
     .bind(e.name.as_str())
@@ -97,6 +108,8 @@ pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
     .bind(row.voicemail_pin_hash.as_deref())
     .bind(i64::from(e.ring_time.seconds()))
     .bind(e.no_answer_destination.as_ref().map(ToString::to_string))
+    .bind(e.busy_destination.as_ref().map(ToString::to_string))
+    .bind(e.call_waiting)
     .bind(&e.updated_at)
     .execute(db.pool())
     .await?;

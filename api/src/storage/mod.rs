@@ -10,14 +10,20 @@
 pub mod api_keys;
 pub mod applications;
 pub mod calls;
+pub mod daynight;
 pub mod extensions;
+pub mod feature_codes;
+pub mod follow_me;
+pub mod ivrs;
 pub mod numbers;
 pub mod outbound_routes;
 pub mod outbox;
 pub mod recordings;
 pub mod references;
 pub mod registrations;
+pub mod ring_groups;
 pub mod settings;
+pub mod time_conditions;
 pub mod trunks;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -349,6 +355,105 @@ pub fn finish_page<T>(
 /// Reads a text column.
 pub fn text(row: &AnyRow, column: &str) -> Result<String> {
     Ok(row.try_get::<String, _>(column)?)
+}
+
+/// Reads an optional text column through a validating constructor.
+pub fn optional<T, E: std::fmt::Display>(
+    row: &AnyRow,
+    table: &'static str,
+    column: &str,
+    parse: impl FnOnce(String) -> std::result::Result<T, E>,
+) -> Result<Option<T>> {
+    let value: Option<String> = row.try_get(column)?;
+    value.map(|v| decode(table, column, v, parse)).transpose()
+}
+
+/// Reads a column holding JSON text.
+pub fn json<T: serde::de::DeserializeOwned>(
+    row: &AnyRow,
+    table: &'static str,
+    column: &str,
+) -> Result<T> {
+    decode(table, column, text(row, column)?, |j| {
+        serde_json::from_str::<T>(&j)
+    })
+}
+
+/// A value as JSON text for a column.
+pub fn to_json<T: serde::Serialize>(table: &'static str, value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StorageError::Corrupt {
+        table,
+        message: format!("cannot encode: {e}"),
+    })
+}
+
+/// An ordered list kept in a child table `(owner, position, value)`.
+#[derive(Debug, Clone, Copy)]
+pub struct ListTable {
+    pub table: &'static str,
+    pub owner: &'static str,
+    pub value: &'static str,
+}
+
+impl ListTable {
+    /// Replaces the values of `owner`.
+    pub async fn write(
+        self,
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        owner: &str,
+        values: &[String],
+    ) -> Result<()> {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {} WHERE {} = $1",
+            self.table, self.owner
+        )))
+        .bind(owner)
+        .execute(&mut **tx)
+        .await?;
+        for (position, value) in values.iter().enumerate() {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO {} ({}, position, {}) VALUES ($1, $2, $3)",
+                self.table, self.owner, self.value
+            )))
+            .bind(owner)
+            .bind(position as i64)
+            .bind(value)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The values of each of `owners`, in order (one query).
+    pub async fn read(
+        self,
+        db: &Db,
+        owners: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<String>>> {
+        let mut map: std::collections::HashMap<String, Vec<String>> = Default::default();
+        if owners.is_empty() {
+            return Ok(map);
+        }
+        let placeholders: Vec<String> = (1..=owners.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {owner} AS o, {value} AS v FROM {table} WHERE {owner} IN ({list}) \
+             ORDER BY {owner}, position",
+            owner = self.owner,
+            value = self.value,
+            table = self.table,
+            list = placeholders.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for owner in owners {
+            query = query.bind(owner);
+        }
+        for row in query.fetch_all(db.pool()).await? {
+            map.entry(text(&row, "o")?)
+                .or_default()
+                .push(text(&row, "v")?);
+        }
+        Ok(map)
+    }
 }
 
 #[cfg(test)]

@@ -3,9 +3,9 @@
 //!
 //! # Layout
 //! - this file: what calls share ([`Calls`]), and calls arriving from SIP peers — the
-//!   INVITE authenticated and routed: the built-in `[dial the extension]` for an
-//!   extension, `[dial the number]` out through the outbound routes, the
-//!   application's document for a number bound to one.
+//!   INVITE authenticated and routed: storage says which application answers for the
+//!   dialled number (a built-in PBX app for an extension, a ring group, a feature code,
+//!   the outbound routes; an inbound number's destination), and its document runs.
 //! - [`outbound`]: calls placed through the REST API (rung first, then driven).
 //! - [`driver`]: the loop that runs a call's program.
 //! - [`invite`], [`legs`], [`targets`], [`plan`]: whom a `dial` rings and how — the
@@ -38,10 +38,9 @@ use crate::sip::auth::{self, Outcome as AuthOutcome, SipAuth};
 use crate::sip::headers;
 use crate::sip::register::source_of;
 pub use crate::store::new_sid;
-use crate::store::{CallRecord, Store, StoreError};
+use crate::store::{CallRecord, Store};
 use crate::webhook::AppWebhooks;
 use contract::models::calls::CallStatus;
-use contract::verbs::Verb;
 use rsipstack::platform::CancellationToken;
 use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, StatusCode};
@@ -143,18 +142,13 @@ async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction) {
     );
     record.from_name = Some(caller_name.clone());
 
-    // Route: an extension runs the built-in document `[dial the extension]`; a number
-    // bound to an application runs what its webhook answers.
+    // Route: the application answering for the dialled number drives the call (the
+    // built-in PBX apps answer for extensions, ring groups, feature codes…).
     let user_agent = req.user_agent_header().map(|h| h.value().to_owned());
-    let (app, document) = match route(&inner, &dialled).await {
-        Ok(Route::Builtin(verbs)) => (AppWebhooks::builtin(), Some(verbs)),
-        Ok(Route::Application(app)) => (*app, None),
-        Ok(Route::Nowhere) => {
+    let app = match inner.store.route(&dialled).await {
+        Ok(Some(app)) => app,
+        Ok(None) => {
             return refuse_call(&inner, &mut tx, &mut record, 404, "no such number").await;
-        }
-        Ok(Route::Unbuildable) => {
-            let reason = "no document for this call";
-            return refuse_call(&inner, &mut tx, &mut record, 500, reason).await;
         }
         Err(e) => {
             tracing::warn!(error = %e, "cannot route a call");
@@ -164,7 +158,6 @@ async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction) {
     let incoming = Incoming {
         record,
         app,
-        document,
         caller_name,
         user_agent,
         offer,
@@ -177,8 +170,6 @@ async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction) {
 struct Incoming {
     record: CallRecord,
     app: AppWebhooks,
-    /// A built-in document to run instead of asking the application.
-    document: Option<Vec<Verb>>,
     caller_name: String,
     user_agent: Option<String>,
     offer: AudioDescription,
@@ -210,21 +201,13 @@ async fn take<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction, call: Incomin
     let Incoming {
         record,
         app,
-        document,
         caller_name,
         user_agent,
         offer,
         source,
     } = call;
-    let start = match document {
-        Some(verbs) => {
-            tracing::debug!(sid = %record.sid, from = %record.from, to = %record.to, "call with a built-in document");
-            Start::Verbs(verbs)
-        }
-        None => Start::Fetch,
-    };
     let program = CallProgram::new(
-        start,
+        Start::Fetch,
         app.voice_url.clone(),
         false,
         EndedBy::Caller,
@@ -246,62 +229,6 @@ async fn take<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction, call: Incomin
         program,
     );
     driver.run_new_call().await;
-}
-
-/// Where a dialled number leads.
-enum Route {
-    /// Switchboard's own document: an extension's, or a number's out through a route.
-    Builtin(Vec<Verb>),
-    /// A number bound to an application: its webhook says.
-    Application(Box<AppWebhooks>),
-    Nowhere,
-    /// A stored value does not fit a built-in document (logged): refused, not run.
-    Unbuildable,
-}
-
-/// An extension first, then a number bound to an application, then the outbound routes.
-async fn route<S: Store>(inner: &Calls<S>, dialled: &str) -> Result<Route, StoreError> {
-    let document = if let Some(callee) = inner.store.extension(dialled).await? {
-        extension_document(&callee.number, callee.ring_time)
-    } else if let Some(app) = inner.store.number_application(dialled).await? {
-        return Ok(Route::Application(Box::new(app)));
-    } else if inner.store.route_number(dialled).await?.is_some() {
-        number_document(dialled)
-    } else {
-        return Ok(Route::Nowhere);
-    };
-    Ok(document.map_or(Route::Unbuildable, Route::Builtin))
-}
-
-/// What a call to an extension without an application does: ring all its devices for
-/// its ring time (a document any application can return too).
-pub fn extension_document(number: &str, ring_time: u32) -> Option<Vec<Verb>> {
-    builtin(&serde_json::json!([{
-        "verb": "dial",
-        "targets": [{"type": "extension", "number": number}],
-        "timeout": ring_time,
-    }]))
-}
-
-/// What a call to a number outside (matching an outbound route) does: dial it through
-/// the route's trunks, one after the other if they fail.
-pub fn number_document(number: &str) -> Option<Vec<Verb>> {
-    builtin(&serde_json::json!([{
-        "verb": "dial",
-        "targets": [{"type": "number", "number": number}],
-    }]))
-}
-
-/// A built-in document, checked like any application's (`None` if a stored value
-/// does not fit a verb: the call is then refused rather than run half-way).
-fn builtin(document: &serde_json::Value) -> Option<Vec<Verb>> {
-    match contract::verbs::parse_document(document.to_string().as_bytes()) {
-        Ok(verbs) => Some(verbs),
-        Err(e) => {
-            tracing::error!(error = %e, %document, "a built-in document is invalid");
-            None
-        }
-    }
 }
 
 /// A final answer to a call we will not place, recorded as failed.
@@ -369,21 +296,4 @@ pub(crate) fn parse_sdp(body: &[u8]) -> Option<AudioDescription> {
         return None;
     }
     AudioDescription::parse(text).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn built_in_documents_are_dials() {
-        let verbs = extension_document("102", 25).expect("valid");
-        let [Verb::Dial(dial)] = verbs.as_slice() else {
-            panic!("{verbs:?}");
-        };
-        assert_eq!(dial.timeout, 25);
-        assert!(number_document("90032123456").is_some());
-        // A dialled string that is no number is refused, not run.
-        assert!(number_document("abc").is_none());
-    }
 }

@@ -26,13 +26,46 @@ pub(super) fn start(program: &mut CallProgram, verb: Dial) -> Flow {
         return Flow::Next;
     }
     let id = resolve(program, &verb, false);
-    program.running = Running::Dial(Dialing {
+    let music = load_music(program, &verb);
+    program.running = Running::Dial(Box::new(Dialing {
         verb,
         ringer: None,
         phase: Phase::Resolving { id },
         interrupted: None,
-    });
+        music,
+    }));
     Flow::Next
+}
+
+/// Asks for the dial's music, if it has some (it loads while the targets resolve).
+fn load_music(program: &mut CallProgram, verb: &Dial) -> Music {
+    let Some(ringback) = &verb.ringback else {
+        return Music::None;
+    };
+    let sound = super::play::Sound::Play(contract::verbs::Play {
+        url: ringback.url.clone(),
+        recording: ringback.recording.clone(),
+        loop_count: 0,
+    });
+    match super::play::source(program, &sound) {
+        Ok(source) => {
+            let id = program.id();
+            program.out.push_back(Command::LoadAudio { id, source });
+            Music::Loading(id)
+        }
+        Err(problem) => {
+            program.report_error("audio_unavailable", &problem, None, None);
+            Music::None
+        }
+    }
+}
+
+/// What the caller hears while a dial rings: the ringing tone, or the dial's music.
+#[derive(Debug)]
+enum Music {
+    None,
+    Loading(u64),
+    Ready(super::Audio),
 }
 
 /// Asks the driver whom `verb` rings.
@@ -44,7 +77,10 @@ pub(super) fn resolve(program: &mut CallProgram, verb: &Dial, through: bool) -> 
         strategy: verb.strategy,
         ring_time: Duration::from_secs(u64::from(verb.timeout)),
         through,
-        caller_id: verb.caller_id.as_ref().map(ToString::to_string),
+        caller: super::Presented {
+            number: verb.caller_id.as_ref().map(ToString::to_string),
+            name: verb.caller_name.as_ref().map(ToString::to_string),
+        },
     });
     id
 }
@@ -107,6 +143,7 @@ pub(super) struct Dialing {
     phase: Phase,
     /// Set when the party left (or new orders came) during the dial: what follows.
     interrupted: Option<Flow>,
+    music: Music,
 }
 
 impl Dialing {
@@ -134,10 +171,29 @@ impl Dialing {
                     tracing::debug!(why, "dial: nobody to ring");
                     return after_dial(&self.verb, status, None);
                 }
-                super::play::play(program, super::tones::ringback(), 0);
+                let sound = match &self.music {
+                    Music::Ready(audio) => audio.clone(),
+                    _ => super::tones::ringback(),
+                };
+                super::play::play(program, sound, 0);
                 self.ringer = Some(Ringer::new(plan.targets, plan.stages, now));
                 self.phase = Phase::Ringing;
                 self.pump(program)
+            }
+            (phase, Event::AudioLoaded { id, result }) if matches!(self.music, Music::Loading(m) if m == id) =>
+            {
+                self.music = Music::None;
+                match result {
+                    // Ringing already: the music replaces the ringing tone.
+                    Ok(audio) if matches!(phase, Phase::Ringing) => {
+                        super::play::play(program, audio, 0);
+                    }
+                    Ok(audio) => self.music = Music::Ready(audio),
+                    Err(problem) => {
+                        program.report_error("audio_unavailable", &problem, None, None);
+                    }
+                }
+                Step::Stay
             }
             (Phase::Ringing, Event::Leg { leg, said }) => {
                 if let Some(ringer) = self.ringer.as_mut() {

@@ -1,6 +1,7 @@
 //! `gather`: prompts that the first key interrupts (barge-in), then keys until a rule
 //! ends the input — `num_digits`, the finish key, or `timeout` seconds without a key
-//! (counted again after each key) — and the digits go to `action`.
+//! (counted again after each key, `inter_digit_timeout` when given) — and the digits go
+//! to `action`.
 
 use super::play::{self, Sound};
 use super::{CallProgram, Command, Event, Fields, Flow, Running, Step};
@@ -208,9 +209,15 @@ impl Gathering {
         }
     }
 
+    /// Waits for a key: `timeout` for the first, `inter_digit_timeout` (when given)
+    /// for each after it.
     fn wait_keys(&mut self, now: Instant) -> Step {
+        let seconds = match self.verb.inter_digit_timeout {
+            Some(t) if !self.collector.digits.is_empty() => t,
+            _ => self.verb.timeout,
+        };
         self.phase = Phase::Keys {
-            deadline: now + Duration::from_secs(u64::from(self.verb.timeout)),
+            deadline: now + Duration::from_secs(u64::from(seconds)),
         };
         Step::Stay
     }

@@ -36,6 +36,7 @@ pub use types::*;
 
 use crate::outcome::{EndedBy, Outcome};
 use contract::models::calls::CallStatus;
+use contract::types::Destination;
 use contract::verbs::{Verb, WebhookUrl};
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -44,6 +45,12 @@ use url::Url;
 /// Documents fetched in a row without any verb that takes time (play, pause, gather…):
 /// beyond this, the application is looping on redirects.
 const MAX_DOCUMENTS_WITHOUT_PROGRESS: u32 = 20;
+
+/// Destinations followed without the caller pressing a key: beyond this, PBX settings
+/// send the call round in a loop (an extension's no-answer destination ringing another
+/// whose no-answer destination rings the first…). Real chains are short: a number → a
+/// time condition → a day/night switch → an IVR is three.
+pub const MAX_DESTINATION_HOPS: u32 = 10;
 
 /// What the call does after a verb.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +61,8 @@ enum Flow {
     Follow(Option<WebhookUrl>, Fields),
     /// Fetch this URL (a redirect ordered through the REST API) and run its answer.
     Fetch(Url),
+    /// Hand the call to a destination: the application answering there drives it.
+    Route(Destination),
     /// These verbs replace the rest of the document (orders from the REST API).
     Verbs(Vec<Verb>),
     /// The application failed the call (a verb could not go on).
@@ -100,7 +109,7 @@ enum Running {
     Pause(play::Pausing),
     Gather(gather::Gathering),
     Record(record::Recording),
-    Dial(dial::Dialing),
+    Dial(Box<dial::Dialing>),
     DialQueue(dial::QueueDial),
     Through(Box<through::Through>),
     Enqueue(enqueue::Queued),
@@ -127,6 +136,8 @@ pub struct CallProgram {
     /// A verb that takes time ran since the last document was fetched.
     progressed: bool,
     documents_in_a_row: u32,
+    /// Destinations followed since the caller last pressed a key.
+    hops: u32,
     /// Set once the call is over (the party left, or we ended it).
     outcome: Option<Outcome>,
     finished: bool,
@@ -147,6 +158,7 @@ impl CallProgram {
             party,
             progressed: false,
             documents_in_a_row: 0,
+            hops: 0,
             outcome: None,
             finished: false,
             next_id: 0,
@@ -192,6 +204,12 @@ impl CallProgram {
     /// Whether the party is answered.
     pub fn is_answered(&self) -> bool {
         self.answered
+    }
+
+    /// Whether the document being fetched is `id` (an answer the program gave up on is
+    /// not to be acted on).
+    pub fn is_fetching(&self, id: u64) -> bool {
+        self.fetching == Some(id)
     }
 
     /// Whether the dial being resolved is `id` (a resolution the program gave up on is
@@ -256,6 +274,11 @@ impl CallProgram {
             Event::Rest(order) => {
                 let flow = self.rest_order(order);
                 self.interrupt(flow, now);
+            }
+            Event::Key(key) => {
+                // The caller chose: destinations followed from here are a new path.
+                self.hops = 0;
+                self.deliver(Event::Key(key), now);
             }
             Event::AnswerFailed => {
                 self.answered = false;
@@ -339,6 +362,7 @@ impl CallProgram {
                 Flow::End => return self.end(),
                 Flow::Follow(action, fields) => return self.follow(action.as_ref(), fields),
                 Flow::Fetch(url) => return self.fetch(Some(url), Fields::default()),
+                Flow::Route(destination) => return self.route(destination),
                 Flow::Fail(failure) => return self.fail(failure),
                 Flow::Verbs(verbs) => {
                     let url = self.document_url.clone();
@@ -371,7 +395,10 @@ impl CallProgram {
             }
             Verb::Dial(v) => dial::start(self, v),
             Verb::Enqueue(v) => enqueue::Queued::start(self, v),
-            Verb::Redirect(v) => Flow::Follow(Some(v.url), Fields::default()),
+            Verb::Redirect(v) => match (v.destination, v.url) {
+                (Some(destination), _) => Flow::Route(destination),
+                (None, url) => Flow::Follow(url, Fields::default()),
+            },
             Verb::Hangup(_) => self.hang_up("hangup verb"),
             Verb::Reject(v) => {
                 if self.answered {
@@ -381,6 +408,7 @@ impl CallProgram {
                 let (status, code) = match v.reason {
                     contract::verbs::RejectReason::Busy => (CallStatus::Busy, 486),
                     contract::verbs::RejectReason::Rejected => (CallStatus::Canceled, 603),
+                    contract::verbs::RejectReason::Unavailable => (CallStatus::NoAnswer, 480),
                 };
                 self.end_unanswered(status, code, "rejected by the application")
             }
@@ -421,6 +449,32 @@ impl CallProgram {
         self.fetching = Some(id);
         self.verbs.clear();
         self.out.push_back(Command::Fetch { id, url, fields });
+    }
+
+    /// Hands the call to `destination`: the driver finds the application answering
+    /// there and fetches its document, which replaces the rest of this one. A path of
+    /// destinations too long without the caller choosing anything is a loop: it fails.
+    fn route(&mut self, destination: Destination) {
+        self.hops += 1;
+        if self.hops > MAX_DESTINATION_HOPS {
+            return self.fail(FetchFailure {
+                code: "destination_loop",
+                message: format!(
+                    "{MAX_DESTINATION_HOPS} destinations followed without the caller pressing a \
+                     key; the last was {destination}: the PBX settings send calls round in a loop"
+                ),
+                url: None,
+                document: None,
+            });
+        }
+        let id = self.id();
+        self.fetching = Some(id);
+        self.verbs.clear();
+        self.out.push_back(Command::Route {
+            id,
+            destination,
+            fields: Fields::default(),
+        });
     }
 
     /// Posts to an `action` URL (default: the current document's) and continues with

@@ -21,7 +21,11 @@ use std::time::{Duration, Instant};
 /// document's last verb without `action`.
 pub(super) fn applies(program: &CallProgram, verb: &Dial, last: bool) -> bool {
     let to_queue = matches!(verb.targets.as_slice(), [DialTarget::Queue { .. }]);
-    !program.answered && !to_queue && (verb.answer_on_bridge || (last && verb.action.is_none()))
+    // Music while ringing needs the caller answered: never straight through.
+    !program.answered
+        && !to_queue
+        && verb.ringback.is_none()
+        && (verb.answer_on_bridge || (last && verb.action.is_none()))
 }
 
 #[derive(Debug)]
@@ -130,6 +134,16 @@ impl Through {
                 Event::Unbridged { recording } => {
                     let then = std::mem::replace(then, Flow::End);
                     self.unbridged(program, recording, then)
+                }
+                // Gone while its media leaves the bridge: the call ends there, whatever
+                // was to follow (an action still learns how the dial went).
+                Event::PartyGone(gone) => {
+                    program.party_left(gone);
+                    Step::Stay
+                }
+                Event::Shutdown => {
+                    program.shutting_down();
+                    Step::Stay
                 }
                 _ => Step::Stay,
             };
@@ -328,6 +342,13 @@ impl Through {
         then: Flow,
     ) -> Step {
         let mut then = then;
+        if program.outcome.is_some()
+            && let Flow::Follow(_, fields) = &then
+        {
+            // The call ended meanwhile: the action is told, its answer drives nothing.
+            self.notify = Some(fields.clone());
+            then = Flow::End;
+        }
         if let Some(mut fields) = self.notify.take() {
             if let Ok(Some(r)) = &recording {
                 fields.recording = Some(r.clone());

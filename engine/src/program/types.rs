@@ -64,7 +64,8 @@ pub struct Document {
 /// Why no usable document came.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FetchFailure {
-    /// `webhook_failed`, `invalid_document`, `invalid_url`, `loop`.
+    /// `webhook_failed`, `invalid_document`, `invalid_url`, `loop`,
+    /// `unknown_destination`, `destination_loop`.
     pub code: &'static str,
     pub message: String,
     /// The URL that failed or answered the invalid document.
@@ -134,6 +135,13 @@ pub struct RingPlan {
     pub problems: Vec<(&'static str, String)>,
     /// Nothing can be rung at all (no media sockets for the party): the dial fails.
     pub unavailable: bool,
+}
+
+/// Who a dial's INVITEs say is calling; what is None is the party's own.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Presented {
+    pub number: Option<String>,
+    pub name: Option<String>,
 }
 
 /// What happened to the call.
@@ -225,6 +233,14 @@ pub enum Command {
         url: Option<Url>,
         fields: Fields,
     },
+    /// Find the application answering at `destination` and fetch its document (with
+    /// its method); from then on it drives the call. The answer comes back as
+    /// [`Event::Fetched`] (a destination that leads nowhere, as a failure).
+    Route {
+        id: u64,
+        destination: contract::types::Destination,
+        fields: Fields,
+    },
     /// POST to `url` without waiting for the answer (an action after the call ended).
     Notify {
         url: Url,
@@ -268,7 +284,7 @@ pub enum Command {
         trim: bool,
     },
     /// Resolve a dial's targets into a [`RingPlan`]; `through`: the party is not
-    /// answered and will be connected straight through; `caller_id`: who the INVITEs
+    /// answered and will be connected straight through; `caller`: who the INVITEs
     /// say is calling (None: the party).
     Resolve {
         id: u64,
@@ -276,7 +292,7 @@ pub enum Command {
         strategy: DialStrategy,
         ring_time: Duration,
         through: bool,
-        caller_id: Option<String>,
+        caller: Presented,
     },
     /// An INVITE, CANCEL or BYE for a rung leg.
     Leg(ring::Command),

@@ -69,6 +69,18 @@ pub struct ExtensionCreate {
     /// nobody answered.
     #[serde(default)]
     pub no_answer_destination: Option<Destination>,
+    /// Where a call goes when the extension is busy: every device busy, or the call
+    /// declined on one. Without it the caller hears busy (486).
+    #[serde(default)]
+    pub busy_destination: Option<Destination>,
+    /// A call arriving while the extension is on a call rings it anyway (default true);
+    /// false: it is busy.
+    #[serde(default = "yes")]
+    pub call_waiting: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Body of `PATCH /v1/extensions/{number}`: absent fields are kept, `null` clears.
@@ -90,6 +102,11 @@ pub struct ExtensionUpdate {
     #[serde(default)]
     #[schema(value_type = Option<Destination>)]
     pub no_answer_destination: Patch<Destination>,
+    #[serde(default)]
+    #[schema(value_type = Option<Destination>)]
+    pub busy_destination: Patch<Destination>,
+    #[serde(default)]
+    pub call_waiting: Option<bool>,
 }
 
 /// An extension as returned (never with its password or PIN).
@@ -101,6 +118,8 @@ pub struct Extension {
     pub voicemail: VoicemailInfo,
     pub ring_time: RingTime,
     pub no_answer_destination: Option<Destination>,
+    pub busy_destination: Option<Destination>,
+    pub call_waiting: bool,
     #[schema(format = DateTime, example = "2026-11-26T14:00:00.000Z")]
     pub created_at: String,
     #[schema(format = DateTime, example = "2026-11-26T14:00:00.000Z")]

@@ -7,13 +7,20 @@
 
 pub mod api_keys;
 pub mod applications;
+pub mod apps;
 pub mod calls;
+pub mod daynight;
 pub mod extensions;
+pub mod feature_codes;
+pub mod follow_me;
 pub mod health;
+pub mod ivrs;
 pub mod numbers;
 pub mod outbound_routes;
 pub mod recordings;
 pub mod registrations;
+pub mod ring_groups;
+pub mod time_conditions;
 pub mod trunks;
 
 /// Declares the five operations of a resource with the usual shape: `POST` and `GET` on

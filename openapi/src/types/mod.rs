@@ -9,12 +9,17 @@ mod destination;
 mod dial_pattern;
 mod ids;
 mod patch;
+mod pbx;
 mod text;
 
 pub use destination::{Destination, DestinationKind};
 pub use dial_pattern::{DialPattern, DialPrefix, DialRule, Prepend};
 pub use ids::{ApiKeyId, ApplicationId, RecordingId};
 pub use patch::Patch;
+pub use pbx::{
+    Announcement, CalendarDate, FeatureCodeString, IvrChoice, IvrKey, TimeOfDay, TimeZoneName,
+    Weekday,
+};
 pub use text::{
     CallerId, DialString, DisplayName, Email, ExtensionNumber, Host, HttpUrl, PhoneNumber,
     ResourceName, RingTime, SipPassword, SipUsername, VoicemailPin,

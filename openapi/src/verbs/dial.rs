@@ -2,7 +2,8 @@
 
 use super::{FieldError, WebhookUrl, in_range};
 use crate::types::{
-    CallerId, DialString, ExtensionNumber, InvalidValue, PhoneNumber, ResourceName, string_newtype,
+    CallerId, DialString, DisplayName, ExtensionNumber, InvalidValue, PhoneNumber, ResourceName,
+    string_newtype,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -181,6 +182,15 @@ pub struct Dial {
     /// The number shown to the called party. Default: the caller's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub caller_id: Option<CallerId>,
+    /// The name shown to the called party (a ring group shows `Sales: Djaouad`).
+    /// Default: the caller's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_name: Option<DisplayName>,
+    /// Music the answered caller hears while the targets ring, instead of the ringing
+    /// tone (looped; the ringing tone plays until it is loaded, and instead of it when
+    /// it cannot be).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ringback: Option<Ringback>,
     /// Longest the bridged call may last, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_limit: Option<u32>,
@@ -203,6 +213,19 @@ fn thirty() -> u32 {
     30
 }
 
+/// Music for a ringing `dial`: a stored recording or a WAV file at a URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"recording": "hold-music"}))]
+pub struct Ringback {
+    /// A WAV file (relative URLs resolve against the document's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<WebhookUrl>,
+    /// A recording, by name or id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<String>,
+}
+
 impl Dial {
     pub(crate) fn validate(&self) -> Result<(), FieldError> {
         if self.targets.is_empty() || self.targets.len() > 32 {
@@ -220,6 +243,36 @@ impl Dial {
             ));
         }
         in_range("timeout", self.timeout, 1, 600)?;
+        if let Some(ringback) = &self.ringback {
+            match (&ringback.url, &ringback.recording) {
+                (Some(_), Some(_)) => {
+                    return Err(FieldError::new(
+                        "ringback",
+                        "give either url or recording, not both",
+                    ));
+                }
+                (None, None) => {
+                    return Err(FieldError::new(
+                        "ringback.url",
+                        "is required (or give recording)",
+                    ));
+                }
+                _ => {}
+            }
+            if self.answer_on_bridge {
+                return Err(FieldError::new(
+                    "ringback",
+                    "plays to an answered caller: with answer_on_bridge the caller hears the \
+                     phones' own ringing",
+                ));
+            }
+            if queues > 0 {
+                return Err(FieldError::new(
+                    "ringback",
+                    "a dial to a queue does not ring: nothing to play it over",
+                ));
+            }
+        }
         if let Some(limit) = self.time_limit {
             in_range("time_limit", limit, 1, 86_400)?;
         }

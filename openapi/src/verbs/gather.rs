@@ -73,6 +73,10 @@ pub struct Gather {
     /// Seconds to wait for the first key after the prompts, and between keys. Default 5.
     #[serde(default = "five")]
     pub timeout: u32,
+    /// Seconds to wait for the next key once one was pressed (an IVR that also takes
+    /// extension numbers waits a short while after each key). Default: `timeout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inter_digit_timeout: Option<u32>,
     /// Receives the digits. Default: the URL of the current document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<WebhookUrl>,
@@ -108,6 +112,9 @@ impl Gather {
         }
         check_keys("finish_on_key", &self.finish_on_key)?;
         in_range("timeout", self.timeout, 1, 600)?;
+        if let Some(t) = self.inter_digit_timeout {
+            in_range("inter_digit_timeout", t, 1, 600)?;
+        }
         if self.prompts.len() > 32 {
             return Err(FieldError::new("prompts", "at most 32 prompts"));
         }

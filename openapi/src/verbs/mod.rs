@@ -20,7 +20,7 @@ mod say;
 mod simple;
 mod webhook_url;
 
-pub use dial::{Dial, DialStrategy, DialTarget, SipUri};
+pub use dial::{Dial, DialStrategy, DialTarget, Ringback, SipUri};
 pub use enqueue::Enqueue;
 pub use gather::{Gather, GatherInput, Prompt};
 pub use pause::Pause;
@@ -257,7 +257,7 @@ pub(crate) fn parse_verb(item: serde_json::Value) -> Result<Verb, InVerb> {
         "enqueue" => Verb::Enqueue(attributes(&name, attrs, |_| Ok(()))?),
         "leave" => Verb::Leave(attributes(&name, attrs, |_| Ok(()))?),
         "record" => Verb::Record(attributes(&name, attrs, Record::validate)?),
-        "redirect" => Verb::Redirect(attributes(&name, attrs, |_| Ok(()))?),
+        "redirect" => Verb::Redirect(attributes(&name, attrs, Redirect::validate)?),
         "hangup" => Verb::Hangup(attributes(&name, attrs, |_| Ok(()))?),
         "reject" => Verb::Reject(attributes(&name, attrs, |_| Ok(()))?),
         _ => {

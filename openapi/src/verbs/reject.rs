@@ -9,6 +9,8 @@ use utoipa::ToSchema;
 pub enum RejectReason {
     /// 486 Busy Here.
     Busy,
+    /// 480 Temporarily Unavailable: nobody answered (the call's status is `no-answer`).
+    Unavailable,
     /// 603 Decline.
     #[default]
     Rejected,

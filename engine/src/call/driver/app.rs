@@ -5,9 +5,10 @@
 use super::{Done, Driver};
 use crate::call::Calls;
 use crate::program::{AudioSource, Document, Event, FetchFailure, Fields};
-use crate::store::{CallRecord, Store};
+use crate::store::{AppWebhooks, CallRecord, Store};
 use crate::webhook::FetchError;
 use contract::models::applications::WebhookMethod;
+use contract::types::Destination;
 use contract::webhook::{CallError, CallEvent, SipInfo, StatusCallback, WebhookRequest};
 use std::sync::Arc;
 use url::Url;
@@ -78,6 +79,70 @@ impl<S: Store> Driver<S> {
         );
     }
 
+    /// Hands the call to `destination`, off the loop: the application answering there
+    /// is found, then asked for its document (with its own method, secret, timeouts).
+    pub(super) fn route(&mut self, id: u64, destination: Destination, fields: Fields) {
+        let request = self.request(fields);
+        let calls = self.calls.clone();
+        let sid = self.record.sid.clone();
+        let handle = self.pending.spawn(async move {
+            let nowhere = |message: String| {
+                Done::Event(Event::Fetched {
+                    id,
+                    result: Err(FetchFailure {
+                        code: "unknown_destination",
+                        message,
+                        url: None,
+                        document: None,
+                    }),
+                })
+            };
+            let app = match calls.store.destination(&destination).await {
+                Ok(Some(app)) => app,
+                Ok(None) => {
+                    return nowhere(format!("destination {destination} does not exist"));
+                }
+                Err(e) => return nowhere(format!("cannot look up destination {destination}: {e}")),
+            };
+            tracing::info!(%sid, %destination, url = %app.voice_url, "call handed to a destination");
+            let result = calls
+                .webhooks
+                .fetch(&app, None, app.method, &request)
+                .await
+                .map(|d| Document {
+                    url: d.url,
+                    verbs: d.verbs,
+                })
+                .map_err(|e| failure(&e));
+            Done::Routed {
+                app: Box::new(app),
+                event: Event::Fetched { id, result },
+            }
+        });
+        let failed = FetchFailure {
+            code: "webhook_failed",
+            message: "the request failed inside Switchboard".to_owned(),
+            url: None,
+            document: None,
+        };
+        self.fallbacks.insert(
+            handle.id(),
+            Event::Fetched {
+                id,
+                result: Err(failed),
+            },
+        );
+    }
+
+    /// From now on `app` drives the call; status events follow it if it has a status
+    /// callback.
+    pub(super) fn switch_app(&mut self, app: AppWebhooks) {
+        if let Some(to) = status_of(&app) {
+            self.status_to = Some(to);
+        }
+        self.app = app;
+    }
+
     /// Posts to an action after the call ended: the application learns the outcome;
     /// its answer has nothing left to drive.
     pub(super) fn notify(&mut self, url: Url, fields: Fields) {
@@ -109,8 +174,11 @@ impl<S: Store> Driver<S> {
         if let Some(e) = &error {
             tracing::warn!(sid = %self.record.sid, application = %self.app.application_id, code = %e.code, message = %e.message, "application failed the call");
         }
-        let Some(url) = url.or_else(|| self.app.status_callback.clone()) else {
-            return;
+        // A verb's own status URL belongs to the application driving the call now.
+        let (application, url) = match (url, &self.status_to) {
+            (Some(url), _) => (self.app.application_id.clone(), url),
+            (None, Some((application, url))) => (application.clone(), url.clone()),
+            (None, None) => return,
         };
         let body = StatusCallback {
             event,
@@ -120,7 +188,7 @@ impl<S: Store> Driver<S> {
                 .then(|| self.answered_at.map_or(0, |t| t.elapsed().as_secs())),
             error,
         };
-        queue_status(&self.calls, &self.app.application_id, &url, &body).await;
+        queue_status(&self.calls, &application, &url, &body).await;
     }
 
     /// Loads audio off the loop.
@@ -164,6 +232,13 @@ async fn load<S: Store>(
                 .await
         }
     }
+}
+
+/// Where `app` wants status events: its id and status callback.
+pub(super) fn status_of(app: &AppWebhooks) -> Option<(String, Url)> {
+    app.status_callback
+        .clone()
+        .map(|url| (app.application_id.clone(), url))
 }
 
 /// Why a document could not be had, as the program reports it.

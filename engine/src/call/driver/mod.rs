@@ -59,13 +59,18 @@ pub(crate) struct Start {
 /// Work done off the loop (HTTP, storage, audio) and what it gives back.
 pub(super) enum Done {
     Event(Event),
+    /// A destination's document (in `event`), from the application answering there.
+    Routed {
+        app: Box<AppWebhooks>,
+        event: Event,
+    },
     /// A dial's targets, with the parties behind them (the legs to make).
     Resolved {
         id: u64,
         plan: crate::program::RingPlan,
         parties: Vec<super::invite::Party>,
         through: bool,
-        caller_id: Option<String>,
+        caller: crate::program::Presented,
     },
 }
 
@@ -73,7 +78,11 @@ pub(super) enum Done {
 pub(crate) struct Driver<S: Store> {
     calls: Arc<Calls<S>>,
     program: CallProgram,
+    /// The application driving the call now (a destination may hand it to another).
     app: AppWebhooks,
+    /// Where status events go: the first application on the call's path that has a
+    /// status callback (its id and URL) keeps them until another with one takes over.
+    status_to: Option<(String, url::Url)>,
     record: CallRecord,
     /// The record of the dialled call the party is bridged to, while it lasts, and
     /// since when.
@@ -125,9 +134,11 @@ impl<S: Store> Driver<S> {
         let orders = calls.live.add(&start.record.sid);
         let party_call_id = start.record.sip_call_id.clone();
         let answered_at = start.answered.is_some().then(Instant::now);
+        let status_to = app::status_of(&start.app);
         let mut driver = Self {
             calls,
             program,
+            status_to,
             app: start.app,
             record: start.record,
             child: None,
@@ -246,6 +257,11 @@ impl<S: Store> Driver<S> {
     async fn execute(&mut self, command: Command) {
         match command {
             Command::Fetch { id, url, fields } => self.fetch(id, url, fields),
+            Command::Route {
+                id,
+                destination,
+                fields,
+            } => self.route(id, destination, fields),
             Command::Notify { url, fields } => self.notify(url, fields),
             Command::Status {
                 event,
@@ -268,8 +284,8 @@ impl<S: Store> Driver<S> {
                 strategy,
                 ring_time,
                 through,
-                caller_id,
-            } => self.resolve(id, targets, strategy, ring_time, through, caller_id),
+                caller,
+            } => self.resolve(id, targets, strategy, ring_time, through, caller),
             Command::Leg(command) => self.leg(command),
             Command::EarlyMedia { leg } => self.early_media(leg),
             Command::AnswerThrough { leg, record } => self.answer_through(leg, record).await,
@@ -286,18 +302,27 @@ impl<S: Store> Driver<S> {
     fn on_done(&mut self, done: Done) -> Option<Event> {
         match done {
             Done::Event(event) => Some(event),
+            Done::Routed { app, event } => {
+                // The program takes the document only if it still waits for it; only
+                // then does the application answering there drive the call.
+                if matches!(&event, Event::Fetched { id, result: Ok(_) } if self.program.is_fetching(*id))
+                {
+                    self.switch_app(*app);
+                }
+                Some(event)
+            }
             Done::Resolved {
                 id,
                 mut plan,
                 parties,
                 through,
-                caller_id,
+                caller,
             } => {
                 // A dial the program gave up on (new orders came) is not acted on.
                 if !self.program.is_resolving(id) {
                     return None;
                 }
-                if !self.start_legs(parties, through, caller_id) {
+                if !self.start_legs(parties, through, caller) {
                     // No sockets for the party: nobody can be rung.
                     plan.unavailable = true;
                 }

@@ -9,7 +9,7 @@ use crate::call::legs::{Legs, Offers, Said};
 use crate::call::sdp_plan::caller_answer;
 use crate::call::{sdp_header, targets};
 use crate::media::bridge::Side as MediaSide;
-use crate::program::{Event, RingPlan};
+use crate::program::{Event, Presented, RingPlan};
 use crate::ring;
 use crate::sdp::SessionWriter;
 use crate::store::Store;
@@ -34,7 +34,7 @@ impl<S: Store> Driver<S> {
         strategy: DialStrategy,
         ring_time: Duration,
         through: bool,
-        caller_id: Option<String>,
+        caller: Presented,
     ) {
         let calls = self.calls.clone();
         let calling = self.caller_source;
@@ -82,7 +82,7 @@ impl<S: Store> Driver<S> {
                 plan,
                 parties,
                 through,
-                caller_id,
+                caller,
             }
         });
         let nothing = RingPlan {
@@ -102,11 +102,11 @@ impl<S: Store> Driver<S> {
         &mut self,
         parties: Vec<Party>,
         through: bool,
-        caller_id: Option<String>,
+        shown: Presented,
     ) -> bool {
         let caller = Caller {
-            user: caller_id.unwrap_or_else(|| self.record.from.clone()),
-            display_name: Some(self.caller_name.clone()),
+            user: shown.number.unwrap_or_else(|| self.record.from.clone()),
+            display_name: Some(shown.name.unwrap_or_else(|| self.caller_name.clone())),
         };
         let (runtime, prefix) = if through {
             let leg_a = match self.calls.media.open_leg() {

@@ -553,6 +553,25 @@ fn answer_on_bridge_keeps_the_caller_unanswered_and_goes_on_when_nobody_answers(
 }
 
 #[test]
+fn a_caller_gone_while_the_bridge_ends_is_not_carried_on_to_the_action() {
+    let mut sim = on_bridge(json!([
+        {"verb": "dial", "answer_on_bridge": true, "action": "/after",
+         "targets": [{"type": "extension", "number": "102"}]},
+    ]));
+    let out = sim.event(ended(0, 486));
+    assert!(matches!(&out[..], [Command::Unbridge { .. }]), "{out:?}");
+    assert!(sim.event(Event::PartyGone(Gone::HungUp)).is_empty());
+    let out = sim.event(Event::Unbridged {
+        recording: Ok(None),
+    });
+    assert!(
+        matches!(&out[..], [Command::Notify { .. }, Command::Finish(o)] if o.code == 487),
+        "the action is told, nothing is fetched: {out:?}"
+    );
+    assert!(sim.program.is_finished());
+}
+
+#[test]
 fn answer_on_bridge_gives_the_caller_back_when_the_callee_hangs_up() {
     let mut sim = on_bridge(json!([
         {"verb": "dial", "answer_on_bridge": true, "time_limit": 30,

@@ -8,6 +8,7 @@
 
 mod dial;
 mod property;
+mod routing;
 mod verbs;
 
 use super::*;

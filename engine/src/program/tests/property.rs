@@ -26,6 +26,9 @@ fn verb(i: usize) -> serde_json::Value {
         json!({"verb": "hangup"}),
         json!({"verb": "reject", "reason": "busy"}),
         json!({"verb": "leave"}),
+        json!({"verb": "redirect", "destination": "ivr:Main"}),
+        json!({"verb": "dial", "targets": [{"type": "extension", "number": "102"}], "timeout": 3,
+               "ringback": {"recording": "music"}, "caller_name": "Sales: Ann"}),
     ];
     all[i % all.len()].clone()
 }
@@ -77,7 +80,7 @@ fn answer(
         }
     };
     match command {
-        Command::Fetch { id, .. } => vec![Event::Fetched {
+        Command::Fetch { id, .. } | Command::Route { id, .. } => vec![Event::Fetched {
             id: *id,
             result: if ok {
                 Ok(document(next_doc))
@@ -160,7 +163,7 @@ proptest! {
     /// Every run finishes exactly once, and nothing comes out after the end.
     #[test]
     fn every_run_finishes_exactly_once(
-        documents in prop::collection::vec(prop::collection::vec(0..14usize, 0..5), 1..4),
+        documents in prop::collection::vec(prop::collection::vec(0..16usize, 0..5), 1..4),
         fetch_first in any::<bool>(),
         answered in any::<bool>(),
         ops in prop::collection::vec(op(), 0..60),

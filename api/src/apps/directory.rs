@@ -1,0 +1,145 @@
+//! Which application answers for a dialled number or a destination: a built-in app at
+//! its URL (signed with the apps' secret), or a user's application.
+
+use super::Link;
+use crate::storage::{self, Db, StorageError};
+use contract::models::applications::WebhookMethod;
+use contract::types::Destination;
+use engine::store::{AppWebhooks, WebhookPolicy};
+use std::time::Duration;
+
+/// The application id the built-in apps go by in logs.
+pub const BUILTIN: &str = "builtin";
+
+/// The built-in app at `path` (relative to `/apps/`).
+pub fn builtin(link: &Link, path: &str) -> AppWebhooks {
+    AppWebhooks {
+        application_id: BUILTIN.to_owned(),
+        voice_url: link.url(path),
+        method: WebhookMethod::Post,
+        fallback_url: None,
+        status_callback: None,
+        secret: link.secret.clone(),
+        policy: WebhookPolicy::default(),
+    }
+}
+
+/// Where a number dialled from a phone leads: an extension, a ring group, a feature
+/// code, an inbound number's destination, then the outbound routes.
+pub async fn route(
+    db: &Db,
+    link: &Link,
+    dialled: &str,
+) -> Result<Option<AppWebhooks>, StorageError> {
+    if storage::extensions::exists(db, dialled).await? {
+        return Ok(Some(builtin(link, &format!("extension/{dialled}"))));
+    }
+    if storage::ring_groups::exists(db, dialled).await? {
+        return Ok(Some(builtin(link, &format!("ringgroup/{dialled}"))));
+    }
+    if dialled.starts_with('*') {
+        let codes = storage::feature_codes::all(db).await?;
+        return Ok(super::features::path_of(&codes, dialled).map(|p| builtin(link, &p)));
+    }
+    if let Some(number) = storage::numbers::get(db, dialled).await? {
+        return destination(db, link, &number.destination).await;
+    }
+    if routed_out(db, dialled).await? {
+        return Ok(Some(builtin(link, &format!("number/{dialled}"))));
+    }
+    Ok(None)
+}
+
+/// Whether an outbound route takes `dialled`.
+async fn routed_out(db: &Db, dialled: &str) -> Result<bool, StorageError> {
+    let page = storage::PageRequest {
+        limit: 1000,
+        after: None,
+    };
+    let (routes, _) = storage::outbound_routes::list(db, &page).await?;
+    Ok(routes
+        .iter()
+        .any(|r| r.dial_patterns.iter().any(|p| p.rewrite(dialled).is_some())))
+}
+
+/// The application answering for `destination` (None: its target does not exist).
+pub async fn destination(
+    db: &Db,
+    link: &Link,
+    destination: &Destination,
+) -> Result<Option<AppWebhooks>, StorageError> {
+    let target = destination.target();
+    let exists = match destination {
+        Destination::App(id) => return application(db, id.as_str()).await,
+        Destination::Url(url) => {
+            let mut app = builtin(link, "");
+            app.application_id = "url".to_owned();
+            app.voice_url = url::Url::parse(url.as_str()).map_err(|e| StorageError::Corrupt {
+                table: "destinations",
+                message: format!("{url}: {e}"),
+            })?;
+            return Ok(Some(app));
+        }
+        Destination::Hangup => true,
+        Destination::Number(_) => true,
+        Destination::Extension(n) => storage::extensions::exists(db, n.as_str()).await?,
+        Destination::Voicemail(n) => {
+            storage::extensions::has_voicemail(db, n.as_str()).await? == Some(true)
+        }
+        Destination::RingGroup(n) => storage::ring_groups::exists(db, n.as_str()).await?,
+        Destination::Ivr(name) => storage::ivrs::exists(db, name.as_str()).await?,
+        Destination::DayNight(i) => storage::daynight::get(db, *i).await?.is_some(),
+        Destination::TimeCondition(id) => storage::time_conditions::get(db, id.as_str())
+            .await?
+            .is_some(),
+        // Queues arrive with the call-centre features: none exists yet.
+        Destination::Queue(_) => false,
+    };
+    if !exists {
+        return Ok(None);
+    }
+    let prefix = destination.kind().prefix();
+    let path = match destination {
+        Destination::Hangup => "hangup".to_owned(),
+        _ => format!("{prefix}/{target}"),
+    };
+    Ok(Some(builtin(link, &path)))
+}
+
+/// How to reach application `id` (its URLs, secret, timeouts and retries).
+pub async fn application(db: &Db, id: &str) -> Result<Option<AppWebhooks>, StorageError> {
+    let Some(app) = storage::applications::get(db, id).await? else {
+        return Ok(None);
+    };
+    let Some(secret) = storage::applications::signing_secret(db, id).await? else {
+        return Ok(None);
+    };
+    let parse = |u: &str| {
+        url::Url::parse(u).map_err(|e| StorageError::Corrupt {
+            table: "applications",
+            message: format!("{u}: {e}"),
+        })
+    };
+    Ok(Some(AppWebhooks {
+        application_id: app.id.to_string(),
+        voice_url: parse(app.voice_url.as_str())?,
+        method: app.voice_method,
+        fallback_url: app
+            .fallback_url
+            .as_ref()
+            .map(|u| parse(u.as_str()))
+            .transpose()?,
+        status_callback: app
+            .status_callback
+            .as_ref()
+            .map(|u| parse(u.as_str()))
+            .transpose()?,
+        secret,
+        policy: WebhookPolicy {
+            connect_timeout: Duration::from_millis(u64::from(app.webhook.connect_timeout_ms)),
+            read_timeout: Duration::from_millis(u64::from(app.webhook.read_timeout_ms)),
+            retries: app.webhook.retries,
+            retry_on: app.webhook.retry_on,
+        },
+    }))
+}

@@ -1,0 +1,68 @@
+//! The smallest apps: `number:` (dial out through the outbound routes), `hangup`, and
+//! `voicemail:` (a message recorded and saved; its delivery by email and webhook comes
+//! with the voicemail features).
+
+use super::{AppResult, Apps, Call, Document, missing};
+use crate::storage;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+/// Dials `number` through the outbound routes (straight through: the caller hears the
+/// far end's own answer).
+pub fn number(number: &str) -> Value {
+    json!([{"verb": "dial", "targets": [{"type": "number", "number": number}]}])
+}
+
+/// Asks for a message for `mailbox`, records it (up to two minutes, `#` ends it).
+pub fn voicemail(mailbox: &str) -> Value {
+    let spaced: Vec<String> = mailbox.chars().map(String::from).collect();
+    json!([
+        {"verb": "say", "text": format!(
+            "The person at extension {} is not available. Please leave a message after the tone.",
+            spaced.join(" ")
+        )},
+        {"verb": "record", "max_length": 120, "finish_on_key": "#", "timeout": 5,
+         "action": format!("/apps/voicemail/{mailbox}/saved")},
+        {"verb": "hangup"},
+    ])
+}
+
+pub async fn serve_number(Path(dialled): Path<String>, Call(_): Call) -> AppResult {
+    contract::types::DialString::parse(dialled.as_str())
+        .map_err(|_| missing(&format!("number {dialled}")))?;
+    Ok(Document(number(&dialled)))
+}
+
+pub async fn serve_hangup(Call(_): Call) -> AppResult {
+    Ok(Document(json!([{"verb": "hangup"}])))
+}
+
+pub async fn serve_voicemail(
+    State(apps): State<Apps>,
+    Path(mailbox): Path<String>,
+    Call(_): Call,
+) -> AppResult {
+    if storage::extensions::has_voicemail(&apps.db, &mailbox).await? != Some(true) {
+        return Err(missing(&format!("mailbox {mailbox}")));
+    }
+    Ok(Document(voicemail(&mailbox)))
+}
+
+pub async fn serve_voicemail_saved(Path(_mailbox): Path<String>, Call(_): Call) -> AppResult {
+    Ok(Document(json!([
+        {"verb": "say", "text": "Thank you. Goodbye."},
+        {"verb": "hangup"},
+    ])))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_valid() {
+        for doc in [number("0032123"), voicemail("58102")] {
+            contract::verbs::parse_document(doc.to_string().as_bytes()).expect("valid");
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The built-in PBX apps: webhooks like a user's application, answering a call's
+//! `WebhookRequest` with a `VerbDocument`. The engine calls them (signed with the apps'
+//! secret); an admin API key may call them too, to read what they answer. GET takes the
+//! request's fields as query parameters.
+
+use crate::error::{BadRequest, Forbidden, NotFound, Unauthorized, ValidationFailed};
+use crate::verbs::VerbDocument;
+use crate::webhook::WebhookRequest;
+
+macro_rules! app_path {
+    ($name:ident, $path:literal, $doc:literal $(, ($param:literal, $param_doc:literal))*) => {
+        #[doc = $doc]
+        #[utoipa::path(post, path = $path, tag = "apps",
+            params($(($param = String, Path, description = $param_doc)),*),
+            request_body = WebhookRequest,
+            responses(
+                (status = 200, body = VerbDocument),
+                (status = 400, response = BadRequest),
+                (status = 401, response = Unauthorized),
+                (status = 403, response = Forbidden),
+                (status = 404, response = NotFound),
+                (status = 422, response = ValidationFailed),
+            ))]
+        pub fn $name() {}
+    };
+}
+
+app_path!(
+    extension_app,
+    "/apps/extension/{number}",
+    "A call to an extension: its phones ring, then its busy or no-answer destination; with follow-me on, the extension alone, then the list.",
+    ("number", "The extension number")
+);
+app_path!(
+    extension_after_app,
+    "/apps/extension/{number}/after",
+    "The outcome of an extension's `dial` (`dial_call_status`; query `stage`: `initial`, `ring` or `followme`).",
+    ("number", "The extension number")
+);
+app_path!(
+    ring_group_app,
+    "/apps/ringgroup/{number}",
+    "A call to a ring group: its announcement, then its members ring by its strategy.",
+    ("number", "The ring group's number")
+);
+app_path!(
+    ring_group_after_app,
+    "/apps/ringgroup/{number}/after",
+    "The outcome of a ring group's `dial`: nobody answering goes to its no-answer destination.",
+    ("number", "The ring group's number")
+);
+app_path!(
+    ivr_app,
+    "/apps/ivr/{name}",
+    "An IVR's menu: the announcement while keys are collected (query `timeouts`, `invalid`: the counts so far).",
+    ("name", "The IVR's name")
+);
+app_path!(
+    ivr_choice_app,
+    "/apps/ivr/{name}/choice",
+    "The keys pressed (`digits`) in an IVR: an option's destination, the menu again, or the invalid handling.",
+    ("name", "The IVR's name")
+);
+app_path!(
+    ivr_silence_app,
+    "/apps/ivr/{name}/silence",
+    "No key pressed in an IVR: the menu again, or the timeout destination.",
+    ("name", "The IVR's name")
+);
+app_path!(
+    daynight_app,
+    "/apps/daynight/{index}",
+    "A day/night switch: its day or night destination, as its mode says.",
+    ("index", "The switch's index, 0 to 9")
+);
+app_path!(
+    time_condition_app,
+    "/apps/timecondition/{id}",
+    "A time condition: its match or no-match destination, as its override or schedule says now.",
+    ("id", "The time condition's id")
+);
+app_path!(
+    follow_me_feature_app,
+    "/apps/feature/followme",
+    "`*21`: turns the caller's (`from`) follow-me on or off and says so."
+);
+app_path!(
+    daynight_feature_app,
+    "/apps/feature/daynight/{index}",
+    "`*28<index>`: asks the switch's PIN when it has one, else switches it and says the new mode.",
+    ("index", "The switch's index, 0 to 9")
+);
+app_path!(
+    daynight_pin_feature_app,
+    "/apps/feature/daynight/{index}/pin",
+    "The PIN entered (`digits`) for `*28<index>`.",
+    ("index", "The switch's index, 0 to 9")
+);
+app_path!(
+    time_condition_feature_app,
+    "/apps/feature/timecondition/{id}",
+    "`*27<id>`: overrides the time condition until its next scheduled change, or removes the override.",
+    ("id", "The time condition's id")
+);
+app_path!(
+    number_app,
+    "/apps/number/{number}",
+    "`number:` destinations: dials the number through the outbound routes.",
+    ("number", "The number dialled")
+);
+app_path!(
+    hangup_app,
+    "/apps/hangup",
+    "`hangup` destinations: ends the call."
+);
+app_path!(
+    voicemail_app,
+    "/apps/voicemail/{mailbox}",
+    "`voicemail:` destinations: asks for a message and records it.",
+    ("mailbox", "The mailbox (extension number)")
+);
+app_path!(
+    voicemail_saved_app,
+    "/apps/voicemail/{mailbox}/saved",
+    "After a voicemail message was recorded: thanks the caller.",
+    ("mailbox", "The mailbox (extension number)")
+);
