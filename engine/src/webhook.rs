@@ -424,3 +424,75 @@ fn flat_query(request: &WebhookRequest) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use contract::models::calls::CallStatus;
+    use contract::webhook::SipInfo;
+
+    /// Keeps the request it was handed and answers a one-verb document.
+    struct Recorder(Mutex<Option<http::Request<Vec<u8>>>>);
+
+    impl LocalService for Recorder {
+        fn call(
+            &self,
+            request: http::Request<Vec<u8>>,
+        ) -> Pin<Box<dyn Future<Output = http::Response<Vec<u8>>> + Send>> {
+            *self.0.lock().unwrap() = Some(request);
+            Box::pin(async { http::Response::new(br#"[{"verb": "hangup"}]"#.to_vec()) })
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_under_the_local_base_are_handed_over_signed_as_they_would_be_sent() {
+        let recorder = Arc::new(Recorder(Mutex::new(None)));
+        let base = Url::parse("http://127.0.0.1:9/apps/").unwrap();
+        let client = WebhookClient::new().unwrap().with_local(Some(Local {
+            base: base.clone(),
+            service: recorder.clone(),
+        }));
+        let app = AppWebhooks {
+            application_id: "builtin".into(),
+            voice_url: base.join("ivr/Main").unwrap(),
+            method: WebhookMethod::Post,
+            fallback_url: None,
+            status_callback: None,
+            secret: "s3cret".into(),
+            policy: WebhookPolicy::default(),
+        };
+        let request = WebhookRequest {
+            call_sid: "CA1".into(),
+            direction: "inbound".into(),
+            from: "101".into(),
+            to: "5000".into(),
+            caller_name: None,
+            call_status: CallStatus::InProgress,
+            parent_call_sid: None,
+            trunk: None,
+            sip: SipInfo::default(),
+            digits: Some("1".into()),
+            dial_call_status: None,
+            dial_call_sid: None,
+            recording_url: None,
+            recording_sid: None,
+            recording_duration: None,
+            queue_time: None,
+            reason: None,
+        };
+        let document = client
+            .fetch(&app, None, WebhookMethod::Post, &request)
+            .await
+            .unwrap();
+        assert_eq!(document.url.as_str(), "http://127.0.0.1:9/apps/ivr/Main");
+        assert_eq!(document.verbs.len(), 1);
+        let got = recorder.0.lock().unwrap().take().unwrap();
+        assert_eq!(got.method(), http::Method::POST);
+        assert_eq!(got.uri().to_string(), "http://127.0.0.1:9/apps/ivr/Main");
+        assert_eq!(got.headers()["content-type"], "application/json");
+        assert_eq!(got.body(), &serde_json::to_vec(&request).unwrap());
+        let header = got.headers()[signature::HEADER].to_str().unwrap();
+        signature::verify(b"s3cret", header, got.body(), crate::clock::unix_now(), 60).unwrap();
+    }
+}
