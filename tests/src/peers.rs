@@ -223,6 +223,12 @@ impl Baresip {
         }
     }
 
+    /// Forgets the events so far: [`Baresip::wait_event`] then waits for new ones (the
+    /// next call's).
+    pub fn forget_events(&self) {
+        self.events.lock().expect("lock").clear();
+    }
+
     pub fn events(&self) -> Vec<serde_json::Value> {
         self.events.lock().expect("lock").clone()
     }

@@ -18,7 +18,7 @@ pub fn voicemail(mailbox: &str) -> Value {
     let spaced: Vec<String> = mailbox.chars().map(String::from).collect();
     json!([
         {"verb": "say", "text": format!(
-            "The person at extension {} is not available. Please leave a message after the tone.",
+            "Extension {} is not available. Leave a message after the tone.",
             spaced.join(" ")
         )},
         {"verb": "record", "max_length": 120, "finish_on_key": "#", "timeout": 5,
