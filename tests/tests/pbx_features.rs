@@ -1,0 +1,165 @@
+//! PBX features with real phones: an extension's busy destination, call waiting off,
+//! a ring group dialled straight from a phone, `*21` and `*28<index>` with its PIN.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
+
+use serde_json::json;
+use std::time::Duration;
+use switchboard_tests::app_harness::{register_sipp, wait_registered};
+use switchboard_tests::audio::tone_wav;
+use switchboard_tests::peers::{Baresip, SipTransport, Sipp, free_sip_port};
+use switchboard_tests::{Backend, TestApp};
+
+const LONG: Duration = Duration::from_secs(30);
+
+async fn create(app: &TestApp, path: &str, body: serde_json::Value) {
+    let (status, b) = app.post(path, body).await;
+    assert_eq!(status, 201, "{path}: {b}");
+}
+
+async fn phone(
+    app: &TestApp,
+    dir: &tempfile::TempDir,
+    number: &str,
+    extra: serde_json::Value,
+) -> Baresip {
+    let password = format!("pw-{number}-secret");
+    let mut body =
+        json!({"number": number, "name": format!("Phone {number}"), "password": password});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    create(app, "/v1/extensions", body).await;
+    let mic = dir.path().join(format!("{number}.wav"));
+    std::fs::write(&mic, tone_wav(440.0, 60.0, 8000, 1, 16, false, 0.3)).unwrap();
+    let p = Baresip::start(number, &password, app.sip, SipTransport::Udp, &mic);
+    wait_registered(app, number).await;
+    p
+}
+
+/// `caller` dials `number`, which the server answers, then hangs up itself.
+fn feature(app: &TestApp, caller: &Baresip, number: &str) {
+    caller.forget_events();
+    caller.dial(&format!("sip:{number}@{}", app.sip));
+    assert!(
+        caller.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "{}",
+        app.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_destinations_call_waiting_ring_groups_and_feature_codes_from_phones() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("SWITCHBOARD_RTP_PORTS", "49800-49999".to_owned())],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let caller = phone(&app, &dir, "101", json!({})).await;
+    let answerer = phone(&app, &dir, "103", json!({})).await;
+    let busy_port = free_sip_port();
+    register_sipp(&app, "102", busy_port).await;
+    let (status, body) = app
+        .patch(
+            "/v1/extensions/102",
+            json!({"busy_destination": "extension:103"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    // 102's phone is busy (486): the call goes to its busy destination, 103.
+    let busy = Sipp::start("uas_busy.xml", app.sip, busy_port, SipTransport::Udp, &[]);
+    caller.dial(&format!("sip:102@{}", app.sip));
+    assert!(
+        answerer.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "103 answered; server: {}",
+        app.log()
+    );
+    let busy = tokio::task::spawn_blocking(move || busy.wait(LONG))
+        .await
+        .unwrap();
+    busy.assert_ok("102 refused busy");
+    caller.hangup();
+    assert!(answerer.wait_event("CALL_CLOSED", LONG).is_some());
+    answerer.forget_events();
+
+    // Call waiting off: 104 on a call is busy at once (486 to the next caller, no
+    // second ringing).
+    let waiting_off = phone(&app, &dir, "104", json!({"call_waiting": false})).await;
+    feature(&app, &caller, "104");
+    let first = waiting_off.wait_event("CALL_ESTABLISHED", LONG).unwrap()["id"].clone();
+    let sip = app.sip;
+    tokio::task::spawn_blocking(move || {
+        Sipp::call(sip, "uac_486.xml", ("103", "pw-103-secret"), "104", &[])
+            .assert_ok("486 while 104 is on a call");
+    })
+    .await
+    .unwrap();
+    assert!(
+        waiting_off.events().iter().all(|e| e["id"] == first),
+        "104 was not offered a second call: {:?}",
+        waiting_off.events()
+    );
+    caller.hangup();
+    assert!(caller.wait_event("CALL_CLOSED", LONG).is_some());
+
+    // A ring group is dialled like an extension.
+    create(
+        &app,
+        "/v1/ring-groups",
+        json!({"number": "301", "name": "Info", "members": ["103"]}),
+    )
+    .await;
+    feature(&app, &caller, "301");
+    assert!(
+        answerer.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "{}",
+        app.log()
+    );
+    caller.hangup();
+    assert!(caller.wait_event("CALL_CLOSED", LONG).is_some());
+
+    // *21 turns 101's follow-me on, then off.
+    let (status, body) = app
+        .send(
+            app.req(reqwest::Method::PUT, "/v1/extensions/101/follow-me")
+                .json(&json!({"numbers": ["103"]})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["enabled"].as_bool()),
+        (200, Some(false)),
+        "{body}"
+    );
+    for expected in [true, false] {
+        feature(&app, &caller, "*21");
+        assert!(
+            caller.wait_event("CALL_CLOSED", LONG).is_some(),
+            "the app says it and hangs up"
+        );
+        let (_, f) = app.get("/v1/extensions/101/follow-me").await;
+        assert_eq!(f["enabled"], expected);
+    }
+
+    // *281 asks switch 1's PIN: a wrong one changes nothing, the right one switches it.
+    create(
+        &app,
+        "/v1/daynight",
+        json!({"index": 1, "name": "Office", "day_destination": "hangup",
+        "night_destination": "hangup", "pin": "4321"}),
+    )
+    .await;
+    for (pin, expected) in [("1111#", "day"), ("4321#", "night")] {
+        feature(&app, &caller, "*281");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        caller.command("sndcode", pin);
+        assert!(
+            caller.wait_event("CALL_CLOSED", LONG).is_some(),
+            "{}",
+            app.log()
+        );
+        let (_, switch) = app.get("/v1/daynight/1").await;
+        assert_eq!(switch["mode"], expected, "after PIN {pin}");
+    }
+}
