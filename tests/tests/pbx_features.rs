@@ -163,3 +163,37 @@ async fn busy_destinations_call_waiting_ring_groups_and_feature_codes_from_phone
         assert_eq!(switch["mode"], expected, "after PIN {pin}");
     }
 }
+
+/// Destinations that send calls round in a loop (switch 1 → switch 2 → switch 1…) are
+/// cut: the caller hears the failure tone, the application that handed the call over
+/// gets an `error` event saying so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_loop_of_destinations_is_cut_with_the_failure_tone_and_an_error_event() {
+    use switchboard_tests::app_harness::{
+        assert_heard_failure_tone, call_until_closed, error_event, setup,
+    };
+    use switchboard_tests::webhook_app::Reply;
+    let s = setup("50200-50399", false).await;
+    create(&s.app, "/v1/daynight", json!({"index": 1, "name": "A", "day_destination": "hangup", "night_destination": "hangup"})).await;
+    create(&s.app, "/v1/daynight", json!({"index": 2, "name": "B", "day_destination": "daynight:1", "night_destination": "hangup"})).await;
+    let (status, body) = s
+        .app
+        .patch("/v1/daynight/1", json!({"day_destination": "daynight:2"}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    s.hooks.reply(
+        "/voice",
+        Reply::Json(json!([{"verb": "redirect", "destination": "daynight:1"}])),
+    );
+    let heard = call_until_closed(&s, LONG).await;
+    assert_heard_failure_tone(&heard);
+    let error = error_event(&s.hooks).await;
+    assert_eq!(error["error"]["code"], "destination_loop", "{error}");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("daynight:"),
+        "{error}"
+    );
+}
