@@ -39,6 +39,11 @@ impl SqlStore {
         }
     }
 
+    /// Where the built-in apps answer and their signing secret.
+    pub fn apps(&self) -> &Link {
+        &self.apps
+    }
+
     /// How to reach application `id` (its URLs and signing secret).
     pub async fn application(&self, id: &str) -> Result<Option<AppWebhooks>, StoreError> {
         Ok(directory::application(&self.db, id).await?)

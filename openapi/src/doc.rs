@@ -114,6 +114,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         paths::time_conditions::override_time_condition,
         paths::feature_codes::list_feature_codes,
         paths::feature_codes::update_feature_code,
+        paths::apps::list_builtin_apps,
         paths::apps::extension_app,
         paths::apps::extension_after_app,
         paths::apps::ring_group_app,

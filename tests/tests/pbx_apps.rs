@@ -13,8 +13,23 @@ use switchboard::auth::Authenticator;
 use switchboard::storage::Db;
 use switchboard_tests::{Backend, TestApp};
 
-/// The secret the server signs its apps' requests with.
+/// The secret the server signs its apps' requests with, as `GET /v1/apps` tells an
+/// admin (the one stored in the database).
 async fn apps_secret(app: &TestApp) -> String {
+    let (status, apps) = app.get("/v1/apps").await;
+    assert_eq!(status, 200, "{apps}");
+    let secret = apps["signing_secret"].as_str().unwrap().to_owned();
+    assert!(
+        apps["base_url"].as_str().unwrap().ends_with("/apps/"),
+        "{apps}"
+    );
+    assert!(
+        apps["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["url"] == "/apps/ivr/{name}")
+    );
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
     let row: (String,) =
@@ -22,7 +37,8 @@ async fn apps_secret(app: &TestApp) -> String {
             .fetch_one(&mut conn)
             .await
             .unwrap();
-    row.0
+    assert_eq!(row.0, secret);
+    secret
 }
 
 /// A webhook request as the engine sends it.

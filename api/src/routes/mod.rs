@@ -2,6 +2,7 @@
 
 mod api_keys;
 mod applications;
+mod apps;
 mod calls;
 mod daynight;
 mod docs;
@@ -149,6 +150,7 @@ pub fn router(state: AppState) -> Router {
             "/time-conditions/{id}/override",
             post(time_conditions::set_override),
         )
+        .route("/apps", get(apps::list))
         .route("/feature-codes", get(feature_codes::list))
         .route(
             "/feature-codes/{feature}",

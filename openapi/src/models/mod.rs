@@ -7,6 +7,7 @@
 
 pub mod api_keys;
 pub mod applications;
+pub mod apps;
 pub mod calls;
 pub mod common;
 pub mod daynight;
@@ -24,6 +25,7 @@ pub mod trunks;
 
 pub use api_keys::*;
 pub use applications::*;
+pub use apps::*;
 pub use calls::*;
 pub use common::*;
 pub use daynight::*;

@@ -4,6 +4,7 @@
 //! request's fields as query parameters.
 
 use crate::error::{BadRequest, Forbidden, NotFound, Unauthorized, ValidationFailed};
+use crate::models::BuiltinApps;
 use crate::verbs::VerbDocument;
 use crate::webhook::WebhookRequest;
 
@@ -125,3 +126,13 @@ app_path!(
     "After a voicemail message was recorded: thanks the caller.",
     ("mailbox", "The mailbox (extension number)")
 );
+
+/// The built-in apps: their URLs, and the secret their requests (and those to `url:`
+/// destinations) are signed with. Admin role.
+#[utoipa::path(get, path = "/v1/apps", tag = "apps",
+    responses(
+        (status = 200, body = BuiltinApps),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+    ))]
+pub fn list_builtin_apps() {}
