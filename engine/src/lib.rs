@@ -25,7 +25,8 @@
 //! - [`sip`]: the rsipstack endpoint (UDP + TCP), the registrar, credentials, and the
 //!   dispatcher that hands new INVITEs to whoever takes calls.
 //! - [`media`]'s `bridge`, `endpoint`, `pacer`: the tasks relaying and playing RTP.
-//! - [`webhook`]: the signed webhook client (timeouts, retries, fallback URL).
+//! - [`webhook`]: the signed webhook client (timeouts, retries, fallback URL), which
+//!   hands requests for the built-in apps to them in-process (`LocalService`).
 //!
 //! Orchestration:
 //! - [`call`]: every call — routed INVITEs and calls placed through the REST API — run
