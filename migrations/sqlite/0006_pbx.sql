@@ -14,6 +14,7 @@ CREATE TABLE follow_me (
     initial_ring_time     INTEGER NOT NULL,
     strategy              TEXT NOT NULL CHECK (strategy IN ('ringall', 'hunt')),
     ring_time             INTEGER NOT NULL,
+    confirm               BOOLEAN NOT NULL DEFAULT FALSE,
     no_answer_destination TEXT,
     updated_at            TEXT NOT NULL
 );

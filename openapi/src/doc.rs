@@ -12,9 +12,9 @@ use crate::types::{
     SipPassword, SipUsername, TimeOfDay, TimeZoneName, VoicemailPin, Weekday,
 };
 use crate::verbs::{
-    Dial, DialStrategy, DialTarget, Enqueue, Gather, GatherInput, Hangup, Leave, Pause, Play,
-    Prompt, Record, Redirect, Reject, RejectReason, Ringback, Say, SipUri, Verb, VerbDocument,
-    VerbError, WebhookUrl,
+    Confirm, Dial, DialStrategy, DialTarget, Enqueue, Gather, GatherInput, Hangup, Leave, Pause,
+    Play, Prompt, Record, Redirect, Reject, RejectReason, Ringback, Say, SipUri, Verb,
+    VerbDocument, VerbError, WebhookUrl,
 };
 use crate::webhook::{CallError, CallEvent, SipInfo, StatusCallback, WebhookRequest};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
@@ -140,7 +140,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
             DialString, DisplayName, Email, ExtensionNumber, Host, HttpUrl, PhoneNumber, Prepend,
             RecordingId, ResourceName, RingTime, SipPassword, SipUsername, VoicemailPin,
             VerbDocument, Verb, VerbError, Play, Say, Pause, Gather, GatherInput, Prompt, Dial,
-            DialTarget, DialStrategy, Ringback, SipUri, Enqueue, Leave, Record, Redirect, Hangup, Reject,
+            DialTarget, DialStrategy, Confirm, Ringback, SipUri, Enqueue, Leave, Record, Redirect, Hangup, Reject,
             RejectReason, WebhookUrl,
             WebhookRequest, SipInfo, StatusCallback, CallEvent, CallError,
             Announcement, CalendarDate, FeatureCodeString, IvrChoice, IvrKey, TimeOfDay,

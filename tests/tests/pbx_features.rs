@@ -126,26 +126,46 @@ async fn busy_destinations_call_waiting_ring_groups_and_feature_codes_from_phone
     let all_week = json!([{"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "start": "00:00", "end": "24:00"}]);
     create(&app, "/v1/time-conditions", json!({"id": "1", "name": "Always", "time_zone": "UTC",
         "ranges": all_week, "match_destination": "ringgroup:301", "no_match_destination": "hangup"})).await;
-    create(&app, "/v1/numbers", json!({"number": "7000", "destination": "timecondition:1"})).await;
+    create(
+        &app,
+        "/v1/numbers",
+        json!({"number": "7000", "destination": "timecondition:1"}),
+    )
+    .await;
     feature(&app, &caller, "7000");
-    assert!(answerer.wait_event("CALL_ESTABLISHED", LONG).is_some(), "{}", app.log());
+    assert!(
+        answerer.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "{}",
+        app.log()
+    );
     caller.hangup();
     assert!(caller.wait_event("CALL_CLOSED", LONG).is_some());
 
     // A ring group with music: the caller is answered and hears it while 102 rings,
     // until the ring time runs out.
     upload_tone(&app, "hold-music", 852.0, 2.0).await;
-    create(&app, "/v1/ring-groups", json!({"number": "302", "name": "Music", "members": ["102"],
-        "music": "hold-music", "ring_time": 5})).await;
+    create(
+        &app,
+        "/v1/ring-groups",
+        json!({"number": "302", "name": "Music", "members": ["102"],
+        "music": "hold-music", "ring_time": 5}),
+    )
+    .await;
     let ringing = Sipp::start("uas_ring.xml", app.sip, busy_port, SipTransport::Udp, &[]);
     feature(&app, &caller, "302");
-    assert!(caller.wait_event("CALL_CLOSED", LONG).is_some(), "hung up after the ring time");
-    let ringing = tokio::task::spawn_blocking(move || ringing.wait(LONG)).await.unwrap();
+    assert!(
+        caller.wait_event("CALL_CLOSED", LONG).is_some(),
+        "hung up after the ring time"
+    );
+    let ringing = tokio::task::spawn_blocking(move || ringing.wait(LONG))
+        .await
+        .unwrap();
     ringing.assert_ok("102 rang, then was cancelled");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let heard = read_wav(&std::fs::read(caller.received_audio().unwrap()).unwrap());
     assert!(
-        burst_power(&heard, 852.0) > 1e-3 && burst_power(&heard, 852.0) > 10.0 * burst_power(&heard, 425.0),
+        burst_power(&heard, 852.0) > 1e-3
+            && burst_power(&heard, 852.0) > 10.0 * burst_power(&heard, 425.0),
         "the caller heard the music, not the ringing tone"
     );
 

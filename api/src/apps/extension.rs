@@ -3,7 +3,8 @@
 //! nobody answering to its no-answer destination. With follow-me on, the extension
 //! rings alone for the initial ring time, then the follow-me list rings, then the
 //! follow-me's no-answer destination. With call waiting off, an extension already on a
-//! call is busy at once.
+//! call is busy at once. With the follow-me's `confirm`, whoever answers at an
+//! outside number must press 1 to take the call (a mobile's voicemail never does).
 //!
 //! `…/after?stage=` receives each `dial`'s outcome (`initial`: the follow-me's first
 //! ring; `ring`: the extension's; `followme`: the list's).
@@ -27,6 +28,8 @@ pub struct Extension {
     pub busy_now: bool,
     /// Its follow-me, when enabled.
     pub follow_me: Option<FollowMe>,
+    /// The follow-me's numbers that are not extensions (confirmed when it says so).
+    pub outside: std::collections::HashSet<String>,
 }
 
 /// The document of a new call to the extension.
@@ -114,7 +117,21 @@ fn follow_me_list(ext: &Extension, fm: &FollowMe) -> Value {
     let targets: Vec<Value> = fm
         .numbers
         .iter()
-        .map(|n| json!({"type": "number", "number": n.as_str()}))
+        .map(|n| {
+            let mut target = json!({"type": "number", "number": n.as_str()});
+            if fm.confirm && ext.outside.contains(n.as_str()) {
+                target["confirm"] = json!({
+                    "prompt": {"say": format!(
+                        "You have a call for extension {}. Press 1 to accept it, any other \
+                         key to refuse it.",
+                        spoken_digits(&ext.number)
+                    )},
+                    "key": "1",
+                    "timeout": CONFIRM_SECONDS,
+                });
+            }
+            target
+        })
         .collect();
     let strategy = match fm.strategy {
         FollowMeStrategy::Ringall => "ringall",
@@ -128,6 +145,16 @@ fn follow_me_list(ext: &Extension, fm: &FollowMe) -> Value {
         "answer_on_bridge": true,
         "action": after_url(ext, Stage::Followme),
     }])
+}
+
+/// Seconds whoever answers at an outside number has to accept (FreePBX's default is
+/// to wait as long as the list rings; a short answer keeps the caller's wait short).
+const CONFIRM_SECONDS: u32 = 10;
+
+/// `58102` as "5 8 1 0 2", so the synthesizer says digits, not a large number.
+fn spoken_digits(number: &str) -> String {
+    let chars: Vec<String> = number.chars().map(String::from).collect();
+    chars.join(" ")
 }
 
 fn after_url(ext: &Extension, stage: Stage) -> String {
@@ -148,6 +175,15 @@ async fn load(apps: &Apps, number: &str) -> crate::error::ApiResult<Extension> {
     let follow_me = storage::follow_me::get(&apps.db, number)
         .await?
         .filter(|f| f.enabled && !f.numbers.is_empty());
+    let mut outside = std::collections::HashSet::new();
+    for n in follow_me.iter().flat_map(|f| &f.numbers) {
+        if storage::extensions::get(&apps.db, n.as_str())
+            .await?
+            .is_none()
+        {
+            outside.insert(n.to_string());
+        }
+    }
     Ok(Extension {
         number: e.number.to_string(),
         ring_time: e.ring_time.seconds(),
@@ -155,6 +191,7 @@ async fn load(apps: &Apps, number: &str) -> crate::error::ApiResult<Extension> {
         busy: e.busy_destination,
         busy_now,
         follow_me,
+        outside,
     })
 }
 
@@ -202,6 +239,7 @@ mod tests {
             busy: None,
             busy_now: false,
             follow_me: None,
+            outside: Default::default(),
         }
     }
 
@@ -259,6 +297,7 @@ mod tests {
             initial_ring_time: 7,
             strategy: FollowMeStrategy::Hunt,
             ring_time: RingTime::try_from(25).unwrap(),
+            confirm: false,
             no_answer_destination: Some(Destination::parse("daynight:0").unwrap()),
         });
         let first = ring(&e);
@@ -284,5 +323,38 @@ mod tests {
             after(&e, Stage::Followme, "busy")[0]["destination"],
             "voicemail:58102"
         );
+    }
+
+    #[test]
+    fn follow_me_confirmation_asks_outside_numbers_only() {
+        let mut e = ext();
+        e.follow_me = Some(FollowMe {
+            enabled: true,
+            numbers: vec![
+                DialString::parse("57444").unwrap(),
+                DialString::parse("0612345678").unwrap(),
+            ],
+            initial_ring_time: 0,
+            strategy: FollowMeStrategy::Ringall,
+            ring_time: RingTime::try_from(20).unwrap(),
+            confirm: true,
+            no_answer_destination: None,
+        });
+        e.outside.insert("0612345678".into());
+        let doc = ring(&e);
+        let targets = &doc[0]["targets"];
+        assert!(targets[0].get("confirm").is_none(), "{doc}");
+        assert_eq!(targets[1]["confirm"]["key"], "1");
+        assert!(
+            targets[1]["confirm"]["prompt"]["say"]
+                .as_str()
+                .unwrap()
+                .contains("extension 5 8 1 0 2"),
+            "{doc}"
+        );
+        verbs(&doc);
+        // Without `confirm`, nobody is asked.
+        e.follow_me.as_mut().unwrap().confirm = false;
+        assert!(ring(&e)[0]["targets"][1].get("confirm").is_none());
     }
 }

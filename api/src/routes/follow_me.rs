@@ -98,6 +98,9 @@ pub async fn update(
     if let Some(t) = body.ring_time {
         f.ring_time = t;
     }
+    if let Some(c) = body.confirm {
+        f.confirm = c;
+    }
     f.no_answer_destination = body
         .no_answer_destination
         .apply(f.no_answer_destination.take());

@@ -22,7 +22,7 @@ fn strategy_str(s: FollowMeStrategy) -> &'static str {
 pub async fn get(db: &Db, extension: &str) -> Result<Option<FollowMe>> {
     let row = sqlx::query(
         "SELECT CAST(enabled AS INTEGER) AS enabled, initial_ring_time, strategy, ring_time, \
-         no_answer_destination FROM follow_me WHERE extension = $1",
+         CAST(confirm AS INTEGER) AS confirm, no_answer_destination FROM follow_me WHERE extension = $1",
     )
     .bind(extension)
     .fetch_optional(db.pool())
@@ -49,6 +49,7 @@ pub async fn get(db: &Db, extension: &str) -> Result<Option<FollowMe>> {
         ring_time: decode(T, "ring_time", ring_time, |v| {
             RingTime::try_from(u32::try_from(v).unwrap_or(0))
         })?,
+        confirm: get_bool(&row, "confirm")?,
         no_answer_destination: optional(&row, T, "no_answer_destination", |d| {
             Destination::parse(&d)
         })?,
@@ -60,9 +61,10 @@ pub async fn put(db: &Db, extension: &str, f: &FollowMe, now: &str) -> Result<()
     let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO follow_me (extension, enabled, initial_ring_time, strategy, ring_time, \
-         no_answer_destination, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         no_answer_destination, updated_at, confirm) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (extension) DO UPDATE SET enabled = $2, initial_ring_time = $3, \
-         strategy = $4, ring_time = $5, no_answer_destination = $6, updated_at = $7",
+         strategy = $4, ring_time = $5, no_answer_destination = $6, updated_at = $7, \
+         confirm = $8",
     )
     .bind(extension)
     .bind(f.enabled)
@@ -71,6 +73,7 @@ pub async fn put(db: &Db, extension: &str, f: &FollowMe, now: &str) -> Result<()
     .bind(i64::from(f.ring_time.seconds()))
     .bind(f.no_answer_destination.as_ref().map(ToString::to_string))
     .bind(now)
+    .bind(f.confirm)
     .execute(&mut *tx)
     .await?;
     let numbers: Vec<String> = f.numbers.iter().map(ToString::to_string).collect();

@@ -3,6 +3,7 @@
 //! and when that call ends — or nobody answers — `action` learns how it went
 //! (`dial_call_status`). A `dial` to a queue takes the caller who waited longest.
 
+use super::screen::Screens;
 use super::{CallProgram, Command, Event, Fields, Flow, LegSaid, RingPlan, Running, Step};
 use crate::outcome::EndedBy;
 use crate::ring::{self, Ringer};
@@ -33,6 +34,7 @@ pub(super) fn start(program: &mut CallProgram, verb: Dial) -> Flow {
         phase: Phase::Resolving { id },
         interrupted: None,
         music,
+        screens: Screens::default(),
     }));
     Flow::Next
 }
@@ -144,6 +146,8 @@ pub(super) struct Dialing {
     /// Set when the party left (or new orders came) during the dial: what follows.
     interrupted: Option<Flow>,
     music: Music,
+    /// Answers that must be accepted first (targets with `confirm`).
+    screens: Screens,
 }
 
 impl Dialing {
@@ -176,6 +180,7 @@ impl Dialing {
                     _ => super::tones::ringback(),
                 };
                 super::play::play(program, sound, 0);
+                self.screens = Screens::new(&self.verb, &plan.origins);
                 self.ringer = Some(Ringer::new(plan.targets, plan.stages, now));
                 self.phase = Phase::Ringing;
                 self.pump(program)
@@ -196,10 +201,23 @@ impl Dialing {
                 Step::Stay
             }
             (Phase::Ringing, Event::Leg { leg, said }) => {
-                if let Some(ringer) = self.ringer.as_mut() {
+                if let Some(said) = self.screens.heard(program, leg, said)
+                    && let Some(ringer) = self.ringer.as_mut()
+                {
                     ringer.handle(said.ring_event(leg), now);
                 }
                 self.pump(program)
+            }
+            (_, Event::Screened { leg, result }) => {
+                if let Some(said) = self.screens.screened(program, leg, result)
+                    && let Some(ringer) = self.ringer.as_mut()
+                {
+                    ringer.handle(said.ring_event(leg), now);
+                }
+                if matches!(self.phase, Phase::Ringing) {
+                    return self.pump(program);
+                }
+                Step::Stay
             }
             (Phase::Ringing, Event::Timeout) => {
                 if let Some(ringer) = self.ringer.as_mut() {
@@ -237,9 +255,11 @@ impl Dialing {
             }
             (_, Event::Leg { leg, said }) => {
                 // Another party answering late (crossing our CANCEL) is hung up.
-                if let Some(ringer) = self.ringer.as_mut() {
+                if let Some(said) = self.screens.heard(program, leg, said)
+                    && let Some(ringer) = self.ringer.as_mut()
+                {
                     ringer.handle(said.ring_event(leg), now);
-                    drain_legs(program, ringer);
+                    drain_legs(program, ringer, &mut self.screens);
                 }
                 Step::Stay
             }
@@ -266,7 +286,7 @@ impl Dialing {
             Phase::Ringing => {
                 if let Some(ringer) = self.ringer.as_mut() {
                     ringer.abort();
-                    drain_legs(program, ringer);
+                    drain_legs(program, ringer, &mut self.screens);
                 }
                 program.out.push_back(Command::StopPlayback);
                 if self.verb.action.is_some() {
@@ -293,7 +313,7 @@ impl Dialing {
         let Some(ringer) = self.ringer.as_mut() else {
             return Step::Stay;
         };
-        match drain_legs(program, ringer) {
+        match drain_legs(program, ringer, &mut self.screens) {
             Some(ring::Outcome::Connected { leg, .. }) => {
                 program.out.push_back(Command::StopPlayback);
                 program.out.push_back(Command::Bridge {
@@ -376,14 +396,19 @@ fn after_dial(verb: &Dial, status: CallStatus, child: Option<String>) -> Step {
     }
 }
 
-/// Passes the ringer's INVITEs, CANCELs and BYEs on; returns its decision, if it came.
-pub(super) fn drain_legs(program: &mut CallProgram, ringer: &mut Ringer) -> Option<ring::Outcome> {
+/// Passes the ringer's INVITEs, CANCELs and BYEs on (through `screens`); returns its
+/// decision, if it came.
+pub(super) fn drain_legs(
+    program: &mut CallProgram,
+    ringer: &mut Ringer,
+    screens: &mut Screens,
+) -> Option<ring::Outcome> {
     let mut done = None;
     while let Some(command) = ringer.poll() {
         match command {
             ring::Command::Done(outcome) => done = Some(outcome),
             ring::Command::Ringing | ring::Command::EarlyMedia { .. } => {}
-            leg => program.out.push_back(Command::Leg(leg)),
+            leg => program.out.push_back(Command::Leg(screens.outgoing(leg))),
         }
     }
     done

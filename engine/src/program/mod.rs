@@ -24,6 +24,7 @@ mod gather;
 pub mod machine;
 mod play;
 mod record;
+mod screen;
 mod through;
 pub mod tones;
 mod types;

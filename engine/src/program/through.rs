@@ -8,6 +8,7 @@
 
 use super::dial::{dial_fields, drain_legs, nobody_to_ring, report_problems, resolve};
 use super::machine::{Action, CallMachine, Event as MachineEvent, Side};
+use super::screen::Screens;
 use super::{CallProgram, Command, Event, Flow, Gone, LegSaid, Rest, Running, Step};
 use crate::outcome::Outcome;
 use crate::ring::{self, Ringer};
@@ -57,6 +58,8 @@ pub(super) struct Through {
     continued: Option<crate::outcome::EndedBy>,
     /// What the action is told when the call ended during the dial.
     notify: Option<super::Fields>,
+    /// Answers that must be accepted first (targets with `confirm`).
+    screens: Screens,
 }
 
 impl Through {
@@ -84,6 +87,7 @@ impl Through {
             released: None,
             continued: None,
             notify: None,
+            screens: Screens::default(),
         }));
         Flow::Next
     }
@@ -112,6 +116,7 @@ impl Through {
                         let (status, code, why) = nobody_to_ring(&plan.targets);
                         return Step::Done(program.end_unanswered(status, code, why));
                     }
+                    self.screens = Screens::new(&self.verb, &plan.origins);
                     self.ringer = Some(Ringer::new(plan.targets, plan.stages, now));
                     self.phase = Phase::Calling;
                     self.pump(program, now)
@@ -157,7 +162,17 @@ impl Through {
             }
             Event::Leg { leg, .. } if self.machine.answered_leg() == Some(leg) => None,
             Event::Leg { leg, said } => {
-                if let Some(ringer) = self.ringer.as_mut() {
+                if let Some(said) = self.screens.heard(program, leg, said)
+                    && let Some(ringer) = self.ringer.as_mut()
+                {
+                    ringer.handle(said.ring_event(leg), now);
+                }
+                None
+            }
+            Event::Screened { leg, result } => {
+                if let Some(said) = self.screens.screened(program, leg, result)
+                    && let Some(ringer) = self.ringer.as_mut()
+                {
                     ringer.handle(said.ring_event(leg), now);
                 }
                 None
@@ -212,7 +227,7 @@ impl Through {
     pub fn interrupt(&mut self, program: &mut CallProgram, flow: Flow) -> Step {
         if let Some(ringer) = self.ringer.as_mut() {
             ringer.abort();
-            drain_legs(program, ringer);
+            drain_legs(program, ringer, &mut self.screens);
         }
         Step::Done(flow)
     }
@@ -229,7 +244,9 @@ impl Through {
                     ring::Command::Ringing
                     | ring::Command::EarlyMedia { .. }
                     | ring::Command::Done(_) => decided.push(command),
-                    leg => program.out.push_back(Command::Leg(leg)),
+                    leg => program
+                        .out
+                        .push_back(Command::Leg(self.screens.outgoing(leg))),
                 }
             }
             if decided.is_empty() {
@@ -271,7 +288,7 @@ impl Through {
                     if let Some(ringer) = self.ringer.as_mut() {
                         ringer.abort();
                         // Only CANCELs come out now: the machine is past ringing.
-                        drain_legs(program, ringer);
+                        drain_legs(program, ringer, &mut self.screens);
                     }
                 }
                 Action::RejectCaller { code } => program.out.push_back(Command::Reject { code }),

@@ -135,6 +135,20 @@ pub struct RingPlan {
     pub problems: Vec<(&'static str, String)>,
     /// Nothing can be rung at all (no media sockets for the party): the dial fails.
     pub unavailable: bool,
+    /// For each of `targets`, the index of the verb's target it comes from (targets
+    /// that could not be used have no entry).
+    pub origins: Vec<usize>,
+}
+
+/// How a screened leg answered its prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screening {
+    /// It pressed the accepting key.
+    Accepted,
+    /// It pressed another key.
+    Refused,
+    /// No key in time.
+    TimedOut,
 }
 
 /// Who a dial's INVITEs say is calling; what is None is the party's own.
@@ -180,6 +194,11 @@ pub enum Event {
     Leg {
         leg: ring::LegId,
         said: LegSaid,
+    },
+    /// The answered leg being screened ([`Command::Screen`]) answered the prompt.
+    Screened {
+        leg: ring::LegId,
+        result: Result<Screening, String>,
     },
     /// The party's media is bridged (to a dialled leg, or through): the dialled call's
     /// record is `child`.
@@ -296,6 +315,15 @@ pub enum Command {
     },
     /// An INVITE, CANCEL or BYE for a rung leg.
     Leg(ring::Command),
+    /// Play `prompt` (looped) to the answered `leg` alone and report the first key it
+    /// presses within `timeout` as [`Event::Screened`] (its media stays its own, ready
+    /// to be bridged; the ringer has not heard of the answer yet).
+    Screen {
+        leg: ring::LegId,
+        prompt: AudioSource,
+        key: char,
+        timeout: Duration,
+    },
     /// 183 to the unanswered party with this leg's early media.
     EarlyMedia {
         leg: ring::LegId,

@@ -24,6 +24,7 @@ pub enum FollowMeStrategy {
     "initial_ring_time": 10,
     "strategy": "ringall",
     "ring_time": 20,
+    "confirm": true,
     "no_answer_destination": "daynight:0"
 }))]
 pub struct FollowMe {
@@ -42,6 +43,12 @@ pub struct FollowMe {
     /// Seconds the list rings (each number with `hunt`). Default 20.
     #[serde(default)]
     pub ring_time: RingTime,
+    /// Outside numbers (those that are not extensions) must accept the call before it
+    /// is connected: whoever answers hears "You have a call for extension …, press 1
+    /// to accept it" and has 10 seconds to press 1, so a mobile's voicemail never takes
+    /// the call. Default false.
+    #[serde(default)]
+    pub confirm: bool,
     /// Where the call goes when nobody answers. Default: the extension's
     /// `no_answer_destination`, else the caller is told nobody answered.
     #[serde(default)]
@@ -67,6 +74,8 @@ pub struct FollowMeUpdate {
     pub strategy: Option<FollowMeStrategy>,
     #[serde(default)]
     pub ring_time: Option<RingTime>,
+    #[serde(default)]
+    pub confirm: Option<bool>,
     #[serde(default)]
     #[schema(value_type = Option<Destination>)]
     pub no_answer_destination: Patch<Destination>,

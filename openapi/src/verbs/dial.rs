@@ -2,8 +2,8 @@
 
 use super::{FieldError, WebhookUrl, in_range};
 use crate::types::{
-    CallerId, DialString, DisplayName, ExtensionNumber, InvalidValue, PhoneNumber, ResourceName,
-    string_newtype,
+    Announcement, CallerId, DialString, DisplayName, ExtensionNumber, InvalidValue, PhoneNumber,
+    ResourceName, string_newtype,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -34,30 +34,157 @@ string_newtype!(
 )]
 pub enum DialTarget {
     /// Every registered device of an extension.
-    Extension { number: ExtensionNumber },
+    Extension {
+        number: ExtensionNumber,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confirm: Option<Confirm>,
+    },
     /// A number, routed by the dial plan (extensions, then outbound routes).
-    Number { number: DialString },
+    Number {
+        number: DialString,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confirm: Option<Confirm>,
+    },
     /// A SIP URI, called directly.
-    Sip { uri: SipUri },
+    Sip {
+        uri: SipUri,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confirm: Option<Confirm>,
+    },
     /// A number sent through one named trunk.
     Trunk {
         trunk: ResourceName,
         number: PhoneNumber,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        confirm: Option<Confirm>,
     },
     /// The caller who has waited longest in a queue (see `enqueue`).
     Queue { queue: ResourceName },
+}
+
+impl DialTarget {
+    /// A target without confirmation.
+    pub fn number(number: DialString) -> Self {
+        Self::Number {
+            number,
+            confirm: None,
+        }
+    }
+
+    /// An extension's devices, without confirmation.
+    pub fn extension(number: ExtensionNumber) -> Self {
+        Self::Extension {
+            number,
+            confirm: None,
+        }
+    }
+
+    /// Whether whoever answers must accept the call first, and how.
+    pub fn confirm(&self) -> Option<&Confirm> {
+        match self {
+            Self::Extension { confirm, .. }
+            | Self::Number { confirm, .. }
+            | Self::Sip { confirm, .. }
+            | Self::Trunk { confirm, .. } => confirm.as_ref(),
+            Self::Queue { .. } => None,
+        }
+    }
+}
+
+/// Whoever answers must accept the call before it is connected (FreePBX's follow-me
+/// "confirm calls"), so that a mobile's voicemail, or someone who picked up by mistake,
+/// does not take it. The answered party hears `prompt` (repeated) until it presses
+/// `key`: then the call is connected and the other targets stop ringing. Any other key
+/// or hanging up declines (`busy`); `timeout` seconds without a key is `no-answer`.
+/// Either way that party is hung up and the other targets ring on. Meanwhile the caller
+/// hears ringing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"prompt": {"say": "Call for extension 101. Press 1 to accept."}}))]
+pub struct Confirm {
+    /// What the answered party hears. Default: "You have a call. Press <key> to accept
+    /// it, any other key to refuse it."
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<Announcement>,
+    /// The key that accepts (`0`-`9`, `*`, `#`). Default `1`.
+    #[serde(default = "key_one")]
+    pub key: String,
+    /// Seconds the answered party has to press it (1 to 120). Default 10.
+    #[serde(default = "ten")]
+    pub timeout: u32,
+}
+
+fn key_one() -> String {
+    "1".to_owned()
+}
+
+fn ten() -> u32 {
+    10
+}
+
+impl Default for Confirm {
+    fn default() -> Self {
+        Self {
+            prompt: None,
+            key: key_one(),
+            timeout: ten(),
+        }
+    }
+}
+
+impl Confirm {
+    /// The accepting key.
+    pub fn key(&self) -> char {
+        self.key.chars().next().unwrap_or('1')
+    }
+
+    /// What the answered party hears.
+    pub fn prompt(&self) -> Announcement {
+        self.prompt.clone().unwrap_or_else(|| {
+            Announcement::say(format!(
+                "You have a call. Press {} to accept it, any other key to refuse it.",
+                spoken_key(self.key())
+            ))
+        })
+    }
+
+    fn validate(&self, at: &str) -> Result<(), FieldError> {
+        let mut keys = self.key.chars();
+        let one_key = matches!((keys.next(), keys.next()), (Some(k), None)
+            if k.is_ascii_digit() || k == '*' || k == '#');
+        if !one_key {
+            return Err(FieldError::new(
+                format!("{at}.key"),
+                "must be one key: 0-9, * or #",
+            ));
+        }
+        in_range(&format!("{at}.timeout"), self.timeout, 1, 120)
+    }
+}
+
+/// A key as the default prompt says it.
+fn spoken_key(key: char) -> String {
+    match key {
+        '*' => "star".to_owned(),
+        '#' => "hash".to_owned(),
+        k => k.to_string(),
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NumberOnly<N> {
     number: N,
+    #[serde(default)]
+    confirm: Option<Confirm>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct UriOnly {
     uri: SipUri,
+    #[serde(default)]
+    confirm: Option<Confirm>,
 }
 
 #[derive(Deserialize)]
@@ -65,6 +192,8 @@ struct UriOnly {
 struct TrunkAndNumber {
     trunk: ResourceName,
     number: PhoneNumber,
+    #[serde(default)]
+    confirm: Option<Confirm>,
 }
 
 #[derive(Deserialize)]
@@ -85,20 +214,33 @@ impl TryFrom<serde_json::Map<String, serde_json::Value>> for DialTarget {
             None => return Err(super::nested_message("type", "is required")),
         };
         Ok(match kind.as_str() {
-            "extension" => Self::Extension {
-                number: super::nested::<NumberOnly<ExtensionNumber>>(map)?.number,
-            },
-            "number" => Self::Number {
-                number: super::nested::<NumberOnly<DialString>>(map)?.number,
-            },
-            "sip" => Self::Sip {
-                uri: super::nested::<UriOnly>(map)?.uri,
-            },
+            "extension" => {
+                let t = super::nested::<NumberOnly<ExtensionNumber>>(map)?;
+                Self::Extension {
+                    number: t.number,
+                    confirm: t.confirm,
+                }
+            }
+            "number" => {
+                let t = super::nested::<NumberOnly<DialString>>(map)?;
+                Self::Number {
+                    number: t.number,
+                    confirm: t.confirm,
+                }
+            }
+            "sip" => {
+                let t = super::nested::<UriOnly>(map)?;
+                Self::Sip {
+                    uri: t.uri,
+                    confirm: t.confirm,
+                }
+            }
             "trunk" => {
                 let t = super::nested::<TrunkAndNumber>(map)?;
                 Self::Trunk {
                     trunk: t.trunk,
                     number: t.number,
+                    confirm: t.confirm,
                 }
             }
             "queue" => Self::Queue {
@@ -243,6 +385,11 @@ impl Dial {
             ));
         }
         in_range("timeout", self.timeout, 1, 600)?;
+        for (i, target) in self.targets.iter().enumerate() {
+            if let Some(confirm) = target.confirm() {
+                confirm.validate(&format!("targets[{i}].confirm"))?;
+            }
+        }
         if let Some(ringback) = &self.ringback {
             match (&ringback.url, &ringback.recording) {
                 (Some(_), Some(_)) => {

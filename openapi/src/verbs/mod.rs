@@ -20,7 +20,7 @@ mod say;
 mod simple;
 mod webhook_url;
 
-pub use dial::{Dial, DialStrategy, DialTarget, Ringback, SipUri};
+pub use dial::{Confirm, Dial, DialStrategy, DialTarget, Ringback, SipUri};
 pub use enqueue::Enqueue;
 pub use gather::{Gather, GatherInput, Prompt};
 pub use pause::Pause;

@@ -207,7 +207,7 @@ impl<S: Store> Driver<S> {
 }
 
 /// The audio of a `play` or `say`, or why it cannot be had.
-async fn load<S: Store>(
+pub(super) async fn load<S: Store>(
     calls: &Arc<Calls<S>>,
     source: AudioSource,
 ) -> Result<crate::program::Audio, String> {

@@ -11,7 +11,8 @@
 //! - [`reinvite`]: re-INVITEs from the party or a connected leg.
 //! - [`app`]: documents, actions and status events to and from the application.
 //! - [`ringing`]: a `dial`'s targets resolved, its legs, and a call connected straight
-//!   through (early media, the answer).
+//!   through (early media, the answer); [`screen`]: an answered leg asked to accept
+//!   the call before the ringer hears of it.
 
 mod app;
 mod bridges;
@@ -19,6 +20,7 @@ mod media;
 mod party;
 mod reinvite;
 mod ringing;
+mod screen;
 
 use super::Calls;
 use super::legs::Legs;
@@ -71,6 +73,12 @@ pub(super) enum Done {
         parties: Vec<super::invite::Party>,
         through: bool,
         caller: crate::program::Presented,
+    },
+    /// A screened leg's answer, and its sockets back.
+    Screened {
+        leg: crate::ring::LegId,
+        result: Result<crate::program::Screening, String>,
+        sockets: Option<crate::media::bridge::MediaLeg>,
     },
 }
 
@@ -125,6 +133,8 @@ pub(crate) struct Driver<S: Store> {
     shutdown_told: bool,
     /// The rung leg the party is bridged or connected to.
     connected_leg: Option<crate::ring::LegId>,
+    /// Answered legs hearing a confirmation prompt (their tasks, to stop them).
+    screening: std::collections::HashMap<crate::ring::LegId, tokio::task::AbortHandle>,
 }
 
 impl<S: Store> Driver<S> {
@@ -168,6 +178,7 @@ impl<S: Store> Driver<S> {
             orders,
             shutdown_told: false,
             connected_leg: None,
+            screening: std::collections::HashMap::new(),
         };
         if let Some((leg, party)) = start.answered {
             driver.media = Media::ours(&driver.calls, leg, party, &driver.endpoint_tx);
@@ -286,7 +297,18 @@ impl<S: Store> Driver<S> {
                 through,
                 caller,
             } => self.resolve(id, targets, strategy, ring_time, through, caller),
-            Command::Leg(command) => self.leg(command),
+            Command::Leg(command) => {
+                if let crate::ring::Command::Bye { leg } = command {
+                    self.stop_screening(leg);
+                }
+                self.leg(command);
+            }
+            Command::Screen {
+                leg,
+                prompt,
+                key,
+                timeout,
+            } => self.screen(leg, prompt, key, timeout),
             Command::EarlyMedia { leg } => self.early_media(leg),
             Command::AnswerThrough { leg, record } => self.answer_through(leg, record).await,
             Command::Bridge { leg, record } => self.bridge(leg, record).await,
@@ -328,6 +350,11 @@ impl<S: Store> Driver<S> {
                 }
                 Some(Event::Resolved { id, plan })
             }
+            Done::Screened {
+                leg,
+                result,
+                sockets,
+            } => Some(self.screened(leg, result, sockets)),
         }
     }
 

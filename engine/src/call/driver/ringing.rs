@@ -41,19 +41,20 @@ impl<S: Store> Driver<S> {
         let sid = self.record.sid.clone();
         let handle = self.pending.spawn(async move {
             let mut parties = Vec::new();
+            let mut origins = Vec::new();
             let mut problems = Vec::new();
             for (i, target) in dial.iter().enumerate() {
                 let (found, code) = match target {
-                    DialTarget::Extension { number } => (
+                    DialTarget::Extension { number, .. } => (
                         targets::extension(&calls, number.as_str(), calling).await,
                         "invalid_target",
                     ),
-                    DialTarget::Number { number } => (
+                    DialTarget::Number { number, .. } => (
                         targets::number(&calls, number.as_str(), calling).await,
                         "unroutable_number",
                     ),
-                    DialTarget::Sip { uri } => (targets::sip_uri(uri.as_str()).await, "invalid_target"),
-                    DialTarget::Trunk { trunk, number } => (
+                    DialTarget::Sip { uri, .. } => (targets::sip_uri(uri.as_str()).await, "invalid_target"),
+                    DialTarget::Trunk { trunk, number, .. } => (
                         targets::trunk(&calls, trunk.as_str(), number.as_str()).await,
                         "invalid_target",
                     ),
@@ -61,7 +62,10 @@ impl<S: Store> Driver<S> {
                     DialTarget::Queue { .. } => continue,
                 };
                 match found {
-                    Ok(party) => parties.push(party),
+                    Ok(party) => {
+                        parties.push(party);
+                        origins.push(i);
+                    }
                     Err(problem) => {
                         let message = format!("targets[{i}]: {problem}");
                         tracing::warn!(%sid, %message, "dial target skipped");
@@ -76,6 +80,7 @@ impl<S: Store> Driver<S> {
                 stages,
                 problems,
                 unavailable: false,
+                origins,
             };
             Done::Resolved {
                 id,
@@ -90,6 +95,7 @@ impl<S: Store> Driver<S> {
             stages: Vec::new(),
             problems: Vec::new(),
             unavailable: true,
+            origins: Vec::new(),
         };
         self.fallbacks
             .insert(handle.id(), Event::Resolved { id, plan: nothing });

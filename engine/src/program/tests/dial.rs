@@ -15,6 +15,7 @@ fn plan(n: usize) -> RingPlan {
         }],
         problems: Vec::new(),
         unavailable: false,
+        origins: (0..n).collect(),
     }
 }
 
@@ -100,6 +101,7 @@ fn the_dial_status_matrix_reaches_the_action() {
         stages: Vec::new(),
         problems: vec![("invalid_target", "targets[1]: no trunk named x".into())],
         unavailable: false,
+        origins: vec![0],
     });
     assert_eq!(errors(&out), ["invalid_target"]);
     assert_eq!(dial_status(&out), Some(CallStatus::NoAnswer));

@@ -9,6 +9,7 @@
 mod dial;
 mod property;
 mod routing;
+mod screen;
 mod verbs;
 
 use super::*;

@@ -29,6 +29,10 @@ fn verb(i: usize) -> serde_json::Value {
         json!({"verb": "redirect", "destination": "ivr:Main"}),
         json!({"verb": "dial", "targets": [{"type": "extension", "number": "102"}], "timeout": 3,
                "ringback": {"recording": "music"}, "caller_name": "Sales: Ann"}),
+        json!({"verb": "dial", "targets": [{"type": "number", "number": "0612", "confirm": {}},
+               {"type": "extension", "number": "102"}], "timeout": 3, "action": "/dialled"}),
+        json!({"verb": "dial", "targets": [{"type": "number", "number": "0612", "confirm": {}}],
+               "timeout": 3, "answer_on_bridge": true}),
     ];
     all[i % all.len()].clone()
 }
@@ -129,6 +133,7 @@ fn answer(
                 },
                 problems: Vec::new(),
                 unavailable: false,
+                origins: vec![0, 1],
             },
         }],
         Command::Leg(ring::Command::Invite { leg, .. }) => vec![Event::Leg {
@@ -153,6 +158,14 @@ fn answer(
             caller: ok.then(|| "CA".into()),
         }],
         Command::BridgePickup => vec![Event::QueueBridgeEnded],
+        Command::Screen { leg, .. } => vec![Event::Screened {
+            leg: *leg,
+            result: Ok(if ok {
+                Screening::Accepted
+            } else {
+                Screening::Refused
+            }),
+        }],
         _ => Vec::new(),
     }
 }
@@ -163,7 +176,7 @@ proptest! {
     /// Every run finishes exactly once, and nothing comes out after the end.
     #[test]
     fn every_run_finishes_exactly_once(
-        documents in prop::collection::vec(prop::collection::vec(0..16usize, 0..5), 1..4),
+        documents in prop::collection::vec(prop::collection::vec(0..18usize, 0..5), 1..4),
         fetch_first in any::<bool>(),
         answered in any::<bool>(),
         ops in prop::collection::vec(op(), 0..60),

@@ -144,6 +144,7 @@ fn a_dial_plays_its_music_instead_of_the_ringing_tone_and_shows_its_name() {
         }],
         problems: Vec::new(),
         unavailable: false,
+        origins: vec![0],
     };
     let ringing = sim.event(Event::Resolved { id, plan });
     let tone = match ringing.iter().find(|c| matches!(c, Command::Play { .. })) {
