@@ -111,5 +111,7 @@ echo "active calls at the end of the probes: $(metric switchboard_calls_active)"
 wait "$LOAD" || true
 T1=$(ticks)
 echo "sipp -sf uac_load.xml -s 6002 -r $CPS -m $((CPS * CPS_SECONDS)) -d 4000: $(grep -E 'Call Rate' load.out | tail -1 | awk '{print $(NF-1), $NF}') average; $(sipp_result load.out)"
-echo "ring group calls answered by 102: $(grep -E 'Successful call' uas.out | awk '{print $NF}' | tail -1)"
+# SIPp prints its counts only when it exits: the call records say who answered.
+ANSWERED=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT count(*) FROM calls WHERE to_number = '102' AND answered_at IS NOT NULL\").fetchone()[0])" "$WORK/data/switchboard.db")
+echo "ring group calls answered by 102 (call records): $ANSWERED of $((CPS * CPS_SECONDS))"
 echo "server CPU: $(awk -v t=$((T1 - T0)) -v hz="$(getconf CLK_TCK)" -v s="$CPS_SECONDS" 'BEGIN {printf "%.0f%% of one core", 100 * t / hz / s}')"
