@@ -58,6 +58,8 @@ pub(super) struct Through {
     continued: Option<crate::outcome::EndedBy>,
     /// What the action is told when the call ended during the dial.
     notify: Option<super::Fields>,
+    /// The call goes on after the dial (it has an action, or verbs follow it).
+    continues: bool,
     /// Answers that must be accepted first (targets with `confirm`).
     screens: Screens,
 }
@@ -72,10 +74,11 @@ impl Through {
     pub fn start(program: &mut CallProgram, verb: Dial, last: bool) -> Flow {
         program.progressed = true;
         let id = resolve(program, &verb, true);
-        let machine = if last && verb.action.is_none() {
-            CallMachine::new()
-        } else {
+        let continues = !(last && verb.action.is_none());
+        let machine = if continues {
             CallMachine::continuing()
+        } else {
+            CallMachine::new()
         };
         program.running = Running::Through(Box::new(Self {
             verb,
@@ -87,6 +90,7 @@ impl Through {
             released: None,
             continued: None,
             notify: None,
+            continues,
             screens: Screens::default(),
         }));
         Flow::Next
@@ -105,16 +109,26 @@ impl Through {
             return match event {
                 Event::Resolved { id: done, plan } if done == id => {
                     report_problems(program, &plan);
-                    if plan.unavailable {
-                        return Step::Done(program.end_unanswered(
-                            CallStatus::Failed,
-                            503,
-                            "no party could be rung",
-                        ));
-                    }
-                    if plan.stages.is_empty() {
-                        let (status, code, why) = nobody_to_ring(&plan.targets);
-                        return Step::Done(program.end_unanswered(status, code, why));
+                    let nobody = if plan.unavailable {
+                        Some((CallStatus::Failed, 503, "no party could be rung"))
+                    } else if plan.stages.is_empty() {
+                        Some(nobody_to_ring(&plan.targets))
+                    } else {
+                        None
+                    };
+                    if let Some((status, code, why)) = nobody {
+                        if !self.continues {
+                            return Step::Done(program.end_unanswered(status, code, why));
+                        }
+                        // The call goes on unanswered (an extension's no-answer
+                        // destination when it has no registered phone, for instance).
+                        tracing::debug!(why, "dial: nobody to ring");
+                        return Step::Done(match &self.verb.action {
+                            Some(action) => {
+                                Flow::Follow(Some(action.clone()), dial_fields(status, None))
+                            }
+                            None => Flow::Next,
+                        });
                     }
                     self.screens = Screens::new(&self.verb, &plan.origins);
                     self.ringer = Some(Ringer::new(plan.targets, plan.stages, now));

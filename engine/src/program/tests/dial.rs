@@ -657,3 +657,28 @@ fn answer_on_bridge_caller_leaving_tells_the_action() {
     );
     assert_eq!(finish(&out).by, EndedBy::Caller);
 }
+
+#[test]
+fn straight_through_with_an_action_nobody_to_ring_goes_on_to_the_action_unanswered() {
+    let mut sim = Sim::run(json!([
+        {"verb": "dial", "targets": [{"type": "extension", "number": "102"}],
+         "answer_on_bridge": true, "action": "/after"},
+    ]));
+    let out = sim.out();
+    let out = sim.event(Event::Resolved {
+        id: resolve_id(&out),
+        plan: RingPlan {
+            targets: vec![Target::default()],
+            stages: Vec::new(),
+            problems: Vec::new(),
+            unavailable: false,
+            origins: vec![0],
+        },
+    });
+    assert!(
+        !out.iter().any(|c| matches!(c, Command::Reject { .. })),
+        "the caller is not refused: {out:?}"
+    );
+    assert_eq!(dial_status(&out), Some(CallStatus::NoAnswer));
+    assert!(!sim.program.is_answered());
+}
