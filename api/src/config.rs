@@ -108,6 +108,18 @@ pub struct Settings {
         allow_negative_numbers = true
     )]
     pub media_nice: Option<i32>,
+    /// The SMTP server voicemail is emailed through: `smtp://host:25` (add
+    /// `?tls=required` for STARTTLS), `smtps://user:password@host:465`.
+    #[arg(
+        long,
+        env = "SWITCHBOARD_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// The From address of voicemail emails (default `Switchboard <voicemail@localhost>`).
+    #[arg(long, env = "SWITCHBOARD_SMTP_FROM", value_name = "ADDRESS")]
+    pub smtp_from: Option<String>,
 }
 
 /// The resolved configuration the server runs with.
@@ -132,6 +144,8 @@ pub struct Config {
     pub sip_digest: Vec<engine::digest::Algorithm>,
     pub media_threads: Option<usize>,
     pub media_nice: i32,
+    /// Where voicemail is emailed (None: emails wait in the database).
+    pub smtp: Option<crate::mailer::Smtp>,
 }
 
 /// An admin key given in the configuration: `key_id:secret`.
@@ -190,6 +204,8 @@ impl Settings {
             sip_digest: self.sip_digest.or(other.sip_digest),
             media_threads: self.media_threads.or(other.media_threads),
             media_nice: self.media_nice.or(other.media_nice),
+            smtp_url: self.smtp_url.or(other.smtp_url),
+            smtp_from: self.smtp_from.or(other.smtp_from),
         }
     }
 
@@ -307,7 +323,21 @@ impl Settings {
                 format!("{media_nice} must be -20 to 19"),
             ));
         }
+        let smtp = match self.smtp_url.as_deref() {
+            None | Some("") => None,
+            Some(url) => {
+                let from = self
+                    .smtp_from
+                    .as_deref()
+                    .unwrap_or("Switchboard <voicemail@localhost>");
+                Some(
+                    crate::mailer::Smtp::new(url, from)
+                        .map_err(|message| invalid("smtp_url", message))?,
+                )
+            }
+        };
         Ok(Config {
+            smtp,
             media_nice,
             media_threads: self.media_threads,
             sip_digest,

@@ -13,7 +13,7 @@
 //! - [`storage`]: the sqlx pool (SQLite or PostgreSQL) and one module per table family.
 //! - [`media`]: WAV decoding, resampling to 8 kHz, crash-safe audio files.
 //! - [`engine_store`]: the engine's storage on our database; [`outbox`]: the worker that
-//!   delivers status callbacks.
+//!   delivers status callbacks; [`mailer`]: the worker that emails voicemail messages.
 //! - [`destinations`]: does a destination's target exist; who points at an object.
 //! - [`error`]: [`error::ApiError`], the one error type, rendered as the contract's
 //!   error body.
@@ -26,6 +26,7 @@ pub mod destinations;
 pub mod engine_store;
 pub mod error;
 pub mod extract;
+pub mod mailer;
 pub mod media;
 pub mod outbox;
 pub mod routes;

@@ -92,6 +92,7 @@ impl Server {
         let store = SqlStore::new(db.clone(), media.clone(), outbox.clone(), link);
         let engine = start_engine(&db, &config, store.clone(), local).await?;
         crate::outbox::spawn(db.clone(), engine.handle().webhooks(), outbox);
+        crate::mailer::spawn(db.clone(), media.clone(), config.smtp.clone());
         let state = AppState::new(db, auth, media, config, engine.handle(), store);
         let router = routes::router(state.clone()).merge(apps_router);
         Ok(Server {

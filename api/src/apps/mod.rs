@@ -160,6 +160,9 @@ pub struct CallFields {
     pub caller_name: Option<String>,
     pub digits: Option<String>,
     pub dial_call_status: Option<String>,
+    pub recording_sid: Option<String>,
+    /// Seconds.
+    pub recording_duration: Option<u32>,
 }
 
 /// A webhook request to an app, authenticated: signed with the apps' secret (the

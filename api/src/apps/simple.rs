@@ -1,6 +1,7 @@
 //! The smallest apps: `number:` (dial out through the outbound routes), `hangup`, and
-//! `voicemail:` (a message recorded and saved; its delivery by email and webhook comes
-//! with the voicemail features).
+//! `voicemail:` (a message recorded, saved in the mailbox and emailed to its owner when
+//! the extension has an address; greetings, listening and webhooks come with the rest of
+//! the voicemail features).
 
 use super::{AppResult, Apps, Call, Document, missing};
 use crate::storage;
@@ -48,7 +49,37 @@ pub async fn serve_voicemail(
     Ok(Document(voicemail(&mailbox)))
 }
 
-pub async fn serve_voicemail_saved(Path(_mailbox): Path<String>, Call(_): Call) -> AppResult {
+/// The `record`'s action: the message, if one was left, is saved in the mailbox with
+/// its email (one transaction) before the caller is thanked.
+pub async fn serve_voicemail_saved(
+    State(apps): State<Apps>,
+    Path(mailbox): Path<String>,
+    Call(call): Call,
+) -> AppResult {
+    if let Some(recording_id) = call.recording_sid.clone() {
+        let stored = storage::extensions::get(&apps.db, &mailbox)
+            .await?
+            .ok_or_else(|| missing(&format!("mailbox {mailbox}")))?;
+        if storage::recordings::get(&apps.db, &recording_id)
+            .await?
+            .is_none()
+        {
+            return Err(missing(&format!("recording {recording_id}")));
+        }
+        let email = stored.extension.email.map(|e| e.to_string());
+        let message = storage::voicemail::NewMessage {
+            id: format!("VM{}", &engine::store::new_sid()[2..]),
+            mailbox: mailbox.clone(),
+            recording_id,
+            call_sid: call.call_sid.clone().unwrap_or_default(),
+            caller_number: call.from.clone().unwrap_or_default(),
+            caller_name: call.caller_name.clone(),
+            duration_ms: u64::from(call.recording_duration.unwrap_or(0)) * 1000,
+        };
+        storage::voicemail::save_message(&apps.db, &message, email.as_deref(), &storage::now())
+            .await?;
+        tracing::info!(%mailbox, message = %message.id, from = %message.caller_number, emailed_to = ?email, "voicemail message left");
+    }
     Ok(Document(json!([
         {"verb": "say", "text": "Thank you. Goodbye."},
         {"verb": "hangup"},

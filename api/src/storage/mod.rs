@@ -25,6 +25,7 @@ pub mod ring_groups;
 pub mod settings;
 pub mod time_conditions;
 pub mod trunks;
+pub mod voicemail;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Connection, Row};

@@ -1,0 +1,159 @@
+//! Voicemail messages, and the emails that announce them: written together when a
+//! message is left, delivered by the mailer (`crate::mailer`) in order per mailbox.
+
+use super::{Db, Result};
+use sqlx::Row;
+
+/// A message just left in a mailbox.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: String,
+    pub mailbox: String,
+    pub recording_id: String,
+    pub call_sid: String,
+    pub caller_number: String,
+    pub caller_name: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// Saves a message — its recording becomes of kind `voicemail` — and, when the mailbox
+/// has an address, the email announcing it, in one transaction: once this returns, the
+/// message is on disk and in the database, and its email cannot be forgotten.
+pub async fn save_message(db: &Db, m: &NewMessage, email: Option<&str>, now: &str) -> Result<()> {
+    let mut tx = db.pool().begin().await?;
+    sqlx::query(
+        "INSERT INTO voicemail_messages (id, mailbox, recording_id, call_sid, caller_number, \
+         caller_name, duration_ms, folder, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8)",
+    )
+    .bind(&m.id)
+    .bind(&m.mailbox)
+    .bind(&m.recording_id)
+    .bind(&m.call_sid)
+    .bind(&m.caller_number)
+    .bind(m.caller_name.as_deref())
+    .bind(i64::try_from(m.duration_ms).unwrap_or(i64::MAX))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE recordings SET kind = 'voicemail' WHERE id = $1")
+        .bind(&m.recording_id)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(to) = email {
+        sqlx::query(
+            "INSERT INTO mail_outbox (id, message_id, mailbox, to_address, attempts, \
+             next_attempt_at, created_at) VALUES ($1, $2, $3, $4, 0, $5, $6)",
+        )
+        .bind(format!("ML{}", &m.id[2..]))
+        .bind(&m.id)
+        .bind(&m.mailbox)
+        .bind(to)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An email to send, with what it tells.
+#[derive(Debug, Clone)]
+pub struct PendingMail {
+    pub id: String,
+    pub mailbox: String,
+    pub mailbox_name: String,
+    pub to_address: String,
+    pub attempts: i64,
+    pub caller_number: String,
+    pub caller_name: Option<String>,
+    pub duration_ms: i64,
+    /// When the message was left (as stored).
+    pub left_at: String,
+    /// The file of its audio (None: the recording was deleted meanwhile).
+    pub audio_file: Option<String>,
+}
+
+/// Emails due at `now`, oldest first; an email waits while an earlier one of its
+/// mailbox is not delivered (a mailbox's messages arrive in the order they were left).
+pub async fn due_mail(db: &Db, now: &str, limit: i64) -> Result<Vec<PendingMail>> {
+    let rows = sqlx::query(
+        "SELECT o.id, o.mailbox, e.name AS mailbox_name, o.to_address, o.attempts, \
+         m.caller_number, m.caller_name, m.duration_ms, m.created_at, r.file_name \
+         FROM mail_outbox o \
+         JOIN voicemail_messages m ON m.id = o.message_id \
+         JOIN extensions e ON e.number = o.mailbox \
+         LEFT JOIN recordings r ON r.id = m.recording_id \
+         WHERE o.delivered_at IS NULL AND NOT o.given_up AND o.next_attempt_at <= $1 \
+         AND NOT EXISTS (SELECT 1 FROM mail_outbox p WHERE p.mailbox = o.mailbox \
+           AND p.delivered_at IS NULL AND NOT p.given_up \
+           AND (p.created_at < o.created_at OR (p.created_at = o.created_at AND p.id < o.id))) \
+         ORDER BY o.created_at, o.id LIMIT $2",
+    )
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(PendingMail {
+                id: r.try_get("id")?,
+                mailbox: r.try_get("mailbox")?,
+                mailbox_name: r.try_get("mailbox_name")?,
+                to_address: r.try_get("to_address")?,
+                attempts: r.try_get("attempts")?,
+                caller_number: r.try_get("caller_number")?,
+                caller_name: r.try_get("caller_name")?,
+                duration_ms: r.try_get("duration_ms")?,
+                left_at: r.try_get("created_at")?,
+                audio_file: r.try_get("file_name")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn mail_delivered(db: &Db, id: &str, now: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE mail_outbox SET delivered_at = $1, attempts = attempts + 1, last_error = NULL \
+         WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(db.pool())
+    .await?;
+    Ok(())
+}
+
+/// A failed attempt: try again at `next_attempt_at`, or give up (`None`).
+pub async fn mail_failed(
+    db: &Db,
+    id: &str,
+    error: &str,
+    next_attempt_at: Option<&str>,
+) -> Result<()> {
+    match next_attempt_at {
+        Some(next) => {
+            sqlx::query(
+                "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1, \
+                 next_attempt_at = $2 WHERE id = $3",
+            )
+            .bind(error)
+            .bind(next)
+            .bind(id)
+            .execute(db.pool())
+            .await?
+        }
+        None => {
+            sqlx::query(
+                "UPDATE mail_outbox SET attempts = attempts + 1, last_error = $1, \
+                 given_up = TRUE WHERE id = $2",
+            )
+            .bind(error)
+            .bind(id)
+            .execute(db.pool())
+            .await?
+        }
+    };
+    Ok(())
+}

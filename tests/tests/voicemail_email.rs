@@ -1,0 +1,203 @@
+//! Voicemail by email, with a real phone and a real SMTP server (aiosmtpd): nobody
+//! answers Pierre's extension, the caller leaves a message (a 700 Hz tone), and one email
+//! reaches Pierre's address naming the caller, with the message attached as a WAV that
+//! holds the tone. With the SMTP server down while a message is left and Switchboard
+//! restarted before it comes back, exactly one email arrives once it does.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
+
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use switchboard_tests::app_harness::{burst_power, wait_registered};
+use switchboard_tests::audio::{read_wav, tone_wav};
+use switchboard_tests::peers::{Baresip, SipTransport, free_sip_port};
+use switchboard_tests::{Backend, TestApp};
+
+const LONG: Duration = Duration::from_secs(30);
+const VOICE: f64 = 700.0;
+
+/// The SMTP server, stopped when dropped.
+struct SmtpSink(Child);
+
+impl SmtpSink {
+    fn start(port: u16, out: &Path) -> Self {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/smtp_sink.py");
+        // Debian's interpreter: the one python3-aiosmtpd installs into (a python3 earlier
+        // in PATH, e.g. pyenv's, does not have it).
+        let mut child = Command::new("/usr/bin/python3")
+            .arg(&script)
+            .arg(port.to_string())
+            .arg(out)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("/usr/bin/python3 runs the SMTP server (Debian package python3-aiosmtpd)");
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        assert_eq!(
+            line.trim(),
+            "listening",
+            "the SMTP server started (python3-aiosmtpd installed?)"
+        );
+        Self(child)
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The emails received so far, in order.
+fn emails(out: &Path) -> Vec<serde_json::Value> {
+    let mut n = 1;
+    let mut all = Vec::new();
+    while let Ok(text) = std::fs::read_to_string(out.join(format!("{n}.json"))) {
+        all.push(serde_json::from_str(&text).unwrap());
+        n += 1;
+    }
+    all
+}
+
+async fn wait_emails(out: &Path, count: usize, within: Duration) -> Vec<serde_json::Value> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let got = emails(out);
+        if got.len() >= count || tokio::time::Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// 101 calls 58102, which nobody answers, and speaks for about 4 s after the greeting.
+async fn leave_message(app: &TestApp, caller: &Baresip) {
+    caller.forget_events();
+    caller.dial(&format!("sip:58102@{}", app.sip));
+    assert!(
+        caller.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "the mailbox answered; server: {}",
+        app.log()
+    );
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    caller.hangup();
+    assert!(caller.wait_event("CALL_CLOSED", LONG).is_some());
+}
+
+fn attachment(mail: &serde_json::Value) -> PathBuf {
+    let a = &mail["attachments"][0];
+    assert_eq!(a["content_type"], "audio/wav", "{mail}");
+    PathBuf::from(a["path"].as_str().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_is_emailed_with_its_audio_once_even_across_an_smtp_outage_and_a_restart() {
+    let smtp_port = free_sip_port();
+    let out = tempfile::tempdir().unwrap();
+    let mut app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[
+            ("SWITCHBOARD_RTP_PORTS", "50600-50799".to_owned()),
+            (
+                "SWITCHBOARD_SMTP_URL",
+                format!("smtp://127.0.0.1:{smtp_port}"),
+            ),
+            (
+                "SWITCHBOARD_SMTP_FROM",
+                "Switchboard <voicemail@example.com>".to_owned(),
+            ),
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let (status, body) = app
+        .post(
+            "/v1/extensions",
+            json!({"number": "101", "name": "Djaouad", "password": "pw-101-secret"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = app
+        .post(
+            "/v1/extensions",
+            json!({"number": "58102", "name": "Pierre", "password": "pw-58102-secret",
+                   "email": "pierre@example.com", "voicemail": {"enabled": true},
+                   "no_answer_destination": "voicemail:58102"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let mic = dir.path().join("voice.wav");
+    std::fs::write(&mic, tone_wav(VOICE, 120.0, 8000, 1, 16, false, 0.3)).unwrap();
+    let caller = Baresip::start("101", "pw-101-secret", app.sip, SipTransport::Udp, &mic);
+    wait_registered(&app, "101").await;
+
+    // The server up: one email, to Pierre, naming the caller, the tone attached.
+    let sink = SmtpSink::start(smtp_port, out.path());
+    leave_message(&app, &caller).await;
+    let mails = wait_emails(out.path(), 1, LONG).await;
+    assert_eq!(mails.len(), 1, "one email; server: {}", app.log());
+    let mail = &mails[0];
+    assert_eq!(mail["rcpt_tos"], json!(["pierre@example.com"]), "{mail}");
+    assert_eq!(mail["mail_from"], "voicemail@example.com", "{mail}");
+    let subject = mail["subject"].as_str().unwrap();
+    assert!(
+        subject.contains("Djaouad (101)") && subject.contains("Pierre (58102)"),
+        "{subject}"
+    );
+    let text = mail["text"].as_str().unwrap();
+    assert!(
+        text.contains("From: Djaouad (101)") && text.contains("Mailbox: 58102"),
+        "{text}"
+    );
+    assert!(
+        mail["html"].as_str().unwrap().contains("Djaouad (101)"),
+        "{mail}"
+    );
+    let audio = read_wav(&std::fs::read(attachment(mail)).unwrap());
+    assert!(
+        audio.duration_ms() >= 2000,
+        "{} ms recorded",
+        audio.duration_ms()
+    );
+    assert!(
+        burst_power(&audio, VOICE) > 1e-3,
+        "the attached message holds the caller's tone"
+    );
+    let (_, recordings) = app.get("/v1/recordings?kind=voicemail").await;
+    assert_eq!(
+        recordings["data"].as_array().map(Vec::len),
+        Some(1),
+        "the message is a recording of kind voicemail: {recordings}"
+    );
+
+    // The server down while a message is left: it waits; Switchboard restarts; the
+    // server comes back: exactly one more email.
+    drop(sink);
+    leave_message(&app, &caller).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(
+        app.log().contains("voicemail email not sent"),
+        "the mailer tried and will retry: {}",
+        app.log()
+    );
+    app.restart().await;
+    let _sink = SmtpSink::start(smtp_port, out.path());
+    let mails = wait_emails(out.path(), 2, Duration::from_secs(45)).await;
+    assert_eq!(
+        mails.len(),
+        2,
+        "the waiting email was sent; server: {}",
+        app.log()
+    );
+    let audio = read_wav(&std::fs::read(attachment(&mails[1])).unwrap());
+    assert!(burst_power(&audio, VOICE) > 1e-3);
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(emails(out.path()).len(), 2, "and never sent twice");
+}
