@@ -201,3 +201,75 @@ async fn a_message_is_emailed_with_its_audio_once_even_across_an_smtp_outage_and
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(emails(out.path()).len(), 2, "and never sent twice");
 }
+
+/// The voicemail app's record action, called as the engine would (here with the admin
+/// key), on `backend`: the message is saved and emailed in the order messages were left;
+/// an unknown recording is a 404 and saves nothing.
+async fn messages_are_emailed_in_order(backend: Backend, rtp: &str) {
+    let smtp_port = free_sip_port();
+    let out = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("SWITCHBOARD_RTP_PORTS", rtp.to_owned()),
+            (
+                "SWITCHBOARD_SMTP_URL",
+                format!("smtp://127.0.0.1:{smtp_port}"),
+            ),
+        ],
+    )
+    .await;
+    let (status, body) = app
+        .post(
+            "/v1/extensions",
+            json!({"number": "58102", "name": "Pierre", "password": "pw-58102-secret",
+                   "email": "pierre@example.com", "voicemail": {"enabled": true}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let _sink = SmtpSink::start(smtp_port, out.path());
+    for (i, freq) in [(1, 600.0), (2, 900.0)] {
+        switchboard_tests::app_harness::upload_tone(&app, &format!("m{i}"), freq, 2.0).await;
+        let (_, recording) = app.get(&format!("/v1/recordings/m{i}")).await;
+        let (status, doc) = app
+            .send(
+                app.req(reqwest::Method::POST, "/apps/voicemail/58102/saved")
+                    .json(&json!({"call_sid": format!("CA{i}"), "from": "003222", "caller_name": format!("Caller {i}"),
+                        "recording_sid": recording["id"], "recording_duration": 2})),
+            )
+            .await;
+        assert_eq!(status, 200, "{doc}");
+    }
+    let (status, body) = app
+        .send(
+            app.req(reqwest::Method::POST, "/apps/voicemail/58102/saved")
+                .json(&json!({"from": "003222", "recording_sid": "RE00000000000000000000000000000000"})),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let mails = wait_emails(out.path(), 2, LONG).await;
+    assert_eq!(mails.len(), 2, "server: {}", app.log());
+    for (mail, (caller, freq)) in mails
+        .iter()
+        .zip([("Caller 1 (003222)", 600.0), ("Caller 2 (003222)", 900.0)])
+    {
+        assert!(mail["subject"].as_str().unwrap().contains(caller), "{mail}");
+        let audio = read_wav(&std::fs::read(attachment(mail)).unwrap());
+        assert!(
+            burst_power(&audio, freq) > 1e-3,
+            "{caller}: its own message attached"
+        );
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(emails(out.path()).len(), 2, "nothing for the refused save");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_messages_are_emailed_in_order() {
+    messages_are_emailed_in_order(Backend::Sqlite, "50800-50819").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_messages_are_emailed_in_order() {
+    messages_are_emailed_in_order(Backend::Postgres, "50820-50839").await;
+}
