@@ -262,6 +262,81 @@ async fn messages_are_emailed_in_order(backend: Backend, rtp: &str) {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(emails(out.path()).len(), 2, "nothing for the refused save");
+    messages_through_rest(&app).await;
+}
+
+/// The two messages of 58102 through `/v1/voicemail`: listed oldest first (paging,
+/// folders), read, downloaded, saved, deleted with their audio.
+async fn messages_through_rest(app: &TestApp) {
+    let (status, page) = app.get("/v1/voicemail/58102/messages?limit=1").await;
+    assert_eq!(status, 200, "{page}");
+    let first = page["data"][0].clone();
+    assert_eq!(
+        (
+            &first["caller_name"],
+            &first["folder"],
+            &first["caller_number"]
+        ),
+        (&json!("Caller 1"), &json!("new"), &json!("003222")),
+        "{page}"
+    );
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let (_, next) = app
+        .get(&format!(
+            "/v1/voicemail/58102/messages?limit=1&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(next["data"][0]["caller_name"], "Caller 2", "{next}");
+    assert!(next["next_cursor"].is_null(), "{next}");
+    let id = first["id"].as_str().unwrap();
+    let (status, audio) = app
+        .send_raw(app.req(reqwest::Method::GET, first["audio_url"].as_str().unwrap()))
+        .await;
+    assert_eq!(status, 200);
+    assert!(burst_power(&read_wav(&audio), 600.0) > 1e-3, "its audio");
+    // Its recording goes with the message: not deleted on its own.
+    let (status, body) = app
+        .delete(&format!(
+            "/v1/recordings/{}",
+            first["recording_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, saved) = app
+        .patch(
+            &format!("/v1/voicemail/58102/messages/{id}"),
+            json!({"folder": "saved"}),
+        )
+        .await;
+    assert_eq!(
+        (status, &saved["folder"]),
+        (200, &json!("saved")),
+        "{saved}"
+    );
+    let (_, new) = app.get("/v1/voicemail/58102/messages?folder=new").await;
+    assert_eq!(new["data"].as_array().unwrap().len(), 1, "{new}");
+    let (status, body) = app
+        .patch(
+            &format!("/v1/voicemail/58102/messages/{id}"),
+            json!({"folder": "trash"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = app
+        .delete(&format!("/v1/voicemail/58102/messages/{id}"))
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = app.get(&format!("/v1/voicemail/58102/messages/{id}")).await;
+    assert_eq!(status, 404);
+    let (status, _) = app
+        .get(&format!(
+            "/v1/recordings/{}",
+            first["recording_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 404, "the audio went with it");
+    let (status, body) = app.get("/v1/voicemail/999/messages").await;
+    assert_eq!(status, 404, "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

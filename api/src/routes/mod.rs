@@ -18,6 +18,7 @@ mod registrations;
 mod ring_groups;
 mod time_conditions;
 mod trunks;
+mod voicemail;
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -68,6 +69,17 @@ pub fn router(state: AppState) -> Router {
                 .delete(recordings::delete),
         )
         .route("/recordings/{id}/audio", get(recordings::audio))
+        .route("/voicemail/{mailbox}/messages", get(voicemail::list))
+        .route(
+            "/voicemail/{mailbox}/messages/{id}",
+            get(voicemail::get)
+                .patch(voicemail::update)
+                .delete(voicemail::delete),
+        )
+        .route(
+            "/voicemail/{mailbox}/messages/{id}/audio",
+            get(voicemail::audio),
+        )
         .route(
             "/applications",
             post(applications::create).get(applications::list),

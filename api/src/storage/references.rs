@@ -124,5 +124,18 @@ pub async fn recording_users(db: &Db, name: &str, id: &str) -> Result<Vec<String
             ));
         }
     }
+    // A voicemail message's audio goes with the message (deleted through it).
+    let messages =
+        sqlx::query("SELECT mailbox, id FROM voicemail_messages WHERE recording_id = $1")
+            .bind(id)
+            .fetch_all(db.pool())
+            .await?;
+    for row in messages {
+        found.push(format!(
+            "voicemail/{}/messages/{}",
+            row.try_get::<String, _>("mailbox")?,
+            row.try_get::<String, _>("id")?
+        ));
+    }
     Ok(found)
 }

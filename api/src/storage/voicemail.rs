@@ -2,6 +2,7 @@
 //! message is left, delivered by the mailer (`crate::mailer`) in order per mailbox.
 
 use super::{Db, Result};
+use contract::models::{VoicemailFolder, VoicemailMessage};
 use sqlx::Row;
 
 /// A message just left in a mailbox.
@@ -156,4 +157,114 @@ pub async fn mail_failed(
         }
     };
     Ok(())
+}
+
+/// A stored message, and the file of its audio (None: its recording is gone).
+#[derive(Debug, Clone)]
+pub struct StoredMessage {
+    pub message: VoicemailMessage,
+    pub audio_file: Option<String>,
+}
+
+const MESSAGE_COLUMNS: &str = "m.id, m.mailbox, m.recording_id, m.call_sid, m.caller_number, \
+    m.caller_name, m.duration_ms, m.folder, m.created_at, r.file_name";
+
+fn message_from_row(row: &sqlx::any::AnyRow) -> Result<StoredMessage> {
+    const T: &str = "voicemail_messages";
+    let id: String = row.try_get("id")?;
+    let mailbox: String = row.try_get("mailbox")?;
+    let duration_ms: i64 = row.try_get("duration_ms")?;
+    let folder: String = row.try_get("folder")?;
+    Ok(StoredMessage {
+        message: VoicemailMessage {
+            audio_url: format!("/v1/voicemail/{mailbox}/messages/{id}/audio"),
+            id,
+            mailbox,
+            folder: super::decode(T, "folder", folder, |f| {
+                VoicemailFolder::parse(&f).ok_or("unknown folder")
+            })?,
+            caller_number: row.try_get("caller_number")?,
+            caller_name: row.try_get("caller_name")?,
+            duration_ms: super::decode(T, "duration_ms", duration_ms, u64::try_from)?,
+            call_sid: row.try_get("call_sid")?,
+            recording_id: row.try_get("recording_id")?,
+            created_at: row.try_get("created_at")?,
+        },
+        audio_file: row.try_get("file_name")?,
+    })
+}
+
+/// A page of `mailbox`'s messages, oldest first; the cursor is `<created_at> <id>`.
+pub async fn list_messages(
+    db: &Db,
+    mailbox: &str,
+    folder: Option<VoicemailFolder>,
+    page: &super::PageRequest,
+) -> Result<(Vec<VoicemailMessage>, Option<String>)> {
+    let (after_time, after_id) = page
+        .after
+        .as_deref()
+        .and_then(|a| a.split_once(' '))
+        .unwrap_or(("", ""));
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {MESSAGE_COLUMNS} FROM voicemail_messages m \
+         LEFT JOIN recordings r ON r.id = m.recording_id \
+         WHERE m.mailbox = $1 AND ($2 = '' OR m.folder = $2) \
+         AND (m.created_at > $3 OR (m.created_at = $3 AND m.id > $4)) \
+         ORDER BY m.created_at, m.id LIMIT $5"
+    )))
+    .bind(mailbox)
+    .bind(folder.map_or("", VoicemailFolder::as_str))
+    .bind(after_time)
+    .bind(after_id)
+    .bind(i64::from(page.limit) + 1)
+    .fetch_all(db.pool())
+    .await?;
+    let items = rows
+        .iter()
+        .map(|r| message_from_row(r).map(|m| m.message))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(super::finish_page(items, page, |m| {
+        format!("{} {}", m.created_at, m.id)
+    }))
+}
+
+pub async fn get_message(db: &Db, mailbox: &str, id: &str) -> Result<Option<StoredMessage>> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {MESSAGE_COLUMNS} FROM voicemail_messages m \
+         LEFT JOIN recordings r ON r.id = m.recording_id WHERE m.mailbox = $1 AND m.id = $2"
+    )))
+    .bind(mailbox)
+    .bind(id)
+    .fetch_optional(db.pool())
+    .await?;
+    row.as_ref().map(message_from_row).transpose()
+}
+
+pub async fn set_folder(db: &Db, mailbox: &str, id: &str, folder: VoicemailFolder) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE voicemail_messages SET folder = $1 WHERE mailbox = $2 AND id = $3")
+            .bind(folder.as_str())
+            .bind(mailbox)
+            .bind(id)
+            .execute(db.pool())
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes a message and its recording's row (an email not yet sent goes with it);
+/// the caller removes the audio file after.
+pub async fn delete_message(db: &Db, mailbox: &str, id: &str, recording_id: &str) -> Result<bool> {
+    let mut tx = db.pool().begin().await?;
+    let done = sqlx::query("DELETE FROM voicemail_messages WHERE mailbox = $1 AND id = $2")
+        .bind(mailbox)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM recordings WHERE id = $1 AND kind = 'voicemail'")
+        .bind(recording_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -22,6 +22,7 @@ pub mod registrations;
 pub mod ring_groups;
 pub mod time_conditions;
 pub mod trunks;
+pub mod voicemail;
 
 pub use api_keys::*;
 pub use applications::*;
@@ -40,3 +41,4 @@ pub use registrations::*;
 pub use ring_groups::*;
 pub use time_conditions::*;
 pub use trunks::*;
+pub use voicemail::*;

@@ -22,6 +22,7 @@ pub mod registrations;
 pub mod ring_groups;
 pub mod time_conditions;
 pub mod trunks;
+pub mod voicemail;
 
 /// Declares the five operations of a resource with the usual shape: `POST` and `GET` on
 /// the collection, `GET`, `PATCH` and `DELETE` on an item named by one path parameter.
