@@ -3,6 +3,10 @@
 -- per mailbox and retried until the SMTP server takes them.
 -- Keep the two backends' files equivalent (a test compares the schemas).
 
+-- The application told of each message (a signed `voicemail` event).
+ALTER TABLE extensions ADD COLUMN voicemail_application_id TEXT;
+CREATE INDEX extensions_voicemail_application_id ON extensions (voicemail_application_id);
+
 CREATE TABLE voicemail_messages (
     id            TEXT PRIMARY KEY NOT NULL,
     mailbox       TEXT NOT NULL REFERENCES extensions (number) ON DELETE CASCADE,

@@ -16,7 +16,9 @@ use crate::verbs::{
     Play, Prompt, Record, Redirect, Reject, RejectReason, Ringback, Say, SipUri, Verb,
     VerbDocument, VerbError, WebhookUrl,
 };
-use crate::webhook::{CallError, CallEvent, SipInfo, StatusCallback, WebhookRequest};
+use crate::webhook::{
+    CallError, CallEvent, SipInfo, StatusCallback, VoicemailEvent, WebhookRequest,
+};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -147,7 +149,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
             VerbDocument, Verb, VerbError, Play, Say, Pause, Gather, GatherInput, Prompt, Dial,
             DialTarget, DialStrategy, Confirm, Ringback, SipUri, Enqueue, Leave, Record, Redirect, Hangup, Reject,
             RejectReason, WebhookUrl,
-            WebhookRequest, SipInfo, StatusCallback, CallEvent, CallError,
+            WebhookRequest, SipInfo, StatusCallback, CallEvent, CallError, VoicemailEvent,
             Announcement, CalendarDate, FeatureCodeString, IvrChoice, IvrKey, TimeOfDay,
             TimeZoneName, Weekday,
         ),

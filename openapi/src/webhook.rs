@@ -110,3 +110,31 @@ pub struct StatusCallback {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<CallError>,
 }
+
+/// The body POSTed to an application's `status_callback` when a message is left in a
+/// mailbox that names it (`voicemail.application_id`), signed like every webhook. The
+/// audio is downloaded from `audio_url` with an API key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "event": "voicemail", "timestamp": "2026-11-30T14:05:12.000Z", "mailbox": "58102",
+    "message_id": "VM5f0c3e1d2b4a49e8a7c6d5e4f3a2b1c0", "call_sid": "CA0123456789abcdef0123456789abcdef",
+    "caller_number": "58101", "caller_name": "Djaouad", "duration_ms": 12000,
+    "recording_id": "RE0123456789abcdef0123456789abcdef",
+    "audio_url": "/v1/voicemail/58102/messages/VM5f0c3e1d2b4a49e8a7c6d5e4f3a2b1c0/audio"
+}))]
+pub struct VoicemailEvent {
+    /// Always `voicemail`.
+    pub event: String,
+    /// When the message was left (RFC 3339, UTC).
+    pub timestamp: String,
+    pub mailbox: String,
+    pub message_id: String,
+    /// The call that left it.
+    pub call_sid: String,
+    pub caller_number: String,
+    pub caller_name: Option<String>,
+    pub duration_ms: u64,
+    pub recording_id: String,
+    /// The message's WAV, relative to the API's base URL.
+    pub audio_url: String,
+}

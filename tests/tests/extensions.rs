@@ -24,7 +24,10 @@ both_backends! {
         assert_eq!(created["number"], "58101");
         assert_eq!(created["name"], "Djaouad");
         assert_eq!(created["email"], "djaouad@example.com");
-        assert_eq!(created["voicemail"], json!({"enabled": true, "pin_set": true}));
+        assert_eq!(
+            created["voicemail"],
+            json!({"enabled": true, "pin_set": true, "application_id": null})
+        );
         assert_eq!(created["ring_time"], 25);
         assert_eq!(created["no_answer_destination"], "voicemail:58101");
         let text = created.to_string();
@@ -51,7 +54,10 @@ both_backends! {
             .patch("/v1/extensions/58101", json!({"voicemail": {"pin": null}, "password": "an0ther-Passw0rd"}))
             .await;
         assert_eq!(status, 200, "{updated}");
-        assert_eq!(updated["voicemail"], json!({"enabled": true, "pin_set": false}));
+        assert_eq!(
+            updated["voicemail"],
+            json!({"enabled": true, "pin_set": false, "application_id": null})
+        );
 
         let (status, body) = app.delete("/v1/extensions/58101").await;
         assert_eq!((status, body), (204, serde_json::Value::Null));
@@ -68,7 +74,10 @@ both_backends! {
             .await;
         assert_eq!(status, 201, "{created}");
         assert_eq!(created["ring_time"], 20);
-        assert_eq!(created["voicemail"], json!({"enabled": false, "pin_set": false}));
+        assert_eq!(
+            created["voicemail"],
+            json!({"enabled": false, "pin_set": false, "application_id": null})
+        );
         assert!(created["no_answer_destination"].is_null());
     }
 

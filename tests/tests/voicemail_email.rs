@@ -13,6 +13,7 @@ use std::time::Duration;
 use switchboard_tests::app_harness::{burst_power, wait_registered};
 use switchboard_tests::audio::{read_wav, tone_wav};
 use switchboard_tests::peers::{Baresip, SipTransport, free_sip_port};
+use switchboard_tests::webhook_app::{Reply, WebhookApp};
 use switchboard_tests::{Backend, TestApp};
 
 const LONG: Duration = Duration::from_secs(30);
@@ -228,6 +229,7 @@ async fn messages_are_emailed_in_order(backend: Backend, rtp: &str) {
         .await;
     assert_eq!(status, 201, "{body}");
     let _sink = SmtpSink::start(smtp_port, out.path());
+    let hooks = told_by_webhook(&app).await;
     for (i, freq) in [(1, 600.0), (2, 900.0)] {
         switchboard_tests::app_harness::upload_tone(&app, &format!("m{i}"), freq, 2.0).await;
         let (_, recording) = app.get(&format!("/v1/recordings/m{i}")).await;
@@ -262,7 +264,89 @@ async fn messages_are_emailed_in_order(backend: Backend, rtp: &str) {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(emails(out.path()).len(), 2, "nothing for the refused save");
+    // The application heard of both, signed, and fetches each message's audio.
+    let events = hooks.wait_for("/status", 2, LONG).await;
+    assert_eq!(events.len(), 2, "server: {}", app.log());
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(hooks.received_on("/status").len(), 2, "each event once");
+    hooks.assert_all_signed();
+    for (event, (caller, freq)) in events
+        .iter()
+        .zip([("Caller 1", 600.0), ("Caller 2", 900.0)])
+    {
+        let e = &event.body;
+        assert_eq!(
+            (
+                &e["event"],
+                &e["mailbox"],
+                &e["caller_name"],
+                &e["duration_ms"]
+            ),
+            (
+                &json!("voicemail"),
+                &json!("58102"),
+                &json!(caller),
+                &json!(2000)
+            ),
+            "{e}"
+        );
+        let (status, audio) = app
+            .send_raw(app.req(reqwest::Method::GET, e["audio_url"].as_str().unwrap()))
+            .await;
+        assert_eq!(status, 200, "{e}");
+        assert!(
+            burst_power(&read_wav(&audio), freq) > 1e-3,
+            "{caller}'s audio"
+        );
+    }
     messages_through_rest(&app).await;
+}
+
+/// An application with a status callback, told of 58102's messages; one without a
+/// status callback cannot be, and a told application cannot be deleted.
+async fn told_by_webhook(app: &TestApp) -> WebhookApp {
+    let hooks = WebhookApp::start().await;
+    hooks.reply("/status", Reply::Json(json!({})));
+    let (status, bare) = app
+        .post(
+            "/v1/applications",
+            json!({"name": "No callback", "voice_url": format!("{}/voice", hooks.url)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{bare}");
+    let (status, body) = app
+        .patch(
+            "/v1/extensions/58102",
+            json!({"voicemail": {"application_id": bare["id"]}}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"]["field"], "voicemail.application_id", "{body}");
+    let (status, told) = app
+        .post(
+            "/v1/applications",
+            json!({"name": "Voicemail listener", "voice_url": format!("{}/voice", hooks.url),
+                   "status_callback": format!("{}/status", hooks.url)}),
+        )
+        .await;
+    assert_eq!(status, 201, "{told}");
+    hooks.set_secret(told["signing_secret"].as_str().unwrap());
+    let (status, ext) = app
+        .patch(
+            "/v1/extensions/58102",
+            json!({"voicemail": {"application_id": told["id"]}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{ext}");
+    assert_eq!(ext["voicemail"]["application_id"], told["id"], "{ext}");
+    let (status, body) = app
+        .delete(&format!(
+            "/v1/applications/{}",
+            told["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(status, 409, "{body}");
+    hooks
 }
 
 /// The two messages of 58102 through `/v1/voicemail`: listed oldest first (paging,

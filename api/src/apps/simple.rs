@@ -76,14 +76,63 @@ pub async fn serve_voicemail_saved(
             caller_name: call.caller_name.clone(),
             duration_ms: u64::from(call.recording_duration.unwrap_or(0)) * 1000,
         };
-        storage::voicemail::save_message(&apps.db, &message, email.as_deref(), &storage::now())
-            .await?;
+        let now = storage::now();
+        let notice = match &stored.extension.voicemail.application_id {
+            Some(app) => notice(&apps, app.as_str(), &message, &now).await?,
+            None => None,
+        };
+        storage::voicemail::save_message(
+            &apps.db,
+            &message,
+            email.as_deref(),
+            notice.as_ref(),
+            &now,
+        )
+        .await?;
         tracing::info!(%mailbox, message = %message.id, from = %message.caller_number, emailed_to = ?email, "voicemail message left");
     }
     Ok(Document(json!([
         {"verb": "say", "text": "Thank you. Goodbye."},
         {"verb": "hangup"},
     ])))
+}
+
+/// The `voicemail` event of `message` for application `id` (None, with a warning, when
+/// the application has no status callback any more).
+async fn notice(
+    apps: &Apps,
+    id: &str,
+    message: &storage::voicemail::NewMessage,
+    now: &str,
+) -> crate::error::ApiResult<Option<storage::voicemail::Notice>> {
+    let url = storage::applications::get(&apps.db, id)
+        .await?
+        .and_then(|a| a.status_callback);
+    let Some(url) = url else {
+        tracing::warn!(mailbox = %message.mailbox, application = %id, "voicemail event not sent: the application has no status_callback");
+        return Ok(None);
+    };
+    let event = contract::webhook::VoicemailEvent {
+        event: "voicemail".to_owned(),
+        timestamp: now.to_owned(),
+        mailbox: message.mailbox.clone(),
+        message_id: message.id.clone(),
+        call_sid: message.call_sid.clone(),
+        caller_number: message.caller_number.clone(),
+        caller_name: message.caller_name.clone(),
+        duration_ms: message.duration_ms,
+        recording_id: message.recording_id.clone(),
+        audio_url: format!(
+            "/v1/voicemail/{}/messages/{}/audio",
+            message.mailbox, message.id
+        ),
+    };
+    Ok(Some(storage::voicemail::Notice {
+        id: format!("WE{}", &message.id[2..]),
+        application_id: id.to_owned(),
+        url: url.to_string(),
+        body: serde_json::to_string(&event).unwrap_or_default(),
+    }))
 }
 
 #[cfg(test)]

@@ -145,6 +145,13 @@ pub async fn delete(
         &[],
     )
     .await?;
+    let mailboxes = storage::extensions::voicemail_told(&state.db, &id).await?;
+    if !mailboxes.is_empty() {
+        return Err(ApiError::conflict(format!(
+            "application {id} is told of the voicemail of {}; change those first",
+            mailboxes.join(", ")
+        )));
+    }
     if !storage::applications::delete(&state.db, &id).await? {
         return Err(not_found(&id));
     }

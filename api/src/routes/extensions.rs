@@ -64,6 +64,9 @@ pub async fn create(
         check_own(&state, &body.number, voicemail.enabled, BUSY, d).await?;
     }
     destinations::not_a_ring_group(&state.db, &body.number, "number").await?;
+    if let Some(app) = &voicemail.application_id {
+        check_voicemail_app(&state, app).await?;
+    }
     let realm = &state.config.sip_realm;
     let ha1 = engine::digest::ha1(body.number.as_str(), realm, body.password.as_str());
     let now = storage::now();
@@ -75,6 +78,7 @@ pub async fn create(
             voicemail: VoicemailInfo {
                 enabled: voicemail.enabled,
                 pin_set: voicemail.pin.is_some(),
+                application_id: voicemail.application_id.clone(),
             },
             ring_time: body.ring_time.unwrap_or_default(),
             no_answer_destination: body.no_answer_destination,
@@ -154,6 +158,10 @@ pub async fn update(
             Patch::Set(pin) => row.voicemail_pin_hash = Some(secrets::hash_pin(pin.as_str())),
         }
         ext.voicemail.pin_set = row.voicemail_pin_hash.is_some();
+        if let Patch::Set(app) = &vm.application_id {
+            check_voicemail_app(&state, app).await?;
+        }
+        ext.voicemail.application_id = vm.application_id.apply(ext.voicemail.application_id.take());
     }
     if let Some(ring_time) = body.ring_time {
         ext.ring_time = ring_time;
@@ -220,4 +228,24 @@ pub async fn delete(
     }
     tracing::info!(%number, "extension deleted");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The application told of voicemail messages exists and has a status callback to
+/// receive the events.
+async fn check_voicemail_app(
+    state: &AppState,
+    id: &contract::types::ApplicationId,
+) -> ApiResult<()> {
+    const FIELD: &str = "voicemail.application_id";
+    match storage::applications::get(&state.db, id.as_str()).await? {
+        None => Err(ApiError::invalid(
+            FIELD,
+            format!("application {id} does not exist"),
+        )),
+        Some(app) if app.status_callback.is_none() => Err(ApiError::invalid(
+            FIELD,
+            format!("application {id} has no status_callback to receive voicemail events"),
+        )),
+        Some(_) => Ok(()),
+    }
 }

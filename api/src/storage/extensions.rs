@@ -3,7 +3,7 @@
 
 use super::{Db, PageRequest, Result, decode, get_bool, text};
 use contract::models::{Extension, VoicemailInfo};
-use contract::types::{Destination, DisplayName, Email, ExtensionNumber, RingTime};
+use contract::types::{ApplicationId, Destination, DisplayName, Email, ExtensionNumber, RingTime};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -19,13 +19,13 @@ pub struct StoredExtension {
 
 const COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
     voicemail_enabled, voicemail_pin_hash, ring_time, no_answer_destination, busy_destination, \
-    call_waiting, created_at, updated_at";
+    call_waiting, created_at, updated_at, voicemail_application_id";
 /// The columns as read: booleans cast to integers, the one type both backends hand
 /// to the `Any` driver alike.
 const SELECT_COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
     CAST(voicemail_enabled AS INTEGER) AS voicemail_enabled, voicemail_pin_hash, ring_time, \
     no_answer_destination, busy_destination, CAST(call_waiting AS INTEGER) AS call_waiting, \
-    created_at, updated_at";
+    created_at, updated_at, voicemail_application_id";
 
 fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     const T: &str = "extensions";
@@ -34,6 +34,7 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     let email: Option<String> = row.try_get("email")?;
     let destination: Option<String> = row.try_get("no_answer_destination")?;
     let busy: Option<String> = row.try_get("busy_destination")?;
+    let vm_app: Option<String> = row.try_get("voicemail_application_id")?;
     Ok(StoredExtension {
         extension: Extension {
             number: decode(T, "number", text(row, "number")?, ExtensionNumber::parse)?,
@@ -44,6 +45,13 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
             voicemail: VoicemailInfo {
                 enabled: get_bool(row, "voicemail_enabled")?,
                 pin_set: pin_hash.is_some(),
+                application_id: vm_app
+                    .map(|a| {
+                        decode(T, "voicemail_application_id", a, |a| {
+                            ApplicationId::parse(&a)
+                        })
+                    })
+                    .transpose()?,
             },
             ring_time: decode(T, "ring_time", ring_time, |v| {
                 RingTime::try_from(u32::try_from(v).unwrap_or(0))
@@ -68,7 +76,7 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
 pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
     let e = &row.extension;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
     )))
     .bind(e.number.as_str())
     .bind(e.name.as_str())
@@ -84,6 +92,7 @@ pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
     .bind(e.call_waiting)
     .bind(&e.created_at)
     .bind(&e.updated_at)
+    .bind(e.voicemail.application_id.as_ref().map(ApplicationId::as_str))
     .execute(db.pool())
     .await?;
     Ok(())
@@ -95,8 +104,8 @@ pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE extensions SET name = $2, sip_realm = $3, sip_ha1_md5 = $4, sip_ha1_sha256 = $5, \
          email = $6, voicemail_enabled = $7, voicemail_pin_hash = $8, ring_time = $9, \
-         no_answer_destination = $10, busy_destination = $11, call_waiting = $12, updated_at = $13 \
-         WHERE number = $1",
+         no_answer_destination = $10, busy_destination = $11, call_waiting = $12, updated_at = $13, \
+         voicemail_application_id = $14 WHERE number = $1",
     )
     .bind(e.number.as_str())
     .bind(e.name.as_str())
@@ -111,6 +120,7 @@ pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
     .bind(e.busy_destination.as_ref().map(ToString::to_string))
     .bind(e.call_waiting)
     .bind(&e.updated_at)
+    .bind(e.voicemail.application_id.as_ref().map(ApplicationId::as_str))
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
@@ -164,4 +174,17 @@ pub async fn delete(db: &Db, number: &str) -> Result<bool> {
         .execute(db.pool())
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// The mailboxes whose `voicemail` events go to application `id`.
+pub async fn voicemail_told(db: &Db, id: &str) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT number FROM extensions WHERE voicemail_application_id = $1 ORDER BY number",
+    )
+    .bind(id)
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter()
+        .map(|r| Ok(format!("extensions/{}", r.try_get::<String, _>("number")?)))
+        .collect()
 }

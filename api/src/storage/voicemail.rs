@@ -5,6 +5,15 @@ use super::{Db, Result};
 use contract::models::{VoicemailFolder, VoicemailMessage};
 use sqlx::Row;
 
+/// A signed event to queue in the webhook outbox with a message.
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub id: String,
+    pub application_id: String,
+    pub url: String,
+    pub body: String,
+}
+
 /// A message just left in a mailbox.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
@@ -18,9 +27,16 @@ pub struct NewMessage {
 }
 
 /// Saves a message — its recording becomes of kind `voicemail` — and, when the mailbox
-/// has an address, the email announcing it, in one transaction: once this returns, the
-/// message is on disk and in the database, and its email cannot be forgotten.
-pub async fn save_message(db: &Db, m: &NewMessage, email: Option<&str>, now: &str) -> Result<()> {
+/// has an address, the email announcing it, and its `voicemail` event for the
+/// application, in one transaction: once this returns, the message is on disk and in
+/// the database, and neither its email nor its event can be forgotten.
+pub async fn save_message(
+    db: &Db,
+    m: &NewMessage,
+    email: Option<&str>,
+    notice: Option<&Notice>,
+    now: &str,
+) -> Result<()> {
     let mut tx = db.pool().begin().await?;
     sqlx::query(
         "INSERT INTO voicemail_messages (id, mailbox, recording_id, call_sid, caller_number, \
@@ -50,6 +66,22 @@ pub async fn save_message(db: &Db, m: &NewMessage, email: Option<&str>, now: &st
         .bind(&m.id)
         .bind(&m.mailbox)
         .bind(to)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if let Some(n) = notice {
+        sqlx::query(
+            "INSERT INTO webhook_outbox (id, application_id, url, body, state, attempts, \
+             next_attempt_at, last_error, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, NULL, $6, $7)",
+        )
+        .bind(&n.id)
+        .bind(&n.application_id)
+        .bind(&n.url)
+        .bind(&n.body)
+        .bind(now)
         .bind(now)
         .bind(now)
         .execute(&mut *tx)

@@ -2,7 +2,8 @@
 
 use super::common::page;
 use crate::types::{
-    Destination, DisplayName, Email, ExtensionNumber, Patch, RingTime, SipPassword, VoicemailPin,
+    ApplicationId, Destination, DisplayName, Email, ExtensionNumber, Patch, RingTime, SipPassword,
+    VoicemailPin,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,6 +19,11 @@ pub struct VoicemailSettings {
     /// PIN to listen to messages from a phone (`*97`).
     #[serde(default)]
     pub pin: Option<VoicemailPin>,
+    /// An application whose `status_callback` receives a signed `voicemail` event
+    /// (`VoicemailEvent`) for each message left, through the outbox (retried, never
+    /// lost). It must have a `status_callback`.
+    #[serde(default)]
+    pub application_id: Option<ApplicationId>,
 }
 
 /// Voicemail settings in a `PATCH` body.
@@ -30,6 +36,10 @@ pub struct VoicemailUpdate {
     #[serde(default)]
     #[schema(value_type = Option<VoicemailPin>)]
     pub pin: Patch<VoicemailPin>,
+    /// `null` stops the `voicemail` events.
+    #[serde(default)]
+    #[schema(value_type = Option<ApplicationId>)]
+    pub application_id: Patch<ApplicationId>,
 }
 
 /// Voicemail settings as returned: the PIN itself is never returned.
@@ -38,6 +48,8 @@ pub struct VoicemailInfo {
     pub enabled: bool,
     /// Whether a PIN is set.
     pub pin_set: bool,
+    /// The application told of each message (`voicemail` event).
+    pub application_id: Option<ApplicationId>,
 }
 
 /// Body of `POST /v1/extensions`.
