@@ -6,6 +6,11 @@
 -- The application told of each message (a signed `voicemail` event).
 ALTER TABLE extensions ADD COLUMN voicemail_application_id TEXT;
 CREATE INDEX extensions_voicemail_application_id ON extensions (voicemail_application_id);
+-- The mailbox's greeting (an announcement as JSON; NULL: the spoken default) and where
+-- 0 during it leads.
+ALTER TABLE extensions ADD COLUMN voicemail_greeting TEXT;
+ALTER TABLE extensions ADD COLUMN voicemail_operator_destination TEXT;
+CREATE INDEX extensions_voicemail_operator_destination ON extensions (voicemail_operator_destination);
 
 CREATE TABLE voicemail_messages (
     id            TEXT PRIMARY KEY NOT NULL,

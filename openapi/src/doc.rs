@@ -139,6 +139,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         paths::apps::hangup_app,
         paths::apps::voicemail_app,
         paths::apps::voicemail_saved_app,
+        paths::apps::voicemail_key_app,
     ),
     components(
         schemas(

@@ -78,7 +78,8 @@ async fn wait_emails(out: &Path, count: usize, within: Duration) -> Vec<serde_js
     }
 }
 
-/// 101 calls 58102, which nobody answers, and speaks for about 4 s after the greeting.
+/// 101 calls 58102, which nobody answers, and speaks for about 4 s after the greeting
+/// (about 5 s) and the beep.
 async fn leave_message(app: &TestApp, caller: &Baresip) {
     caller.forget_events();
     caller.dial(&format!("sip:58102@{}", app.sip));
@@ -87,7 +88,7 @@ async fn leave_message(app: &TestApp, caller: &Baresip) {
         "the mailbox answered; server: {}",
         app.log()
     );
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
     caller.hangup();
     assert!(caller.wait_event("CALL_CLOSED", LONG).is_some());
 }

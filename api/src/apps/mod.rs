@@ -34,7 +34,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
+use axum::routing::{any, get};
 use contract::models::Role;
 use contract::signature;
 use serde::Deserialize;
@@ -145,6 +145,11 @@ pub fn router(apps: Apps) -> Router {
             "/apps/voicemail/{mailbox}/saved",
             any(simple::serve_voicemail_saved),
         )
+        .route(
+            "/apps/voicemail/{mailbox}/key",
+            any(simple::serve_voicemail_key),
+        )
+        .route(simple::BEEP_PATH, get(simple::serve_beep))
         .with_state(apps)
 }
 

@@ -14,18 +14,79 @@ pub fn number(number: &str) -> Value {
     json!([{"verb": "dial", "targets": [{"type": "number", "number": number}]}])
 }
 
-/// Asks for a message for `mailbox`, records it (up to two minutes, `#` ends it).
-pub fn voicemail(mailbox: &str) -> Value {
-    let spaced: Vec<String> = mailbox.chars().map(String::from).collect();
-    json!([
-        {"verb": "say", "text": format!(
-            "Extension {} is not available. Leave a message after the tone.",
-            spaced.join(" ")
-        )},
-        {"verb": "record", "max_length": 120, "finish_on_key": "#", "timeout": 5,
-         "action": format!("/apps/voicemail/{mailbox}/saved")},
-        {"verb": "hangup"},
-    ])
+/// What a mailbox's documents depend on.
+#[derive(Debug, Clone)]
+pub struct Mailbox {
+    pub number: String,
+    pub greeting: Option<contract::types::Announcement>,
+    /// 0 during the greeting leads to an operator.
+    pub operator: bool,
+}
+
+/// The greeting (0 during it reaches the operator, when there is one), then the beep
+/// and the message.
+pub fn voicemail(mailbox: &Mailbox) -> Value {
+    let greeting = match &mailbox.greeting {
+        Some(a) => super::announce(a),
+        None => {
+            let spaced: Vec<String> = mailbox.number.chars().map(String::from).collect();
+            json!({"verb": "say", "text": format!(
+                "The person at extension {} is not available. Leave a message after the tone.",
+                spaced.join(" ")
+            )})
+        }
+    };
+    let mut doc = vec![if mailbox.operator {
+        json!({"verb": "gather", "num_digits": 1, "timeout": 1, "prompts": [greeting],
+               "action": format!("/apps/voicemail/{}/key", mailbox.number)})
+    } else {
+        greeting
+    }];
+    doc.extend(message(&mailbox.number));
+    Value::Array(doc)
+}
+
+/// The beep, the message (up to two minutes; `#`, silence or hanging up ends it), and
+/// the end.
+fn message(mailbox: &str) -> Vec<Value> {
+    vec![
+        json!({"verb": "play", "url": BEEP_PATH}),
+        json!({"verb": "record", "max_length": 120, "finish_on_key": "#", "timeout": 5,
+               "action": format!("/apps/voicemail/{mailbox}/saved")}),
+        json!({"verb": "hangup"}),
+    ]
+}
+
+/// Where the beep before a message is served.
+pub const BEEP_PATH: &str = "/apps/sounds/beep.wav";
+
+/// The beep: 1 kHz for 400 ms, 8 kHz mono 16-bit PCM WAV (the usual voicemail tone).
+pub fn beep_wav() -> Vec<u8> {
+    const RATE: u32 = 8000;
+    let samples: Vec<i16> = (0..RATE * 2 / 5)
+        .map(|n| {
+            let t = f64::from(n) / f64::from(RATE);
+            (f64::from(i16::MAX) * 0.4 * (2.0 * std::f64::consts::PI * 1000.0 * t).sin()) as i16
+        })
+        .collect();
+    let data_len = u32::try_from(samples.len() * 2).unwrap_or(0);
+    let mut wav = Vec::with_capacity(44 + samples.len() * 2);
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&RATE.to_le_bytes());
+    wav.extend_from_slice(&(RATE * 2).to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    for s in samples {
+        wav.extend_from_slice(&s.to_le_bytes());
+    }
+    wav
 }
 
 pub async fn serve_number(Path(dialled): Path<String>, Call(_): Call) -> AppResult {
@@ -38,15 +99,54 @@ pub async fn serve_hangup(Call(_): Call) -> AppResult {
     Ok(Document(json!([{"verb": "hangup"}])))
 }
 
+async fn load_mailbox(
+    apps: &Apps,
+    mailbox: &str,
+) -> crate::error::ApiResult<(Mailbox, Option<contract::types::Destination>)> {
+    let stored = storage::extensions::get(&apps.db, mailbox)
+        .await?
+        .filter(|e| e.extension.voicemail.enabled)
+        .ok_or_else(|| missing(&format!("mailbox {mailbox}")))?;
+    let vm = stored.extension.voicemail;
+    Ok((
+        Mailbox {
+            number: mailbox.to_owned(),
+            greeting: vm.greeting,
+            operator: vm.operator_destination.is_some(),
+        },
+        vm.operator_destination,
+    ))
+}
+
 pub async fn serve_voicemail(
     State(apps): State<Apps>,
     Path(mailbox): Path<String>,
     Call(_): Call,
 ) -> AppResult {
-    if storage::extensions::has_voicemail(&apps.db, &mailbox).await? != Some(true) {
-        return Err(missing(&format!("mailbox {mailbox}")));
-    }
+    let (mailbox, _) = load_mailbox(&apps, &mailbox).await?;
     Ok(Document(voicemail(&mailbox)))
+}
+
+/// A key pressed during the greeting: 0 leads to the operator; anything else, on to
+/// the message.
+pub async fn serve_voicemail_key(
+    State(apps): State<Apps>,
+    Path(mailbox): Path<String>,
+    Call(call): Call,
+) -> AppResult {
+    let (_, operator) = load_mailbox(&apps, &mailbox).await?;
+    match (call.digits.as_deref(), operator) {
+        (Some("0"), Some(destination)) => Ok(Document(super::go(&destination))),
+        _ => Ok(Document(Value::Array(message(&mailbox)))),
+    }
+}
+
+/// The beep (media: not signed, like any audio a `play` fetches).
+pub async fn serve_beep() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "audio/wav")],
+        beep_wav(),
+    )
 }
 
 /// The `record`'s action: the message, if one was left, is saved in the mailbox with
@@ -141,7 +241,26 @@ mod tests {
 
     #[test]
     fn documents_are_valid() {
-        for doc in [number("0032123"), voicemail("58102")] {
+        let mut mailbox = Mailbox {
+            number: "58102".into(),
+            greeting: None,
+            operator: false,
+        };
+        let plain = voicemail(&mailbox);
+        assert_eq!(plain[0]["verb"], "say");
+        assert_eq!(plain[1]["url"], BEEP_PATH);
+        mailbox.operator = true;
+        mailbox.greeting = Some(contract::types::Announcement::say("Pierre here."));
+        let with_operator = voicemail(&mailbox);
+        assert_eq!(with_operator[0]["verb"], "gather");
+        assert_eq!(with_operator[0]["prompts"][0]["text"], "Pierre here.");
+        assert_eq!(with_operator[0]["action"], "/apps/voicemail/58102/key");
+        for doc in [
+            number("0032123"),
+            plain,
+            with_operator,
+            Value::Array(message("58102")),
+        ] {
             contract::verbs::parse_document(doc.to_string().as_bytes()).expect("valid");
         }
     }

@@ -67,6 +67,12 @@ pub async fn create(
     if let Some(app) = &voicemail.application_id {
         check_voicemail_app(&state, app).await?;
     }
+    check_greeting_and_operator(
+        &state,
+        voicemail.greeting.as_ref(),
+        voicemail.operator_destination.as_ref(),
+    )
+    .await?;
     let realm = &state.config.sip_realm;
     let ha1 = engine::digest::ha1(body.number.as_str(), realm, body.password.as_str());
     let now = storage::now();
@@ -79,6 +85,8 @@ pub async fn create(
                 enabled: voicemail.enabled,
                 pin_set: voicemail.pin.is_some(),
                 application_id: voicemail.application_id.clone(),
+                greeting: voicemail.greeting.clone(),
+                operator_destination: voicemail.operator_destination.clone(),
             },
             ring_time: body.ring_time.unwrap_or_default(),
             no_answer_destination: body.no_answer_destination,
@@ -162,6 +170,19 @@ pub async fn update(
             check_voicemail_app(&state, app).await?;
         }
         ext.voicemail.application_id = vm.application_id.apply(ext.voicemail.application_id.take());
+        let greeting = match &vm.greeting {
+            Patch::Set(g) => Some(g),
+            _ => None,
+        };
+        let operator = match &vm.operator_destination {
+            Patch::Set(d) => Some(d),
+            _ => None,
+        };
+        check_greeting_and_operator(&state, greeting, operator).await?;
+        ext.voicemail.greeting = vm.greeting.apply(ext.voicemail.greeting.take());
+        ext.voicemail.operator_destination = vm
+            .operator_destination
+            .apply(ext.voicemail.operator_destination.take());
     }
     if let Some(ring_time) = body.ring_time {
         ext.ring_time = ring_time;
@@ -248,4 +269,19 @@ async fn check_voicemail_app(
         )),
         Some(_) => Ok(()),
     }
+}
+
+/// A greeting's recording exists; the operator destination leads somewhere.
+async fn check_greeting_and_operator(
+    state: &AppState,
+    greeting: Option<&contract::types::Announcement>,
+    operator: Option<&Destination>,
+) -> ApiResult<()> {
+    if let Some(g) = greeting {
+        destinations::check_announcement(&state.db, "voicemail.greeting", g).await?;
+    }
+    if let Some(d) = operator {
+        destinations::check(&state.db, "voicemail.operator_destination", d).await?;
+    }
+    Ok(())
 }

@@ -19,13 +19,15 @@ pub struct StoredExtension {
 
 const COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
     voicemail_enabled, voicemail_pin_hash, ring_time, no_answer_destination, busy_destination, \
-    call_waiting, created_at, updated_at, voicemail_application_id";
+    call_waiting, created_at, updated_at, voicemail_application_id, voicemail_greeting, \
+    voicemail_operator_destination";
 /// The columns as read: booleans cast to integers, the one type both backends hand
 /// to the `Any` driver alike.
 const SELECT_COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
     CAST(voicemail_enabled AS INTEGER) AS voicemail_enabled, voicemail_pin_hash, ring_time, \
     no_answer_destination, busy_destination, CAST(call_waiting AS INTEGER) AS call_waiting, \
-    created_at, updated_at, voicemail_application_id";
+    created_at, updated_at, voicemail_application_id, voicemail_greeting, \
+    voicemail_operator_destination";
 
 fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     const T: &str = "extensions";
@@ -35,6 +37,8 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     let destination: Option<String> = row.try_get("no_answer_destination")?;
     let busy: Option<String> = row.try_get("busy_destination")?;
     let vm_app: Option<String> = row.try_get("voicemail_application_id")?;
+    let greeting: Option<String> = row.try_get("voicemail_greeting")?;
+    let operator: Option<String> = row.try_get("voicemail_operator_destination")?;
     Ok(StoredExtension {
         extension: Extension {
             number: decode(T, "number", text(row, "number")?, ExtensionNumber::parse)?,
@@ -49,6 +53,16 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
                     .map(|a| {
                         decode(T, "voicemail_application_id", a, |a| {
                             ApplicationId::parse(&a)
+                        })
+                    })
+                    .transpose()?,
+                greeting: greeting
+                    .map(|g| decode(T, "voicemail_greeting", g, |g| serde_json::from_str(&g)))
+                    .transpose()?,
+                operator_destination: operator
+                    .map(|d| {
+                        decode(T, "voicemail_operator_destination", d, |d| {
+                            Destination::parse(&d)
                         })
                     })
                     .transpose()?,
@@ -73,10 +87,17 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     })
 }
 
+fn greeting_json(e: &Extension) -> Option<String> {
+    e.voicemail
+        .greeting
+        .as_ref()
+        .and_then(|g| serde_json::to_string(g).ok())
+}
+
 pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
     let e = &row.extension;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
     )))
     .bind(e.number.as_str())
     .bind(e.name.as_str())
@@ -93,6 +114,8 @@ pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
     .bind(&e.created_at)
     .bind(&e.updated_at)
     .bind(e.voicemail.application_id.as_ref().map(ApplicationId::as_str))
+    .bind(greeting_json(e))
+    .bind(e.voicemail.operator_destination.as_ref().map(ToString::to_string))
     .execute(db.pool())
     .await?;
     Ok(())
@@ -105,7 +128,8 @@ pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
         "UPDATE extensions SET name = $2, sip_realm = $3, sip_ha1_md5 = $4, sip_ha1_sha256 = $5, \
          email = $6, voicemail_enabled = $7, voicemail_pin_hash = $8, ring_time = $9, \
          no_answer_destination = $10, busy_destination = $11, call_waiting = $12, updated_at = $13, \
-         voicemail_application_id = $14 WHERE number = $1",
+         voicemail_application_id = $14, voicemail_greeting = $15, \
+         voicemail_operator_destination = $16 WHERE number = $1",
     )
     .bind(e.number.as_str())
     .bind(e.name.as_str())
@@ -121,6 +145,8 @@ pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
     .bind(e.call_waiting)
     .bind(&e.updated_at)
     .bind(e.voicemail.application_id.as_ref().map(ApplicationId::as_str))
+    .bind(greeting_json(e))
+    .bind(e.voicemail.operator_destination.as_ref().map(ToString::to_string))
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)

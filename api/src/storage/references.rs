@@ -11,6 +11,7 @@ use sqlx::Row;
 const DESTINATION_COLUMNS: &[(&str, &str, &str)] = &[
     ("extensions", "no_answer_destination", "number"),
     ("extensions", "busy_destination", "number"),
+    ("extensions", "voicemail_operator_destination", "number"),
     ("numbers", "destination", "number"),
     ("follow_me", "no_answer_destination", "extension"),
     ("ring_groups", "no_answer_destination", "number"),
@@ -120,6 +121,19 @@ pub async fn recording_users(db: &Db, name: &str, id: &str) -> Result<Vec<String
         if named(row.try_get("announcement")?, true) || named(row.try_get("music")?, false) {
             found.push(format!(
                 "ring-groups/{}",
+                row.try_get::<String, _>("number")?
+            ));
+        }
+    }
+    let greetings = sqlx::query(
+        "SELECT number, voicemail_greeting FROM extensions WHERE voicemail_greeting IS NOT NULL",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    for row in greetings {
+        if named(row.try_get("voicemail_greeting")?, true) {
+            found.push(format!(
+                "extensions/{} (voicemail greeting)",
                 row.try_get::<String, _>("number")?
             ));
         }

@@ -2,8 +2,8 @@
 
 use super::common::page;
 use crate::types::{
-    ApplicationId, Destination, DisplayName, Email, ExtensionNumber, Patch, RingTime, SipPassword,
-    VoicemailPin,
+    Announcement, ApplicationId, Destination, DisplayName, Email, ExtensionNumber, Patch, RingTime,
+    SipPassword, VoicemailPin,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -24,6 +24,14 @@ pub struct VoicemailSettings {
     /// lost). It must have a `status_callback`.
     #[serde(default)]
     pub application_id: Option<ApplicationId>,
+    /// What a caller hears before the beep. Default: spoken "The person at extension …
+    /// is not available. Leave a message after the tone."
+    #[serde(default)]
+    pub greeting: Option<Announcement>,
+    /// Where a caller goes who presses 0 during the greeting (an operator, a
+    /// receptionist). Without it, 0 is ignored.
+    #[serde(default)]
+    pub operator_destination: Option<Destination>,
 }
 
 /// Voicemail settings in a `PATCH` body.
@@ -40,6 +48,13 @@ pub struct VoicemailUpdate {
     #[serde(default)]
     #[schema(value_type = Option<ApplicationId>)]
     pub application_id: Patch<ApplicationId>,
+    /// `null` goes back to the spoken default.
+    #[serde(default)]
+    #[schema(value_type = Option<Announcement>)]
+    pub greeting: Patch<Announcement>,
+    #[serde(default)]
+    #[schema(value_type = Option<Destination>)]
+    pub operator_destination: Patch<Destination>,
 }
 
 /// Voicemail settings as returned: the PIN itself is never returned.
@@ -50,6 +65,10 @@ pub struct VoicemailInfo {
     pub pin_set: bool,
     /// The application told of each message (`voicemail` event).
     pub application_id: Option<ApplicationId>,
+    /// None: the spoken default.
+    pub greeting: Option<Announcement>,
+    /// Where 0 during the greeting leads.
+    pub operator_destination: Option<Destination>,
 }
 
 /// Body of `POST /v1/extensions`.

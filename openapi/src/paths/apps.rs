@@ -117,13 +117,19 @@ app_path!(
 app_path!(
     voicemail_app,
     "/apps/voicemail/{mailbox}",
-    "`voicemail:` destinations: asks for a message and records it.",
+    "`voicemail:` destinations: the mailbox's greeting (0 during it reaches its operator destination, when set), a beep, and the message recorded.",
     ("mailbox", "The mailbox (extension number)")
 );
 app_path!(
     voicemail_saved_app,
     "/apps/voicemail/{mailbox}/saved",
-    "After a voicemail message was recorded: thanks the caller.",
+    "After a voicemail message was recorded: saves it in the mailbox (with its email and its `voicemail` event) and thanks the caller.",
+    ("mailbox", "The mailbox (extension number)")
+);
+app_path!(
+    voicemail_key_app,
+    "/apps/voicemail/{mailbox}/key",
+    "A key pressed during a mailbox's greeting: 0 leads to its operator destination, anything else on to the beep and the message.",
     ("mailbox", "The mailbox (extension number)")
 );
 

@@ -1,0 +1,130 @@
+//! Leaving a message with real phones: the mailbox's own greeting (an uploaded
+//! recording), the beep, the message kept in the mailbox; 0 during the greeting reaches
+//! the operator instead.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
+
+use serde_json::json;
+use std::time::Duration;
+use switchboard_tests::app_harness::{burst_power, upload_tone, wait_registered};
+use switchboard_tests::audio::{read_wav, tone_wav};
+use switchboard_tests::peers::{Baresip, SipTransport};
+use switchboard_tests::{Backend, TestApp};
+
+const LONG: Duration = Duration::from_secs(30);
+const GREETING: f64 = 500.0;
+const BEEP: f64 = 1000.0;
+const CALLER: f64 = 700.0;
+const OPERATOR: f64 = 1500.0;
+
+async fn phone(app: &TestApp, dir: &tempfile::TempDir, number: &str, freq: f64) -> Baresip {
+    let password = format!("pw-{number}-secret");
+    let (status, body) = app
+        .post(
+            "/v1/extensions",
+            json!({"number": number, "name": format!("Phone {number}"), "password": password}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let mic = dir.path().join(format!("{number}.wav"));
+    std::fs::write(&mic, tone_wav(freq, 120.0, 8000, 1, 16, false, 0.3)).unwrap();
+    let p = Baresip::start(number, &password, app.sip, SipTransport::Udp, &mic);
+    wait_registered(app, number).await;
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_greeting_then_the_beep_then_the_message_and_0_reaches_the_operator() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("SWITCHBOARD_RTP_PORTS", "50840-50999".to_owned())],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let caller = phone(&app, &dir, "101", CALLER).await;
+    let operator = phone(&app, &dir, "103", OPERATOR).await;
+    upload_tone(&app, "pierre-greeting", GREETING, 1.5).await;
+    let (status, body) = app
+        .post(
+            "/v1/extensions",
+            json!({"number": "58102", "name": "Pierre", "password": "pw-58102-secret",
+                   "no_answer_destination": "voicemail:58102",
+                   "voicemail": {"enabled": true, "greeting": {"recording": "pierre-greeting"},
+                                 "operator_destination": "extension:103"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["voicemail"]["operator_destination"], "extension:103");
+    // The greeting's recording is in use.
+    let (status, _) = app.delete("/v1/recordings/pierre-greeting").await;
+    assert_eq!(status, 409);
+
+    // Greeting, beep, message.
+    caller.dial(&format!("sip:58102@{}", app.sip));
+    assert!(
+        caller.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "{}",
+        app.log()
+    );
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    caller.hangup();
+    assert!(caller.wait_event("CALL_CLOSED", LONG).is_some());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let heard = read_wav(&std::fs::read(caller.received_audio().unwrap()).unwrap());
+    assert!(
+        burst_power(&heard, GREETING) > 1e-3,
+        "the greeting was played"
+    );
+    assert!(burst_power(&heard, BEEP) > 1e-3, "then the beep");
+    let mut messages = serde_json::Value::Null;
+    for _ in 0..50 {
+        messages = app.get("/v1/voicemail/58102/messages").await.1;
+        if messages["data"].as_array().is_some_and(|d| !d.is_empty()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(messages["data"].as_array().unwrap().len(), 1, "{messages}");
+    let (_, audio) = app
+        .send_raw(app.req(
+            reqwest::Method::GET,
+            messages["data"][0]["audio_url"].as_str().unwrap(),
+        ))
+        .await;
+    let message = read_wav(&audio);
+    assert!(
+        burst_power(&message, CALLER) > 1e-3,
+        "the message holds the caller"
+    );
+    assert!(
+        burst_power(&message, GREETING) < 0.1 * burst_power(&message, CALLER),
+        "recorded after the greeting"
+    );
+
+    // 0 during the greeting: the operator answers, nothing is recorded.
+    caller.forget_events();
+    caller.dial(&format!("sip:58102@{}", app.sip));
+    assert!(caller.wait_event("CALL_ESTABLISHED", LONG).is_some());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    caller.command("sndcode", "0");
+    assert!(
+        operator.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "the operator took the call; server: {}",
+        app.log()
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    caller.hangup();
+    assert!(operator.wait_event("CALL_CLOSED", LONG).is_some());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let heard = read_wav(&std::fs::read(caller.received_audio().unwrap()).unwrap());
+    assert!(
+        burst_power(&heard, OPERATOR) > 1e-3,
+        "the caller talks with 103"
+    );
+    let (_, after) = app.get("/v1/voicemail/58102/messages").await;
+    assert_eq!(
+        after["data"].as_array().unwrap().len(),
+        1,
+        "no second message"
+    );
+}
