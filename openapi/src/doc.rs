@@ -140,6 +140,9 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         paths::apps::voicemail_app,
         paths::apps::voicemail_saved_app,
         paths::apps::voicemail_key_app,
+        paths::apps::voicemail_listen_app,
+        paths::apps::voicemail_listen_pin_app,
+        paths::apps::voicemail_listen_key_app,
     ),
     components(
         schemas(

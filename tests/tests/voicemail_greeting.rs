@@ -34,7 +34,7 @@ async fn phone(app: &TestApp, dir: &tempfile::TempDir, number: &str, freq: f64) 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_greeting_then_the_beep_then_the_message_and_0_reaches_the_operator() {
+async fn greeting_beep_message_0_to_the_operator_and_star_97_plays_it_back() {
     let app = TestApp::spawn_with(
         Backend::Sqlite,
         &[("SWITCHBOARD_RTP_PORTS", "50840-50999".to_owned())],
@@ -126,5 +126,57 @@ async fn the_greeting_then_the_beep_then_the_message_and_0_reaches_the_operator(
         after["data"].as_array().unwrap().len(),
         1,
         "no second message"
+    );
+
+    // *97 from Pierre's own phone: the PIN, the message played back, 7 deletes it.
+    let (status, body) = app
+        .patch(
+            "/v1/extensions/58102",
+            json!({"voicemail": {"pin": "4321"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let owner_mic = dir.path().join("owner.wav");
+    std::fs::write(&owner_mic, tone_wav(300.0, 120.0, 8000, 1, 16, false, 0.3)).unwrap();
+    let owner = Baresip::start(
+        "58102",
+        "pw-58102-secret",
+        app.sip,
+        SipTransport::Udp,
+        &owner_mic,
+    );
+    wait_registered(&app, "58102").await;
+    owner.dial(&format!("sip:*97@{}", app.sip));
+    assert!(
+        owner.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "{}",
+        app.log()
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    owner.command("sndcode", "4321#");
+    // The summary, "message from 1 0 1", then the message (about 2 s of 700 Hz).
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    owner.command("sndcode", "7");
+    let mut left = 1;
+    for _ in 0..100 {
+        left = app.get("/v1/voicemail/58102/messages").await.1["data"]
+            .as_array()
+            .unwrap()
+            .len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "7 deleted the message; server: {}", app.log());
+    assert!(
+        owner.wait_event("CALL_CLOSED", LONG).is_some(),
+        "goodbye, then hung up"
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let played = read_wav(&std::fs::read(owner.received_audio().unwrap()).unwrap());
+    assert!(
+        burst_power(&played, CALLER) > 1e-3,
+        "the owner heard the message (the caller's tone)"
     );
 }

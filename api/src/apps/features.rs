@@ -18,6 +18,7 @@ pub fn path_of(codes: &[FeatureCode], dialled: &str) -> Option<String> {
         let rest = dialled.strip_prefix(c.code.as_str())?;
         match c.feature {
             Feature::FollowmeToggle if rest.is_empty() => Some("feature/followme".to_owned()),
+            Feature::VoicemailListen if rest.is_empty() => Some("feature/voicemail".to_owned()),
             Feature::DaynightToggle
                 if rest.len() == 1 && rest.bytes().all(|b| b.is_ascii_digit()) =>
             {
@@ -174,6 +175,7 @@ mod tests {
         assert_eq!(path_of(&c, "*2812"), None, "one digit only");
         assert_eq!(path_of(&c, "*211"), None);
         assert_eq!(path_of(&c, "*99"), None);
+        assert_eq!(path_of(&c, "*97").as_deref(), Some("feature/voicemail"));
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!   [`Link`]: where the apps live and how their requests are signed.
 //! - one file per app: [`extension`] (an extension's ringing, busy and no-answer
 //!   destinations, follow-me), [`ring_group`], [`ivr`], [`daynight`],
-//!   [`time_condition`], [`features`] (`*21`, `*27<id>`, `*28<index>`), [`simple`]
+//!   [`time_condition`], [`features`] (`*21`, `*27<id>`, `*28<index>`), [`listen`]
+//!   (`*97`: one's own voicemail), [`simple`]
 //!   (`number:`, `hangup`, `voicemail:`).
 //! - [`schedule`]: time conditions evaluated (pure); [`directory`]: which app answers
 //!   for a dialled number or a destination; [`local`]: the apps handed to the engine.
@@ -20,6 +21,7 @@ pub mod directory;
 pub mod extension;
 pub mod features;
 pub mod ivr;
+pub mod listen;
 pub mod local;
 pub mod ring_group;
 pub mod schedule;
@@ -138,6 +140,9 @@ pub fn router(apps: Apps) -> Router {
             "/apps/feature/timecondition/{id}",
             any(features::serve_time_condition),
         )
+        .route("/apps/feature/voicemail", any(listen::serve))
+        .route("/apps/feature/voicemail/pin", any(listen::serve_pin))
+        .route("/apps/feature/voicemail/key", any(listen::serve_key))
         .route("/apps/number/{number}", any(simple::serve_number))
         .route("/apps/hangup", any(simple::serve_hangup))
         .route("/apps/voicemail/{mailbox}", any(simple::serve_voicemail))

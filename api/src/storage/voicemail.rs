@@ -300,3 +300,16 @@ pub async fn delete_message(db: &Db, mailbox: &str, id: &str, recording_id: &str
     tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// How many messages `mailbox` holds: (new, saved).
+pub async fn counts(db: &Db, mailbox: &str) -> Result<(i64, i64)> {
+    let row = sqlx::query(
+        "SELECT COALESCE(SUM(CASE WHEN folder = 'new' THEN 1 ELSE 0 END), 0) AS new_count, \
+         COALESCE(SUM(CASE WHEN folder = 'saved' THEN 1 ELSE 0 END), 0) AS saved_count \
+         FROM voicemail_messages WHERE mailbox = $1",
+    )
+    .bind(mailbox)
+    .fetch_one(db.pool())
+    .await?;
+    Ok((row.try_get("new_count")?, row.try_get("saved_count")?))
+}

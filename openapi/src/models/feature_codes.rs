@@ -18,13 +18,17 @@ pub enum Feature {
     /// `*28<index>`: day/night switch `<index>` to the other mode (its PIN asked when
     /// it has one; spoken confirmation).
     DaynightToggle,
+    /// `*97`: the caller's own voicemail (its PIN asked when it has one): each new
+    /// message played, then 1 to hear it again, 7 to delete it, 9 or # to keep it and go on.
+    VoicemailListen,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 3] = [
+    pub const ALL: [Feature; 4] = [
         Feature::FollowmeToggle,
         Feature::TimeconditionToggle,
         Feature::DaynightToggle,
+        Feature::VoicemailListen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +36,7 @@ impl Feature {
             Self::FollowmeToggle => "followme_toggle",
             Self::TimeconditionToggle => "timecondition_toggle",
             Self::DaynightToggle => "daynight_toggle",
+            Self::VoicemailListen => "voicemail_listen",
         }
     }
 
@@ -45,12 +50,13 @@ impl Feature {
             Self::FollowmeToggle => "*21",
             Self::TimeconditionToggle => "*27",
             Self::DaynightToggle => "*28",
+            Self::VoicemailListen => "*97",
         }
     }
 
     /// Whether the code is followed by a target (`*28` then the switch's index).
     pub fn takes_target(self) -> bool {
-        !matches!(self, Self::FollowmeToggle)
+        !matches!(self, Self::FollowmeToggle | Self::VoicemailListen)
     }
 
     pub fn description(self) -> &'static str {
@@ -61,6 +67,9 @@ impl Feature {
             }
             Self::DaynightToggle => {
                 "Followed by a day/night switch's index (0-9): switches it to the other mode."
+            }
+            Self::VoicemailListen => {
+                "Plays the caller's new voicemail messages (after its PIN, when set): 1 again, 7 delete, 9 or # keep and next."
             }
         }
     }

@@ -127,6 +127,21 @@ app_path!(
     ("mailbox", "The mailbox (extension number)")
 );
 app_path!(
+    voicemail_listen_app,
+    "/apps/feature/voicemail",
+    "`*97`: the caller's own voicemail — its PIN asked when set, then each new message with its menu."
+);
+app_path!(
+    voicemail_listen_pin_app,
+    "/apps/feature/voicemail/pin",
+    "The PIN entered after `*97` (`digits`)."
+);
+app_path!(
+    voicemail_listen_key_app,
+    "/apps/feature/voicemail/key",
+    "A key after a message played by `*97` (query `id`: the message): 1 again, 7 delete, 9, # or none keep it and play the next new one."
+);
+app_path!(
     voicemail_key_app,
     "/apps/voicemail/{mailbox}/key",
     "A key pressed during a mailbox's greeting: 0 leads to its operator destination, anything else on to the beep and the message.",

@@ -1,0 +1,177 @@
+//! `*97`: listening to one's own voicemail from the phone. The caller's mailbox is its
+//! extension; its PIN is asked when it has one. Each new message is played (who left it,
+//! then the message); 1 plays it again, 7 deletes it, 9 or # (or nothing) keeps it in
+//! `saved` and goes on to the next new one. Stateless rounds: each document carries the
+//! message it is about in its action URL.
+
+use super::{AppResult, Apps, Call, Document};
+use crate::auth::secrets;
+use crate::storage::{self, PageRequest};
+use axum::extract::{Query, State};
+use contract::models::{VoicemailFolder, VoicemailMessage};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+fn tell(text: &str) -> Value {
+    json!([{"verb": "say", "text": text}, {"verb": "hangup"}])
+}
+
+fn spelled(s: &str) -> String {
+    s.chars().map(String::from).collect::<Vec<_>>().join(" ")
+}
+
+/// The caller's mailbox and its PIN hash, if it has a mailbox.
+async fn mailbox_of(
+    apps: &Apps,
+    call: &super::CallFields,
+) -> crate::error::ApiResult<Option<(String, Option<String>)>> {
+    let Some(number) = call.from.clone().filter(|f| !f.is_empty()) else {
+        return Ok(None);
+    };
+    Ok(storage::extensions::get(&apps.db, &number)
+        .await?
+        .filter(|e| e.extension.voicemail.enabled)
+        .map(|e| (number, e.voicemail_pin_hash)))
+}
+
+pub async fn serve(State(apps): State<Apps>, Call(call): Call) -> AppResult {
+    let Some((mailbox, pin)) = mailbox_of(&apps, &call).await? else {
+        return Ok(Document(tell("Your extension has no mailbox. Goodbye.")));
+    };
+    if pin.is_some() {
+        return Ok(Document(json!([
+            {"verb": "gather", "timeout": 10, "finish_on_key": "#",
+             "action": "/apps/feature/voicemail/pin",
+             "prompts": [{"verb": "say", "text": "Please enter your PIN, then press hash."}]},
+            {"verb": "say", "text": "No PIN entered. Goodbye."},
+            {"verb": "hangup"},
+        ])));
+    }
+    summary(&apps, &mailbox).await
+}
+
+pub async fn serve_pin(State(apps): State<Apps>, Call(call): Call) -> AppResult {
+    let Some((mailbox, pin)) = mailbox_of(&apps, &call).await? else {
+        return Ok(Document(tell("Your extension has no mailbox. Goodbye.")));
+    };
+    let entered = call.digits.clone().unwrap_or_default();
+    if !pin
+        .as_deref()
+        .is_none_or(|hash| secrets::verify_pin(&entered, hash))
+    {
+        tracing::warn!(%mailbox, "wrong voicemail PIN");
+        return Ok(Document(tell("That PIN is not correct. Goodbye.")));
+    }
+    summary(&apps, &mailbox).await
+}
+
+/// "You have N new messages and M saved messages", then the first new one.
+async fn summary(apps: &Apps, mailbox: &str) -> AppResult {
+    let (new, saved) = storage::voicemail::counts(&apps.db, mailbox).await?;
+    let plural = |n: i64| if n == 1 { "message" } else { "messages" };
+    let mut doc = vec![json!({"verb": "say", "text": format!(
+        "You have {new} new {} and {saved} saved {}.",
+        plural(new),
+        plural(saved)
+    )})];
+    doc.extend(next_message(apps, mailbox).await?);
+    Ok(Document(Value::Array(doc)))
+}
+
+/// The oldest new message, played with its menu; or goodbye.
+async fn next_message(apps: &Apps, mailbox: &str) -> crate::error::ApiResult<Vec<Value>> {
+    let page = PageRequest {
+        limit: 1,
+        after: None,
+    };
+    let (first, _) =
+        storage::voicemail::list_messages(&apps.db, mailbox, Some(VoicemailFolder::New), &page)
+            .await?;
+    Ok(match first.first() {
+        Some(m) => play(m),
+        None => vec![
+            json!({"verb": "say", "text": "No more new messages. Goodbye."}),
+            json!({"verb": "hangup"}),
+        ],
+    })
+}
+
+/// A message with its menu; no key is the same as # (keep it, next).
+fn play(m: &VoicemailMessage) -> Vec<Value> {
+    let action = format!("/apps/feature/voicemail/key?id={}", m.id);
+    vec![
+        json!({"verb": "gather", "num_digits": 1, "timeout": 5, "action": action,
+        "prompts": [
+            {"verb": "say", "text": format!("Message from {}.", spelled(&m.caller_number))},
+            {"verb": "play", "recording": m.recording_id},
+            {"verb": "say", "text": "Press 1 to hear it again, 7 to delete it, 9 to keep it."},
+        ]}),
+        json!({"verb": "redirect", "url": action}),
+    ]
+}
+
+#[derive(Debug, Deserialize)]
+pub struct KeyQuery {
+    id: String,
+}
+
+pub async fn serve_key(
+    State(apps): State<Apps>,
+    Query(q): Query<KeyQuery>,
+    Call(call): Call,
+) -> AppResult {
+    let Some((mailbox, _)) = mailbox_of(&apps, &call).await? else {
+        return Ok(Document(tell("Your extension has no mailbox. Goodbye.")));
+    };
+    let Some(stored) = storage::voicemail::get_message(&apps.db, &mailbox, &q.id).await? else {
+        let mut doc = vec![json!({"verb": "say", "text": "That message is gone."})];
+        doc.extend(next_message(&apps, &mailbox).await?);
+        return Ok(Document(Value::Array(doc)));
+    };
+    let mut doc = Vec::new();
+    match call.digits.as_deref() {
+        Some("1") => return Ok(Document(Value::Array(play(&stored.message)))),
+        Some("7") => {
+            // The audio file goes with the next start's sweep of files without a row.
+            let recording = &stored.message.recording_id;
+            storage::voicemail::delete_message(&apps.db, &mailbox, &q.id, recording).await?;
+            tracing::info!(%mailbox, message = %q.id, "voicemail message deleted from the phone");
+            doc.push(json!({"verb": "say", "text": "Message deleted."}));
+        }
+        digits => {
+            storage::voicemail::set_folder(&apps.db, &mailbox, &q.id, VoicemailFolder::Saved)
+                .await?;
+            if digits == Some("9") {
+                doc.push(json!({"verb": "say", "text": "Message saved."}));
+            }
+        }
+    }
+    doc.extend(next_message(&apps, &mailbox).await?);
+    Ok(Document(Value::Array(doc)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_played_with_its_menu_and_no_key_goes_on() {
+        let m = VoicemailMessage {
+            id: "VM1".into(),
+            mailbox: "58102".into(),
+            folder: VoicemailFolder::New,
+            caller_number: "101".into(),
+            caller_name: None,
+            duration_ms: 3000,
+            call_sid: "CA1".into(),
+            recording_id: "RE1".into(),
+            audio_url: String::new(),
+            created_at: String::new(),
+        };
+        let doc = Value::Array(play(&m));
+        assert_eq!(doc[0]["prompts"][0]["text"], "Message from 1 0 1.");
+        assert_eq!(doc[0]["prompts"][1]["recording"], "RE1");
+        assert_eq!(doc[1]["url"], "/apps/feature/voicemail/key?id=VM1");
+        contract::verbs::parse_document(doc.to_string().as_bytes()).expect("valid");
+    }
+}
