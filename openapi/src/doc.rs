@@ -143,6 +143,9 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         paths::apps::voicemail_listen_app,
         paths::apps::voicemail_listen_pin_app,
         paths::apps::voicemail_listen_key_app,
+        paths::apps::voicemail_other_app,
+        paths::apps::voicemail_other_mailbox_app,
+        paths::apps::voicemail_other_pin_app,
     ),
     components(
         schemas(

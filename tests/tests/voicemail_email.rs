@@ -301,6 +301,68 @@ async fn messages_are_emailed_in_order(backend: Backend, rtp: &str) {
         );
     }
     messages_through_rest(&app).await;
+    star_98(&app).await;
+}
+
+/// The `*98` app, asked as the engine would (here with the admin key): another phone
+/// opens 58102 with its PIN only; the remaining message is played and kept with 9.
+async fn star_98(app: &TestApp) {
+    let ask = |path: String, body: serde_json::Value| async move {
+        let (status, doc) = app
+            .send(app.req(reqwest::Method::POST, &path).json(&body))
+            .await;
+        assert_eq!(status, 200, "{path}: {doc}");
+        doc
+    };
+    let (status, body) = app
+        .patch(
+            "/v1/extensions/58102",
+            json!({"voicemail": {"pin": "2468"}}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let doc = ask(
+        "/apps/feature/voicemail/other/mailbox".into(),
+        json!({"digits": "58102"}),
+    )
+    .await;
+    assert_eq!(
+        doc[0]["action"], "/apps/feature/voicemail/other/pin?mailbox=58102",
+        "{doc}"
+    );
+    for (mailbox, pin) in [("58102", "1111"), ("999", "2468")] {
+        let doc = ask(
+            format!("/apps/feature/voicemail/other/pin?mailbox={mailbox}"),
+            json!({"digits": pin, "from": "101"}),
+        )
+        .await;
+        assert!(
+            doc[0]["text"].as_str().unwrap().contains("not correct"),
+            "{doc}"
+        );
+    }
+    let doc = ask(
+        "/apps/feature/voicemail/other/pin?mailbox=58102".into(),
+        json!({"digits": "2468", "from": "101"}),
+    )
+    .await;
+    assert_eq!(
+        doc[0]["text"], "You have 1 new message and 0 saved messages.",
+        "{doc}"
+    );
+    let (_, page) = app.get("/v1/voicemail/58102/messages?folder=new").await;
+    let id = page["data"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        doc[1]["prompts"][1]["recording"], page["data"][0]["recording_id"],
+        "{doc}"
+    );
+    let key = format!("/apps/feature/voicemail/key?id={id}&mailbox=58102");
+    assert_eq!(doc[2]["url"], key.as_str(), "{doc}");
+    let doc = ask(key, json!({"digits": "9", "from": "101"})).await;
+    assert_eq!(doc[0]["text"], "Message saved.", "{doc}");
+    assert_eq!(doc[1]["text"], "No more new messages. Goodbye.", "{doc}");
+    let (_, message) = app.get(&format!("/v1/voicemail/58102/messages/{id}")).await;
+    assert_eq!(message["folder"], "saved", "{message}");
 }
 
 /// An application with a status callback, told of 58102's messages; one without a

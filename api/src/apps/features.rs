@@ -19,6 +19,9 @@ pub fn path_of(codes: &[FeatureCode], dialled: &str) -> Option<String> {
         match c.feature {
             Feature::FollowmeToggle if rest.is_empty() => Some("feature/followme".to_owned()),
             Feature::VoicemailListen if rest.is_empty() => Some("feature/voicemail".to_owned()),
+            Feature::VoicemailOther if rest.is_empty() => {
+                Some("feature/voicemail/other".to_owned())
+            }
             Feature::DaynightToggle
                 if rest.len() == 1 && rest.bytes().all(|b| b.is_ascii_digit()) =>
             {
@@ -176,6 +179,10 @@ mod tests {
         assert_eq!(path_of(&c, "*211"), None);
         assert_eq!(path_of(&c, "*99"), None);
         assert_eq!(path_of(&c, "*97").as_deref(), Some("feature/voicemail"));
+        assert_eq!(
+            path_of(&c, "*98").as_deref(),
+            Some("feature/voicemail/other")
+        );
     }
 
     #[test]

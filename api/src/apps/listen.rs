@@ -1,8 +1,10 @@
 //! `*97`: listening to one's own voicemail from the phone. The caller's mailbox is its
 //! extension; its PIN is asked when it has one. Each new message is played (who left it,
 //! then the message); 1 plays it again, 7 deletes it, 9 or # (or nothing) keeps it in
-//! `saved` and goes on to the next new one. Stateless rounds: each document carries the
-//! message it is about in its action URL.
+//! `saved` and goes on to the next new one. `*98`: any mailbox from any phone — its
+//! number, then its PIN (required: a mailbox without one is only reachable from its own
+//! phone), then the same. Stateless rounds: each document carries the message it is
+//! about (and, for `*98`, the mailbox the PIN opened) in its action URL.
 
 use super::{AppResult, Apps, Call, Document};
 use crate::auth::secrets;
@@ -47,7 +49,7 @@ pub async fn serve(State(apps): State<Apps>, Call(call): Call) -> AppResult {
             {"verb": "hangup"},
         ])));
     }
-    summary(&apps, &mailbox).await
+    summary(&apps, &mailbox, false).await
 }
 
 pub async fn serve_pin(State(apps): State<Apps>, Call(call): Call) -> AppResult {
@@ -62,11 +64,64 @@ pub async fn serve_pin(State(apps): State<Apps>, Call(call): Call) -> AppResult 
         tracing::warn!(%mailbox, "wrong voicemail PIN");
         return Ok(Document(tell("That PIN is not correct. Goodbye.")));
     }
-    summary(&apps, &mailbox).await
+    summary(&apps, &mailbox, false).await
 }
 
-/// "You have N new messages and M saved messages", then the first new one.
-async fn summary(apps: &Apps, mailbox: &str) -> AppResult {
+/// `*98`: which mailbox?
+pub async fn serve_other(Call(_): Call) -> AppResult {
+    Ok(Document(json!([
+        {"verb": "gather", "timeout": 10, "finish_on_key": "#",
+         "action": "/apps/feature/voicemail/other/mailbox",
+         "prompts": [{"verb": "say", "text": "Please enter the mailbox number, then press hash."}]},
+        {"verb": "say", "text": "No mailbox entered. Goodbye."},
+        {"verb": "hangup"},
+    ])))
+}
+
+/// `*98`, the mailbox entered: its PIN (asked whether or not the mailbox exists, so the
+/// answer does not tell).
+pub async fn serve_other_mailbox(Call(call): Call) -> AppResult {
+    let mailbox = call.digits.unwrap_or_default();
+    if mailbox.is_empty() || !mailbox.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(Document(tell("No mailbox entered. Goodbye.")));
+    }
+    Ok(Document(json!([
+        {"verb": "gather", "timeout": 10, "finish_on_key": "#",
+         "action": format!("/apps/feature/voicemail/other/pin?mailbox={mailbox}"),
+         "prompts": [{"verb": "say", "text": "Please enter the PIN, then press hash."}]},
+        {"verb": "say", "text": "No PIN entered. Goodbye."},
+        {"verb": "hangup"},
+    ])))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MailboxQuery {
+    mailbox: String,
+}
+
+/// `*98`, the PIN entered: the mailbox opens only with its own PIN.
+pub async fn serve_other_pin(
+    State(apps): State<Apps>,
+    Query(q): Query<MailboxQuery>,
+    Call(call): Call,
+) -> AppResult {
+    let pin = storage::extensions::get(&apps.db, &q.mailbox)
+        .await?
+        .filter(|e| e.extension.voicemail.enabled)
+        .and_then(|e| e.voicemail_pin_hash);
+    let entered = call.digits.clone().unwrap_or_default();
+    if !pin.is_some_and(|hash| secrets::verify_pin(&entered, &hash)) {
+        tracing::warn!(mailbox = %q.mailbox, from = ?call.from, "wrong mailbox or PIN on *98");
+        return Ok(Document(tell(
+            "That mailbox or PIN is not correct. Goodbye.",
+        )));
+    }
+    summary(&apps, &q.mailbox, true).await
+}
+
+/// "You have N new messages and M saved messages", then the first new one; `other`:
+/// reached with `*98` (the mailbox travels in the URLs).
+async fn summary(apps: &Apps, mailbox: &str, other: bool) -> AppResult {
     let (new, saved) = storage::voicemail::counts(&apps.db, mailbox).await?;
     let plural = |n: i64| if n == 1 { "message" } else { "messages" };
     let mut doc = vec![json!({"verb": "say", "text": format!(
@@ -74,12 +129,16 @@ async fn summary(apps: &Apps, mailbox: &str) -> AppResult {
         plural(new),
         plural(saved)
     )})];
-    doc.extend(next_message(apps, mailbox).await?);
+    doc.extend(next_message(apps, mailbox, other).await?);
     Ok(Document(Value::Array(doc)))
 }
 
 /// The oldest new message, played with its menu; or goodbye.
-async fn next_message(apps: &Apps, mailbox: &str) -> crate::error::ApiResult<Vec<Value>> {
+async fn next_message(
+    apps: &Apps,
+    mailbox: &str,
+    other: bool,
+) -> crate::error::ApiResult<Vec<Value>> {
     let page = PageRequest {
         limit: 1,
         after: None,
@@ -88,7 +147,7 @@ async fn next_message(apps: &Apps, mailbox: &str) -> crate::error::ApiResult<Vec
         storage::voicemail::list_messages(&apps.db, mailbox, Some(VoicemailFolder::New), &page)
             .await?;
     Ok(match first.first() {
-        Some(m) => play(m),
+        Some(m) => play(m, other),
         None => vec![
             json!({"verb": "say", "text": "No more new messages. Goodbye."}),
             json!({"verb": "hangup"}),
@@ -97,8 +156,11 @@ async fn next_message(apps: &Apps, mailbox: &str) -> crate::error::ApiResult<Vec
 }
 
 /// A message with its menu; no key is the same as # (keep it, next).
-fn play(m: &VoicemailMessage) -> Vec<Value> {
-    let action = format!("/apps/feature/voicemail/key?id={}", m.id);
+fn play(m: &VoicemailMessage, other: bool) -> Vec<Value> {
+    let mut action = format!("/apps/feature/voicemail/key?id={}", m.id);
+    if other {
+        action.push_str(&format!("&mailbox={}", m.mailbox));
+    }
     vec![
         json!({"verb": "gather", "num_digits": 1, "timeout": 5, "action": action,
         "prompts": [
@@ -113,6 +175,8 @@ fn play(m: &VoicemailMessage) -> Vec<Value> {
 #[derive(Debug, Deserialize)]
 pub struct KeyQuery {
     id: String,
+    /// Set by `*98` (opened with its PIN); otherwise the caller's own mailbox.
+    mailbox: Option<String>,
 }
 
 pub async fn serve_key(
@@ -120,17 +184,22 @@ pub async fn serve_key(
     Query(q): Query<KeyQuery>,
     Call(call): Call,
 ) -> AppResult {
-    let Some((mailbox, _)) = mailbox_of(&apps, &call).await? else {
-        return Ok(Document(tell("Your extension has no mailbox. Goodbye.")));
+    let other = q.mailbox.is_some();
+    let mailbox = match q.mailbox {
+        Some(m) => m,
+        None => match mailbox_of(&apps, &call).await? {
+            Some((m, _)) => m,
+            None => return Ok(Document(tell("Your extension has no mailbox. Goodbye."))),
+        },
     };
     let Some(stored) = storage::voicemail::get_message(&apps.db, &mailbox, &q.id).await? else {
         let mut doc = vec![json!({"verb": "say", "text": "That message is gone."})];
-        doc.extend(next_message(&apps, &mailbox).await?);
+        doc.extend(next_message(&apps, &mailbox, other).await?);
         return Ok(Document(Value::Array(doc)));
     };
     let mut doc = Vec::new();
     match call.digits.as_deref() {
-        Some("1") => return Ok(Document(Value::Array(play(&stored.message)))),
+        Some("1") => return Ok(Document(Value::Array(play(&stored.message, other)))),
         Some("7") => {
             // The audio file goes with the next start's sweep of files without a row.
             let recording = &stored.message.recording_id;
@@ -146,7 +215,7 @@ pub async fn serve_key(
             }
         }
     }
-    doc.extend(next_message(&apps, &mailbox).await?);
+    doc.extend(next_message(&apps, &mailbox, other).await?);
     Ok(Document(Value::Array(doc)))
 }
 
@@ -168,10 +237,15 @@ mod tests {
             audio_url: String::new(),
             created_at: String::new(),
         };
-        let doc = Value::Array(play(&m));
+        let doc = Value::Array(play(&m, false));
         assert_eq!(doc[0]["prompts"][0]["text"], "Message from 1 0 1.");
         assert_eq!(doc[0]["prompts"][1]["recording"], "RE1");
         assert_eq!(doc[1]["url"], "/apps/feature/voicemail/key?id=VM1");
         contract::verbs::parse_document(doc.to_string().as_bytes()).expect("valid");
+        let other = Value::Array(play(&m, true));
+        assert_eq!(
+            other[1]["url"],
+            "/apps/feature/voicemail/key?id=VM1&mailbox=58102"
+        );
     }
 }

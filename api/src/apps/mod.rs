@@ -11,7 +11,7 @@
 //! - one file per app: [`extension`] (an extension's ringing, busy and no-answer
 //!   destinations, follow-me), [`ring_group`], [`ivr`], [`daynight`],
 //!   [`time_condition`], [`features`] (`*21`, `*27<id>`, `*28<index>`), [`listen`]
-//!   (`*97`: one's own voicemail), [`simple`]
+//!   (`*97`, `*98`: voicemail from a phone), [`simple`]
 //!   (`number:`, `hangup`, `voicemail:`).
 //! - [`schedule`]: time conditions evaluated (pure); [`directory`]: which app answers
 //!   for a dialled number or a destination; [`local`]: the apps handed to the engine.
@@ -143,6 +143,15 @@ pub fn router(apps: Apps) -> Router {
         .route("/apps/feature/voicemail", any(listen::serve))
         .route("/apps/feature/voicemail/pin", any(listen::serve_pin))
         .route("/apps/feature/voicemail/key", any(listen::serve_key))
+        .route("/apps/feature/voicemail/other", any(listen::serve_other))
+        .route(
+            "/apps/feature/voicemail/other/mailbox",
+            any(listen::serve_other_mailbox),
+        )
+        .route(
+            "/apps/feature/voicemail/other/pin",
+            any(listen::serve_other_pin),
+        )
         .route("/apps/number/{number}", any(simple::serve_number))
         .route("/apps/hangup", any(simple::serve_hangup))
         .route("/apps/voicemail/{mailbox}", any(simple::serve_voicemail))

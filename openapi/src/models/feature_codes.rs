@@ -21,14 +21,18 @@ pub enum Feature {
     /// `*97`: the caller's own voicemail (its PIN asked when it has one): each new
     /// message played, then 1 to hear it again, 7 to delete it, 9 or # to keep it and go on.
     VoicemailListen,
+    /// `*98`: any mailbox, from any phone — its number, then its PIN (a mailbox
+    /// without a PIN is only reachable from its own phone), then as `*97`.
+    VoicemailOther,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 4] = [
+    pub const ALL: [Feature; 5] = [
         Feature::FollowmeToggle,
         Feature::TimeconditionToggle,
         Feature::DaynightToggle,
         Feature::VoicemailListen,
+        Feature::VoicemailOther,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +41,7 @@ impl Feature {
             Self::TimeconditionToggle => "timecondition_toggle",
             Self::DaynightToggle => "daynight_toggle",
             Self::VoicemailListen => "voicemail_listen",
+            Self::VoicemailOther => "voicemail_other",
         }
     }
 
@@ -51,12 +56,16 @@ impl Feature {
             Self::TimeconditionToggle => "*27",
             Self::DaynightToggle => "*28",
             Self::VoicemailListen => "*97",
+            Self::VoicemailOther => "*98",
         }
     }
 
     /// Whether the code is followed by a target (`*28` then the switch's index).
     pub fn takes_target(self) -> bool {
-        !matches!(self, Self::FollowmeToggle | Self::VoicemailListen)
+        !matches!(
+            self,
+            Self::FollowmeToggle | Self::VoicemailListen | Self::VoicemailOther
+        )
     }
 
     pub fn description(self) -> &'static str {
@@ -70,6 +79,9 @@ impl Feature {
             }
             Self::VoicemailListen => {
                 "Plays the caller's new voicemail messages (after its PIN, when set): 1 again, 7 delete, 9 or # keep and next."
+            }
+            Self::VoicemailOther => {
+                "Asks for a mailbox number and its PIN, then plays its new messages as *97 does."
             }
         }
     }

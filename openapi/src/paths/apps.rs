@@ -139,7 +139,22 @@ app_path!(
 app_path!(
     voicemail_listen_key_app,
     "/apps/feature/voicemail/key",
-    "A key after a message played by `*97` (query `id`: the message): 1 again, 7 delete, 9, # or none keep it and play the next new one."
+    "A key after a message played by `*97` or `*98` (query `id`: the message; `mailbox` for `*98`): 1 again, 7 delete, 9, # or none keep it and play the next new one."
+);
+app_path!(
+    voicemail_other_app,
+    "/apps/feature/voicemail/other",
+    "`*98`: asks for a mailbox number."
+);
+app_path!(
+    voicemail_other_mailbox_app,
+    "/apps/feature/voicemail/other/mailbox",
+    "`*98`, the mailbox number entered (`digits`): asks for its PIN."
+);
+app_path!(
+    voicemail_other_pin_app,
+    "/apps/feature/voicemail/other/pin",
+    "`*98`, the PIN entered (`digits`; query `mailbox`): the mailbox's new messages, as `*97`, when it is that mailbox's PIN."
 );
 app_path!(
     voicemail_key_app,
