@@ -163,7 +163,7 @@ impl Store for SqlStore {
         body: String,
     ) -> Result<(), StoreError> {
         let id = format!("WE{}", hex::encode(secrets::random_bytes::<16>()));
-        storage::outbox::insert(&self.db, &id, application_id, url, &body).await?;
+        storage::outbox::insert(self.db.pool(), &id, application_id, url, &body).await?;
         self.outbox.notify_one();
         Ok(())
     }

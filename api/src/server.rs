@@ -83,6 +83,7 @@ impl Server {
             link: link.clone(),
             auth: auth.clone(),
             clock: Arc::new(apps::SystemClock),
+            media: media.clone(),
         });
         let local = engine::webhook::Local {
             base: link.base.clone(),

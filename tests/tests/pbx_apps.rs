@@ -75,6 +75,7 @@ async fn local_apps(app: &TestApp, secret: &str, clock: Arc<dyn Clock>) -> apps:
         link: Arc::new(Link::new(base, secret.to_owned())),
         auth,
         clock,
+        media: switchboard::media::store::MediaStore::open(app.data_dir.path()).unwrap(),
     }))
 }
 

@@ -124,7 +124,7 @@ fn follow_me_list(ext: &Extension, fm: &FollowMe) -> Value {
                     "prompt": {"say": format!(
                         "You have a call for extension {}. Press 1 to accept it, any other \
                          key to refuse it.",
-                        spoken_digits(&ext.number)
+                        super::spelled(&ext.number)
                     )},
                     "key": "1",
                     "timeout": CONFIRM_SECONDS,
@@ -150,12 +150,6 @@ fn follow_me_list(ext: &Extension, fm: &FollowMe) -> Value {
 /// Seconds whoever answers at an outside number has to accept (FreePBX's default is
 /// to wait as long as the list rings; a short answer keeps the caller's wait short).
 const CONFIRM_SECONDS: u32 = 10;
-
-/// `58102` as "5 8 1 0 2", so the synthesizer says digits, not a large number.
-fn spoken_digits(number: &str) -> String {
-    let chars: Vec<String> = number.chars().map(String::from).collect();
-    chars.join(" ")
-}
 
 fn after_url(ext: &Extension, stage: Stage) -> String {
     format!(

@@ -4,12 +4,12 @@
 //! says what it did and hangs up.
 
 use super::schedule;
-use super::{AppResult, Apps, Call, Document, missing};
+use super::{AppResult, Apps, Call, Document, missing, spelled, tell};
 use crate::auth::secrets;
 use crate::storage;
 use axum::extract::{Path, State};
 use contract::models::{ConditionState, DayNightMode, Feature, FeatureCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 /// The app a dialled `*…` string reaches (relative to `/apps/`), if a feature code in
 /// force starts it: `*280` is `feature/daynight/0`.
@@ -35,16 +35,6 @@ pub fn path_of(codes: &[FeatureCode], dialled: &str) -> Option<String> {
             _ => None,
         }
     })
-}
-
-/// Says `text`, then hangs up.
-fn tell(text: &str) -> Value {
-    json!([{"verb": "say", "text": text}, {"verb": "hangup"}])
-}
-
-/// A number read digit by digit.
-fn spelled(s: &str) -> String {
-    s.chars().map(String::from).collect::<Vec<_>>().join(" ")
 }
 
 pub async fn serve_follow_me(State(apps): State<Apps>, Call(call): Call) -> AppResult {

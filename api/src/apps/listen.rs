@@ -6,21 +6,13 @@
 //! phone), then the same. Stateless rounds: each document carries the message it is
 //! about (and, for `*98`, the mailbox the PIN opened) in its action URL.
 
-use super::{AppResult, Apps, Call, Document};
+use super::{AppResult, Apps, Call, Document, spelled, tell};
 use crate::auth::secrets;
 use crate::storage::{self, PageRequest};
 use axum::extract::{Query, State};
 use contract::models::{VoicemailFolder, VoicemailMessage};
 use serde::Deserialize;
 use serde_json::{Value, json};
-
-fn tell(text: &str) -> Value {
-    json!([{"verb": "say", "text": text}, {"verb": "hangup"}])
-}
-
-fn spelled(s: &str) -> String {
-    s.chars().map(String::from).collect::<Vec<_>>().join(" ")
-}
 
 /// The caller's mailbox and its PIN hash, if it has a mailbox.
 async fn mailbox_of(
@@ -201,10 +193,7 @@ pub async fn serve_key(
     match call.digits.as_deref() {
         Some("1") => return Ok(Document(Value::Array(play(&stored.message, other)))),
         Some("7") => {
-            // The audio file goes with the next start's sweep of files without a row.
-            let recording = &stored.message.recording_id;
-            storage::voicemail::delete_message(&apps.db, &mailbox, &q.id, recording).await?;
-            tracing::info!(%mailbox, message = %q.id, "voicemail message deleted from the phone");
+            storage::voicemail::delete_with_audio(&apps.db, &apps.media, &stored).await?;
             doc.push(json!({"verb": "say", "text": "Message deleted."}));
         }
         digits => {

@@ -84,6 +84,8 @@ pub struct Apps {
     pub auth: Arc<Authenticator>,
     /// The time, injectable: time conditions are tested at chosen moments.
     pub clock: Arc<dyn Clock>,
+    /// Audio files (a message deleted from the phone takes its file with it).
+    pub media: crate::media::store::MediaStore,
 }
 
 impl std::fmt::Debug for Apps {
@@ -293,6 +295,21 @@ pub fn announce(a: &contract::types::Announcement) -> Value {
             say
         }
     }
+}
+
+/// Says `text`, then hangs up (what a feature code answers once it is done).
+pub fn tell(text: &str) -> Value {
+    json!([{"verb": "say", "text": text}, {"verb": "hangup"}])
+}
+
+/// A number read digit by digit (`58102` as "5 8 1 0 2": the synthesizer says digits,
+/// not a large number).
+pub fn spelled(number: &str) -> String {
+    number
+        .chars()
+        .map(String::from)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A 404 in the API's shape for an app target that does not exist.

@@ -28,13 +28,10 @@ pub struct Mailbox {
 pub fn voicemail(mailbox: &Mailbox) -> Value {
     let greeting = match &mailbox.greeting {
         Some(a) => super::announce(a),
-        None => {
-            let spaced: Vec<String> = mailbox.number.chars().map(String::from).collect();
-            json!({"verb": "say", "text": format!(
-                "The person at extension {} is not available. Leave a message after the tone.",
-                spaced.join(" ")
-            )})
-        }
+        None => json!({"verb": "say", "text": format!(
+            "The person at extension {} is not available. Leave a message after the tone.",
+            super::spelled(&mailbox.number)
+        )}),
     };
     let mut doc = vec![if mailbox.operator {
         json!({"verb": "gather", "num_digits": 1, "timeout": 1, "prompts": [greeting],
@@ -62,31 +59,11 @@ pub const BEEP_PATH: &str = "/apps/sounds/beep.wav";
 
 /// The beep: 1 kHz for 400 ms, 8 kHz mono 16-bit PCM WAV (the usual voicemail tone).
 pub fn beep_wav() -> Vec<u8> {
-    const RATE: u32 = 8000;
-    let samples: Vec<i16> = (0..RATE * 2 / 5)
-        .map(|n| {
-            let t = f64::from(n) / f64::from(RATE);
-            (f64::from(i16::MAX) * 0.4 * (2.0 * std::f64::consts::PI * 1000.0 * t).sin()) as i16
-        })
+    const RATE: f32 = 8000.0;
+    let samples: Vec<f32> = (0..3200)
+        .map(|n| 0.4 * (2.0 * std::f32::consts::PI * 1000.0 * n as f32 / RATE).sin())
         .collect();
-    let data_len = u32::try_from(samples.len() * 2).unwrap_or(0);
-    let mut wav = Vec::with_capacity(44 + samples.len() * 2);
-    wav.extend_from_slice(b"RIFF");
-    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
-    wav.extend_from_slice(b"WAVEfmt ");
-    wav.extend_from_slice(&16u32.to_le_bytes());
-    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
-    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
-    wav.extend_from_slice(&RATE.to_le_bytes());
-    wav.extend_from_slice(&(RATE * 2).to_le_bytes());
-    wav.extend_from_slice(&2u16.to_le_bytes());
-    wav.extend_from_slice(&16u16.to_le_bytes());
-    wav.extend_from_slice(b"data");
-    wav.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        wav.extend_from_slice(&s.to_le_bytes());
-    }
-    wav
+    crate::media::wav::encode_pcm16(&samples)
 }
 
 pub async fn serve_number(Path(dialled): Path<String>, Call(_): Call) -> AppResult {

@@ -250,13 +250,21 @@ pub async fn audio(
     let row = storage::recordings::get(&state.db, &id)
         .await?
         .ok_or_else(|| not_found(&id))?;
-    let bytes = tokio::fs::read(state.media.path(&row.file_name))
+    wav_file(
+        &state,
+        &row.file_name,
+        &format!("{}.wav", row.recording.name),
+    )
+    .await
+}
+
+/// A stored audio file as a WAV download named `name`.
+pub(super) async fn wav_file(state: &AppState, file: &str, name: &str) -> ApiResult<Response> {
+    let bytes = tokio::fs::read(state.media.path(file))
         .await
-        .map_err(|e| ApiError::internal("cannot read a recording file", e))?;
+        .map_err(|e| ApiError::internal("cannot read an audio file", e))?;
     let mut response = ([(header::CONTENT_TYPE, "audio/wav")], bytes).into_response();
-    if let Ok(v) =
-        HeaderValue::from_str(&format!("inline; filename=\"{}.wav\"", row.recording.name))
-    {
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{name}\"")) {
         response
             .headers_mut()
             .insert(header::CONTENT_DISPOSITION, v);

@@ -10,8 +10,8 @@ use crate::extract::{JsonBody, Query, page_of};
 use crate::storage::{self, voicemail::StoredMessage};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use contract::models::{
     VoicemailListParams, VoicemailMessage, VoicemailMessageList, VoicemailMessageUpdate,
 };
@@ -72,18 +72,7 @@ pub async fn audio(
     let file = stored
         .audio_file
         .ok_or_else(|| ApiError::not_found(format!("the audio of message {id} was deleted")))?;
-    let bytes = tokio::fs::read(state.media.path(&file))
-        .await
-        .map_err(|e| ApiError::internal("cannot read a voicemail file", e))?;
-    let mut response = ([(header::CONTENT_TYPE, "audio/wav")], bytes).into_response();
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "inline; filename=\"voicemail-{mailbox}-{id}.wav\""
-    )) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    super::recordings::wav_file(&state, &file, &format!("voicemail-{mailbox}-{id}.wav")).await
 }
 
 pub async fn update(
@@ -106,16 +95,8 @@ pub async fn delete(
     Path((mailbox, id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let stored = load(&state, &mailbox, &id).await?;
-    let recording = &stored.message.recording_id;
-    if !storage::voicemail::delete_message(&state.db, &mailbox, &id, recording).await? {
+    if !storage::voicemail::delete_with_audio(&state.db, &state.media, &stored).await? {
         return Err(not_found(&mailbox, &id));
     }
-    // The rows first, then the file: a row never points to a missing file.
-    if let Some(file) = &stored.audio_file
-        && let Err(e) = state.media.remove(file).await
-    {
-        tracing::warn!(error = %e, %file, "cannot remove a deleted message's file; it is swept at the next start");
-    }
-    tracing::info!(%mailbox, message = %id, "voicemail message deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -13,7 +13,17 @@ pub struct Pending {
     pub attempts: i64,
 }
 
-pub async fn insert(db: &Db, id: &str, application_id: &str, url: &str, body: &str) -> Result<()> {
+/// Queues a callback, on the pool or inside a caller's transaction.
+pub async fn insert<'e, E>(
+    executor: E,
+    id: &str,
+    application_id: &str,
+    url: &str,
+    body: &str,
+) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let now = now();
     sqlx::query(
         "INSERT INTO webhook_outbox (id, application_id, url, body, state, attempts, \
@@ -27,7 +37,7 @@ pub async fn insert(db: &Db, id: &str, application_id: &str, url: &str, body: &s
     .bind(&now)
     .bind(&now)
     .bind(&now)
-    .execute(db.pool())
+    .execute(executor)
     .await?;
     Ok(())
 }

@@ -72,20 +72,7 @@ pub async fn save_message(
         .await?;
     }
     if let Some(n) = notice {
-        sqlx::query(
-            "INSERT INTO webhook_outbox (id, application_id, url, body, state, attempts, \
-             next_attempt_at, last_error, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'pending', 0, $5, NULL, $6, $7)",
-        )
-        .bind(&n.id)
-        .bind(&n.application_id)
-        .bind(&n.url)
-        .bind(&n.body)
-        .bind(now)
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        super::outbox::insert(&mut *tx, &n.id, &n.application_id, &n.url, &n.body).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -312,4 +299,25 @@ pub async fn counts(db: &Db, mailbox: &str) -> Result<(i64, i64)> {
     .fetch_one(db.pool())
     .await?;
     Ok((row.try_get("new_count")?, row.try_get("saved_count")?))
+}
+
+/// Deletes a stored message with its audio: the rows first, then the file (a row never
+/// points to a missing file; a file that cannot be removed is swept at the next start).
+/// False when it was already gone.
+pub async fn delete_with_audio(
+    db: &Db,
+    media: &crate::media::store::MediaStore,
+    stored: &StoredMessage,
+) -> Result<bool> {
+    let m = &stored.message;
+    if !delete_message(db, &m.mailbox, &m.id, &m.recording_id).await? {
+        return Ok(false);
+    }
+    if let Some(file) = &stored.audio_file
+        && let Err(e) = media.remove(file).await
+    {
+        tracing::warn!(error = %e, %file, "cannot remove a deleted message's file; it is swept at the next start");
+    }
+    tracing::info!(mailbox = %m.mailbox, message = %m.id, "voicemail message deleted");
+    Ok(true)
 }
