@@ -245,3 +245,71 @@ pub async fn linphone_102(
     wait_registered(app, "102").await;
     (phone, dir)
 }
+
+/// POSTs `body` to `path`, expects 201, and returns what was created.
+pub async fn create(app: &TestApp, path: &str, body: serde_json::Value) -> serde_json::Value {
+    let (status, b) = app.post(path, body).await;
+    assert_eq!(status, 201, "{path}: {b}");
+    b
+}
+
+/// An 8 kHz tone at `freq` for two minutes in `dir`: a phone's microphone.
+pub fn tone_mic(dir: &Path, name: &str, freq: f64) -> std::path::PathBuf {
+    let path = dir.join(format!("{name}.wav"));
+    std::fs::write(&path, tone_wav(freq, 120.0, 8000, 1, 16, false, 0.3)).expect("microphone");
+    path
+}
+
+/// Baresip registered as a new extension `number` (password `pw-<number>-secret`),
+/// its microphone a tone at `freq`; `extra` fields go into the extension's body.
+pub async fn phone_with(
+    app: &TestApp,
+    dir: &Path,
+    number: &str,
+    freq: f64,
+    extra: serde_json::Value,
+) -> Baresip {
+    let password = format!("pw-{number}-secret");
+    let mut body =
+        json!({"number": number, "name": format!("Phone {number}"), "password": password});
+    if let Some(fields) = extra.as_object() {
+        for (k, v) in fields {
+            body[k] = v.clone();
+        }
+    }
+    create(app, "/v1/extensions", body).await;
+    let p = Baresip::start(
+        number,
+        &password,
+        app.sip,
+        SipTransport::Udp,
+        &tone_mic(dir, number, freq),
+    );
+    wait_registered(app, number).await;
+    p
+}
+
+/// [`phone_with`] without extra fields.
+pub async fn phone(app: &TestApp, dir: &Path, number: &str, freq: f64) -> Baresip {
+    phone_with(app, dir, number, freq, json!({})).await
+}
+
+/// How many 100 ms windows of `file` are mostly a tone at `freq` (its length heard).
+pub fn tone_windows(file: &Path, freq: f64) -> usize {
+    let pcm = read_wav(&std::fs::read(file).expect("recording"));
+    let window = pcm.rate as usize / 10;
+    pcm.samples
+        .chunks(window)
+        .filter(|c| c.len() == window)
+        .filter(|c| {
+            let w = Pcm {
+                rate: pcm.rate,
+                channels: 1,
+                bits: pcm.bits,
+                samples: c.to_vec(),
+            };
+            let total = w.rms().powi(2);
+            total > 1e-5 && w.power_at(freq) > 0.3 * total
+        })
+        .count()
+}

@@ -9,8 +9,8 @@
 
 use serde_json::json;
 use std::time::Duration;
-use switchboard_tests::app_harness::{burst_power, wait_registered};
-use switchboard_tests::audio::{Pcm, read_wav, tone_wav};
+use switchboard_tests::app_harness::{burst_power, create, phone, tone_mic};
+use switchboard_tests::audio::{Pcm, read_wav};
 use switchboard_tests::peers::{Baresip, SipTransport, free_sip_port};
 use switchboard_tests::{Backend, TestApp};
 
@@ -19,36 +19,6 @@ const CALLER: f64 = 440.0;
 const MOBILE: f64 = 1000.0;
 const OPERATOR: f64 = 1500.0;
 const MOBILE_NUMBER: &str = "0612345678";
-
-async fn create(app: &TestApp, path: &str, body: serde_json::Value) {
-    let (status, b) = app.post(path, body).await;
-    assert_eq!(status, 201, "{path}: {b}");
-}
-
-fn mic(dir: &tempfile::TempDir, name: &str, freq: f64) -> std::path::PathBuf {
-    let path = dir.path().join(format!("{name}.wav"));
-    std::fs::write(&path, tone_wav(freq, 60.0, 8000, 1, 16, false, 0.3)).unwrap();
-    path
-}
-
-async fn phone(app: &TestApp, dir: &tempfile::TempDir, number: &str, freq: f64) -> Baresip {
-    let password = format!("pw-{number}-secret");
-    create(
-        app,
-        "/v1/extensions",
-        json!({"number": number, "name": format!("Phone {number}"), "password": password}),
-    )
-    .await;
-    let p = Baresip::start(
-        number,
-        &password,
-        app.sip,
-        SipTransport::Udp,
-        &mic(dir, number, freq),
-    );
-    wait_registered(app, number).await;
-    p
-}
 
 fn heard(file: &std::path::Path) -> Pcm {
     read_wav(&std::fs::read(file).unwrap())
@@ -73,8 +43,8 @@ async fn an_outside_follow_me_number_must_press_1_before_the_call_is_connected()
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let caller = phone(&app, &dir, "101", CALLER).await;
-    let operator = phone(&app, &dir, "103", OPERATOR).await;
+    let caller = phone(&app, dir.path(), "101", CALLER).await;
+    let operator = phone(&app, dir.path(), "103", OPERATOR).await;
     // The mobile: a softphone the trunk reaches directly (it registers nowhere: its
     // registrar is a port nobody listens on).
     let nowhere = std::net::SocketAddr::from(([127, 0, 0, 1], free_sip_port()));
@@ -83,7 +53,7 @@ async fn an_outside_follow_me_number_must_press_1_before_the_call_is_connected()
         "unused",
         nowhere,
         SipTransport::Udp,
-        &mic(&dir, "mobile", MOBILE),
+        &tone_mic(dir.path(), "mobile", MOBILE),
     );
     create(
         &app,

@@ -5,37 +5,12 @@
 
 use serde_json::json;
 use std::time::Duration;
-use switchboard_tests::app_harness::{burst_power, register_sipp, upload_tone, wait_registered};
-use switchboard_tests::audio::{read_wav, tone_wav};
+use switchboard_tests::app_harness::{burst_power, create, phone_with, register_sipp, upload_tone};
+use switchboard_tests::audio::read_wav;
 use switchboard_tests::peers::{Baresip, SipTransport, Sipp, free_sip_port};
 use switchboard_tests::{Backend, TestApp};
 
 const LONG: Duration = Duration::from_secs(30);
-
-async fn create(app: &TestApp, path: &str, body: serde_json::Value) {
-    let (status, b) = app.post(path, body).await;
-    assert_eq!(status, 201, "{path}: {b}");
-}
-
-async fn phone(
-    app: &TestApp,
-    dir: &tempfile::TempDir,
-    number: &str,
-    extra: serde_json::Value,
-) -> Baresip {
-    let password = format!("pw-{number}-secret");
-    let mut body =
-        json!({"number": number, "name": format!("Phone {number}"), "password": password});
-    for (k, v) in extra.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    create(app, "/v1/extensions", body).await;
-    let mic = dir.path().join(format!("{number}.wav"));
-    std::fs::write(&mic, tone_wav(440.0, 60.0, 8000, 1, 16, false, 0.3)).unwrap();
-    let p = Baresip::start(number, &password, app.sip, SipTransport::Udp, &mic);
-    wait_registered(app, number).await;
-    p
-}
 
 /// `caller` dials `number`, which the server answers, then hangs up itself.
 fn feature(app: &TestApp, caller: &Baresip, number: &str) {
@@ -56,8 +31,8 @@ async fn busy_destinations_call_waiting_ring_groups_and_feature_codes_from_phone
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let caller = phone(&app, &dir, "101", json!({})).await;
-    let answerer = phone(&app, &dir, "103", json!({})).await;
+    let caller = phone_with(&app, dir.path(), "101", 440.0, json!({})).await;
+    let answerer = phone_with(&app, dir.path(), "103", 440.0, json!({})).await;
     let busy_port = free_sip_port();
     register_sipp(&app, "102", busy_port).await;
     let (status, body) = app
@@ -86,7 +61,14 @@ async fn busy_destinations_call_waiting_ring_groups_and_feature_codes_from_phone
 
     // Call waiting off: 104 on a call is busy at once (486 to the next caller, no
     // second ringing).
-    let waiting_off = phone(&app, &dir, "104", json!({"call_waiting": false})).await;
+    let waiting_off = phone_with(
+        &app,
+        dir.path(),
+        "104",
+        440.0,
+        json!({"call_waiting": false}),
+    )
+    .await;
     feature(&app, &caller, "104");
     let first = waiting_off.wait_event("CALL_ESTABLISHED", LONG).unwrap()["id"].clone();
     let sip = app.sip;

@@ -7,34 +7,13 @@
 
 use serde_json::json;
 use std::time::Duration;
-use switchboard_tests::app_harness::{upload_tone, wait_registered};
-use switchboard_tests::audio::{Pcm, read_wav, tone_wav};
-use switchboard_tests::peers::{Baresip, SipTransport};
+use switchboard_tests::app_harness::{create, phone, upload_tone};
+use switchboard_tests::audio::{Pcm, read_wav};
+use switchboard_tests::peers::Baresip;
 use switchboard_tests::{Backend, TestApp};
 
 const LONG: Duration = Duration::from_secs(30);
 const ANNOUNCEMENT: f64 = 697.0;
-
-async fn create(app: &TestApp, path: &str, body: serde_json::Value) {
-    let (status, b) = app.post(path, body).await;
-    assert_eq!(status, 201, "{path}: {b}");
-}
-
-/// Baresip registered as a new extension `number`, its microphone a tone at `freq`.
-async fn phone(app: &TestApp, dir: &tempfile::TempDir, number: &str, freq: f64) -> Baresip {
-    let password = format!("pw-{number}-secret");
-    create(
-        app,
-        "/v1/extensions",
-        json!({"number": number, "name": format!("Phone {number}"), "password": password}),
-    )
-    .await;
-    let mic = dir.path().join(format!("{number}.wav"));
-    std::fs::write(&mic, tone_wav(freq, 60.0, 8000, 1, 16, false, 0.3)).unwrap();
-    let p = Baresip::start(number, &password, app.sip, SipTransport::Udp, &mic);
-    wait_registered(app, number).await;
-    p
-}
 
 /// The runs of the announcement's tone in what `file` holds: each run is one playing.
 fn announcements(file: &std::path::Path) -> usize {
@@ -105,10 +84,10 @@ async fn the_ivr_repeats_handles_invalid_keys_and_rings_302_in_strategy_order() 
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let caller = phone(&app, &dir, "58101", 440.0).await;
-    let a = phone(&app, &dir, "58104", 1000.0).await;
-    let b = phone(&app, &dir, "58105", 1336.0).await;
-    let operator = phone(&app, &dir, "58106", 852.0).await;
+    let caller = phone(&app, dir.path(), "58101", 440.0).await;
+    let a = phone(&app, dir.path(), "58104", 1000.0).await;
+    let b = phone(&app, dir.path(), "58105", 1336.0).await;
+    let operator = phone(&app, dir.path(), "58106", 852.0).await;
     upload_tone(&app, "VoicemailCenter", ANNOUNCEMENT, 1.5).await;
     create(
         &app,

@@ -10,9 +10,9 @@
 use serde_json::json;
 use std::time::Duration;
 use switchboard_tests::app_harness::{
-    burst_power, register_sipp_again, upload_tone, wait_registered,
+    burst_power, create, register_sipp_again, tone_mic, tone_windows, upload_tone, wait_registered,
 };
-use switchboard_tests::audio::{read_wav, tone_wav};
+use switchboard_tests::audio::read_wav;
 use switchboard_tests::peers::{Baresip, Linphone, SipTransport, Sipp, SippResult, free_sip_port};
 use switchboard_tests::{Backend, TestApp};
 
@@ -22,18 +22,6 @@ const ANNOUNCEMENT: f64 = 697.0;
 const CALLER: f64 = 440.0;
 const YASSIR: f64 = 1000.0;
 const LINPHONE: f64 = 1336.0;
-
-/// A microphone file holding `freq`.
-fn mic(dir: &tempfile::TempDir, name: &str, freq: f64) -> std::path::PathBuf {
-    let path = dir.path().join(name);
-    std::fs::write(&path, tone_wav(freq, 60.0, 8000, 1, 16, false, 0.3)).unwrap();
-    path
-}
-
-async fn create(app: &TestApp, path: &str, body: serde_json::Value) {
-    let (status, b) = app.post(path, body).await;
-    assert_eq!(status, 201, "{path}: {b}");
-}
 
 /// The seed's extensions, announcement, ring group 301, IVR, day/night switch and
 /// Pierre's follow-me, written through the REST API as an admin would.
@@ -114,27 +102,6 @@ fn heard(file: &std::path::Path, freq: f64) -> f64 {
     burst_power(&read_wav(&std::fs::read(file).unwrap()), freq)
 }
 
-/// How many 100 ms windows of `file` hold a clear tone at `freq` (most of the window's
-/// power): an announcement tone shows in each of its windows, speech in none.
-fn tone_windows(file: &std::path::Path, freq: f64) -> usize {
-    let pcm = read_wav(&std::fs::read(file).unwrap());
-    let window = pcm.rate as usize / 10;
-    pcm.samples
-        .chunks(window)
-        .filter(|c| c.len() == window)
-        .filter(|c| {
-            let w = switchboard_tests::audio::Pcm {
-                rate: pcm.rate,
-                channels: 1,
-                bits: pcm.bits,
-                samples: c.to_vec(),
-            };
-            let total = w.rms().powi(2);
-            total > 1e-5 && w.power_at(freq) > 0.3 * total
-        })
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_call_flow_from_pierre_to_ring_group_301_then_night() {
     let app = TestApp::spawn_with(
@@ -152,14 +119,14 @@ async fn the_seed_call_flow_from_pierre_to_ring_group_301_then_night() {
         "pw-58101-secret",
         app.sip,
         SipTransport::Udp,
-        &mic(&dir, "caller.wav", CALLER),
+        &tone_mic(dir.path(), "caller", CALLER),
     );
     let yassir = Baresip::start(
         "58102",
         "pw-58102-secret",
         app.sip,
         SipTransport::Udp,
-        &mic(&dir, "yassir.wav", YASSIR),
+        &tone_mic(dir.path(), "yassir", YASSIR),
     );
     let julien = Linphone::start(
         "58103",
@@ -167,7 +134,7 @@ async fn the_seed_call_flow_from_pierre_to_ring_group_301_then_night() {
         "switchboard",
         app.sip,
         SipTransport::Udp,
-        &mic(&dir, "julien.wav", LINPHONE),
+        &tone_mic(dir.path(), "julien", LINPHONE),
     );
     for n in ["58101", "58102", "58103"] {
         wait_registered(&app, n).await;

@@ -8,54 +8,13 @@
 use serde_json::json;
 use std::process::{Child, Command};
 use std::time::Duration;
-use switchboard_tests::app_harness::{burst_power, upload_tone, wait_registered};
-use switchboard_tests::audio::{Pcm, read_wav, tone_wav};
-use switchboard_tests::peers::{Baresip, SipTransport, free_sip_port};
+use switchboard_tests::app_harness::{burst_power, create, phone, tone_windows, upload_tone};
+use switchboard_tests::audio::read_wav;
+use switchboard_tests::peers::{Baresip, free_sip_port};
 use switchboard_tests::{Backend, TestApp};
 
 const LONG: Duration = Duration::from_secs(30);
 const ANNOUNCEMENT: f64 = 697.0;
-
-async fn create(app: &TestApp, path: &str, body: serde_json::Value) -> serde_json::Value {
-    let (status, b) = app.post(path, body).await;
-    assert_eq!(status, 201, "{path}: {b}");
-    b
-}
-
-async fn phone(app: &TestApp, dir: &tempfile::TempDir, number: &str, freq: f64) -> Baresip {
-    let password = format!("pw-{number}-secret");
-    create(
-        app,
-        "/v1/extensions",
-        json!({"number": number, "name": format!("Phone {number}"), "password": password}),
-    )
-    .await;
-    let mic = dir.path().join(format!("{number}.wav"));
-    std::fs::write(&mic, tone_wav(freq, 60.0, 8000, 1, 16, false, 0.3)).unwrap();
-    let p = Baresip::start(number, &password, app.sip, SipTransport::Udp, &mic);
-    wait_registered(app, number).await;
-    p
-}
-
-/// 100 ms windows of `file` holding a clear tone at `freq`.
-fn tone_windows(file: &std::path::Path, freq: f64) -> usize {
-    let pcm = read_wav(&std::fs::read(file).unwrap());
-    let window = pcm.rate as usize / 10;
-    pcm.samples
-        .chunks(window)
-        .filter(|c| c.len() == window)
-        .filter(|c| {
-            let w = Pcm {
-                rate: pcm.rate,
-                channels: 1,
-                bits: pcm.bits,
-                samples: c.to_vec(),
-            };
-            let total = w.rms().powi(2);
-            total > 1e-5 && w.power_at(freq) > 0.3 * total
-        })
-        .count()
-}
 
 struct Phones {
     caller: Baresip,
@@ -195,9 +154,9 @@ async fn a_user_app_replaces_the_built_in_ivr_and_day_night_with_the_same_call_f
     .await;
     let dir = tempfile::tempdir().unwrap();
     let phones = Phones {
-        caller: phone(&app, &dir, "58101", 440.0).await,
-        member: phone(&app, &dir, "58102", 1000.0).await,
-        operator: phone(&app, &dir, "58106", 852.0).await,
+        caller: phone(&app, dir.path(), "58101", 440.0).await,
+        member: phone(&app, dir.path(), "58102", 1000.0).await,
+        operator: phone(&app, dir.path(), "58106", 852.0).await,
     };
     create(&app, "/v1/extensions", json!({"number": "57443", "name": "Pierre", "password": "pw-57443-secret", "voicemail": {"enabled": true}})).await;
     upload_tone(&app, "VoicemailCenter", ANNOUNCEMENT, 1.5).await;

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 use std::time::Duration;
-use switchboard_tests::app_harness::{burst_power, upload_tone, wait_registered};
+use switchboard_tests::app_harness::{burst_power, phone, upload_tone, wait_registered};
 use switchboard_tests::audio::{read_wav, tone_wav};
 use switchboard_tests::peers::{Baresip, SipTransport};
 use switchboard_tests::{Backend, TestApp};
@@ -17,22 +17,6 @@ const BEEP: f64 = 1000.0;
 const CALLER: f64 = 700.0;
 const OPERATOR: f64 = 1500.0;
 
-async fn phone(app: &TestApp, dir: &tempfile::TempDir, number: &str, freq: f64) -> Baresip {
-    let password = format!("pw-{number}-secret");
-    let (status, body) = app
-        .post(
-            "/v1/extensions",
-            json!({"number": number, "name": format!("Phone {number}"), "password": password}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
-    let mic = dir.path().join(format!("{number}.wav"));
-    std::fs::write(&mic, tone_wav(freq, 120.0, 8000, 1, 16, false, 0.3)).unwrap();
-    let p = Baresip::start(number, &password, app.sip, SipTransport::Udp, &mic);
-    wait_registered(app, number).await;
-    p
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn greeting_beep_message_0_to_the_operator_and_star_97_plays_it_back() {
     let app = TestApp::spawn_with(
@@ -41,8 +25,8 @@ async fn greeting_beep_message_0_to_the_operator_and_star_97_plays_it_back() {
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let caller = phone(&app, &dir, "101", CALLER).await;
-    let operator = phone(&app, &dir, "103", OPERATOR).await;
+    let caller = phone(&app, dir.path(), "101", CALLER).await;
+    let operator = phone(&app, dir.path(), "103", OPERATOR).await;
     upload_tone(&app, "pierre-greeting", GREETING, 1.5).await;
     let (status, body) = app
         .post(
