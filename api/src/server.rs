@@ -77,7 +77,12 @@ impl Server {
             secrets::new_signing_secret()
         })
         .await?;
-        let link = Arc::new(apps::Link::new(http_addr, apps_secret));
+        let url_secret =
+            storage::settings::get_or_insert(&db, "url_destinations_signing_secret", || {
+                secrets::new_signing_secret()
+            })
+            .await?;
+        let link = Arc::new(apps::Link::new(http_addr, apps_secret, url_secret));
         let apps_router = apps::router(apps::Apps {
             db: db.clone(),
             link: link.clone(),

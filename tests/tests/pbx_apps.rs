@@ -72,7 +72,7 @@ async fn local_apps(app: &TestApp, secret: &str, clock: Arc<dyn Clock>) -> apps:
     let base: std::net::SocketAddr = app.url.trim_start_matches("http://").parse().unwrap();
     apps::local::LocalApps(apps::router(Apps {
         db,
-        link: Arc::new(Link::new(base, secret.to_owned())),
+        link: Arc::new(Link::new(base, secret.to_owned(), "unused".to_owned())),
         auth,
         clock,
         media: switchboard::media::store::MediaStore::open(app.data_dir.path()).unwrap(),
@@ -175,6 +175,23 @@ async fn the_apps_answer_signed_requests_and_admin_keys_only() {
             .unwrap()
             .status(),
         401
+    );
+    // A request signed for a `url:` destination (whose owner holds that secret) never
+    // passes for the server here.
+    let (_, listing) = app.get("/v1/apps").await;
+    let url_secret = listing["url_destinations_signing_secret"].as_str().unwrap();
+    assert_ne!(url_secret, secret);
+    assert_eq!(
+        post(sign(url_secret, now_unix())).await.unwrap().status(),
+        401
+    );
+    assert!(
+        listing["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["url"] == "/apps/feature/voicemail"),
+        "{listing}"
     );
     // What does not exist is a 404 in the API's error shape.
     let (status, body) = app.get("/apps/ivr/Nope").await;

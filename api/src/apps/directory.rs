@@ -74,6 +74,7 @@ pub async fn destination(
         Destination::Url(url) => {
             let mut app = builtin(link, "");
             app.application_id = "url".to_owned();
+            app.secret = link.url_secret.clone();
             app.voice_url = url::Url::parse(url.as_str()).map_err(|e| StorageError::Corrupt {
                 table: "destinations",
                 message: format!("{url}: {e}"),

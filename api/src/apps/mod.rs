@@ -53,12 +53,15 @@ pub struct Link {
     /// `http://127.0.0.1:<port>/apps/`: every app's URL starts with it.
     pub base: Url,
     pub secret: String,
+    /// What requests to `url:` destinations are signed with: never `secret`, or
+    /// whoever runs such a URL could replay a signed request to the apps themselves.
+    pub url_secret: String,
 }
 
 impl Link {
     /// The apps of the server listening on `http` (a wildcard address is reached on
     /// loopback).
-    pub fn new(http: std::net::SocketAddr, secret: String) -> Self {
+    pub fn new(http: std::net::SocketAddr, secret: String, url_secret: String) -> Self {
         let ip = match http.ip() {
             ip if ip.is_unspecified() && ip.is_ipv4() => std::net::Ipv4Addr::LOCALHOST.into(),
             ip if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
@@ -67,7 +70,11 @@ impl Link {
         let host = std::net::SocketAddr::new(ip, http.port());
         let base = Url::parse(&format!("http://{host}/apps/"))
             .unwrap_or_else(|_| unreachable!("a socket address always makes a valid URL"));
-        Self { base, secret }
+        Self {
+            base,
+            secret,
+            url_secret,
+        }
     }
 
     /// The URL of the app at `path` (relative to `/apps/`).

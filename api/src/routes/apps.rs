@@ -60,6 +60,16 @@ const APPS: &[(&str, &str, &str)] = &[
         "/apps/feature/timecondition/{id}",
         "*27<id>: a time condition overridden, or its override removed.",
     ),
+    (
+        "feature",
+        "/apps/feature/voicemail",
+        "*97: the caller's own voicemail (PIN asked when set).",
+    ),
+    (
+        "feature",
+        "/apps/feature/voicemail/other",
+        "*98: any mailbox, with its number and PIN.",
+    ),
 ];
 
 pub async fn list(State(state): State<AppState>, Admin(_): Admin) -> ApiResult<Json<BuiltinApps>> {
@@ -67,6 +77,7 @@ pub async fn list(State(state): State<AppState>, Admin(_): Admin) -> ApiResult<J
     Ok(Json(BuiltinApps {
         base_url: link.base.to_string(),
         signing_secret: link.secret.clone(),
+        url_destinations_signing_secret: link.url_secret.clone(),
         apps: APPS
             .iter()
             .map(|(kind, url, description)| BuiltinApp {
