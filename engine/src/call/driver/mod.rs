@@ -241,8 +241,13 @@ impl<S: Store> Driver<S> {
                     self.on_done(done)
                 }
                 Err(e) => {
-                    // The work died (a panic): the program hears it failed, never waits.
-                    tracing::error!(sid = %self.record.sid, error = %e, "a call's task failed");
+                    // The work died (a panic) or was stopped (a leg's screening): the
+                    // program hears it failed, never waits.
+                    if e.is_cancelled() {
+                        tracing::debug!(sid = %self.record.sid, "a call's task was stopped");
+                    } else {
+                        tracing::error!(sid = %self.record.sid, error = %e, "a call's task failed");
+                    }
                     self.fallbacks.remove(&e.id())
                 }
             },
@@ -297,12 +302,7 @@ impl<S: Store> Driver<S> {
                 through,
                 caller,
             } => self.resolve(id, targets, strategy, ring_time, through, caller),
-            Command::Leg(command) => {
-                if let crate::ring::Command::Bye { leg } = command {
-                    self.stop_screening(leg);
-                }
-                self.leg(command);
-            }
+            Command::Leg(command) => self.leg(command),
             Command::Screen {
                 leg,
                 prompt,

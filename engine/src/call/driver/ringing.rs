@@ -157,8 +157,11 @@ impl<S: Store> Driver<S> {
         true
     }
 
-    /// Sends an INVITE, CANCEL or BYE for a leg.
+    /// Sends an INVITE, CANCEL or BYE for a leg (a leg hung up is no longer screened).
     pub(super) fn leg(&mut self, command: ring::Command) {
+        if let ring::Command::Bye { leg } | ring::Command::Cancel { leg } = command {
+            self.stop_screening(leg);
+        }
         let Some(legs) = self.legs.as_mut() else {
             return;
         };
@@ -183,6 +186,10 @@ impl<S: Store> Driver<S> {
             }
             Said::Heard(said) => said,
         };
+        if matches!(said, crate::program::LegSaid::Ended { .. }) {
+            // Hung up on its prompt: its screening stops with it.
+            self.stop_screening(leg);
+        }
         Some(Event::Leg { leg, said })
     }
 

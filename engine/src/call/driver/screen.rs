@@ -82,7 +82,7 @@ impl<S: Store> Driver<S> {
         Event::Screened { leg, result }
     }
 
-    /// A leg hung up by the program is no longer screened.
+    /// A leg that ended, or that we end, is no longer screened.
     pub(super) fn stop_screening(&mut self, leg: LegId) {
         if let Some(task) = self.screening.remove(&leg) {
             task.abort();
