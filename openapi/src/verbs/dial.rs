@@ -346,7 +346,7 @@ pub struct Dial {
     /// does, the call goes on unanswered with `action` (or the next verb). Default
     /// false: a `dial` answers the caller first and plays ringback — except the last
     /// verb of an unanswered call without `action`, which always connects straight
-    /// through.
+    /// through. A caller already answered (by an earlier verb) stays answered.
     #[serde(default)]
     pub answer_on_bridge: bool,
 }
@@ -417,6 +417,24 @@ impl Dial {
                 return Err(FieldError::new(
                     "ringback",
                     "a dial to a queue does not ring: nothing to play it over",
+                ));
+            }
+        }
+        if queues > 0 {
+            // A dial to a queue rings nobody and shows nothing: it takes the caller who
+            // waited longest, at once.
+            let ignored = [
+                ("answer_on_bridge", self.answer_on_bridge),
+                ("caller_id", self.caller_id.is_some()),
+                ("caller_name", self.caller_name.is_some()),
+                ("time_limit", self.time_limit.is_some()),
+                ("record", self.record),
+            ];
+            if let Some((field, _)) = ignored.iter().find(|(_, set)| *set) {
+                return Err(FieldError::new(
+                    *field,
+                    "does not apply to a dial to a queue (it takes the caller who waited \
+                     longest at once, rings nobody)",
                 ));
             }
         }

@@ -229,3 +229,20 @@ fn confirm_is_validated_and_named() {
         assert!(text.contains(field) && text.contains(message), "{text}");
     }
 }
+
+#[test]
+fn a_dial_to_a_queue_refuses_what_it_cannot_honour() {
+    for (field, value) in [
+        ("answer_on_bridge", json!(true)),
+        ("caller_name", json!("Sales")),
+        ("caller_id", json!("+3222")),
+        ("time_limit", json!(60)),
+        ("record", json!(true)),
+    ] {
+        let mut verb = json!({"verb": "dial", "targets": [{"type": "queue", "queue": "q"}]});
+        verb[field] = value;
+        let err =
+            contract::verbs::parse_document(json!([verb]).to_string().as_bytes()).unwrap_err();
+        assert!(format!("{err:?}").contains(field), "{field}: {err:?}");
+    }
+}
