@@ -148,16 +148,7 @@ pub async fn check_member(
     if storage::extensions::exists(db, number.as_str()).await? {
         return Ok(());
     }
-    let page = storage::PageRequest {
-        limit: 1000,
-        after: None,
-    };
-    let (routes, _) = storage::outbound_routes::list(db, &page).await?;
-    if routes.iter().any(|r| {
-        r.dial_patterns
-            .iter()
-            .any(|p| p.rewrite(number.as_str()).is_some())
-    }) {
+    if storage::outbound_routes::takes(db, number.as_str()).await? {
         return Ok(());
     }
     Err(ApiError::invalid(

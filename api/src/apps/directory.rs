@@ -44,22 +44,10 @@ pub async fn route(
     if let Some(number) = storage::numbers::get(db, dialled).await? {
         return destination(db, link, &number.destination).await;
     }
-    if routed_out(db, dialled).await? {
+    if storage::outbound_routes::takes(db, dialled).await? {
         return Ok(Some(builtin(link, &format!("number/{dialled}"))));
     }
     Ok(None)
-}
-
-/// Whether an outbound route takes `dialled`.
-async fn routed_out(db: &Db, dialled: &str) -> Result<bool, StorageError> {
-    let page = storage::PageRequest {
-        limit: 1000,
-        after: None,
-    };
-    let (routes, _) = storage::outbound_routes::list(db, &page).await?;
-    Ok(routes
-        .iter()
-        .any(|r| r.dial_patterns.iter().any(|p| p.rewrite(dialled).is_some())))
 }
 
 /// The application answering for `destination` (None: its target does not exist).

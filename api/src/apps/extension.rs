@@ -12,7 +12,7 @@
 use super::{AppResult, Apps, Call, Document, go, missing, unanswered};
 use crate::storage;
 use axum::extract::{Path, Query, State};
-use contract::models::{FollowMe, FollowMeStrategy};
+use contract::models::FollowMe;
 use contract::types::Destination;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -133,14 +133,10 @@ fn follow_me_list(ext: &Extension, fm: &FollowMe) -> Value {
             target
         })
         .collect();
-    let strategy = match fm.strategy {
-        FollowMeStrategy::Ringall => "ringall",
-        FollowMeStrategy::Hunt => "hunt",
-    };
     json!([{
         "verb": "dial",
         "targets": targets,
-        "strategy": strategy,
+        "strategy": fm.strategy.as_str(),
         "timeout": fm.ring_time.seconds(),
         "answer_on_bridge": true,
         "action": after_url(ext, Stage::Followme),
@@ -159,22 +155,20 @@ fn after_url(ext: &Extension, stage: Stage) -> String {
     )
 }
 
-/// The extension as its documents need it.
-async fn load(apps: &Apps, number: &str) -> crate::error::ApiResult<Extension> {
+/// The extension as its documents need it; `ringing`: a new call (whether the
+/// extension is on a call matters only then).
+async fn load(apps: &Apps, number: &str, ringing: bool) -> crate::error::ApiResult<Extension> {
     let stored = storage::extensions::get(&apps.db, number)
         .await?
         .ok_or_else(|| missing(&format!("extension {number}")))?;
     let e = stored.extension;
-    let busy_now = !e.call_waiting && in_call(&apps.db, number).await?;
+    let busy_now = ringing && !e.call_waiting && in_call(&apps.db, number).await?;
     let follow_me = storage::follow_me::get(&apps.db, number)
         .await?
         .filter(|f| f.enabled && !f.numbers.is_empty());
     let mut outside = std::collections::HashSet::new();
     for n in follow_me.iter().flat_map(|f| &f.numbers) {
-        if storage::extensions::get(&apps.db, n.as_str())
-            .await?
-            .is_none()
-        {
+        if !storage::extensions::exists(&apps.db, n.as_str()).await? {
             outside.insert(n.to_string());
         }
     }
@@ -200,7 +194,7 @@ pub async fn serve_ring(
     Path(number): Path<String>,
     Call(_): Call,
 ) -> AppResult {
-    let ext = load(&apps, &number).await?;
+    let ext = load(&apps, &number, true).await?;
     Ok(Document(ring(&ext)))
 }
 
@@ -215,7 +209,7 @@ pub async fn serve_after(
     Query(q): Query<AfterQuery>,
     Call(call): Call,
 ) -> AppResult {
-    let ext = load(&apps, &number).await?;
+    let ext = load(&apps, &number, false).await?;
     let status = call.dial_call_status.unwrap_or_else(|| "failed".to_owned());
     Ok(Document(after(&ext, q.stage, &status)))
 }
@@ -223,6 +217,7 @@ pub async fn serve_after(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use contract::models::FollowMeStrategy;
     use contract::types::{DialString, RingTime};
 
     fn ext() -> Extension {

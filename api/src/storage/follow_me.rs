@@ -12,13 +12,6 @@ const NUMBERS: ListTable = ListTable {
     value: "number",
 };
 
-fn strategy_str(s: FollowMeStrategy) -> &'static str {
-    match s {
-        FollowMeStrategy::Ringall => "ringall",
-        FollowMeStrategy::Hunt => "hunt",
-    }
-}
-
 pub async fn get(db: &Db, extension: &str) -> Result<Option<FollowMe>> {
     let row = sqlx::query(
         "SELECT CAST(enabled AS INTEGER) AS enabled, initial_ring_time, strategy, ring_time, \
@@ -41,11 +34,9 @@ pub async fn get(db: &Db, extension: &str) -> Result<Option<FollowMe>> {
             .map(|n| decode(T, "number", n, DialString::parse))
             .collect::<Result<_>>()?,
         initial_ring_time: decode(T, "initial_ring_time", initial, u32::try_from)?,
-        strategy: if strategy == "hunt" {
-            FollowMeStrategy::Hunt
-        } else {
-            FollowMeStrategy::Ringall
-        },
+        strategy: decode(T, "strategy", strategy, |s| {
+            FollowMeStrategy::parse(&s).ok_or("unknown strategy")
+        })?,
         ring_time: decode(T, "ring_time", ring_time, |v| {
             RingTime::try_from(u32::try_from(v).unwrap_or(0))
         })?,
@@ -69,7 +60,7 @@ pub async fn put(db: &Db, extension: &str, f: &FollowMe, now: &str) -> Result<()
     .bind(extension)
     .bind(f.enabled)
     .bind(i64::from(f.initial_ring_time))
-    .bind(strategy_str(f.strategy))
+    .bind(f.strategy.as_str())
     .bind(i64::from(f.ring_time.seconds()))
     .bind(f.no_answer_destination.as_ref().map(ToString::to_string))
     .bind(now)

@@ -178,3 +178,24 @@ pub async fn delete(db: &Db, name: &str) -> Result<bool> {
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Whether an outbound route takes `dialled` (every route read, page by page).
+pub async fn takes(db: &Db, dialled: &str) -> Result<bool> {
+    let mut page = PageRequest {
+        limit: 1000,
+        after: None,
+    };
+    loop {
+        let (routes, next) = list(db, &page).await?;
+        if routes
+            .iter()
+            .any(|r| r.dial_patterns.iter().any(|p| p.rewrite(dialled).is_some()))
+        {
+            return Ok(true);
+        }
+        match next {
+            Some(after) => page.after = Some(after),
+            None => return Ok(false),
+        }
+    }
+}

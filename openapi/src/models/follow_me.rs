@@ -15,6 +15,22 @@ pub enum FollowMeStrategy {
     Hunt,
 }
 
+impl FollowMeStrategy {
+    /// Its name, as in JSON and as the `dial` strategy of the same name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ringall => "ringall",
+            Self::Hunt => "hunt",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Ringall, Self::Hunt]
+            .into_iter()
+            .find(|f| f.as_str() == s)
+    }
+}
+
 /// An extension's follow-me, as returned and as written with `PUT`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
