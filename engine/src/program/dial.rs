@@ -387,12 +387,15 @@ impl Dialing {
 
 /// What follows a dial that ended with `status`.
 fn after_dial(verb: &Dial, status: CallStatus, child: Option<String>) -> Step {
+    Step::Done(then(verb, status, child))
+}
+
+/// Where the call goes after a dial that ended with `status`: `action`, with how the
+/// dial went, or the next verb.
+pub(super) fn then(verb: &Dial, status: CallStatus, child: Option<String>) -> Flow {
     match &verb.action {
-        Some(action) => Step::Done(Flow::Follow(
-            Some(action.clone()),
-            dial_fields(status, child),
-        )),
-        None => Step::Done(Flow::Next),
+        Some(action) => Flow::Follow(Some(action.clone()), dial_fields(status, child)),
+        None => Flow::Next,
     }
 }
 

@@ -471,11 +471,7 @@ impl CallProgram {
         let id = self.id();
         self.fetching = Some(id);
         self.verbs.clear();
-        self.out.push_back(Command::Route {
-            id,
-            destination,
-            fields: Fields::default(),
-        });
+        self.out.push_back(Command::Route { id, destination });
     }
 
     /// Posts to an `action` URL (default: the current document's) and continues with

@@ -123,12 +123,7 @@ impl Through {
                         // The call goes on unanswered (an extension's no-answer
                         // destination when it has no registered phone, for instance).
                         tracing::debug!(why, "dial: nobody to ring");
-                        return Step::Done(match &self.verb.action {
-                            Some(action) => {
-                                Flow::Follow(Some(action.clone()), dial_fields(status, None))
-                            }
-                            None => Flow::Next,
-                        });
+                        return Step::Done(super::dial::then(&self.verb, status, None));
                     }
                     self.screens = Screens::new(&self.verb, &plan.origins);
                     self.ringer = Some(Ringer::new(plan.targets, plan.stages, now));
@@ -328,11 +323,7 @@ impl Through {
                     finished = Some((None, then));
                 }
                 Action::Continue { status, by } => {
-                    let fields = dial_fields(status, self.child.clone());
-                    let then = match &self.verb.action {
-                        Some(action) => Flow::Follow(Some(action.clone()), fields),
-                        None => Flow::Next,
-                    };
+                    let then = super::dial::then(&self.verb, status, self.child.clone());
                     self.continued = Some(by);
                     finished = Some((None, then));
                 }

@@ -258,7 +258,6 @@ pub enum Command {
     Route {
         id: u64,
         destination: contract::types::Destination,
-        fields: Fields,
     },
     /// POST to `url` without waiting for the answer (an action after the call ended).
     Notify {

@@ -81,8 +81,8 @@ impl<S: Store> Driver<S> {
 
     /// Hands the call to `destination`, off the loop: the application answering there
     /// is found, then asked for its document (with its own method, secret, timeouts).
-    pub(super) fn route(&mut self, id: u64, destination: Destination, fields: Fields) {
-        let request = self.request(fields);
+    pub(super) fn route(&mut self, id: u64, destination: Destination) {
+        let request = self.request(Fields::default());
         let calls = self.calls.clone();
         let sid = self.record.sid.clone();
         let handle = self.pending.spawn(async move {

@@ -273,11 +273,7 @@ impl<S: Store> Driver<S> {
     async fn execute(&mut self, command: Command) {
         match command {
             Command::Fetch { id, url, fields } => self.fetch(id, url, fields),
-            Command::Route {
-                id,
-                destination,
-                fields,
-            } => self.route(id, destination, fields),
+            Command::Route { id, destination } => self.route(id, destination),
             Command::Notify { url, fields } => self.notify(url, fields),
             Command::Status {
                 event,
