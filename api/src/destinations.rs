@@ -54,8 +54,11 @@ pub async fn check(db: &Db, field: &str, destination: &Destination) -> ApiResult
             field,
             destination,
         ),
-        // Queues arrive with the call-centre features; until then none can exist.
-        Destination::Queue(_) => exists(false, field, destination),
+        Destination::Queue(name) => exists(
+            storage::queues::exists(db, name.as_str()).await?,
+            field,
+            destination,
+        ),
     }
 }
 
@@ -87,6 +90,21 @@ pub async fn not_a_ring_group(
         );
     }
     Ok(())
+}
+
+/// A 409 naming `field` when `number` is a queue's (other than `except`).
+pub async fn not_a_queue(
+    db: &Db,
+    number: &contract::types::ExtensionNumber,
+    field: &str,
+    except: Option<&str>,
+) -> ApiResult<()> {
+    match storage::queues::by_number(db, number.as_str()).await? {
+        Some(queue) if Some(queue.as_str()) != except => {
+            Err(ApiError::conflict(format!("{number} is the number of queue {queue}")).at(field))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// A 409 naming `field` when `number` is an extension's.

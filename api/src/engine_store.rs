@@ -219,6 +219,35 @@ impl Store for SqlStore {
         Ok(storage::calls::ring_history(&self.db, numbers, since).await?)
     }
 
+    async fn queue_join(
+        &self,
+        queue: &str,
+        caller: &engine::store::QueueCaller,
+        now_ms: u64,
+    ) -> Result<engine::store::QueueJoin, StoreError> {
+        Ok(storage::queue_calls::join(&self.db, queue, caller, now_ms).await?)
+    }
+
+    async fn queue_claim(
+        &self,
+        queue: &str,
+        sid: &str,
+        estimate: bool,
+        now_ms: u64,
+    ) -> Result<engine::store::QueueClaim, StoreError> {
+        Ok(storage::queue_calls::claim(&self.db, queue, sid, estimate, now_ms).await?)
+    }
+
+    async fn queue_change(
+        &self,
+        queue: &str,
+        sid: &str,
+        change: &engine::store::QueueChange,
+        now_ms: u64,
+    ) -> Result<(), StoreError> {
+        Ok(storage::queue_calls::change(&self.db, queue, sid, change, now_ms).await?)
+    }
+
     async fn save_call(&self, record: &CallRecord) -> Result<(), StoreError> {
         storage::calls::save(&self.db, record)
             .await

@@ -10,6 +10,13 @@ pub fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
+/// Now in Unix milliseconds.
+pub fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 /// Now as stored: `2026-11-26T14:00:00.000Z`.
 pub fn timestamp_now() -> String {
     format_timestamp(time::OffsetDateTime::now_utc())

@@ -11,6 +11,7 @@
 //! - [`ring`]: "ring these, first answer wins", [`ring::Ringer`], and the ring
 //!   strategies as stage plans.
 //! - [`outcome`]: SIP codes → call statuses, one function for every path.
+//! - [`acd`]: what a caller in a queue served by agents and storage say to each other.
 //! - [`sdp`], [`digest`], [`registrar`], [`guard`], [`ports`]: offer/answer, digest
 //!   authentication, REGISTER rules, blocking failed sources, RTP port pairs.
 //! - [`media`]'s `rtp`, `stream`, `dtmf`, `inband`, `wav`, `resample`, `tap`: what to
@@ -33,6 +34,7 @@
 //!   by one driver loop per call around its program and its ringers.
 //! - [`engine`]: starts it all and gives the API server one [`EngineHandle`].
 
+pub mod acd;
 pub mod call;
 pub mod clock;
 pub mod config;

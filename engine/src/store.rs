@@ -217,6 +217,8 @@ pub struct SavedRecording {
 }
 use std::path::PathBuf;
 
+pub use crate::acd::{QueueCaller, QueueChange, QueueClaim, QueueExit, QueueJoin, QueueSettings};
+
 /// Storage the engine relies on. Methods are async and must not block.
 pub trait Store: Send + Sync + 'static {
     fn extension(
@@ -310,6 +312,36 @@ pub trait Store: Send + Sync + 'static {
         numbers: &[String],
         since: &str,
     ) -> impl Future<Output = Result<Vec<RingHistory>, StoreError>> + Send;
+
+    /// Puts `caller` in provisioned queue `queue` at `now_ms` (Unix ms), or says why
+    /// not, or that no such queue is provisioned.
+    fn queue_join(
+        &self,
+        queue: &str,
+        caller: &QueueCaller,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<QueueJoin, StoreError>> + Send;
+
+    /// When the caller `sid` is the next waiting in `queue` and members are free,
+    /// reserves them (by the queue's strategy) for it, atomically across every node on
+    /// the database: a member is never offered two callers, a caller never offered
+    /// twice. Also tells the store the caller is still there.
+    fn queue_claim(
+        &self,
+        queue: &str,
+        sid: &str,
+        estimate: bool,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<QueueClaim, StoreError>> + Send;
+
+    /// Records what happened to caller `sid` in `queue`.
+    fn queue_change(
+        &self,
+        queue: &str,
+        sid: &str,
+        change: &QueueChange,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Inserts or updates a call record (by `sid`).
     fn save_call(&self, record: &CallRecord)

@@ -17,7 +17,7 @@ use crate::verbs::{
     VerbDocument, VerbError, WebhookUrl,
 };
 use crate::webhook::{
-    CallError, CallEvent, SipInfo, StatusCallback, VoicemailEvent, WebhookRequest,
+    CallError, CallEvent, QueueEvent, SipInfo, StatusCallback, VoicemailEvent, WebhookRequest,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -97,6 +97,15 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         paths::ring_groups::get_ring_group,
         paths::ring_groups::update_ring_group,
         paths::ring_groups::delete_ring_group,
+        paths::queues::create_queue,
+        paths::queues::list_queues,
+        paths::queues::get_queue,
+        paths::queues::update_queue,
+        paths::queues::delete_queue,
+        paths::queues::list_queue_agents,
+        paths::queues::update_queue_agent,
+        paths::queues::list_queue_callers,
+        paths::queues::get_queue_stats,
         paths::voicemail::list_voicemail_messages,
         paths::voicemail::get_voicemail_message,
         paths::voicemail::get_voicemail_message_audio,
@@ -137,6 +146,10 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         paths::apps::time_condition_feature_app,
         paths::apps::number_app,
         paths::apps::hangup_app,
+        paths::apps::queue_app,
+        paths::apps::queue_hold_app,
+        paths::apps::queue_after_app,
+        paths::apps::queue_agent_feature_app,
         paths::apps::voicemail_app,
         paths::apps::voicemail_saved_app,
         paths::apps::voicemail_key_app,
@@ -156,7 +169,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
             VerbDocument, Verb, VerbError, Play, Say, Pause, Gather, GatherInput, Prompt, Dial,
             DialTarget, DialStrategy, Confirm, Ringback, SipUri, Enqueue, Leave, Record, Redirect, Hangup, Reject,
             RejectReason, WebhookUrl,
-            WebhookRequest, SipInfo, StatusCallback, CallEvent, CallError, VoicemailEvent,
+            WebhookRequest, SipInfo, StatusCallback, CallEvent, CallError, VoicemailEvent, QueueEvent,
             Announcement, CalendarDate, FeatureCodeString, IvrChoice, IvrKey, TimeOfDay,
             TimeZoneName, Weekday,
         ),
@@ -181,6 +194,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         (name = "registrations", description = "Phones registered to extensions"),
         (name = "calls", description = "Call records and live calls"),
         (name = "ring-groups", description = "Numbers that ring several phones by a strategy"),
+        (name = "queues", description = "Call-centre queues: waiting callers, agents, strategies, statistics"),
         (name = "ivrs", description = "Menus whose keys lead to destinations"),
         (name = "daynight", description = "Day/night switches (`*28<index>`)"),
         (name = "time-conditions", description = "Schedules in a time zone, with holidays and overrides (`*27<id>`)"),

@@ -138,3 +138,34 @@ pub struct VoicemailEvent {
     /// The message's WAV, relative to the API's base URL.
     pub audio_url: String,
 }
+
+/// The body POSTed to a call's status callback when it joins a queue, is answered by an
+/// agent, or leaves unanswered (signed like every webhook).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "event": "queue.answered", "timestamp": "2026-11-30T14:05:12.000Z", "queue": "support",
+    "call_sid": "CA0123456789abcdef0123456789abcdef", "caller_number": "58101",
+    "agent": "201", "wait_seconds": 12
+}))]
+pub struct QueueEvent {
+    /// `queue.joined`, `queue.answered` or `queue.left`.
+    pub event: String,
+    /// When it happened (RFC 3339, UTC).
+    pub timestamp: String,
+    pub queue: String,
+    pub call_sid: String,
+    pub caller_number: String,
+    /// On `queue.joined`: 1 is the next caller offered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
+    /// On `queue.answered`: the member who answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// On `queue.answered` and `queue.left`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wait_seconds: Option<u64>,
+    /// On `queue.left`: `abandoned` (hung up), `timeout`, `full`, `empty`, `key` or
+    /// `left`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

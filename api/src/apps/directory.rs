@@ -24,8 +24,8 @@ pub fn builtin(link: &Link, path: &str) -> AppWebhooks {
     }
 }
 
-/// Where a number dialled from a phone leads: an extension, a ring group, a feature
-/// code, an inbound number's destination, then the outbound routes.
+/// Where a number dialled from a phone leads: an extension, a ring group, a queue, a
+/// feature code, an inbound number's destination, then the outbound routes.
 pub async fn route(
     db: &Db,
     link: &Link,
@@ -36,6 +36,9 @@ pub async fn route(
     }
     if storage::ring_groups::exists(db, dialled).await? {
         return Ok(Some(builtin(link, &format!("ringgroup/{dialled}"))));
+    }
+    if let Some(queue) = storage::queues::by_number(db, dialled).await? {
+        return Ok(Some(builtin(link, &format!("queue/{queue}"))));
     }
     if dialled.starts_with('*') {
         let codes = storage::feature_codes::all(db).await?;
@@ -81,8 +84,7 @@ pub async fn destination(
         Destination::TimeCondition(id) => storage::time_conditions::get(db, id.as_str())
             .await?
             .is_some(),
-        // Queues arrive with the call-centre features: none exists yet.
-        Destination::Queue(_) => false,
+        Destination::Queue(name) => storage::queues::exists(db, name.as_str()).await?,
     };
     if !exists {
         return Ok(None);

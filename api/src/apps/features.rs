@@ -22,6 +22,7 @@ pub fn path_of(codes: &[FeatureCode], dialled: &str) -> Option<String> {
             Feature::VoicemailOther if rest.is_empty() => {
                 Some("feature/voicemail/other".to_owned())
             }
+            Feature::QueueAgentToggle if rest.is_empty() => Some("feature/queue-agent".to_owned()),
             Feature::DaynightToggle
                 if rest.len() == 1 && rest.bytes().all(|b| b.is_ascii_digit()) =>
             {

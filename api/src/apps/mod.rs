@@ -10,7 +10,8 @@
 //!   [`Link`]: where the apps live and how their requests are signed.
 //! - one file per app: [`extension`] (an extension's ringing, busy and no-answer
 //!   destinations, follow-me), [`ring_group`], [`ivr`], [`daynight`],
-//!   [`time_condition`], [`features`] (`*21`, `*27<id>`, `*28<index>`), [`listen`]
+//!   [`time_condition`], [`features`] (`*21`, `*27<id>`, `*28<index>`), [`queue`]
+//!   (a queue's callers, `*45`), [`listen`]
 //!   (`*97`, `*98`: voicemail from a phone), [`simple`]
 //!   (`number:`, `hangup`, `voicemail:`).
 //! - [`schedule`]: time conditions evaluated (pure); [`directory`]: which app answers
@@ -23,6 +24,7 @@ pub mod features;
 pub mod ivr;
 pub mod listen;
 pub mod local;
+pub mod queue;
 pub mod ring_group;
 pub mod schedule;
 pub mod simple;
@@ -161,6 +163,11 @@ pub fn router(apps: Apps) -> Router {
             "/apps/feature/voicemail/other/pin",
             any(listen::serve_other_pin),
         )
+        .route("/apps/queue/{name}", any(queue::serve_join))
+        .route("/apps/queue/{name}/hold", any(queue::serve_hold))
+        .route("/apps/queue/{name}/after", any(queue::serve_after))
+        .route("/apps/feature/queue-agent", any(queue::serve_agent_toggle))
+        .route(queue::RINGING_PATH, get(queue::serve_ringing))
         .route("/apps/number/{number}", any(simple::serve_number))
         .route("/apps/hangup", any(simple::serve_hangup))
         .route("/apps/voicemail/{mailbox}", any(simple::serve_voicemail))
@@ -191,6 +198,8 @@ pub struct CallFields {
     pub recording_sid: Option<String>,
     /// Seconds.
     pub recording_duration: Option<u32>,
+    /// Why a verb ended (`enqueue`: `bridged`, `timeout`, `full`, `empty`, `key`…).
+    pub reason: Option<String>,
 }
 
 /// A webhook request to an app, authenticated: signed with the apps' secret (the

@@ -64,6 +64,7 @@ pub async fn create(
         check_own(&state, &body.number, voicemail.enabled, BUSY, d).await?;
     }
     destinations::not_a_ring_group(&state.db, &body.number, "number").await?;
+    destinations::not_a_queue(&state.db, &body.number, "number", None).await?;
     if let Some(app) = &voicemail.application_id {
         check_voicemail_app(&state, app).await?;
     }

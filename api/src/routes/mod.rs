@@ -13,6 +13,7 @@ mod health;
 mod ivrs;
 mod numbers;
 mod outbound_routes;
+mod queues;
 mod recordings;
 mod registrations;
 mod ring_groups;
@@ -125,6 +126,20 @@ pub fn router(state: AppState) -> Router {
                 .patch(follow_me::update)
                 .delete(follow_me::delete),
         )
+        .route("/queues", post(queues::create).get(queues::list))
+        .route(
+            "/queues/{name}",
+            get(queues::get)
+                .patch(queues::update)
+                .delete(queues::delete),
+        )
+        .route("/queues/{name}/agents", get(queues::agents))
+        .route(
+            "/queues/{name}/agents/{member}",
+            axum::routing::patch(queues::update_agent),
+        )
+        .route("/queues/{name}/callers", get(queues::callers))
+        .route("/queues/{name}/stats", get(queues::stats))
         .route(
             "/ring-groups",
             post(ring_groups::create).get(ring_groups::list),

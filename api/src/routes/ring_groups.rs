@@ -65,6 +65,7 @@ pub async fn create(
     JsonBody(body): JsonBody<RingGroupCreate>,
 ) -> ApiResult<Response> {
     destinations::not_an_extension(&state.db, &body.number, "number").await?;
+    destinations::not_a_queue(&state.db, &body.number, "number", None).await?;
     let now = storage::now();
     let group = RingGroup {
         number: body.number,

@@ -18,6 +18,8 @@ pub mod ivrs;
 pub mod numbers;
 pub mod outbound_routes;
 pub mod outbox;
+pub mod queue_calls;
+pub mod queues;
 pub mod recordings;
 pub mod references;
 pub mod registrations;

@@ -22,6 +22,10 @@ const DESTINATION_COLUMNS: &[(&str, &str, &str)] = &[
     ("daynight", "night_destination", "switch_index"),
     ("time_conditions", "match_destination", "id"),
     ("time_conditions", "no_match_destination", "id"),
+    ("queues", "timeout_destination", "name"),
+    ("queues", "full_destination", "name"),
+    ("queues", "empty_destination", "name"),
+    ("queues", "exit_destination", "name"),
 ];
 
 /// How each table's referrers are named in messages (`ring-groups/301`).
@@ -30,6 +34,7 @@ fn path_of(table: &str) -> &str {
         "follow_me" | "follow_me_numbers" => "follow-me",
         "ring_groups" | "ring_group_members" => "ring-groups",
         "ivr_options" => "ivrs",
+        "queue_members" => "queues",
         "time_conditions" => "time-conditions",
         other => other,
     }
@@ -71,10 +76,11 @@ pub async fn referrers(db: &Db, targets: &[String]) -> Result<Vec<String>> {
     Ok(found)
 }
 
-/// Ring groups and follow-me lists that ring `number`.
+/// Ring groups, follow-me lists and queues that ring `number`.
 pub async fn member_of(db: &Db, number: &str) -> Result<Vec<String>> {
     let mut found = matching(db, "ring_group_members", "member", "group_number", number).await?;
     found.extend(matching(db, "follow_me_numbers", "number", "extension", number).await?);
+    found.extend(matching(db, "queue_members", "member", "queue", number).await?);
     Ok(found)
 }
 
@@ -123,6 +129,15 @@ pub async fn recording_users(db: &Db, name: &str, id: &str) -> Result<Vec<String
                 "ring-groups/{}",
                 row.try_get::<String, _>("number")?
             ));
+        }
+    }
+    let queues = sqlx::query("SELECT name, settings FROM queues")
+        .fetch_all(db.pool())
+        .await?;
+    for row in queues {
+        let settings = super::json::<contract::models::QueueCreate>(&row, "queues", "settings")?;
+        if named(settings.music.map(|m| m.to_string()), false) {
+            found.push(format!("queues/{}", row.try_get::<String, _>("name")?));
         }
     }
     let greetings = sqlx::query(

@@ -67,8 +67,12 @@ pub struct Calls<S> {
     pub audio: audio::AudioCache,
     /// Calls in progress, steerable through the REST API.
     pub live: live::LiveCalls,
-    /// Callers waiting in queues (`enqueue`).
+    /// Callers waiting in applications' own queues (`enqueue` to a name that is not a
+    /// provisioned queue).
     pub queues: queue::Queues,
+    /// Bumped whenever a caller's stay in a provisioned queue changes on this node:
+    /// the callers waiting here ask for agents at once.
+    pub queue_wake: tokio::sync::watch::Sender<u64>,
     /// Cancelled when the server stops.
     pub stop: CancellationToken,
 }

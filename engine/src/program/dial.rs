@@ -35,8 +35,29 @@ pub(super) fn start(program: &mut CallProgram, verb: Dial) -> Flow {
         interrupted: None,
         music,
         screens: Screens::default(),
+        origins: Vec::new(),
+        ended: None,
+        winner: None,
     }));
     Flow::Next
+}
+
+/// A dial run inside another verb (a queue offering its caller to agents): the party,
+/// answered already, keeps hearing what plays. [`Dialing::ended`] and
+/// [`Dialing::winner`] tell the verb how it went.
+pub(super) fn inner(program: &mut CallProgram, verb: Dial) -> Box<Dialing> {
+    let id = resolve(program, &verb, false);
+    Box::new(Dialing {
+        verb,
+        ringer: None,
+        phase: Phase::Resolving { id },
+        interrupted: None,
+        music: Music::Keep,
+        screens: Screens::default(),
+        origins: Vec::new(),
+        ended: None,
+        winner: None,
+    })
 }
 
 /// Asks for the dial's music, if it has some (it loads while the targets resolve).
@@ -66,6 +87,8 @@ fn load_music(program: &mut CallProgram, verb: &Dial) -> Music {
 #[derive(Debug)]
 enum Music {
     None,
+    /// Whatever plays goes on (the caller of a queue keeps its hold music).
+    Keep,
     Loading(u64),
     Ready(super::Audio),
 }
@@ -148,11 +171,32 @@ pub(super) struct Dialing {
     music: Music,
     /// Answers that must be accepted first (targets with `confirm`).
     screens: Screens,
+    /// For each rung target, the index of the verb's target it comes from.
+    origins: Vec<usize>,
+    /// How the dial ended, once it has.
+    ended: Option<CallStatus>,
+    /// The verb's target that answered, once one has.
+    winner: Option<usize>,
 }
 
 impl Dialing {
     pub fn is_resolving(&self, id: u64) -> bool {
         matches!(self.phase, Phase::Resolving { id: r } if r == id)
+    }
+
+    /// How the dial ended (None: not over, or interrupted before an answer).
+    pub fn ended(&self) -> Option<CallStatus> {
+        self.ended
+    }
+
+    /// The index (in the verb's targets) of the target that answered.
+    pub fn winner(&self) -> Option<usize> {
+        self.winner
+    }
+
+    /// Whether the party is bridged to the winner now.
+    pub fn is_bridged(&self) -> bool {
+        matches!(self.phase, Phase::Bridged { .. })
     }
 
     pub fn deadline(&self) -> Option<Instant> {
@@ -168,18 +212,23 @@ impl Dialing {
             (Phase::Resolving { id }, Event::Resolved { id: done, plan }) if *id == done => {
                 report_problems(program, &plan);
                 if plan.unavailable {
-                    return after_dial(&self.verb, CallStatus::Failed, None);
+                    return self.end(CallStatus::Failed, None);
                 }
                 if plan.stages.is_empty() {
                     let (status, _, why) = nobody_to_ring(&plan.targets);
                     tracing::debug!(why, "dial: nobody to ring");
-                    return after_dial(&self.verb, status, None);
+                    return self.end(status, None);
                 }
-                let sound = match &self.music {
-                    Music::Ready(audio) => audio.clone(),
-                    _ => super::tones::ringback(),
-                };
-                super::play::play(program, sound, 0);
+                match &self.music {
+                    Music::Keep => {}
+                    Music::Ready(audio) => {
+                        super::play::play(program, audio.clone(), 0);
+                    }
+                    _ => {
+                        super::play::play(program, super::tones::ringback(), 0);
+                    }
+                }
+                self.origins.clone_from(&plan.origins);
                 self.screens = Screens::new(&self.verb, &plan.origins);
                 self.ringer = Some(Ringer::new(plan.targets, plan.stages, now));
                 self.phase = Phase::Ringing;
@@ -239,10 +288,11 @@ impl Dialing {
             }
             // The bridge could not be made (no usable answer): the dial failed.
             (Phase::Connecting { leg }, Event::Unbridged { .. }) => {
+                let leg = *leg;
                 program
                     .out
-                    .push_back(Command::Leg(ring::Command::Bye { leg: *leg }));
-                after_dial(&self.verb, CallStatus::Failed, None)
+                    .push_back(Command::Leg(ring::Command::Bye { leg }));
+                self.end(CallStatus::Failed, None)
             }
             (Phase::Bridged { leg: winner, .. }, Event::Leg { leg, said }) if leg == *winner => {
                 match said {
@@ -314,7 +364,8 @@ impl Dialing {
             return Step::Stay;
         };
         match drain_legs(program, ringer, &mut self.screens) {
-            Some(ring::Outcome::Connected { leg, .. }) => {
+            Some(ring::Outcome::Connected { leg, target }) => {
+                self.winner = self.origins.get(target).copied();
                 program.out.push_back(Command::StopPlayback);
                 program.out.push_back(Command::Bridge {
                     leg,
@@ -326,7 +377,7 @@ impl Dialing {
             Some(ring::Outcome::Unanswered { status, .. }) => {
                 program.out.push_back(Command::StopPlayback);
                 tracing::debug!(status = status.as_str(), "dial: not answered");
-                after_dial(&self.verb, status, None)
+                self.end(status, None)
             }
             None => Step::Stay,
         }
@@ -358,6 +409,7 @@ impl Dialing {
         child: Option<String>,
         recording: Result<Option<super::Recording>, String>,
     ) -> Step {
+        self.ended = Some(CallStatus::Completed);
         let mut fields = dial_fields(CallStatus::Completed, child);
         match recording {
             Ok(r) => fields.recording = r,
@@ -382,6 +434,14 @@ impl Dialing {
                 None => Step::Done(Flow::Next),
             },
         }
+    }
+}
+
+impl Dialing {
+    /// The dial is over with `status`: what follows.
+    fn end(&mut self, status: CallStatus, child: Option<String>) -> Step {
+        self.ended = Some(status);
+        after_dial(&self.verb, status, child)
     }
 }
 

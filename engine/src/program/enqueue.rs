@@ -1,10 +1,14 @@
-//! `enqueue`: wait in a FIFO queue hearing the `wait_url` document's audio (its `play`,
-//! `say` and `pause` verbs, looped; a `leave` in it ends the wait after one round)
-//! until an agent's `dial` to the queue picks the call up (bridged), the party leaves
-//! or hangs up. `action` learns `reason` (`bridged`, `leave`) and `queue_time`.
+//! `enqueue`: wait in a queue hearing the `wait_url` document's audio (its `play`,
+//! `say` and `pause` verbs, looped; a `leave` in it ends the wait after one round).
+//! A provisioned queue offers the caller to its agents ([`super::acd`]); any other
+//! name is an application's FIFO, kept by this node, until an agent's `dial` to the
+//! queue picks the call up. The wait ends bridged, or the party leaves or hangs up, or
+//! the queue sends it on. `action` learns `reason` (`bridged`, `leave`, and for a
+//! provisioned queue `timeout`, `full`, `empty`, `key`, `left`) and `queue_time`.
 
+use super::acd::{Acd, AcdStep};
 use super::play::{self, Sound};
-use super::{CallProgram, Command, Event, Fields, Flow, Running, Step};
+use super::{CallProgram, Command, Event, Fields, Flow, QueueNews, Running, Step};
 use contract::verbs::{Enqueue, Verb};
 use std::time::Instant;
 
@@ -45,6 +49,10 @@ pub(super) struct Queued {
     hold: Vec<i16>,
     leaves: bool,
     interrupted: Option<Flow>,
+    /// A provisioned queue's agents serve the caller.
+    acd: Option<Acd>,
+    /// The hold audio, to play again after announcements and offers.
+    held: Option<super::Audio>,
 }
 
 impl Queued {
@@ -54,22 +62,97 @@ impl Queued {
         program.out.push_back(Command::JoinQueue {
             queue: verb.queue.to_string(),
         });
-        program.running = Running::Enqueue(Self {
+        program.running = Running::Enqueue(Box::new(Self {
             verb,
             phase: Phase::Joining,
             joined: None,
             hold: Vec::new(),
             leaves: false,
             interrupted: None,
-        });
+            acd: None,
+            held: None,
+        }));
         Flow::Next
     }
 
+    pub fn deadline(&self) -> Option<Instant> {
+        match (&self.phase, &self.acd) {
+            (Phase::Waiting { .. }, Some(acd)) => acd.deadline(),
+            _ => None,
+        }
+    }
+
+    pub fn is_resolving(&self, id: u64) -> bool {
+        self.acd.as_ref().is_some_and(|a| a.is_resolving(id))
+    }
+
+    /// An event for the agents' side of a provisioned queue.
+    fn served(&mut self, program: &mut CallProgram, event: Event, now: Instant) -> Step {
+        let Some(acd) = self.acd.as_mut() else {
+            return Step::Stay;
+        };
+        if acd.is_interrupted() {
+            return acd.handle_interrupted(program, event, now);
+        }
+        if let (Phase::Waiting { playback }, Event::PlaybackDone { id }) = (&self.phase, &event)
+            && *playback == Some(*id)
+            && self.leaves
+        {
+            let _ = acd.leave(program, crate::acd::QueueExit::Left, now);
+            return self.after(program, "leave", now);
+        }
+        match acd.handle(program, event, now) {
+            AcdStep::Stay => Step::Stay,
+            AcdStep::Replay => {
+                self.replay(program);
+                Step::Stay
+            }
+            AcdStep::Out(reason) => self.after(program, reason, now),
+        }
+    }
+
+    /// The hold audio again, from the start.
+    fn replay(&mut self, program: &mut CallProgram) {
+        let playback = self.held.clone().map(|audio| {
+            let loops = if self.leaves { 1 } else { 0 };
+            play::play(program, audio, loops)
+        });
+        self.phase = Phase::Waiting { playback };
+    }
+
     pub fn handle(&mut self, program: &mut CallProgram, event: Event, now: Instant) -> Step {
+        if self.acd.is_some() && matches!(self.phase, Phase::Waiting { .. }) {
+            return self.served(program, event, now);
+        }
         match (&mut self.phase, event) {
             (Phase::Joining, Event::QueueJoined { position }) => {
                 self.joined = Some(now);
                 self.fetch_hold(program, position)
+            }
+            (Phase::Joining, Event::QueueEntered { position, settings }) => {
+                self.joined = Some(now);
+                let queue = self.verb.queue.to_string();
+                tracing::info!(%queue, position, "caller waits in a queue served by agents");
+                program.out.push_back(Command::QueueEvent(QueueNews {
+                    event: "queue.joined",
+                    queue: queue.clone(),
+                    position: Some(position),
+                    ..QueueNews::default()
+                }));
+                self.acd = Some(Acd::new(queue, settings, now));
+                self.fetch_hold(program, position as usize)
+            }
+            (Phase::Joining, Event::QueueRefused { exit }) => {
+                tracing::info!(queue = %self.verb.queue, reason = exit.as_str(), "the queue refused the caller");
+                program.out.push_back(Command::QueueEvent(QueueNews {
+                    event: "queue.left",
+                    queue: self.verb.queue.to_string(),
+                    wait_seconds: Some(0),
+                    reason: Some(exit.as_str()),
+                    ..QueueNews::default()
+                }));
+                self.joined = Some(now);
+                self.after(program, exit.as_str(), now)
             }
             (Phase::Fetching { id }, Event::Fetched { id: done, result }) if *id == done => {
                 match result {
@@ -145,7 +228,10 @@ impl Queued {
     }
 
     /// The party left (or new orders came): out of the queue, or out of the bridge.
-    pub fn interrupt(&mut self, program: &mut CallProgram, flow: Flow) -> Step {
+    pub fn interrupt(&mut self, program: &mut CallProgram, flow: Flow, now: Instant) -> Step {
+        if let Some(acd) = self.acd.as_mut() {
+            return acd.interrupt(program, flow, now);
+        }
         match self.phase {
             Phase::WithAgent => {
                 self.interrupted = Some(flow);
@@ -223,14 +309,16 @@ impl Queued {
         self.wait(program)
     }
 
-    /// Plays the hold audio (looped, or once before leaving) and waits.
+    /// Plays the hold audio (looped, or once before leaving) and waits; a provisioned
+    /// queue starts looking for agents.
     fn wait(&mut self, program: &mut CallProgram) -> Step {
-        let playback = (!self.hold.is_empty()).then(|| {
-            let audio = std::mem::take(&mut self.hold).into();
-            let loops = if self.leaves { 1 } else { 0 };
-            play::play(program, audio, loops)
-        });
-        self.phase = Phase::Waiting { playback };
+        if !self.hold.is_empty() {
+            self.held = Some(std::mem::take(&mut self.hold).into());
+        }
+        self.replay(program);
+        if let Some(acd) = self.acd.as_mut() {
+            acd.start(program);
+        }
         Step::Stay
     }
 

@@ -18,6 +18,7 @@
 //! document that runs out of verbs hangs up; a failed application gets an `error`
 //! status event and the caller hears the special information tone, never dead air.
 
+mod acd;
 mod dial;
 mod enqueue;
 mod gather;
@@ -113,7 +114,7 @@ enum Running {
     Dial(Box<dial::Dialing>),
     DialQueue(dial::QueueDial),
     Through(Box<through::Through>),
-    Enqueue(enqueue::Queued),
+    Enqueue(Box<enqueue::Queued>),
     /// The application failed: the failure tone plays, then the call ends.
     Failing {
         playback: u64,
@@ -192,6 +193,7 @@ impl CallProgram {
             Running::Record(r) => r.deadline(),
             Running::Dial(d) => d.deadline(),
             Running::Through(t) => t.deadline(),
+            Running::Enqueue(q) => q.deadline(),
             _ => None,
         }
     }
@@ -219,6 +221,7 @@ impl CallProgram {
         match &self.running {
             Running::Dial(d) => d.is_resolving(id),
             Running::Through(t) => t.is_resolving(id),
+            Running::Enqueue(q) => q.is_resolving(id),
             _ => false,
         }
     }
@@ -343,7 +346,7 @@ impl CallProgram {
             Running::Dial(mut d) => d.interrupt(self, flow).stay_or(|| Running::Dial(d)),
             Running::DialQueue(mut d) => d.interrupt(self, flow).stay_or(|| Running::DialQueue(d)),
             Running::Through(mut t) => t.interrupt(self, flow).stay_or(|| Running::Through(t)),
-            Running::Enqueue(mut q) => q.interrupt(self, flow).stay_or(|| Running::Enqueue(q)),
+            Running::Enqueue(mut q) => q.interrupt(self, flow, now).stay_or(|| Running::Enqueue(q)),
         };
         match step {
             After::Keep(running) => self.running = running,

@@ -228,6 +228,23 @@ pub enum Event {
     },
     /// The other side of a queue bridge left: the party's media is ours again.
     QueueBridgeEnded,
+    /// The party joined a provisioned queue at `position` (1: next), served by its
+    /// agents.
+    QueueEntered {
+        position: u32,
+        settings: crate::acd::QueueSettings,
+    },
+    /// A provisioned queue did not let the party in.
+    QueueRefused {
+        exit: crate::acd::QueueExit,
+    },
+    /// The answer to [`Command::ClaimAgents`] (None: storage failed; try again later).
+    QueueClaimed {
+        claim: Option<crate::acd::QueueClaim>,
+    },
+    /// Something changed in this node's queues (an agent is free, a caller left): a
+    /// waiting party asks for agents now rather than at its next turn.
+    QueueWake,
     PartyGone(Gone),
     /// No RTP from the party for the configured time.
     MediaTimeout,
@@ -351,6 +368,22 @@ pub enum Command {
     },
     /// Bridge the waiting party to the agent who picked it up.
     BridgePickup,
+    /// Ask storage for free members of provisioned `queue` for the waiting party
+    /// (reserved for it when it is next); the answer is [`Event::QueueClaimed`]. With
+    /// `estimate`, a wait answer carries the estimated wait.
+    ClaimAgents {
+        queue: String,
+        estimate: bool,
+    },
+    /// Tell storage (and this node's other waiting callers) what happened to the party
+    /// in provisioned `queue`.
+    QueueChange {
+        queue: String,
+        change: crate::acd::QueueChange,
+    },
+    /// A queue event (`queue.joined`, `queue.answered`, `queue.left`) to the status
+    /// callback.
+    QueueEvent(QueueNews),
     /// Take the caller who waited longest in `queue` and bridge the party to it.
     TakeFromQueue {
         queue: String,
@@ -379,6 +412,18 @@ impl Command {
             }),
         }
     }
+}
+
+/// What a queue event tells the status callback.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueNews {
+    /// `queue.joined`, `queue.answered` or `queue.left`.
+    pub event: &'static str,
+    pub queue: String,
+    pub position: Option<u32>,
+    pub agent: Option<String>,
+    pub wait_seconds: Option<u64>,
+    pub reason: Option<&'static str>,
 }
 
 /// Who hung up, for a dialled call's record.

@@ -24,15 +24,19 @@ pub enum Feature {
     /// `*98`: any mailbox, from any phone — its number, then its PIN (a mailbox
     /// without a PIN is only reachable from its own phone), then as `*97`.
     VoicemailOther,
+    /// `*45`: the caller logs in to (or out of) every queue where it is a dynamic
+    /// member (spoken confirmation).
+    QueueAgentToggle,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 5] = [
+    pub const ALL: [Feature; 6] = [
         Feature::FollowmeToggle,
         Feature::TimeconditionToggle,
         Feature::DaynightToggle,
         Feature::VoicemailListen,
         Feature::VoicemailOther,
+        Feature::QueueAgentToggle,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,6 +46,7 @@ impl Feature {
             Self::DaynightToggle => "daynight_toggle",
             Self::VoicemailListen => "voicemail_listen",
             Self::VoicemailOther => "voicemail_other",
+            Self::QueueAgentToggle => "queue_agent_toggle",
         }
     }
 
@@ -57,6 +62,7 @@ impl Feature {
             Self::DaynightToggle => "*28",
             Self::VoicemailListen => "*97",
             Self::VoicemailOther => "*98",
+            Self::QueueAgentToggle => "*45",
         }
     }
 
@@ -64,7 +70,10 @@ impl Feature {
     pub fn takes_target(self) -> bool {
         !matches!(
             self,
-            Self::FollowmeToggle | Self::VoicemailListen | Self::VoicemailOther
+            Self::FollowmeToggle
+                | Self::VoicemailListen
+                | Self::VoicemailOther
+                | Self::QueueAgentToggle
         )
     }
 
@@ -82,6 +91,9 @@ impl Feature {
             }
             Self::VoicemailOther => {
                 "Asks for a mailbox number and its PIN, then plays its new messages as *97 does."
+            }
+            Self::QueueAgentToggle => {
+                "Logs the caller in to (or out of) every queue where it is a dynamic member."
             }
         }
     }

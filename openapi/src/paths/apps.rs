@@ -172,3 +172,26 @@ app_path!(
         (status = 403, response = Forbidden),
     ))]
 pub fn list_builtin_apps() {}
+app_path!(
+    queue_app,
+    "/apps/queue/{name}",
+    "`queue:` destinations and a queue's number: the caller waits in the queue (`enqueue`) with its music.",
+    ("name", "The queue's name")
+);
+app_path!(
+    queue_hold_app,
+    "/apps/queue/{name}/hold",
+    "What a queue's callers hear while they wait (the `enqueue`'s `wait_url`): its music, or ringing.",
+    ("name", "The queue's name")
+);
+app_path!(
+    queue_after_app,
+    "/apps/queue/{name}/after",
+    "Where a caller goes out of a queue (`reason`): max wait → timeout destination, full, empty, exit key; hung up without one.",
+    ("name", "The queue's name")
+);
+app_path!(
+    queue_agent_feature_app,
+    "/apps/feature/queue-agent",
+    "`*45`: the calling extension logs in to (or out of) every queue where it is a dynamic member."
+);

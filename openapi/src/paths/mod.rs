@@ -17,6 +17,7 @@ pub mod health;
 pub mod ivrs;
 pub mod numbers;
 pub mod outbound_routes;
+pub mod queues;
 pub mod recordings;
 pub mod registrations;
 pub mod ring_groups;

@@ -181,7 +181,8 @@ impl<S: Store> Driver<S> {
         self.queued.push_back(Event::Unbridged { recording });
     }
 
-    pub(super) fn join_queue(&mut self, queue: String) {
+    /// Joins this node's FIFO of an application's own queue.
+    pub(super) fn join_fifo(&mut self, queue: String) {
         let (position, pickup) = self.calls.queues.join(&queue, &self.record.sid);
         tracing::info!(sid = %self.record.sid, %queue, position, "caller waits in a queue");
         self.waiting = Some((queue, pickup));

@@ -14,6 +14,7 @@
 //!   through (early media, the answer); [`screen`]: an answered leg asked to accept
 //!   the call before the ringer hears of it.
 
+mod acd;
 mod app;
 mod bridges;
 mod media;
@@ -128,6 +129,8 @@ pub(crate) struct Driver<S: Store> {
         String,
         tokio::sync::oneshot::Receiver<crate::call::queue::Pickup>,
     )>,
+    /// Wakes the party waiting in a provisioned queue when this node's queues change.
+    queue_wake: Option<tokio::sync::watch::Receiver<u64>>,
     /// Orders from the REST API.
     orders: mpsc::UnboundedReceiver<crate::program::Rest>,
     shutdown_told: bool,
@@ -175,6 +178,7 @@ impl<S: Store> Driver<S> {
             notifying: JoinSet::new(),
             queued: VecDeque::new(),
             waiting: None,
+            queue_wake: None,
             orders,
             shutdown_told: false,
             connected_leg: None,
@@ -257,6 +261,7 @@ impl<S: Store> Driver<S> {
             }
             wake = self.media.next_wake() => self.on_wake(wake).await,
             pickup = media::pickup(&mut self.waiting) => self.on_pickup(pickup),
+            Some(wake) = acd::woken(&mut self.queue_wake) => Some(wake),
             Some(order) = self.orders.recv() => Some(Event::Rest(order)),
             () = super::invite::sleep_until(timer), if timer.is_some() => {
                 self.program.handle_timeout(Instant::now());
@@ -309,7 +314,10 @@ impl<S: Store> Driver<S> {
             Command::AnswerThrough { leg, record } => self.answer_through(leg, record).await,
             Command::Bridge { leg, record } => self.bridge(leg, record).await,
             Command::Unbridge { child, resume } => self.unbridge(&child, resume).await,
-            Command::JoinQueue { queue } => self.join_queue(queue),
+            Command::JoinQueue { queue } => self.join_queue(queue).await,
+            Command::ClaimAgents { queue, estimate } => self.claim_agents(queue, estimate),
+            Command::QueueChange { queue, change } => self.queue_change(&queue, change).await,
+            Command::QueueEvent(news) => self.queue_event(news).await,
             Command::LeaveQueue { queue } => self.leave_queue(&queue),
             Command::BridgePickup => self.bridge_pickup().await,
             Command::TakeFromQueue { queue } => self.take_from_queue(&queue).await,

@@ -6,6 +6,7 @@
 // Helpers take their JSON documents by value: call sites read as documents.
 #![allow(clippy::needless_pass_by_value)]
 
+mod acd;
 mod dial;
 mod property;
 mod routing;

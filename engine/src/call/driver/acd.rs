@@ -1,0 +1,117 @@
+//! The party in a provisioned queue: joining, asking storage for agents (off the loop),
+//! telling storage what happened, the queue events to the status callback, and the
+//! node-wide wake-up that lets waiting callers ask again as soon as something changes.
+
+use super::{Done, Driver};
+use crate::acd::{QueueCaller, QueueChange, QueueExit, QueueJoin};
+use crate::program::{Event, QueueNews};
+use crate::store::Store;
+
+impl<S: Store> Driver<S> {
+    /// Joins `queue`: a provisioned one (in storage, served by its agents), or this
+    /// node's FIFO of an application's own queue.
+    pub(super) async fn join_queue(&mut self, queue: String) {
+        let caller = QueueCaller {
+            sid: self.record.sid.clone(),
+            number: self.record.from.clone(),
+            name: self.record.from_name.clone(),
+        };
+        let now_ms = crate::clock::unix_now_ms();
+        match self.calls.store.queue_join(&queue, &caller, now_ms).await {
+            Ok(QueueJoin::Unprovisioned) => self.join_fifo(queue),
+            Ok(QueueJoin::Joined { position, settings }) => {
+                self.queue_wake = Some(self.calls.queue_wake.subscribe());
+                self.queued
+                    .push_back(Event::QueueEntered { position, settings });
+            }
+            Ok(QueueJoin::Refused(exit)) => self.queued.push_back(Event::QueueRefused { exit }),
+            Err(e) => {
+                tracing::error!(%queue, error = %e, "cannot join the queue: storage failed");
+                self.queued.push_back(Event::QueueRefused {
+                    exit: QueueExit::Left,
+                });
+            }
+        }
+    }
+
+    /// Asks storage for agents, off the loop.
+    pub(super) fn claim_agents(&mut self, queue: String, estimate: bool) {
+        let store = self.calls.store.clone();
+        let sid = self.record.sid.clone();
+        let handle = self.pending.spawn(async move {
+            let now_ms = crate::clock::unix_now_ms();
+            let claim = match store.queue_claim(&queue, &sid, estimate, now_ms).await {
+                Ok(claim) => Some(claim),
+                Err(e) => {
+                    tracing::warn!(%queue, error = %e, "cannot ask for agents: storage failed");
+                    None
+                }
+            };
+            Done::Event(Event::QueueClaimed { claim })
+        });
+        self.fallbacks
+            .insert(handle.id(), Event::QueueClaimed { claim: None });
+    }
+
+    /// Tells storage, then this node's other waiting callers: an agent may be free.
+    pub(super) async fn queue_change(&mut self, queue: &str, change: QueueChange) {
+        let now_ms = crate::clock::unix_now_ms();
+        if let Err(e) = self
+            .calls
+            .store
+            .queue_change(queue, &self.record.sid, &change, now_ms)
+            .await
+        {
+            tracing::error!(%queue, ?change, error = %e, "cannot record a queue change");
+        }
+        if matches!(change, QueueChange::Left(_)) {
+            self.queue_wake = None;
+        }
+        self.calls
+            .queue_wake
+            .send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// A queue event to the status callback (through the outbox).
+    pub(super) async fn queue_event(&self, news: QueueNews) {
+        let Some((application, url)) = &self.status_to else {
+            return;
+        };
+        let body = contract::webhook::QueueEvent {
+            event: news.event.to_owned(),
+            timestamp: crate::clock::timestamp_now(),
+            queue: news.queue,
+            call_sid: self.record.sid.clone(),
+            caller_number: self.record.from.clone(),
+            position: news.position,
+            agent: news.agent,
+            wait_seconds: news.wait_seconds,
+            reason: news.reason.map(str::to_owned),
+        };
+        let Ok(json) = serde_json::to_string(&body) else {
+            return;
+        };
+        if let Err(e) = self
+            .calls
+            .store
+            .enqueue_callback(application, url.as_str(), json)
+            .await
+        {
+            tracing::warn!(%application, %url, error = %e, "cannot queue a queue event");
+        }
+    }
+}
+
+/// The next wake-up of this node's queues (never, when the party waits in none).
+pub(super) async fn woken(wake: &mut Option<tokio::sync::watch::Receiver<u64>>) -> Option<Event> {
+    match wake {
+        Some(rx) => match rx.changed().await {
+            Ok(()) => Some(Event::QueueWake),
+            Err(_) => {
+                *wake = None;
+                None
+            }
+        },
+        None => std::future::pending().await,
+    }
+}
