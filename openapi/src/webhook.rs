@@ -62,7 +62,8 @@ pub struct WebhookRequest {
     /// Seconds the caller waited in a queue.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_time: Option<u32>,
-    /// Why the verb ended: `finish_on_key`, `timeout`, `max_length`, `hangup`, `leave`, …
+    /// Why the verb ended: `finish_on_key`, `timeout`, `max_length`, `hangup`; for
+    /// `enqueue` `bridged`, `leave`, `timeout`, `full`, `empty`, `key`, `left`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

@@ -67,6 +67,19 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// The same database for another process (a second node): dropping it leaves the
+    /// database to its owner.
+    pub fn shared(&self) -> TestDb {
+        TestDb {
+            backend: self.backend,
+            url: self.url.clone(),
+            pg_name: None,
+            _dir: None,
+        }
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some(name) = self.pg_name.take() else {

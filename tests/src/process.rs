@@ -290,6 +290,32 @@ impl TestApp {
         self.process = Some(process);
     }
 
+    /// Another Switchboard process on the same database: a second node, with its own
+    /// HTTP and SIP ports and data folder, and the same admin key; `env` replaces
+    /// settings of the first (its RTP ports, say).
+    pub async fn second_node(&self, env: &[(&'static str, String)]) -> TestApp {
+        let mut extra_env: Vec<_> = self
+            .extra_env
+            .iter()
+            .filter(|(k, _)| !env.iter().any(|(o, _)| o == k))
+            .cloned()
+            .collect();
+        extra_env.extend(env.iter().cloned());
+        let mut app = TestApp {
+            url: String::new(),
+            sip: "127.0.0.1:0".parse().expect("address"),
+            key_id: self.key_id.clone(),
+            secret: self.secret.clone(),
+            client: crate::http_client(),
+            db: self.db.shared(),
+            data_dir: tempfile::tempdir().expect("temporary folder"),
+            extra_env,
+            process: None,
+        };
+        app.start().await;
+        app
+    }
+
     /// Stops the server (SIGKILL: no chance to tidy up) and starts it again on the same
     /// database and data directory.
     pub async fn restart(&mut self) {

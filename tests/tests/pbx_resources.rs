@@ -209,7 +209,7 @@ both_backends! {
         let codes: Vec<(String, String)> = list["data"].as_array().unwrap().iter()
             .map(|c| (c["feature"].as_str().unwrap().to_owned(), c["code"].as_str().unwrap().to_owned()))
             .collect();
-        assert_eq!(codes, [("followme_toggle".into(), "*21".into()), ("timecondition_toggle".into(), "*27".into()), ("daynight_toggle".into(), "*28".into()), ("voicemail_listen".into(), "*97".into()), ("voicemail_other".into(), "*98".into())]);
+        assert_eq!(codes, [("followme_toggle".into(), "*21".into()), ("timecondition_toggle".into(), "*27".into()), ("daynight_toggle".into(), "*28".into()), ("voicemail_listen".into(), "*97".into()), ("voicemail_other".into(), "*98".into()), ("queue_agent_toggle".into(), "*45".into())]);
         let (status, c) = app.patch("/v1/feature-codes/daynight_toggle", json!({"code": "*48"})).await;
         assert_eq!((status, c["code"].as_str()), (200, Some("*48")));
         // A code that starts another (or that another starts) would hide one of them.

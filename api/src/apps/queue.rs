@@ -122,7 +122,10 @@ pub async fn serve_ringing() -> impl axum::response::IntoResponse {
 mod tests {
     use super::*;
 
-    #[expect(clippy::needless_pass_by_value, reason = "call sites read as documents")]
+    #[expect(
+        clippy::needless_pass_by_value,
+        reason = "call sites read as documents"
+    )]
     fn queue(extra: Value) -> QueueCreate {
         let mut base = json!({"name": "support", "members": [{"member": "201"}]});
         if let (Some(b), Some(e)) = (base.as_object_mut(), extra.as_object()) {

@@ -80,7 +80,7 @@ async fn check(state: &AppState, q: &QueueCreate) -> ApiResult<()> {
     within(
         "announce_position_every",
         q.announce_position_every,
-        15..=3600,
+        5..=3600,
     )?;
     within("max_wait", q.max_wait, 10..=86_400)?;
     within("max_callers", q.max_callers, 1..=10_000)?;
