@@ -7,7 +7,8 @@
 //!   listener) and graceful shutdown.
 //! - [`routes`]: the axum router, one module per REST resource.
 //! - [`apps`]: the PBX features as built-in webhook apps under `/apps` (extensions,
-//!   follow-me, ring groups, IVRs, day/night, time conditions, feature codes), and
+//!   follow-me, ring groups, queues, IVRs, day/night, time conditions, feature codes,
+//!   voicemail), and
 //!   which app answers for a dialled number or a destination.
 //! - [`auth`]: API keys, bearer tokens, and the `Caller`/`Admin` extractors.
 //! - [`storage`]: the sqlx pool (SQLite or PostgreSQL) and one module per table family.

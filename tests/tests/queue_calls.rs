@@ -327,3 +327,103 @@ async fn two_agents_serve_callers_by_strategy_with_wrap_up_music_position_and_fa
     assert!(stats["longest_wait"].as_u64().unwrap() >= 9, "{stats}");
     s.hooks.assert_all_signed();
 }
+
+/// A dynamic agent logs in with `*45` (and hears so); a queue with nobody logged in
+/// refuses callers to its empty destination when `join_empty` is off; once it holds its
+/// `max_callers`, the next caller goes to its full destination. Callers dial the
+/// queue's own number.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn star_45_logs_agents_in_and_empty_or_full_queues_send_callers_on() {
+    let s = setup("51600-51799", false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let a201 = phone(&s.app, dir.path(), "201", 1000.0).await;
+    let a202 = phone(&s.app, dir.path(), "202", 1336.0).await;
+    create(
+        &s.app,
+        "/v1/queues",
+        json!({
+            "name": "sales", "number": "410", "members": [{"member": "201", "dynamic": true}],
+            "join_empty": false, "empty_destination": "extension:202",
+            "max_callers": 1, "full_destination": "extension:202"
+        }),
+    )
+    .await;
+    let dial_410 = |extra: &[&'static str]| {
+        let mut args = vec![
+            "-s", "410", "-au", "101", "-ap", "secret-101", "-key", "caller", "101",
+        ];
+        args.extend_from_slice(extra);
+        Sipp::start(
+            "uac_call.xml",
+            s.app.sip,
+            free_sip_port(),
+            SipTransport::Udp,
+            &args,
+        )
+    };
+
+    // Nobody logged in: the caller is sent to extension 202.
+    let refused = dial_410(&["-d", "1000"]);
+    assert!(
+        a202.wait_event("CALL_ESTABLISHED", Duration::from_secs(10))
+            .is_some(),
+        "the empty queue sends its caller to 202; server: {}",
+        s.app.log()
+    );
+    finished(refused, "the caller sent on by the empty queue").await;
+    a202.forget_events();
+
+    // *45 from 201: logged in (spoken), then it can be offered callers.
+    a201.forget_events();
+    a201.dial(&format!("sip:*45@{}", s.app.sip));
+    assert!(
+        a201.wait_event("CALL_CLOSED", Duration::from_secs(15))
+            .is_some(),
+        "*45 says so and hangs up"
+    );
+    let said = a201.received_audio().unwrap();
+    assert!(
+        speech_windows(&said, &[1000.0]) >= 5,
+        "201 heard the confirmation"
+    );
+    let (_, agents) = s.app.get("/v1/queues/sales/agents").await;
+    assert_eq!(agents["data"][0]["state"], "idle", "{agents}");
+
+    // Paused, 201 leaves the queue staffed but nobody free: the first caller waits, the
+    // second finds the queue full.
+    let (status, _) = s
+        .app
+        .patch(
+            "/v1/queues/sales",
+            json!({"join_empty": true}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    s.app
+        .patch("/v1/queues/sales/agents/201", json!({"paused": true}))
+        .await;
+    let waiting = dial_410(&["-d", "6000"]);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let full = dial_410(&["-d", "1000"]);
+    assert!(
+        a202.wait_event("CALL_ESTABLISHED", Duration::from_secs(10))
+            .is_some(),
+        "the full queue sends the second caller to 202; server: {}",
+        s.app.log()
+    );
+    finished(full, "the caller sent on by the full queue").await;
+    finished(waiting, "the caller who waited, then hung up").await;
+    let (_, stats) = s.app.get("/v1/queues/sales/stats").await;
+    assert_eq!(
+        (stats["offered"].as_u64(), stats["redirected"].as_u64(), stats["abandoned"].as_u64()),
+        (Some(3), Some(2), Some(1)),
+        "{stats}"
+    );
+
+    // *45 again: logged out.
+    a201.forget_events();
+    a201.dial(&format!("sip:*45@{}", s.app.sip));
+    assert!(a201.wait_event("CALL_CLOSED", Duration::from_secs(15)).is_some());
+    let (_, agents) = s.app.get("/v1/queues/sales/agents").await;
+    assert_eq!(agents["data"][0]["logged_in"], false, "{agents}");
+}
