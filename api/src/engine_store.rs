@@ -248,6 +248,13 @@ impl Store for SqlStore {
         Ok(storage::queue_calls::change(&self.db, queue, sid, change, now_ms).await?)
     }
 
+    async fn mailbox_counts(
+        &self,
+        mailboxes: &[String],
+    ) -> Result<Vec<Option<(u32, u32)>>, StoreError> {
+        Ok(storage::voicemail::counts_of(&self.db, mailboxes).await?)
+    }
+
     async fn save_call(&self, record: &CallRecord) -> Result<(), StoreError> {
         storage::calls::save(&self.db, record)
             .await

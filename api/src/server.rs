@@ -89,6 +89,7 @@ impl Server {
             auth: auth.clone(),
             clock: Arc::new(apps::SystemClock),
             media: media.clone(),
+            pins: Arc::default(),
         });
         let local = engine::webhook::Local {
             base: link.base.clone(),

@@ -343,6 +343,13 @@ pub trait Store: Send + Sync + 'static {
         now_ms: u64,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// The (new, saved) message counts of each of `mailboxes`, in order (None: no
+    /// such mailbox), for message-waiting subscriptions.
+    fn mailbox_counts(
+        &self,
+        mailboxes: &[String],
+    ) -> impl Future<Output = Result<Vec<Option<(u32, u32)>>, StoreError>> + Send;
+
     /// Inserts or updates a call record (by `sid`).
     fn save_call(&self, record: &CallRecord)
     -> impl Future<Output = Result<(), StoreError>> + Send;

@@ -104,6 +104,37 @@ impl Baresip {
         microphone: &Path,
         codecs: &str,
     ) -> Baresip {
+        Self::launch(user, password, server, transport, microphone, codecs, "")
+    }
+
+    /// Like [`Baresip::start`], subscribing to its mailbox's message waiting once
+    /// registered (the `mwi` module): NOTIFYs show as `MWI_NOTIFY` events.
+    pub fn start_with_mwi(
+        user: &str,
+        password: &str,
+        server: SocketAddr,
+        microphone: &Path,
+    ) -> Baresip {
+        Self::launch(
+            user,
+            password,
+            server,
+            SipTransport::Udp,
+            microphone,
+            "PCMU,PCMA",
+            "module_app mwi.so\n",
+        )
+    }
+
+    fn launch(
+        user: &str,
+        password: &str,
+        server: SocketAddr,
+        transport: SipTransport,
+        microphone: &Path,
+        codecs: &str,
+        modules: &str,
+    ) -> Baresip {
         let dir = tempfile::tempdir().expect("temporary folder");
         let sip_port = free_sip_port();
         let ctrl_port = free_sip_port();
@@ -116,7 +147,7 @@ impl Baresip {
              audio_srate 8000\naudio_channels 1\nrtp_ports {rtp_base}-{rtp_end}\n\
              module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule alsa.so\nmodule aufile.so\n\
              module sndfile.so\nmodule_tmp account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\n\
-             ctrl_tcp_listen 127.0.0.1:{ctrl_port}\nsnd_path {rec}\n",
+             ctrl_tcp_listen 127.0.0.1:{ctrl_port}\nsnd_path {rec}\n{modules}",
             mic = microphone.display(),
             rtp_end = rtp_base + 3,
             rec = rec.display(),

@@ -76,6 +76,7 @@ async fn local_apps(app: &TestApp, secret: &str, clock: Arc<dyn Clock>) -> apps:
         auth,
         clock,
         media: switchboard::media::store::MediaStore::open(app.data_dir.path()).unwrap(),
+        pins: Arc::default(),
     }))
 }
 

@@ -350,7 +350,15 @@ async fn star_45_logs_agents_in_and_empty_or_full_queues_send_callers_on() {
     .await;
     let dial_410 = |extra: &[&'static str]| {
         let mut args = vec![
-            "-s", "410", "-au", "101", "-ap", "secret-101", "-key", "caller", "101",
+            "-s",
+            "410",
+            "-au",
+            "101",
+            "-ap",
+            "secret-101",
+            "-key",
+            "caller",
+            "101",
         ];
         args.extend_from_slice(extra);
         Sipp::start(
@@ -393,10 +401,7 @@ async fn star_45_logs_agents_in_and_empty_or_full_queues_send_callers_on() {
     // second finds the queue full.
     let (status, _) = s
         .app
-        .patch(
-            "/v1/queues/sales",
-            json!({"join_empty": true}),
-        )
+        .patch("/v1/queues/sales", json!({"join_empty": true}))
         .await;
     assert_eq!(status, 200);
     s.app
@@ -415,7 +420,11 @@ async fn star_45_logs_agents_in_and_empty_or_full_queues_send_callers_on() {
     finished(waiting, "the caller who waited, then hung up").await;
     let (_, stats) = s.app.get("/v1/queues/sales/stats").await;
     assert_eq!(
-        (stats["offered"].as_u64(), stats["redirected"].as_u64(), stats["abandoned"].as_u64()),
+        (
+            stats["offered"].as_u64(),
+            stats["redirected"].as_u64(),
+            stats["abandoned"].as_u64()
+        ),
         (Some(3), Some(2), Some(1)),
         "{stats}"
     );
@@ -423,7 +432,10 @@ async fn star_45_logs_agents_in_and_empty_or_full_queues_send_callers_on() {
     // *45 again: logged out.
     a201.forget_events();
     a201.dial(&format!("sip:*45@{}", s.app.sip));
-    assert!(a201.wait_event("CALL_CLOSED", Duration::from_secs(15)).is_some());
+    assert!(
+        a201.wait_event("CALL_CLOSED", Duration::from_secs(15))
+            .is_some()
+    );
     let (_, agents) = s.app.get("/v1/queues/sales/agents").await;
     assert_eq!(agents["data"][0]["logged_in"], false, "{agents}");
 }

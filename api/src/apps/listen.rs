@@ -48,15 +48,39 @@ pub async fn serve_pin(State(apps): State<Apps>, Call(call): Call) -> AppResult 
     let Some((mailbox, pin)) = mailbox_of(&apps, &call).await? else {
         return Ok(Document(tell("Your extension has no mailbox. Goodbye.")));
     };
+    if let Some(locked) = locked(&apps, &mailbox) {
+        return Ok(locked);
+    }
     let entered = call.digits.clone().unwrap_or_default();
     if !pin
         .as_deref()
         .is_none_or(|hash| secrets::verify_pin(&entered, hash))
     {
-        tracing::warn!(%mailbox, "wrong voicemail PIN");
+        wrong_pin(&apps, &mailbox, call.from.as_deref());
         return Ok(Document(tell("That PIN is not correct. Goodbye.")));
     }
+    apps.pins.succeeded(&mailbox);
     summary(&apps, &mailbox, false).await
+}
+
+/// The mailbox's answer while too many wrong PINs lock it.
+fn locked(apps: &Apps, mailbox: &str) -> Option<Document> {
+    apps.pins
+        .check(mailbox, std::time::Instant::now())
+        .err()
+        .map(|_| {
+            tracing::warn!(%mailbox, "PIN refused: the mailbox is locked after too many wrong PINs");
+            Document(tell("Too many wrong PINs. Please try again later. Goodbye."))
+        })
+}
+
+/// Counts a wrong PIN (the mailbox locks after too many).
+fn wrong_pin(apps: &Apps, mailbox: &str, from: Option<&str>) {
+    if apps.pins.failed(mailbox, std::time::Instant::now()) {
+        tracing::warn!(%mailbox, ?from, "wrong voicemail PIN: the mailbox is locked for a while");
+    } else {
+        tracing::warn!(%mailbox, ?from, "wrong voicemail PIN");
+    }
 }
 
 /// `*98`: which mailbox?
@@ -101,13 +125,17 @@ pub async fn serve_other_pin(
         .await?
         .filter(|e| e.extension.voicemail.enabled)
         .and_then(|e| e.voicemail_pin_hash);
+    if let Some(locked) = locked(&apps, &q.mailbox) {
+        return Ok(locked);
+    }
     let entered = call.digits.clone().unwrap_or_default();
     if !pin.is_some_and(|hash| secrets::verify_pin(&entered, &hash)) {
-        tracing::warn!(mailbox = %q.mailbox, from = ?call.from, "wrong mailbox or PIN on *98");
+        wrong_pin(&apps, &q.mailbox, call.from.as_deref());
         return Ok(Document(tell(
             "That mailbox or PIN is not correct. Goodbye.",
         )));
     }
+    apps.pins.succeeded(&q.mailbox);
     summary(&apps, &q.mailbox, true).await
 }
 

@@ -24,6 +24,7 @@ pub mod features;
 pub mod ivr;
 pub mod listen;
 pub mod local;
+pub mod pin_guard;
 pub mod queue;
 pub mod ring_group;
 pub mod schedule;
@@ -95,6 +96,8 @@ pub struct Apps {
     pub clock: Arc<dyn Clock>,
     /// Audio files (a message deleted from the phone takes its file with it).
     pub media: crate::media::store::MediaStore,
+    /// Wrong voicemail PINs, by mailbox.
+    pub pins: Arc<pin_guard::PinGuard>,
 }
 
 impl std::fmt::Debug for Apps {

@@ -4,11 +4,13 @@
 //!
 //! - only the oldest waiting caller of a queue claims members, so callers are served in
 //!   order whichever node holds them;
-//! - a claim runs in one transaction that first writes the caller's row (on SQLite that
-//!   takes the database's write lock: claims run one at a time), then on PostgreSQL
-//!   locks the free members with `FOR UPDATE SKIP LOCKED` (two nodes never reserve the
-//!   same member), and marks the chosen members `ringing` for that caller and the caller
-//!   `offered` — a member is never offered two callers, a caller never offered twice.
+//! - the others only read (their row is refreshed every [`REFRESH_MS`]);
+//! - the next caller's claim runs in one transaction that first writes its row, still
+//!   `waiting` (on SQLite that takes the database's write lock: claims run one at a
+//!   time), then on PostgreSQL locks the free members with `FOR UPDATE SKIP LOCKED`
+//!   (two nodes never reserve the same member), and marks the chosen members `ringing`
+//!   for that caller and the caller `offered` — a member is never offered two callers,
+//!   a caller never offered twice.
 //!
 //! A node that dies leaves rows behind: a caller row not refreshed for [`STALE_MS`] is
 //! ignored, and a member's offer expires (`state_until`).
@@ -20,6 +22,9 @@ use sqlx::Row;
 
 /// A waiting caller's row not refreshed for this long belongs to a node that died.
 pub const STALE_MS: i64 = 60_000;
+
+/// A waiting caller's row is refreshed this often (well within [`STALE_MS`]).
+const REFRESH_MS: i64 = 15_000;
 
 /// Offers outlive the ring time by this much before they count as stale.
 const OFFER_GRACE_MS: i64 = 10_000;
@@ -231,57 +236,68 @@ pub async fn claim(
     now_ms: u64,
 ) -> Result<QueueClaim> {
     let now = ms(now_ms);
-    let mut tx = db.pool().begin().await?;
-    let seen = sqlx::query("UPDATE queue_callers SET seen_ms = $2 WHERE sid = $1")
+    // A look first, reading only: most callers are not next in line and write nothing
+    // (on SQLite, reads do not wait for the one writer).
+    let mut look = db.pool().begin().await?;
+    let row = sqlx::query("SELECT state, joined_ms, seen_ms FROM queue_callers WHERE sid = $1")
         .bind(sid)
-        .bind(now)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *look)
         .await?;
-    if seen.rows_affected() != 1 {
+    let Some(row) = row else {
         return Ok(QueueClaim::Gone);
-    }
-    let row = sqlx::query("SELECT state, joined_ms FROM queue_callers WHERE sid = $1")
-        .bind(sid)
-        .fetch_one(&mut *tx)
-        .await?;
+    };
     let state = text(&row, "state")?;
     let joined: i64 = row.try_get("joined_ms")?;
-    let Some((s, rr_last)) = settings(&mut tx, queue).await? else {
+    let seen: i64 = row.try_get("seen_ms")?;
+    let Some((s, rr_last)) = settings(&mut look, queue).await? else {
         return Ok(QueueClaim::Gone);
     };
-    let (before, waiting_before) = ahead(&mut tx, queue, joined, sid, now).await?;
-    let is_staffed = staffed(&mut tx, queue).await?;
-    let chosen = if state == "waiting" && waiting_before == 0 {
-        let free = free_members(&mut tx, db.backend(), queue, now).await?;
-        let free = if s.ring_in_use {
-            free
-        } else {
-            not_on_a_call(db, free).await?
-        };
-        let mut random = [0u8; 8];
-        let _ = getrandom::fill(&mut random);
-        let chosen = choose(s.strategy, &free, rr_last, u64::from_le_bytes(random));
-        let rr = free
-            .iter()
-            .find(|c| chosen.first() == Some(&c.member))
-            .map(|c| c.position);
-        (chosen, rr)
-    } else {
-        (Vec::new(), None)
+    let (before, waiting_before) = ahead(&mut look, queue, joined, sid, now).await?;
+    let is_staffed = staffed(&mut look, queue).await?;
+    look.commit().await?;
+    let wait = Waiting {
+        position: before + 1,
+        staffed: is_staffed,
+        estimate,
     };
-    let (chosen, rr) = chosen;
+    if state != "waiting" || waiting_before > 0 {
+        if now - seen >= REFRESH_MS {
+            sqlx::query("UPDATE queue_callers SET seen_ms = $2 WHERE sid = $1")
+                .bind(sid)
+                .bind(now)
+                .execute(db.pool())
+                .await?;
+        }
+        return wait.answer(db, queue).await;
+    }
+    // Next in line: members are reserved in one transaction that writes first.
+    let mut tx = db.pool().begin().await?;
+    let still =
+        sqlx::query("UPDATE queue_callers SET seen_ms = $2 WHERE sid = $1 AND state = 'waiting'")
+            .bind(sid)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+    if still.rows_affected() != 1 {
+        tx.commit().await?;
+        return wait.answer(db, queue).await;
+    }
+    let free = free_members(&mut tx, db.backend(), queue, now).await?;
+    let free = if s.ring_in_use {
+        free
+    } else {
+        not_on_a_call(db, free).await?
+    };
+    let mut random = [0u8; 8];
+    let _ = getrandom::fill(&mut random);
+    let chosen = choose(s.strategy, &free, rr_last, u64::from_le_bytes(random));
+    let rr = free
+        .iter()
+        .find(|c| chosen.first() == Some(&c.member))
+        .map(|c| c.position);
     if chosen.is_empty() {
         tx.commit().await?;
-        let estimated_wait = if estimate {
-            estimated(db, queue, before + 1).await?
-        } else {
-            None
-        };
-        return Ok(QueueClaim::Wait {
-            position: before + 1,
-            staffed: is_staffed,
-            estimated_wait,
-        });
+        return wait.answer(db, queue).await;
     }
     let ring_ms = i64::from(s.agent_ring_time.map_or(15, |t| t.seconds())) * 1000;
     for member in &chosen {
@@ -312,6 +328,28 @@ pub async fn claim(
     }
     tx.commit().await?;
     Ok(QueueClaim::Offer { members: chosen })
+}
+
+/// A caller who is not offered members now: where it stands.
+struct Waiting {
+    position: u32,
+    staffed: bool,
+    estimate: bool,
+}
+
+impl Waiting {
+    async fn answer(self, db: &Db, queue: &str) -> Result<QueueClaim> {
+        let estimated_wait = if self.estimate {
+            estimated(db, queue, self.position).await?
+        } else {
+            None
+        };
+        Ok(QueueClaim::Wait {
+            position: self.position,
+            staffed: self.staffed,
+            estimated_wait,
+        })
+    }
 }
 
 /// Members logged in, unpaused, idle (or whose wrap-up or offer is over), locked for

@@ -301,6 +301,41 @@ pub async fn counts(db: &Db, mailbox: &str) -> Result<(i64, i64)> {
     Ok((row.try_get("new_count")?, row.try_get("saved_count")?))
 }
 
+/// The (new, saved) counts of each of `mailboxes`, in order; None for a number that is
+/// no mailbox (no such extension, or its voicemail is off). One query for them all.
+pub async fn counts_of(db: &Db, mailboxes: &[String]) -> Result<Vec<Option<(u32, u32)>>> {
+    if mailboxes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (1..=mailboxes.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT e.number AS number, \
+         COALESCE(SUM(CASE WHEN m.folder = 'new' THEN 1 ELSE 0 END), 0) AS new_count, \
+         COALESCE(SUM(CASE WHEN m.folder = 'saved' THEN 1 ELSE 0 END), 0) AS saved_count \
+         FROM extensions e LEFT JOIN voicemail_messages m ON m.mailbox = e.number \
+         WHERE e.voicemail_enabled = TRUE AND e.number IN ({list}) GROUP BY e.number"
+    )));
+    for m in mailboxes {
+        query = query.bind(m);
+    }
+    let mut found = std::collections::HashMap::new();
+    for row in query.fetch_all(db.pool()).await? {
+        let new: i64 = row.try_get("new_count")?;
+        let saved: i64 = row.try_get("saved_count")?;
+        found.insert(
+            row.try_get::<String, _>("number")?,
+            (
+                u32::try_from(new).unwrap_or(u32::MAX),
+                u32::try_from(saved).unwrap_or(u32::MAX),
+            ),
+        );
+    }
+    Ok(mailboxes.iter().map(|m| found.get(m).copied()).collect())
+}
+
 /// Deletes a stored message with its audio: the rows first, then the file (a row never
 /// points to a missing file; a file that cannot be removed is swept at the next start).
 /// False when it was already gone.

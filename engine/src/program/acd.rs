@@ -19,9 +19,24 @@ use contract::types::DialString;
 use contract::verbs::{Dial, DialStrategy, DialTarget, Say};
 use std::time::{Duration, Instant};
 
-/// How often a waiting caller asks for agents when nothing woke it (changes made on
-/// another node are seen this late at most).
+/// How often a caller near the head of its queue asks for agents when nothing woke it
+/// (changes made on another node are seen this late at most).
 pub const CLAIM_EVERY: Duration = Duration::from_secs(2);
+
+/// Callers this near the head (by their last known position) ask at every wake-up and
+/// every [`CLAIM_EVERY`]; those further back ask less often (they cannot be offered
+/// anything before those ahead), at most every [`CLAIM_AT_MOST`].
+pub const NEAR_HEAD: u32 = 4;
+pub const CLAIM_AT_MOST: Duration = Duration::from_secs(10);
+
+/// When a caller at `position` asks again.
+pub fn claim_interval(position: u32) -> Duration {
+    if position <= NEAR_HEAD {
+        CLAIM_EVERY
+    } else {
+        (CLAIM_EVERY * position / NEAR_HEAD).min(CLAIM_AT_MOST)
+    }
+}
 
 /// What the caller hears between offers is for `enqueue` to play again.
 #[derive(Debug, PartialEq, Eq)]
@@ -52,6 +67,8 @@ pub(super) struct Acd {
     queue: String,
     settings: QueueSettings,
     joined: Instant,
+    /// Where the caller was last told it stands (1: next).
+    position: u32,
     claiming: bool,
     /// The claim under way asked for the estimated wait.
     claiming_estimate: bool,
@@ -67,7 +84,7 @@ pub(super) struct Acd {
 }
 
 impl Acd {
-    pub fn new(queue: String, settings: QueueSettings, now: Instant) -> Self {
+    pub fn new(queue: String, settings: QueueSettings, position: u32, now: Instant) -> Self {
         let every = settings
             .announce_every
             .map(|s| Duration::from_secs(u64::from(s)));
@@ -79,6 +96,7 @@ impl Acd {
             queue,
             settings,
             joined: now,
+            position,
             claiming: false,
             claiming_estimate: false,
             next_claim: now,
@@ -160,7 +178,9 @@ impl Acd {
                 }
                 step
             }
-            Event::QueueWake if !self.claiming && self.offer.is_none() => {
+            Event::QueueWake
+                if !self.claiming && self.offer.is_none() && self.position <= NEAR_HEAD =>
+            {
                 self.claim(program);
                 AcdStep::Stay
             }
@@ -237,6 +257,8 @@ impl Acd {
                 staffed,
                 estimated_wait,
             }) => {
+                self.position = position;
+                self.next_claim = now + claim_interval(position);
                 if !staffed && self.settings.leave_when_empty {
                     return self.leave(program, QueueExit::Empty, now);
                 }

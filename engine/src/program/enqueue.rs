@@ -139,7 +139,7 @@ impl Queued {
                     position: Some(position),
                     ..QueueNews::default()
                 }));
-                self.acd = Some(Acd::new(queue, settings, now));
+                self.acd = Some(Acd::new(queue, settings, position, now));
                 self.fetch_hold(program, position as usize)
             }
             (Phase::Joining, Event::QueueRefused { exit }) => {

@@ -1,11 +1,13 @@
 //! The SIP side of the engine: one rsipstack endpoint listening on UDP and TCP, and the
-//! dispatcher that hands each new server transaction to the registrar, the dialog it
-//! belongs to, or — for a new INVITE — to whoever takes calls ([`Invites`]). This
+//! dispatcher that hands each new server transaction to the registrar, the
+//! message-waiting subscriptions ([`subscribe`]), the dialog it belongs to, or — for a
+//! new INVITE — to whoever takes calls ([`Invites`]). This
 //! layer knows nothing of calls: the engine hands INVITEs to the call layer.
 
 pub mod auth;
 pub mod headers;
 pub mod register;
+pub mod subscribe;
 
 use crate::config::EngineConfig;
 use crate::digest::DigestAuthority;
@@ -22,6 +24,7 @@ use rsipstack::transport::udp::UdpConnection;
 use rsipstack::transport::{TcpListenerConnection, TransportLayer};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use subscribe::Mwi;
 use tokio::sync::mpsc;
 
 /// Why the SIP stack could not start.
@@ -127,6 +130,12 @@ pub async fn start<S: Store>(
         config.realm.clone(),
         metrics.clone(),
     ));
+    let mwi = Arc::new(Mwi::new(
+        auth.clone(),
+        store.clone(),
+        stack.dialogs.clone(),
+        public_ip.to_string(),
+    ));
     let registrar = Arc::new(Registrar {
         auth: auth.clone(),
         store,
@@ -142,9 +151,11 @@ pub async fn start<S: Store>(
     let dispatcher = Arc::new(Dispatcher {
         dialogs: stack.dialogs.clone(),
         registrar: registrar.clone(),
+        mwi: mwi.clone(),
         invites: invites_tx,
     });
     tokio::spawn(dispatch(dispatcher, incoming));
+    tokio::spawn(mwi.watch(stop.clone()));
     tokio::spawn(registrar.housekeeping(stop.clone()));
     wait_for_tcp_listener(local).await;
     tracing::debug!(sip = %local, public = %public, "SIP listening on UDP and TCP");
@@ -239,6 +250,7 @@ fn advertised_ip(bound: IpAddr) -> IpAddr {
 struct Dispatcher<S> {
     dialogs: Arc<DialogLayer>,
     registrar: Arc<Registrar<S>>,
+    mwi: Arc<Mwi<S>>,
     invites: mpsc::UnboundedSender<Transaction>,
 }
 
@@ -282,6 +294,7 @@ impl<S: Store> Dispatcher<S> {
         }
         match method {
             Method::Register => self.registrar.handle(tx).await,
+            Method::Subscribe => self.mwi.handle(tx).await,
             Method::Options => {
                 let _ = tx
                     .reply_with(

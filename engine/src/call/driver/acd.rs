@@ -7,6 +7,9 @@ use crate::acd::{QueueCaller, QueueChange, QueueExit, QueueJoin};
 use crate::program::{Event, QueueNews};
 use crate::store::Store;
 
+/// Tries at joining a queue while storage fails.
+const JOIN_ATTEMPTS: u32 = 3;
+
 impl<S: Store> Driver<S> {
     /// Joins `queue`: a provisioned one (in storage, served by its agents), or this
     /// node's FIFO of an application's own queue.
@@ -16,8 +19,24 @@ impl<S: Store> Driver<S> {
             number: self.record.from.clone(),
             name: self.record.from_name.clone(),
         };
-        let now_ms = crate::clock::unix_now_ms();
-        match self.calls.store.queue_join(&queue, &caller, now_ms).await {
+        // A busy database gets a few tries before the caller is turned away.
+        let mut joined = self
+            .calls
+            .store
+            .queue_join(&queue, &caller, crate::clock::unix_now_ms())
+            .await;
+        for attempt in 1..JOIN_ATTEMPTS {
+            if joined.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(attempt))).await;
+            joined = self
+                .calls
+                .store
+                .queue_join(&queue, &caller, crate::clock::unix_now_ms())
+                .await;
+        }
+        match joined {
             Ok(QueueJoin::Unprovisioned) => self.join_fifo(queue),
             Ok(QueueJoin::Joined { position, settings }) => {
                 self.queue_wake = Some(self.calls.queue_wake.subscribe());

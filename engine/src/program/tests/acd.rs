@@ -326,6 +326,20 @@ fn a_caller_the_queue_refuses_goes_to_the_action_with_the_reason() {
 }
 
 #[test]
+fn callers_far_back_ask_less_often_and_are_not_woken() {
+    use crate::program::acd::claim_interval;
+    assert_eq!(claim_interval(1), 2 * S);
+    assert_eq!(claim_interval(4), 2 * S);
+    assert_eq!(claim_interval(12), 6 * S);
+    assert_eq!(claim_interval(500), 10 * S);
+    let mut sim = waiting(settings());
+    sim.event(wait(12));
+    assert!(!asks_for_agents(&sim.event(Event::QueueWake)), "far back");
+    assert!(!asks_for_agents(&sim.at(5.9)));
+    assert!(asks_for_agents(&sim.at(6.0)));
+}
+
+#[test]
 fn announcements_say_minutes_or_less_than_a_minute() {
     use crate::program::acd::announcement;
     assert_eq!(announcement(1, None), "You are caller number 1.");
