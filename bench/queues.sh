@@ -76,7 +76,7 @@ echo "## hand-off: $HANDOFF callers in queue 'handoff', one agent answering and 
 printf 'SEQUENTIAL\n102;[authentication username=102 password=password102]\n' > reg.csv
 sipp -sf "$SCEN/register_load.xml" -inf reg.csv "$SIP" -i 127.0.0.1 -p 41000 -m 1 -nostdin >/dev/null 2>&1
 sipp -sf "$SCEN/uas_brief.xml" "$SIP" -i 127.0.0.1 -p 41000 -mp 42000 -m "$HANDOFF" -trace_msg \
-  -message_file agent.log -nostdin > agent.out 2>&1 &
+  -message_file agent.log -timeout 300s -nostdin > agent.out 2>&1 &
 AGENT=$!
 sleep 0.5
 sipp -sf "$TESTS/uac_wait_bye.xml" -s 401 -au 101 -ap password101 -key caller 101 "$SIP" -i 127.0.0.1 -p 47000 -mp 48000 \

@@ -24,6 +24,7 @@ pub mod apps;
 pub mod auth;
 pub mod config;
 pub mod destinations;
+pub mod email_template;
 pub mod engine_store;
 pub mod error;
 pub mod extract;

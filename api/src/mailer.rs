@@ -4,6 +4,7 @@
 //! while the server is away, in order per mailbox, so none is lost — also across a
 //! restart — and one the server took is never sent again.
 
+use crate::email_template::render;
 use crate::media::store::MediaStore;
 use crate::storage::{self, Db, voicemail::PendingMail};
 use lettre::message::header::ContentType;
@@ -87,7 +88,11 @@ async fn send(db: &Db, media: &MediaStore, smtp: &Smtp, mail: PendingMail) {
     let stored = match result {
         Ok(()) => {
             tracing::info!(mailbox = %mail.mailbox, to = %mail.to_address, "voicemail emailed");
-            storage::voicemail::mail_delivered(db, &mail.id, &storage::now()).await
+            let stored = storage::voicemail::mail_delivered(db, &mail.id, &storage::now()).await;
+            if stored.is_ok() && mail.options.as_ref().is_some_and(|o| o.delete_after_email) {
+                delete_after_email(db, media, &mail).await;
+            }
+            stored
         }
         Err((problem, permanent)) => {
             let failures = mail.attempts + 1;
@@ -107,8 +112,24 @@ async fn send(db: &Db, media: &MediaStore, smtp: &Smtp, mail: PendingMail) {
     }
 }
 
+/// The mailbox deletes its messages once emailed: this one goes, audio and all.
+async fn delete_after_email(db: &Db, media: &MediaStore, mail: &PendingMail) {
+    match storage::voicemail::get_message(db, &mail.mailbox, &mail.message_id).await {
+        Ok(Some(stored)) => {
+            if let Err(e) = storage::voicemail::delete_with_audio(db, media, &stored).await {
+                tracing::warn!(mailbox = %mail.mailbox, error = %e, "cannot delete a message after its email");
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(mailbox = %mail.mailbox, error = %e, "cannot delete a message after its email")
+        }
+    }
+}
+
 /// The email of a message (pure): a text and HTML body naming the caller, the mailbox,
-/// when (in this machine's time zone) and how long, and the WAV attached.
+/// when (in the mailbox's time zone, else this machine's) and how long, and the WAV
+/// attached; the mailbox's own subject and body templates when it has them.
 pub fn compose(
     mail: &PendingMail,
     from: &Mailbox,
@@ -124,7 +145,11 @@ pub fn compose(
         }
         _ => mail.caller_number.clone(),
     };
-    let when = local_time(&mail.left_at);
+    let options = mail.options.clone().unwrap_or_default();
+    let when = local_time(
+        &mail.left_at,
+        options.time_zone.as_ref().map(|z| z.as_str()),
+    );
     let seconds = mail.duration_ms.max(0) / 1000;
     let duration = format!("{}:{:02}", seconds / 60, seconds % 60);
     let attached = if audio.is_some() {
@@ -132,21 +157,36 @@ pub fn compose(
     } else {
         "Its audio was deleted before this email could be sent."
     };
-    let text = format!(
-        "{name}, you have a new voicemail message.\n\nFrom: {caller}\nMailbox: {mailbox}\n\
-         Left: {when}\nLength: {duration}\n\n{attached}\n",
-        name = mail.mailbox_name,
-        mailbox = mail.mailbox,
-    );
-    let html = format!(
-        "<p>{name}, you have a new voicemail message.</p>\n<table>\n\
-         <tr><td>From</td><td>{caller}</td></tr>\n<tr><td>Mailbox</td><td>{mailbox}</td></tr>\n\
-         <tr><td>Left</td><td>{when}</td></tr>\n<tr><td>Length</td><td>{duration}</td></tr>\n\
-         </table>\n<p>{attached}</p>\n",
-        name = escape(&mail.mailbox_name),
-        caller = escape(&caller),
-        mailbox = escape(&mail.mailbox),
-    );
+    let values = [
+        ("caller", caller.as_str()),
+        ("caller_number", mail.caller_number.as_str()),
+        ("caller_name", mail.caller_name.as_deref().unwrap_or("")),
+        ("mailbox", mail.mailbox.as_str()),
+        ("mailbox_name", mail.mailbox_name.as_str()),
+        ("date", when.as_str()),
+        ("duration", duration.as_str()),
+    ];
+    let (text, html) = match &options.body {
+        Some(template) => {
+            let text = format!("{}\n\n{attached}\n", render(template, &values));
+            let html = format!(
+                "<p>{}</p>\n",
+                escape(&text)
+                    .trim_end()
+                    .replace("\n\n", "</p>\n<p>")
+                    .replace('\n', "<br>\n")
+            );
+            (text, html)
+        }
+        None => default_body(mail, &caller, &when, &duration, attached),
+    };
+    let subject = match &options.subject {
+        Some(template) => render(template, &values),
+        None => format!(
+            "New voicemail from {caller} for {} ({})",
+            mail.mailbox_name, mail.mailbox
+        ),
+    };
     let body = MultiPart::alternative_plain_html(text, html);
     let body = match audio {
         Some(bytes) => {
@@ -161,19 +201,46 @@ pub fn compose(
     Message::builder()
         .from(from.clone())
         .to(to)
-        .subject(format!(
-            "New voicemail from {caller} for {} ({})",
-            mail.mailbox_name, mail.mailbox
-        ))
+        .subject(subject)
         .multipart(body)
         .map_err(|e| e.to_string())
 }
 
-/// A stored timestamp in this machine's time zone, e.g. `Monday 30 November 2026, 14:05 CET`.
-fn local_time(stored: &str) -> String {
+/// The built-in text and HTML bodies: who called, for which mailbox, when, how long.
+fn default_body(
+    mail: &PendingMail,
+    caller: &str,
+    when: &str,
+    duration: &str,
+    attached: &str,
+) -> (String, String) {
+    let text = format!(
+        "{name}, you have a new voicemail message.\n\nFrom: {caller}\nMailbox: {mailbox}\n\
+         Left: {when}\nLength: {duration}\n\n{attached}\n",
+        name = mail.mailbox_name,
+        mailbox = mail.mailbox,
+    );
+    let html = format!(
+        "<p>{name}, you have a new voicemail message.</p>\n<table>\n\
+         <tr><td>From</td><td>{caller}</td></tr>\n<tr><td>Mailbox</td><td>{mailbox}</td></tr>\n\
+         <tr><td>Left</td><td>{when}</td></tr>\n<tr><td>Length</td><td>{duration}</td></tr>\n\
+         </table>\n<p>{attached}</p>\n",
+        name = escape(&mail.mailbox_name),
+        caller = escape(caller),
+        mailbox = escape(&mail.mailbox),
+    );
+    (text, html)
+}
+
+/// A stored timestamp in the time zone `zone` (IANA; None or unknown: this machine's),
+/// e.g. `Monday 30 November 2026, 14:05 CET`.
+fn local_time(stored: &str, zone: Option<&str>) -> String {
+    let tz = zone
+        .and_then(|z| jiff::tz::TimeZone::get(z).ok())
+        .unwrap_or_else(jiff::tz::TimeZone::system);
     match stored.parse::<jiff::Timestamp>() {
         Ok(t) => t
-            .to_zoned(jiff::tz::TimeZone::system())
+            .to_zoned(tz)
             .strftime("%A %-d %B %Y, %H:%M %Z")
             .to_string(),
         Err(_) => stored.to_owned(),
@@ -193,6 +260,8 @@ mod tests {
     fn mail() -> PendingMail {
         PendingMail {
             id: "ML01".into(),
+            message_id: "VM01".into(),
+            options: None,
             mailbox: "58102".into(),
             mailbox_name: "Pierre".into(),
             to_address: "pierre@example.com".into(),
@@ -222,6 +291,30 @@ mod tests {
         );
         assert!(raw.contains("Content-Type: audio/wav"), "{raw}");
         assert!(raw.contains("voicemail-58102-ML01.wav"), "{raw}");
+    }
+
+    #[test]
+    fn the_mailbox_templates_and_time_zone_shape_the_email() {
+        let from: Mailbox = "voicemail@example.com".parse().unwrap();
+        let mut m = mail();
+        m.options = Some(contract::models::VoicemailEmailOptions {
+            subject: Some("VM {caller_number} {duration}".into()),
+            body: Some("{mailbox_name}: {caller} called on {date}.".into()),
+            time_zone: Some(contract::types::TimeZoneName::parse("America/New_York").unwrap()),
+            delete_after_email: false,
+        });
+        let raw = String::from_utf8(compose(&m, &from, None).unwrap().formatted()).unwrap();
+        assert!(raw.contains("Subject: VM 58101 1:05"), "{raw}");
+        assert!(
+            raw.contains(
+                "Pierre: Djaouad <boss> (58101) called on Monday 30 November 2026, 09:05 EST."
+            ),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("Djaouad &lt;boss&gt;"),
+            "the HTML part is escaped: {raw}"
+        );
     }
 
     #[test]

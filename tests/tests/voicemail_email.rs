@@ -495,3 +495,108 @@ async fn sqlite_messages_are_emailed_in_order() {
 async fn postgres_messages_are_emailed_in_order() {
     messages_are_emailed_in_order(Backend::Postgres, "50820-50839").await;
 }
+
+/// The mailbox's own subject and body templates, its time zone for the date, and
+/// delete-after-email: the email arrives as written, with the audio, and the message is
+/// gone from the mailbox (and its recording with it) once the email is delivered. A
+/// template with an unknown variable, or delete-after-email without an address, is
+/// refused naming the field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_time_zone_and_delete_after_email() {
+    let smtp_port = free_sip_port();
+    let out = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[
+            ("SWITCHBOARD_RTP_PORTS", "52000-52199".to_owned()),
+            (
+                "SWITCHBOARD_SMTP_URL",
+                format!("smtp://127.0.0.1:{smtp_port}"),
+            ),
+        ],
+    )
+    .await;
+    let _sink = SmtpSink::start(smtp_port, out.path());
+    let dir = tempfile::tempdir().unwrap();
+    app.post(
+        "/v1/extensions",
+        json!({"number": "101", "name": "Djaouad", "password": "pw-101-secret"}),
+    )
+    .await;
+    for (voicemail, field) in [
+        (
+            json!({"enabled": true, "email_options": {"subject": "From {callr}"}}),
+            "voicemail.email_options.subject",
+        ),
+        (
+            json!({"enabled": true, "email_options": {"delete_after_email": true}}),
+            "voicemail.email_options.delete_after_email",
+        ),
+        (
+            json!({"enabled": true, "email_options": {"time_zone": "Mars/Olympus"}}),
+            "voicemail.email_options.time_zone",
+        ),
+    ] {
+        let (status, body) = app
+            .post(
+                "/v1/extensions",
+                json!({"number": "58102", "name": "Pierre", "password": "pw-58102-secret",
+                       "voicemail": voicemail}),
+            )
+            .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["error"]["field"], field, "{body}");
+    }
+    let (status, body) = app
+        .post(
+            "/v1/extensions",
+            json!({"number": "58102", "name": "Pierre", "password": "pw-58102-secret",
+                   "email": "pierre@example.com", "no_answer_destination": "voicemail:58102",
+                   "voicemail": {"enabled": true, "email_options": {
+                       "subject": "VM {caller_number} for {mailbox}",
+                       "body": "{mailbox_name}, {caller} left {duration} on {date}.",
+                       "time_zone": "Asia/Tokyo", "delete_after_email": true}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        body["voicemail"]["email_options"]["time_zone"],
+        "Asia/Tokyo"
+    );
+    let (status, body) = app
+        .patch("/v1/extensions/58102", json!({"email": null}))
+        .await;
+    assert_eq!(
+        (status, body["error"]["field"].as_str()),
+        (422, Some("voicemail.email_options.delete_after_email")),
+        "removing the address would leave nothing to delete after: {body}"
+    );
+    let mic = dir.path().join("voice.wav");
+    std::fs::write(&mic, tone_wav(VOICE, 120.0, 8000, 1, 16, false, 0.3)).unwrap();
+    let caller = Baresip::start("101", "pw-101-secret", app.sip, SipTransport::Udp, &mic);
+    wait_registered(&app, "101").await;
+    leave_message(&app, &caller).await;
+    let mails = wait_emails(out.path(), 1, LONG).await;
+    assert_eq!(mails.len(), 1, "server: {}", app.log());
+    let mail = &mails[0];
+    assert_eq!(mail["subject"], "VM 101 for 58102", "{mail}");
+    let text = mail["text"].as_str().unwrap();
+    assert!(text.starts_with("Pierre, Djaouad (101) left 0:"), "{text}");
+    assert!(text.contains(" JST."), "the date in Tokyo's time: {text}");
+    assert!(
+        burst_power(&read_wav(&std::fs::read(attachment(mail)).unwrap()), VOICE) > 1e-3,
+        "the audio is attached"
+    );
+    let mut left = usize::MAX;
+    for _ in 0..50 {
+        let (_, messages) = app.get("/v1/voicemail/58102/messages").await;
+        left = messages["data"].as_array().unwrap().len();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "deleted once emailed");
+    let (_, recordings) = app.get("/v1/recordings?kind=voicemail").await;
+    assert_eq!(recordings["data"], json!([]), "its audio too");
+}

@@ -74,6 +74,7 @@ pub async fn create(
         voicemail.operator_destination.as_ref(),
     )
     .await?;
+    check_email_options(voicemail.email_options.as_ref(), body.email.is_some())?;
     let realm = &state.config.sip_realm;
     let ha1 = engine::digest::ha1(body.number.as_str(), realm, body.password.as_str());
     let now = storage::now();
@@ -88,6 +89,7 @@ pub async fn create(
                 application_id: voicemail.application_id.clone(),
                 greeting: voicemail.greeting.clone(),
                 operator_destination: voicemail.operator_destination.clone(),
+                email_options: voicemail.email_options.clone(),
             },
             ring_time: body.ring_time.unwrap_or_default(),
             no_answer_destination: body.no_answer_destination,
@@ -184,7 +186,11 @@ pub async fn update(
         ext.voicemail.operator_destination = vm
             .operator_destination
             .apply(ext.voicemail.operator_destination.take());
+        ext.voicemail.email_options = vm.email_options.apply(ext.voicemail.email_options.take());
     }
+    // Checked on the result: removing the address may leave delete-after-email with
+    // nothing to delete after.
+    check_email_options(ext.voicemail.email_options.as_ref(), ext.email.is_some())?;
     if let Some(ring_time) = body.ring_time {
         ext.ring_time = ring_time;
     }
@@ -269,6 +275,17 @@ async fn check_voicemail_app(
             format!("application {id} has no status_callback to receive voicemail events"),
         )),
         Some(_) => Ok(()),
+    }
+}
+
+/// The email templates use known variables; delete-after-email has an address to use.
+fn check_email_options(
+    options: Option<&contract::models::VoicemailEmailOptions>,
+    has_email: bool,
+) -> ApiResult<()> {
+    match options.map(|o| crate::email_template::check_options(o, has_email)) {
+        Some(Err((field, message))) => Err(ApiError::invalid(field, message)),
+        _ => Ok(()),
     }
 }
 

@@ -20,14 +20,14 @@ pub struct StoredExtension {
 const COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
     voicemail_enabled, voicemail_pin_hash, ring_time, no_answer_destination, busy_destination, \
     call_waiting, created_at, updated_at, voicemail_application_id, voicemail_greeting, \
-    voicemail_operator_destination";
+    voicemail_operator_destination, voicemail_email_options";
 /// The columns as read: booleans cast to integers, the one type both backends hand
 /// to the `Any` driver alike.
 const SELECT_COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
     CAST(voicemail_enabled AS INTEGER) AS voicemail_enabled, voicemail_pin_hash, ring_time, \
     no_answer_destination, busy_destination, CAST(call_waiting AS INTEGER) AS call_waiting, \
     created_at, updated_at, voicemail_application_id, voicemail_greeting, \
-    voicemail_operator_destination";
+    voicemail_operator_destination, voicemail_email_options";
 
 fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     const T: &str = "extensions";
@@ -39,6 +39,7 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     let vm_app: Option<String> = row.try_get("voicemail_application_id")?;
     let greeting: Option<String> = row.try_get("voicemail_greeting")?;
     let operator: Option<String> = row.try_get("voicemail_operator_destination")?;
+    let email_options: Option<String> = row.try_get("voicemail_email_options")?;
     Ok(StoredExtension {
         extension: Extension {
             number: decode(T, "number", text(row, "number")?, ExtensionNumber::parse)?,
@@ -66,6 +67,13 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
                         })
                     })
                     .transpose()?,
+                email_options: email_options
+                    .map(|o| {
+                        decode(T, "voicemail_email_options", o, |o| {
+                            serde_json::from_str(&o)
+                        })
+                    })
+                    .transpose()?,
             },
             ring_time: decode(T, "ring_time", ring_time, |v| {
                 RingTime::try_from(u32::try_from(v).unwrap_or(0))
@@ -87,6 +95,13 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     })
 }
 
+fn email_options_json(e: &Extension) -> Option<String> {
+    e.voicemail
+        .email_options
+        .as_ref()
+        .and_then(|o| serde_json::to_string(o).ok())
+}
+
 fn greeting_json(e: &Extension) -> Option<String> {
     e.voicemail
         .greeting
@@ -97,7 +112,7 @@ fn greeting_json(e: &Extension) -> Option<String> {
 pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
     let e = &row.extension;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)"
+        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     )))
     .bind(e.number.as_str())
     .bind(e.name.as_str())
@@ -116,6 +131,7 @@ pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
     .bind(e.voicemail.application_id.as_ref().map(ApplicationId::as_str))
     .bind(greeting_json(e))
     .bind(e.voicemail.operator_destination.as_ref().map(ToString::to_string))
+    .bind(email_options_json(e))
     .execute(db.pool())
     .await?;
     Ok(())
@@ -129,7 +145,7 @@ pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
          email = $6, voicemail_enabled = $7, voicemail_pin_hash = $8, ring_time = $9, \
          no_answer_destination = $10, busy_destination = $11, call_waiting = $12, updated_at = $13, \
          voicemail_application_id = $14, voicemail_greeting = $15, \
-         voicemail_operator_destination = $16 WHERE number = $1",
+         voicemail_operator_destination = $16, voicemail_email_options = $17 WHERE number = $1",
     )
     .bind(e.number.as_str())
     .bind(e.name.as_str())
@@ -147,6 +163,7 @@ pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
     .bind(e.voicemail.application_id.as_ref().map(ApplicationId::as_str))
     .bind(greeting_json(e))
     .bind(e.voicemail.operator_destination.as_ref().map(ToString::to_string))
+    .bind(email_options_json(e))
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)

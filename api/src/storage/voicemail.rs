@@ -82,6 +82,10 @@ pub async fn save_message(
 #[derive(Debug, Clone)]
 pub struct PendingMail {
     pub id: String,
+    /// The message it tells of.
+    pub message_id: String,
+    /// The mailbox's templates, time zone and delete-after-email (None: defaults).
+    pub options: Option<contract::models::VoicemailEmailOptions>,
     pub mailbox: String,
     pub mailbox_name: String,
     pub to_address: String,
@@ -99,8 +103,9 @@ pub struct PendingMail {
 /// mailbox is not delivered (a mailbox's messages arrive in the order they were left).
 pub async fn due_mail(db: &Db, now: &str, limit: i64) -> Result<Vec<PendingMail>> {
     let rows = sqlx::query(
-        "SELECT o.id, o.mailbox, e.name AS mailbox_name, o.to_address, o.attempts, \
-         m.caller_number, m.caller_name, m.duration_ms, m.created_at, r.file_name \
+        "SELECT o.id, o.message_id, o.mailbox, e.name AS mailbox_name, o.to_address, \
+         o.attempts, m.caller_number, m.caller_name, m.duration_ms, m.created_at, r.file_name, \
+         e.voicemail_email_options \
          FROM mail_outbox o \
          JOIN voicemail_messages m ON m.id = o.message_id \
          JOIN extensions e ON e.number = o.mailbox \
@@ -117,8 +122,17 @@ pub async fn due_mail(db: &Db, now: &str, limit: i64) -> Result<Vec<PendingMail>
     .await?;
     rows.iter()
         .map(|r| {
+            let options: Option<String> = r.try_get("voicemail_email_options")?;
             Ok(PendingMail {
                 id: r.try_get("id")?,
+                message_id: r.try_get("message_id")?,
+                options: options
+                    .map(|o| {
+                        super::decode("extensions", "voicemail_email_options", o, |o| {
+                            serde_json::from_str(&o)
+                        })
+                    })
+                    .transpose()?,
                 mailbox: r.try_get("mailbox")?,
                 mailbox_name: r.try_get("mailbox_name")?,
                 to_address: r.try_get("to_address")?,

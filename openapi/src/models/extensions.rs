@@ -3,10 +3,50 @@
 use super::common::page;
 use crate::types::{
     Announcement, ApplicationId, Destination, DisplayName, Email, ExtensionNumber, Patch, RingTime,
-    SipPassword, VoicemailPin,
+    SipPassword, TimeZoneName, VoicemailPin,
 };
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+/// The variables a voicemail email's `subject` and `body` may use, as `{name}`.
+pub const EMAIL_VARIABLES: [&str; 7] = [
+    "caller",
+    "caller_number",
+    "caller_name",
+    "mailbox",
+    "mailbox_name",
+    "date",
+    "duration",
+];
+
+/// How a mailbox's emails read, and what becomes of a message once emailed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "subject": "Voicemail from {caller} ({duration})",
+    "body": "{mailbox_name}, {caller} left you a message on {date}. It lasts {duration}.",
+    "time_zone": "Europe/Brussels",
+    "delete_after_email": true
+}))]
+pub struct VoicemailEmailOptions {
+    /// The subject (1 to 200 characters) with `{caller}` (name and number),
+    /// `{caller_number}`, `{caller_name}`, `{mailbox}`, `{mailbox_name}`, `{date}` and
+    /// `{duration}` (m:ss) replaced. Default: "New voicemail from {caller} for
+    /// {mailbox_name} ({mailbox})".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// The text (1 to 4000 characters, same variables), sent as plain text and HTML.
+    /// Default: who called, when, how long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    /// The IANA time zone `{date}` is written in. Default: the server's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<TimeZoneName>,
+    /// Delete the message (and its audio) once its email is delivered, as a PBX's
+    /// "delete after email". Needs the extension's `email`. Default false.
+    #[serde(default)]
+    pub delete_after_email: bool,
+}
 
 /// Voicemail settings in a create body.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -32,6 +72,9 @@ pub struct VoicemailSettings {
     /// receptionist). Without it, 0 is ignored.
     #[serde(default)]
     pub operator_destination: Option<Destination>,
+    /// How the emails read (templates, time zone) and delete-after-email.
+    #[serde(default)]
+    pub email_options: Option<VoicemailEmailOptions>,
 }
 
 /// Voicemail settings in a `PATCH` body.
@@ -55,6 +98,10 @@ pub struct VoicemailUpdate {
     #[serde(default)]
     #[schema(value_type = Option<Destination>)]
     pub operator_destination: Patch<Destination>,
+    /// Replaces the email options; `null` goes back to the defaults.
+    #[serde(default)]
+    #[schema(value_type = Option<VoicemailEmailOptions>)]
+    pub email_options: Patch<VoicemailEmailOptions>,
 }
 
 /// Voicemail settings as returned: the PIN itself is never returned.
@@ -69,6 +116,8 @@ pub struct VoicemailInfo {
     pub greeting: Option<Announcement>,
     /// Where 0 during the greeting leads.
     pub operator_destination: Option<Destination>,
+    /// None: the default email, kept after sending.
+    pub email_options: Option<VoicemailEmailOptions>,
 }
 
 /// Body of `POST /v1/extensions`.

@@ -1,0 +1,6 @@
+-- How a mailbox's emails read (subject and body templates, time zone) and whether a
+-- message is deleted once emailed: the API's `voicemail.email_options` as JSON (NULL:
+-- the defaults).
+-- Keep the two backends' files equivalent (a test compares the schemas).
+
+ALTER TABLE extensions ADD COLUMN voicemail_email_options TEXT;
