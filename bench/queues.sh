@@ -3,13 +3,16 @@
 # hearing its music: the server's CPU (% of one core) and memory per waiting caller.
 # (2) Hand-off: HANDOFF callers wait in a queue served by one agent (SIPp: answers,
 # hangs up after 300 ms, wrap-up 0); the time from the agent's BYE to the next caller's
-# INVITE reaching it, p50/p99. Everything on loopback, release build, SQLite.
+# INVITE reaching it, p50/p99 (the hand-off callers send no RTP: the RTP timeout is
+# raised so that none is hung up while waiting). Everything on loopback, release build,
+# SQLite. The server's log stays in the work folder printed at the end.
 #
-# usage: bench/queues.sh   env: WAIT=500 HANDOFF=200
+# usage: bench/queues.sh   env: WAIT=500 HANDOFF=200 LOG=warn
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WAIT="${WAIT:-500}"
 HANDOFF="${HANDOFF:-200}"
+LOG="${LOG:-warn}"
 SCEN="$PWD/bench/sipp"
 TESTS="$PWD/tests/sipp"
 
@@ -28,7 +31,7 @@ trap cleanup EXIT
 
 env -i PATH="$PATH" SWITCHBOARD_HTTP_ADDR=127.0.0.1:0 SWITCHBOARD_SIP_ADDR=127.0.0.1:0 \
   SWITCHBOARD_RTP_PORTS=20000-39999 SWITCHBOARD_DATA_DIR="$WORK/data" SWITCHBOARD_ADMIN_KEY="$KEY" \
-  SWITCHBOARD_LOG=warn "$BIN" >out 2>err &
+  SWITCHBOARD_RTP_TIMEOUT=600 SWITCHBOARD_LOG="$LOG" "$BIN" >out 2>err &
 PID=$!
 until grep -q '^listening on ' out 2>/dev/null; do sleep 0.05; done
 HTTP="$(sed -n 's/^listening on //p' out)"
@@ -112,4 +115,5 @@ if not gaps:
 p = lambda q: gaps[min(len(gaps) - 1, int(q * len(gaps)))]
 print(f"agent's BYE -> next caller's INVITE at the agent, {len(gaps)} hand-offs: p50 {p(0.5):.1f} ms, p99 {p(0.99):.1f} ms, max {gaps[-1]:.1f} ms")
 PY
+echo "work folder (server log: err): $WORK"
 echo "queue stats: $(curl -sf -u "$KEY" "$HTTP/v1/queues/handoff/stats" | python3 -c 'import json,sys; s=json.load(sys.stdin); print("answered", s["answered"], "of", s["offered"], "- average wait", round(s["average_wait"], 1), "s")')"

@@ -19,6 +19,7 @@ use super::{Backend, Db, Result, text};
 use contract::models::{QueueCreate, QueueStrategy};
 use engine::store::{QueueCaller, QueueChange, QueueClaim, QueueExit, QueueJoin, QueueSettings};
 use sqlx::Row;
+use std::collections::HashSet;
 
 /// A waiting caller's row not refreshed for this long belongs to a node that died.
 pub const STALE_MS: i64 = 60_000;
@@ -270,24 +271,28 @@ pub async fn claim(
         }
         return wait.answer(db, queue).await;
     }
+    // Who is on a call, read before the writing transaction: that transaction holds
+    // SQLite's one write lock and must not wait for another connection meanwhile.
+    let on_a_call = if s.ring_in_use {
+        HashSet::new()
+    } else {
+        members_on_a_call(db, queue).await?
+    };
     // Next in line: members are reserved in one transaction that writes first.
     let mut tx = db.pool().begin().await?;
-    let still =
-        sqlx::query("UPDATE queue_callers SET seen_ms = $2 WHERE sid = $1 AND state = 'waiting'")
-            .bind(sid)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+    let still = sqlx::query(
+        "UPDATE queue_callers SET seen_ms = $2 WHERE sid = $1 AND state = 'waiting'",
+    )
+    .bind(sid)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
     if still.rows_affected() != 1 {
         tx.commit().await?;
         return wait.answer(db, queue).await;
     }
-    let free = free_members(&mut tx, db.backend(), queue, now).await?;
-    let free = if s.ring_in_use {
-        free
-    } else {
-        not_on_a_call(db, free).await?
-    };
+    let mut free = free_members(&mut tx, db.backend(), queue, now).await?;
+    free.retain(|c| !on_a_call.contains(&c.member));
     let mut random = [0u8; 8];
     let _ = getrandom::fill(&mut random);
     let chosen = choose(s.strategy, &free, rr_last, u64::from_le_bytes(random));
@@ -386,15 +391,22 @@ async fn free_members(
         .collect()
 }
 
-/// Leaves out the members on a call (answered, or ringing) according to the call records.
-async fn not_on_a_call(db: &Db, free: Vec<Candidate>) -> Result<Vec<Candidate>> {
-    let numbers: Vec<String> = free.iter().map(|c| c.member.clone()).collect();
-    let history = super::calls::ring_history(db, &numbers, &super::now()).await?;
-    Ok(free
+/// The members of `queue` on a call (answered, or ringing) according to the call records.
+async fn members_on_a_call(db: &Db, queue: &str) -> Result<HashSet<String>> {
+    let rows = sqlx::query("SELECT member FROM queue_members WHERE queue = $1")
+        .bind(queue)
+        .fetch_all(db.pool())
+        .await?;
+    let members = rows
+        .iter()
+        .map(|r| text(r, "member"))
+        .collect::<Result<Vec<_>>>()?;
+    let history = super::calls::ring_history(db, &members, &super::now()).await?;
+    Ok(members
         .into_iter()
         .zip(history)
-        .filter(|(_, h)| !h.in_call)
-        .map(|(c, _)| c)
+        .filter(|(_, h)| h.in_call)
+        .map(|(m, _)| m)
         .collect())
 }
 
