@@ -11,6 +11,7 @@
 //! - [`peers`]: real softphones (baresip, linphonec) and SIPp.
 //! - [`webhook_app`]: a real HTTP webhook application that checks signatures.
 //! - [`app_harness`]: the set-up and measurements shared by the application-call tests.
+//! - [`smtp`]: a real SMTP server that keeps the emails it receives.
 //!
 //! PostgreSQL is required: when it cannot be reached the tests fail (they never skip).
 //! `SWITCHBOARD_TEST_POSTGRES_URL` points at it (default
@@ -21,6 +22,7 @@ pub mod audio;
 mod db;
 pub mod peers;
 mod process;
+pub mod smtp;
 pub mod webhook_app;
 
 pub use db::{Backend, TestDb, postgres_admin_url};

@@ -7,76 +7,17 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
 
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
 use std::time::Duration;
 use switchboard_tests::app_harness::{burst_power, wait_registered};
 use switchboard_tests::audio::{read_wav, tone_wav};
 use switchboard_tests::peers::{Baresip, SipTransport, free_sip_port};
+use switchboard_tests::smtp::{SmtpSink, emails, wait_emails};
 use switchboard_tests::webhook_app::{Reply, WebhookApp};
 use switchboard_tests::{Backend, TestApp};
 
 const LONG: Duration = Duration::from_secs(30);
 const VOICE: f64 = 700.0;
-
-/// The SMTP server, stopped when dropped.
-struct SmtpSink(Child);
-
-impl SmtpSink {
-    fn start(port: u16, out: &Path) -> Self {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/smtp_sink.py");
-        // Debian's interpreter: the one python3-aiosmtpd installs into (a python3 earlier
-        // in PATH, e.g. pyenv's, does not have it).
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(&script)
-            .arg(port.to_string())
-            .arg(out)
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("/usr/bin/python3 runs the SMTP server (Debian package python3-aiosmtpd)");
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        assert_eq!(
-            line.trim(),
-            "listening",
-            "the SMTP server started (python3-aiosmtpd installed?)"
-        );
-        Self(child)
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The emails received so far, in order.
-fn emails(out: &Path) -> Vec<serde_json::Value> {
-    let mut n = 1;
-    let mut all = Vec::new();
-    while let Ok(text) = std::fs::read_to_string(out.join(format!("{n}.json"))) {
-        all.push(serde_json::from_str(&text).unwrap());
-        n += 1;
-    }
-    all
-}
-
-async fn wait_emails(out: &Path, count: usize, within: Duration) -> Vec<serde_json::Value> {
-    let deadline = tokio::time::Instant::now() + within;
-    loop {
-        let got = emails(out);
-        if got.len() >= count || tokio::time::Instant::now() > deadline {
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
 
 /// 101 calls 58102, which nobody answers, and speaks for about 4 s after the greeting
 /// (about 5 s) and the beep.

@@ -280,13 +280,12 @@ pub async fn claim(
     };
     // Next in line: members are reserved in one transaction that writes first.
     let mut tx = db.pool().begin().await?;
-    let still = sqlx::query(
-        "UPDATE queue_callers SET seen_ms = $2 WHERE sid = $1 AND state = 'waiting'",
-    )
-    .bind(sid)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    let still =
+        sqlx::query("UPDATE queue_callers SET seen_ms = $2 WHERE sid = $1 AND state = 'waiting'")
+            .bind(sid)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
     if still.rows_affected() != 1 {
         tx.commit().await?;
         return wait.answer(db, queue).await;
@@ -357,7 +356,8 @@ impl Waiting {
     }
 }
 
-/// Members logged in, unpaused, idle (or whose wrap-up or offer is over), locked for
+/// Members logged in, unpaused, idle (or whose wrap-up or offer is over, or busy with a
+/// caller no longer in any queue: its end was not recorded), locked for
 /// this transaction on PostgreSQL (skipping those another node holds).
 async fn free_members(
     tx: &mut Tx<'_>,
@@ -372,7 +372,9 @@ async fn free_members(
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT member, position, penalty, calls_taken, last_call_ms FROM queue_members \
          WHERE queue = $1 AND logged_in = TRUE AND paused = FALSE \
-         AND (state = 'idle' OR (state IN ('wrapup', 'ringing') AND state_until <= $2)){lock}"
+         AND (state = 'idle' OR (state IN ('wrapup', 'ringing') AND state_until <= $2) \
+           OR (state = 'busy' AND NOT EXISTS (SELECT 1 FROM queue_callers c \
+             WHERE c.sid = queue_members.caller))){lock}"
     )))
     .bind(queue)
     .bind(now)
@@ -439,6 +441,24 @@ pub async fn change(
     now_ms: u64,
 ) -> Result<()> {
     let now = ms(now_ms);
+    // Read before the transaction: on SQLite a transaction that reads first and then
+    // writes fails at once (SQLITE_BUSY) when another writer came in between.
+    let wrap_up_ms = match change {
+        QueueChange::AgentFree { .. } => {
+            let row = sqlx::query("SELECT settings FROM queues WHERE name = $1")
+                .bind(queue)
+                .fetch_optional(db.pool())
+                .await?;
+            match row {
+                Some(row) => {
+                    i64::from(super::json::<QueueCreate>(&row, "queues", "settings")?.wrap_up_time)
+                        * 1000
+                }
+                None => 0,
+            }
+        }
+        _ => 0,
+    };
     let mut tx = db.pool().begin().await?;
     match change {
         QueueChange::Answered { member } => answered(&mut tx, queue, sid, member, now).await?,
@@ -449,7 +469,9 @@ pub async fn change(
                 .execute(&mut *tx)
                 .await?;
         }
-        QueueChange::AgentFree { member } => agent_free(&mut tx, queue, sid, member, now).await?,
+        QueueChange::AgentFree { member } => {
+            agent_free(&mut tx, queue, sid, member, wrap_up_ms, now).await?;
+        }
         QueueChange::Left(exit) => {
             release(&mut tx, queue, sid).await?;
             let row = sqlx::query(
@@ -536,12 +558,16 @@ async fn answered(tx: &mut Tx<'_>, queue: &str, sid: &str, member: &str, now: i6
     Ok(())
 }
 
-async fn agent_free(tx: &mut Tx<'_>, queue: &str, sid: &str, member: &str, now: i64) -> Result<()> {
-    let wrap_up = settings(tx, queue)
-        .await?
-        .map_or(0, |(s, _)| i64::from(s.wrap_up_time));
-    let (state, until) = if wrap_up > 0 {
-        ("wrapup", Some(now + wrap_up * 1000))
+async fn agent_free(
+    tx: &mut Tx<'_>,
+    queue: &str,
+    sid: &str,
+    member: &str,
+    wrap_up_ms: i64,
+    now: i64,
+) -> Result<()> {
+    let (state, until) = if wrap_up_ms > 0 {
+        ("wrapup", Some(now + wrap_up_ms))
     } else {
         ("idle", None)
     };

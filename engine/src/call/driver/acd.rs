@@ -10,6 +10,9 @@ use crate::store::Store;
 /// Tries at joining a queue while storage fails.
 const JOIN_ATTEMPTS: u32 = 3;
 
+/// Tries at recording a queue change while storage fails.
+const CHANGE_ATTEMPTS: u32 = 5;
+
 impl<S: Store> Driver<S> {
     /// Joins `queue`: a provisioned one (in storage, served by its agents), or this
     /// node's FIFO of an application's own queue.
@@ -72,16 +75,28 @@ impl<S: Store> Driver<S> {
             .insert(handle.id(), Event::QueueClaimed { claim: None });
     }
 
-    /// Tells storage, then this node's other waiting callers: an agent may be free.
+    /// Tells storage (a busy database gets a few tries: an agent whose call end is
+    /// lost would stay busy), then this node's other waiting callers: an agent may be
+    /// free.
     pub(super) async fn queue_change(&mut self, queue: &str, change: QueueChange) {
-        let now_ms = crate::clock::unix_now_ms();
-        if let Err(e) = self
-            .calls
-            .store
-            .queue_change(queue, &self.record.sid, &change, now_ms)
-            .await
-        {
-            tracing::error!(%queue, ?change, error = %e, "cannot record a queue change");
+        for attempt in 1..=CHANGE_ATTEMPTS {
+            let now_ms = crate::clock::unix_now_ms();
+            match self
+                .calls
+                .store
+                .queue_change(queue, &self.record.sid, &change, now_ms)
+                .await
+            {
+                Ok(()) => break,
+                Err(e) if attempt < CHANGE_ATTEMPTS => {
+                    tracing::warn!(%queue, ?change, attempt, error = %e, "cannot record a queue change yet");
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * u64::from(attempt)))
+                        .await;
+                }
+                Err(e) => {
+                    tracing::error!(%queue, ?change, error = %e, "cannot record a queue change")
+                }
+            }
         }
         if matches!(change, QueueChange::Left(_)) {
             self.queue_wake = None;
