@@ -159,6 +159,10 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         paths::apps::voicemail_other_app,
         paths::apps::voicemail_other_mailbox_app,
         paths::apps::voicemail_other_pin_app,
+        paths::apps::voicemail_menu_app,
+        paths::apps::voicemail_saved_key_app,
+        paths::apps::voicemail_greeting_app,
+        paths::apps::voicemail_new_pin_app,
     ),
     components(
         schemas(

@@ -168,10 +168,7 @@ async fn next_message(
             .await?;
     Ok(match first.first() {
         Some(m) => play(m, other),
-        None => vec![
-            json!({"verb": "say", "text": "No more new messages. Goodbye."}),
-            json!({"verb": "hangup"}),
-        ],
+        None => super::mailbox_menu::menu(mailbox, other, "No more new messages."),
     })
 }
 

@@ -11,7 +11,7 @@
 //! - one file per app: [`extension`] (an extension's ringing, busy and no-answer
 //!   destinations, follow-me), [`ring_group`], [`ivr`], [`daynight`],
 //!   [`time_condition`], [`features`] (`*21`, `*27<id>`, `*28<index>`), [`queue`]
-//!   (a queue's callers, `*45`), [`listen`]
+//!   (a queue's callers, `*45`), [`listen`] and [`mailbox_menu`]
 //!   (`*97`, `*98`: voicemail from a phone), [`simple`]
 //!   (`number:`, `hangup`, `voicemail:`).
 //! - [`schedule`]: time conditions evaluated (pure); [`directory`]: which app answers
@@ -24,6 +24,7 @@ pub mod features;
 pub mod ivr;
 pub mod listen;
 pub mod local;
+pub mod mailbox_menu;
 pub mod pin_guard;
 pub mod queue;
 pub mod ring_group;
@@ -165,6 +166,22 @@ pub fn router(apps: Apps) -> Router {
         .route(
             "/apps/feature/voicemail/other/pin",
             any(listen::serve_other_pin),
+        )
+        .route(
+            "/apps/feature/voicemail/menu",
+            any(mailbox_menu::serve_menu),
+        )
+        .route(
+            "/apps/feature/voicemail/saved",
+            any(mailbox_menu::serve_saved),
+        )
+        .route(
+            "/apps/feature/voicemail/greeting",
+            any(mailbox_menu::serve_greeting),
+        )
+        .route(
+            "/apps/feature/voicemail/new-pin",
+            any(mailbox_menu::serve_new_pin),
         )
         .route("/apps/queue/{name}", any(queue::serve_join))
         .route("/apps/queue/{name}/hold", any(queue::serve_hold))

@@ -257,6 +257,7 @@ impl Acd {
                 staffed,
                 estimated_wait,
             }) => {
+                tracing::debug!(queue = %self.queue, position, staffed, "no agent for the caller yet");
                 self.position = position;
                 self.next_claim = now + claim_interval(position);
                 if !staffed && self.settings.leave_when_empty {

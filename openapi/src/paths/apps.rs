@@ -195,3 +195,23 @@ app_path!(
     "/apps/feature/queue-agent",
     "`*45`: the calling extension logs in to (or out of) every queue where it is a dynamic member."
 );
+app_path!(
+    voicemail_menu_app,
+    "/apps/feature/voicemail/menu",
+    "`*97`/`*98` after the new messages: 2 saved messages, 3 record the greeting, 4 change the PIN (query `mailbox` when `*98` opened it)."
+);
+app_path!(
+    voicemail_saved_key_app,
+    "/apps/feature/voicemail/saved",
+    "A key after a saved message (query `id`): 1 again, 7 delete, 9 or none the next one."
+);
+app_path!(
+    voicemail_greeting_app,
+    "/apps/feature/voicemail/greeting",
+    "The greeting recorded from the phone (`recording_sid`) becomes the mailbox's greeting."
+);
+app_path!(
+    voicemail_new_pin_app,
+    "/apps/feature/voicemail/new-pin",
+    "The new PIN entered (`digits`, 4 to 8) replaces the mailbox's."
+);
