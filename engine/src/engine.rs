@@ -70,7 +70,7 @@ impl<S: Store> Engine<S> {
             audio: AudioCache::default(),
             live: LiveCalls::default(),
             queues: Queues::default(),
-            queue_wake: tokio::sync::watch::Sender::new(0),
+            queue_wakes: crate::call::queue::QueueWakes::default(),
             stop: stop.clone(),
         });
         // Off the start-up path: spawning a program takes milliseconds.

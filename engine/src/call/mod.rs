@@ -70,9 +70,9 @@ pub struct Calls<S> {
     /// Callers waiting in applications' own queues (`enqueue` to a name that is not a
     /// provisioned queue).
     pub queues: queue::Queues,
-    /// Bumped whenever a caller's stay in a provisioned queue changes on this node:
-    /// the callers waiting here ask for agents at once.
-    pub queue_wake: tokio::sync::watch::Sender<u64>,
+    /// Told whenever a caller's stay in a provisioned queue changes on this node: the
+    /// callers near the head of that queue here ask for agents at once.
+    pub queue_wakes: queue::QueueWakes,
     /// Cancelled when the server stops.
     pub stop: CancellationToken,
 }

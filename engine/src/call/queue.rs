@@ -1,5 +1,7 @@
 //! FIFO queues of waiting callers, by name: `enqueue` joins one, a `dial` to a queue
-//! target takes the caller who has waited longest and hands over its own leg.
+//! target takes the caller who has waited longest and hands over its own leg. And
+//! [`QueueWakes`]: how the callers of a provisioned queue on this node hear that
+//! something changed in it.
 
 use crate::media::bridge::{MediaLeg, Peer};
 use std::collections::{HashMap, VecDeque};
@@ -72,9 +74,59 @@ impl Queues {
     }
 }
 
+/// How many callers left a provisioned queue's line (answered, or gone) on this node
+/// so far: a waiting caller moves up by the difference since it last looked.
+pub type Departures = u64;
+
+/// Per provisioned queue, a channel bumped whenever a caller's stay in it changes on
+/// this node.
+#[derive(Debug, Default)]
+pub struct QueueWakes {
+    queues: Mutex<HashMap<String, tokio::sync::watch::Sender<Departures>>>,
+}
+
+impl QueueWakes {
+    /// Where a caller waiting in `queue` hears of changes.
+    pub fn subscribe(&self, queue: &str) -> tokio::sync::watch::Receiver<Departures> {
+        let Ok(mut queues) = self.queues.lock() else {
+            return tokio::sync::watch::Sender::new(0).subscribe();
+        };
+        queues
+            .entry(queue.to_owned())
+            .or_insert_with(|| tokio::sync::watch::Sender::new(0))
+            .subscribe()
+    }
+
+    /// Something changed in `queue`; `departed`: a caller left its line.
+    pub fn notify(&self, queue: &str, departed: bool) {
+        let Ok(mut queues) = self.queues.lock() else {
+            return;
+        };
+        if let Some(tx) = queues.get(queue) {
+            if tx.receiver_count() == 0 {
+                queues.remove(queue);
+                return;
+            }
+            tx.send_modify(|n| *n += u64::from(departed));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wakes_reach_the_callers_of_that_queue_with_the_departures() {
+        let wakes = QueueWakes::default();
+        let mut support = wakes.subscribe("support");
+        let sales = wakes.subscribe("sales");
+        wakes.notify("support", true);
+        wakes.notify("support", false);
+        assert!(support.has_changed().unwrap());
+        assert_eq!(*support.borrow_and_update(), 1);
+        assert!(!sales.has_changed().unwrap());
+    }
 
     #[test]
     fn first_in_first_out_and_leaving() {

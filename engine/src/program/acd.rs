@@ -160,7 +160,7 @@ impl Acd {
     }
 
     pub fn handle(&mut self, program: &mut CallProgram, event: Event, now: Instant) -> AcdStep {
-        if self.offer.is_some() && !matches!(event, Event::Key(_) | Event::QueueWake) {
+        if self.offer.is_some() && !matches!(event, Event::Key(_) | Event::QueueWake { .. }) {
             return self.offering(program, event, now);
         }
         match event {
@@ -178,10 +178,13 @@ impl Acd {
                 }
                 step
             }
-            Event::QueueWake
-                if !self.claiming && self.offer.is_none() && self.position <= NEAR_HEAD =>
-            {
-                self.claim(program);
+            Event::QueueWake { departed } => {
+                // Those who left were (almost always) ahead: the party moved up. A wrong
+                // guess costs one early question; the answer says where it really is.
+                self.position = self.position.saturating_sub(departed).max(1);
+                if !self.claiming && self.offer.is_none() && self.position <= NEAR_HEAD {
+                    self.claim(program);
+                }
                 AcdStep::Stay
             }
             Event::Timeout => self.timeout(program, now),

@@ -242,9 +242,12 @@ pub enum Event {
     QueueClaimed {
         claim: Option<crate::acd::QueueClaim>,
     },
-    /// Something changed in this node's queues (an agent is free, a caller left): a
-    /// waiting party asks for agents now rather than at its next turn.
-    QueueWake,
+    /// Something changed in the party's queue on this node (an agent is free, a caller
+    /// left): a waiting party near the head asks for agents now rather than at its next
+    /// turn. `departed` callers left the line since the last wake: the party moved up.
+    QueueWake {
+        departed: u32,
+    },
     PartyGone(Gone),
     /// No RTP from the party for the configured time.
     MediaTimeout,

@@ -42,7 +42,9 @@ impl<S: Store> Driver<S> {
         match joined {
             Ok(QueueJoin::Unprovisioned) => self.join_fifo(queue),
             Ok(QueueJoin::Joined { position, settings }) => {
-                self.queue_wake = Some(self.calls.queue_wake.subscribe());
+                let rx = self.calls.queue_wakes.subscribe(&queue);
+                self.queue_departures = *rx.borrow();
+                self.queue_wake = Some(rx);
                 self.queued
                     .push_back(Event::QueueEntered { position, settings });
             }
@@ -62,8 +64,12 @@ impl<S: Store> Driver<S> {
         let sid = self.record.sid.clone();
         let handle = self.pending.spawn(async move {
             let now_ms = crate::clock::unix_now_ms();
+            let asked = std::time::Instant::now();
             let claim = match store.queue_claim(&queue, &sid, estimate, now_ms).await {
-                Ok(claim) => Some(claim),
+                Ok(claim) => {
+                    tracing::debug!(%queue, ms = asked.elapsed().as_millis(), "storage answered a claim");
+                    Some(claim)
+                }
                 Err(e) => {
                     tracing::warn!(%queue, error = %e, "cannot ask for agents: storage failed");
                     None
@@ -79,6 +85,7 @@ impl<S: Store> Driver<S> {
     /// lost would stay busy), then this node's other waiting callers: an agent may be
     /// free.
     pub(super) async fn queue_change(&mut self, queue: &str, change: QueueChange) {
+        let started = std::time::Instant::now();
         for attempt in 1..=CHANGE_ATTEMPTS {
             let now_ms = crate::clock::unix_now_ms();
             match self
@@ -98,12 +105,22 @@ impl<S: Store> Driver<S> {
                 }
             }
         }
+        tracing::debug!(%queue, ?change, ms = started.elapsed().as_millis(), "queue change recorded");
+        // A caller leaves the line when answered, or when it goes unanswered; once
+        // answered, its leaving the queue moves nobody up.
+        let departed = match &change {
+            QueueChange::Answered { .. } => {
+                self.queue_answered = true;
+                true
+            }
+            QueueChange::Left(_) => !self.queue_answered,
+            _ => false,
+        };
         if matches!(change, QueueChange::Left(_)) {
             self.queue_wake = None;
+            self.queue_answered = false;
         }
-        self.calls
-            .queue_wake
-            .send_modify(|n| *n = n.wrapping_add(1));
+        self.calls.queue_wakes.notify(queue, departed);
     }
 
     /// A queue event to the status callback (through the outbox).
@@ -136,11 +153,20 @@ impl<S: Store> Driver<S> {
     }
 }
 
-/// The next wake-up of this node's queues (never, when the party waits in none).
-pub(super) async fn woken(wake: &mut Option<tokio::sync::watch::Receiver<u64>>) -> Option<Event> {
+/// The next wake-up of the party's queue (never, when it waits in none), with how many
+/// callers left the line since the last one.
+pub(super) async fn woken(
+    wake: &mut Option<tokio::sync::watch::Receiver<crate::call::queue::Departures>>,
+    seen: &mut crate::call::queue::Departures,
+) -> Option<Event> {
     match wake {
         Some(rx) => match rx.changed().await {
-            Ok(()) => Some(Event::QueueWake),
+            Ok(()) => {
+                let now = *rx.borrow_and_update();
+                let departed = u32::try_from(now.saturating_sub(*seen)).unwrap_or(u32::MAX);
+                *seen = now;
+                Some(Event::QueueWake { departed })
+            }
             Err(_) => {
                 *wake = None;
                 None

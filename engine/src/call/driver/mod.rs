@@ -130,7 +130,11 @@ pub(crate) struct Driver<S: Store> {
         tokio::sync::oneshot::Receiver<crate::call::queue::Pickup>,
     )>,
     /// Wakes the party waiting in a provisioned queue when this node's queues change.
-    queue_wake: Option<tokio::sync::watch::Receiver<u64>>,
+    queue_wake: Option<tokio::sync::watch::Receiver<crate::call::queue::Departures>>,
+    /// The departures of that queue already told to the program.
+    queue_departures: crate::call::queue::Departures,
+    /// The party was answered by an agent of that queue.
+    queue_answered: bool,
     /// Orders from the REST API.
     orders: mpsc::UnboundedReceiver<crate::program::Rest>,
     shutdown_told: bool,
@@ -179,6 +183,8 @@ impl<S: Store> Driver<S> {
             queued: VecDeque::new(),
             waiting: None,
             queue_wake: None,
+            queue_departures: 0,
+            queue_answered: false,
             orders,
             shutdown_told: false,
             connected_leg: None,
@@ -261,7 +267,7 @@ impl<S: Store> Driver<S> {
             }
             wake = self.media.next_wake() => self.on_wake(wake).await,
             pickup = media::pickup(&mut self.waiting) => self.on_pickup(pickup),
-            Some(wake) = acd::woken(&mut self.queue_wake) => Some(wake),
+            Some(wake) = acd::woken(&mut self.queue_wake, &mut self.queue_departures) => Some(wake),
             Some(order) = self.orders.recv() => Some(Event::Rest(order)),
             () = super::invite::sleep_until(timer), if timer.is_some() => {
                 self.program.handle_timeout(Instant::now());

@@ -180,10 +180,10 @@ fn a_waiting_caller_asks_again_every_two_seconds_and_at_once_when_woken() {
     assert!(!asks_for_agents(&sim.at(1.9)));
     assert!(asks_for_agents(&sim.at(2.0)));
     sim.event(wait(2));
-    let out = sim.event(Event::QueueWake);
+    let out = sim.event(Event::QueueWake { departed: 0 });
     assert!(asks_for_agents(&out), "an agent may be free: {out:?}");
     assert!(
-        !asks_for_agents(&sim.event(Event::QueueWake)),
+        !asks_for_agents(&sim.event(Event::QueueWake { departed: 0 })),
         "one question at a time"
     );
 }
@@ -334,9 +334,21 @@ fn callers_far_back_ask_less_often_and_are_not_woken() {
     assert_eq!(claim_interval(500), 10 * S);
     let mut sim = waiting(settings());
     sim.event(wait(12));
-    assert!(!asks_for_agents(&sim.event(Event::QueueWake)), "far back");
+    assert!(
+        !asks_for_agents(&sim.event(Event::QueueWake { departed: 0 })),
+        "far back"
+    );
     assert!(!asks_for_agents(&sim.at(5.9)));
     assert!(asks_for_agents(&sim.at(6.0)));
+    sim.event(wait(6));
+    assert!(
+        !asks_for_agents(&sim.event(Event::QueueWake { departed: 1 })),
+        "at 5 now: still not near"
+    );
+    assert!(
+        asks_for_agents(&sim.event(Event::QueueWake { departed: 1 })),
+        "at 4: near the head, it asks"
+    );
 }
 
 #[test]
