@@ -26,7 +26,7 @@ both_backends! {
         assert_eq!(created["email"], "djaouad@example.com");
         assert_eq!(
             created["voicemail"],
-            json!({"enabled": true, "pin_set": true, "application_id": null, "greeting": null, "operator_destination": null, "email_options": null})
+            json!({"enabled": true, "pin_set": true, "application_id": null, "greeting": null, "busy_greeting": null, "operator_destination": null, "email_options": null})
         );
         assert_eq!(created["ring_time"], 25);
         assert_eq!(created["no_answer_destination"], "voicemail:58101");
@@ -56,7 +56,7 @@ both_backends! {
         assert_eq!(status, 200, "{updated}");
         assert_eq!(
             updated["voicemail"],
-            json!({"enabled": true, "pin_set": false, "application_id": null, "greeting": null, "operator_destination": null, "email_options": null})
+            json!({"enabled": true, "pin_set": false, "application_id": null, "greeting": null, "busy_greeting": null, "operator_destination": null, "email_options": null})
         );
 
         let (status, body) = app.delete("/v1/extensions/58101").await;
@@ -76,7 +76,7 @@ both_backends! {
         assert_eq!(created["ring_time"], 20);
         assert_eq!(
             created["voicemail"],
-            json!({"enabled": false, "pin_set": false, "application_id": null, "greeting": null, "operator_destination": null, "email_options": null})
+            json!({"enabled": false, "pin_set": false, "application_id": null, "greeting": null, "busy_greeting": null, "operator_destination": null, "email_options": null})
         );
         assert!(created["no_answer_destination"].is_null());
     }

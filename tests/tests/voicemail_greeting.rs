@@ -1,14 +1,16 @@
 //! Leaving a message with real phones: the mailbox's own greeting (an uploaded
 //! recording), the beep, the message kept in the mailbox; 0 during the greeting reaches
-//! the operator instead.
+//! the operator instead; a busy extension's mailbox plays its busy greeting.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
 
 use serde_json::json;
 use std::time::Duration;
-use switchboard_tests::app_harness::{burst_power, phone, upload_tone, wait_registered};
+use switchboard_tests::app_harness::{
+    burst_power, phone, register_sipp_again, upload_tone, wait_registered,
+};
 use switchboard_tests::audio::{read_wav, tone_wav};
-use switchboard_tests::peers::{Baresip, SipTransport};
+use switchboard_tests::peers::{Baresip, SipTransport, Sipp, free_sip_port};
 use switchboard_tests::{Backend, TestApp};
 
 const LONG: Duration = Duration::from_secs(30);
@@ -162,5 +164,58 @@ async fn greeting_beep_message_0_to_the_operator_and_star_97_plays_it_back() {
     assert!(
         burst_power(&played, CALLER) > 1e-3,
         "the owner heard the message (the caller's tone)"
+    );
+}
+
+/// Busy: 58102's phone refuses the call (486) and its busy destination is its own
+/// mailbox, so the caller hears the mailbox's busy greeting (an uploaded 600 Hz
+/// recording), not its unavailable one (500 Hz).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_extension_s_mailbox_plays_its_busy_greeting() {
+    const BUSY_GREETING: f64 = 600.0;
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("SWITCHBOARD_RTP_PORTS", "52400-52599".to_owned())],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let caller = phone(&app, dir.path(), "101", CALLER).await;
+    upload_tone(&app, "away", GREETING, 1.5).await;
+    upload_tone(&app, "busy", BUSY_GREETING, 1.5).await;
+    let (status, body) = app
+        .post(
+            "/v1/extensions",
+            json!({"number": "58102", "name": "Pierre", "password": "pw-58102-secret",
+                   "busy_destination": "voicemail:58102",
+                   "voicemail": {"enabled": true, "greeting": {"recording": "away"},
+                                 "busy_greeting": {"recording": "busy"}}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["voicemail"]["busy_greeting"]["recording"], "busy");
+    let (status, _) = app.delete("/v1/recordings/busy").await;
+    assert_eq!(status, 409, "the busy greeting's recording is in use");
+    let port = free_sip_port();
+    register_sipp_again(&app, "58102", port).await;
+    let busy = Sipp::start("uas_busy.xml", app.sip, port, SipTransport::Udp, &[]);
+    caller.dial(&format!("sip:58102@{}", app.sip));
+    assert!(
+        caller.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "{}",
+        app.log()
+    );
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    caller.hangup();
+    assert!(caller.wait_event("CALL_CLOSED", LONG).is_some());
+    tokio::task::spawn_blocking(move || busy.wait(LONG))
+        .await
+        .unwrap()
+        .assert_ok("58102's phone said busy");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let heard = read_wav(&std::fs::read(caller.received_audio().unwrap()).unwrap());
+    assert!(
+        burst_power(&heard, BUSY_GREETING) > 1e-3
+            && burst_power(&heard, BUSY_GREETING) > 10.0 * burst_power(&heard, GREETING),
+        "the busy greeting, not the unavailable one"
     );
 }

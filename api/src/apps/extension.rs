@@ -93,7 +93,14 @@ pub fn after(ext: &Extension, stage: Stage, status: &str) -> Value {
             } else {
                 ext.no_answer.as_ref()
             };
-            destination.map_or_else(|| unanswered(status), go)
+            match destination {
+                // A mailbox reached because the extension was busy: its busy greeting.
+                Some(Destination::Voicemail(mailbox)) if status == "busy" => json!([
+                    {"verb": "redirect", "url": format!("/apps/voicemail/{mailbox}?busy=true")}
+                ]),
+                Some(d) => go(d),
+                None => unanswered(status),
+            }
         }
     }
 }
@@ -263,6 +270,13 @@ mod tests {
             "voicemail:58102"
         );
         assert_eq!(after(&e, Stage::Ring, "completed")[0]["verb"], "hangup");
+        e.busy = Some(Destination::parse("voicemail:58102").unwrap());
+        let busy_mailbox = after(&e, Stage::Ring, "busy");
+        assert_eq!(
+            busy_mailbox[0]["url"], "/apps/voicemail/58102?busy=true",
+            "a mailbox reached because the extension was busy plays its busy greeting"
+        );
+        verbs(&busy_mailbox);
         e.busy = None;
         assert_eq!(after(&e, Stage::Ring, "busy")[0]["reason"], "busy");
         verbs(&after(&e, Stage::Ring, "busy"));

@@ -19,17 +19,23 @@ pub fn number(number: &str) -> Value {
 pub struct Mailbox {
     pub number: String,
     pub greeting: Option<contract::types::Announcement>,
+    pub busy_greeting: Option<contract::types::Announcement>,
     /// 0 during the greeting leads to an operator.
     pub operator: bool,
 }
 
 /// The greeting (0 during it reaches the operator, when there is one), then the beep
 /// and the message.
-pub fn voicemail(mailbox: &Mailbox) -> Value {
-    let greeting = match &mailbox.greeting {
+pub fn voicemail(mailbox: &Mailbox, busy: bool) -> Value {
+    let (recorded, state) = if busy {
+        (&mailbox.busy_greeting, "is on the phone")
+    } else {
+        (&mailbox.greeting, "is not available")
+    };
+    let greeting = match recorded {
         Some(a) => super::announce(a),
         None => json!({"verb": "say", "text": format!(
-            "The person at extension {} is not available. Leave a message after the tone.",
+            "The person at extension {} {state}. Leave a message after the tone.",
             super::spelled(&mailbox.number)
         )}),
     };
@@ -89,19 +95,28 @@ async fn load_mailbox(
         Mailbox {
             number: mailbox.to_owned(),
             greeting: vm.greeting,
+            busy_greeting: vm.busy_greeting,
             operator: vm.operator_destination.is_some(),
         },
         vm.operator_destination,
     ))
 }
 
+/// `?busy=true`: the caller reached the mailbox because the extension was busy.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct VoicemailQuery {
+    #[serde(default)]
+    busy: bool,
+}
+
 pub async fn serve_voicemail(
     State(apps): State<Apps>,
     Path(mailbox): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<VoicemailQuery>,
     Call(_): Call,
 ) -> AppResult {
     let (mailbox, _) = load_mailbox(&apps, &mailbox).await?;
-    Ok(Document(voicemail(&mailbox)))
+    Ok(Document(voicemail(&mailbox, q.busy)))
 }
 
 /// A key pressed during the greeting: 0 leads to the operator; anything else, on to
@@ -221,14 +236,31 @@ mod tests {
         let mut mailbox = Mailbox {
             number: "58102".into(),
             greeting: None,
+            busy_greeting: None,
             operator: false,
         };
-        let plain = voicemail(&mailbox);
+        let plain = voicemail(&mailbox, false);
         assert_eq!(plain[0]["verb"], "say");
+        assert!(
+            plain[0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("is not available")
+        );
         assert_eq!(plain[1]["url"], BEEP_PATH);
+        let busy = voicemail(&mailbox, true);
+        assert!(
+            busy[0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("is on the phone"),
+            "{busy}"
+        );
+        mailbox.busy_greeting = Some(contract::types::Announcement::say("Pierre is busy."));
+        assert_eq!(voicemail(&mailbox, true)[0]["text"], "Pierre is busy.");
         mailbox.operator = true;
         mailbox.greeting = Some(contract::types::Announcement::say("Pierre here."));
-        let with_operator = voicemail(&mailbox);
+        let with_operator = voicemail(&mailbox, false);
         assert_eq!(with_operator[0]["verb"], "gather");
         assert_eq!(with_operator[0]["prompts"][0]["text"], "Pierre here.");
         assert_eq!(with_operator[0]["action"], "/apps/voicemail/58102/key");

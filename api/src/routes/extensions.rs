@@ -74,6 +74,9 @@ pub async fn create(
         voicemail.operator_destination.as_ref(),
     )
     .await?;
+    if let Some(g) = &voicemail.busy_greeting {
+        destinations::check_announcement(&state.db, "voicemail.busy_greeting", g).await?;
+    }
     check_email_options(voicemail.email_options.as_ref(), body.email.is_some())?;
     let realm = &state.config.sip_realm;
     let ha1 = engine::digest::ha1(body.number.as_str(), realm, body.password.as_str());
@@ -88,6 +91,7 @@ pub async fn create(
                 pin_set: voicemail.pin.is_some(),
                 application_id: voicemail.application_id.clone(),
                 greeting: voicemail.greeting.clone(),
+                busy_greeting: voicemail.busy_greeting.clone(),
                 operator_destination: voicemail.operator_destination.clone(),
                 email_options: voicemail.email_options.clone(),
             },
@@ -183,6 +187,10 @@ pub async fn update(
         };
         check_greeting_and_operator(&state, greeting, operator).await?;
         ext.voicemail.greeting = vm.greeting.apply(ext.voicemail.greeting.take());
+        if let Patch::Set(g) = &vm.busy_greeting {
+            destinations::check_announcement(&state.db, "voicemail.busy_greeting", g).await?;
+        }
+        ext.voicemail.busy_greeting = vm.busy_greeting.apply(ext.voicemail.busy_greeting.take());
         ext.voicemail.operator_destination = vm
             .operator_destination
             .apply(ext.voicemail.operator_destination.take());

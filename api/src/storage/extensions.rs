@@ -20,14 +20,14 @@ pub struct StoredExtension {
 const COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
     voicemail_enabled, voicemail_pin_hash, ring_time, no_answer_destination, busy_destination, \
     call_waiting, created_at, updated_at, voicemail_application_id, voicemail_greeting, \
-    voicemail_operator_destination, voicemail_email_options";
+    voicemail_operator_destination, voicemail_email_options, voicemail_busy_greeting";
 /// The columns as read: booleans cast to integers, the one type both backends hand
 /// to the `Any` driver alike.
 const SELECT_COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
     CAST(voicemail_enabled AS INTEGER) AS voicemail_enabled, voicemail_pin_hash, ring_time, \
     no_answer_destination, busy_destination, CAST(call_waiting AS INTEGER) AS call_waiting, \
     created_at, updated_at, voicemail_application_id, voicemail_greeting, \
-    voicemail_operator_destination, voicemail_email_options";
+    voicemail_operator_destination, voicemail_email_options, voicemail_busy_greeting";
 
 fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     const T: &str = "extensions";
@@ -40,6 +40,7 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     let greeting: Option<String> = row.try_get("voicemail_greeting")?;
     let operator: Option<String> = row.try_get("voicemail_operator_destination")?;
     let email_options: Option<String> = row.try_get("voicemail_email_options")?;
+    let busy_greeting: Option<String> = row.try_get("voicemail_busy_greeting")?;
     Ok(StoredExtension {
         extension: Extension {
             number: decode(T, "number", text(row, "number")?, ExtensionNumber::parse)?,
@@ -59,6 +60,13 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
                     .transpose()?,
                 greeting: greeting
                     .map(|g| decode(T, "voicemail_greeting", g, |g| serde_json::from_str(&g)))
+                    .transpose()?,
+                busy_greeting: busy_greeting
+                    .map(|g| {
+                        decode(T, "voicemail_busy_greeting", g, |g| {
+                            serde_json::from_str(&g)
+                        })
+                    })
                     .transpose()?,
                 operator_destination: operator
                     .map(|d| {
@@ -102,6 +110,13 @@ fn email_options_json(e: &Extension) -> Option<String> {
         .and_then(|o| serde_json::to_string(o).ok())
 }
 
+fn busy_greeting_json(e: &Extension) -> Option<String> {
+    e.voicemail
+        .busy_greeting
+        .as_ref()
+        .and_then(|g| serde_json::to_string(g).ok())
+}
+
 fn greeting_json(e: &Extension) -> Option<String> {
     e.voicemail
         .greeting
@@ -112,7 +127,7 @@ fn greeting_json(e: &Extension) -> Option<String> {
 pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
     let e = &row.extension;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
     )))
     .bind(e.number.as_str())
     .bind(e.name.as_str())
@@ -132,6 +147,7 @@ pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
     .bind(greeting_json(e))
     .bind(e.voicemail.operator_destination.as_ref().map(ToString::to_string))
     .bind(email_options_json(e))
+    .bind(busy_greeting_json(e))
     .execute(db.pool())
     .await?;
     Ok(())
@@ -145,7 +161,8 @@ pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
          email = $6, voicemail_enabled = $7, voicemail_pin_hash = $8, ring_time = $9, \
          no_answer_destination = $10, busy_destination = $11, call_waiting = $12, updated_at = $13, \
          voicemail_application_id = $14, voicemail_greeting = $15, \
-         voicemail_operator_destination = $16, voicemail_email_options = $17 WHERE number = $1",
+         voicemail_operator_destination = $16, voicemail_email_options = $17, \
+         voicemail_busy_greeting = $18 WHERE number = $1",
     )
     .bind(e.number.as_str())
     .bind(e.name.as_str())
@@ -164,6 +181,7 @@ pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
     .bind(greeting_json(e))
     .bind(e.voicemail.operator_destination.as_ref().map(ToString::to_string))
     .bind(email_options_json(e))
+    .bind(busy_greeting_json(e))
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)

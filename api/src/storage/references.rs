@@ -141,12 +141,15 @@ pub async fn recording_users(db: &Db, name: &str, id: &str) -> Result<Vec<String
         }
     }
     let greetings = sqlx::query(
-        "SELECT number, voicemail_greeting FROM extensions WHERE voicemail_greeting IS NOT NULL",
+        "SELECT number, voicemail_greeting, voicemail_busy_greeting FROM extensions \
+         WHERE voicemail_greeting IS NOT NULL OR voicemail_busy_greeting IS NOT NULL",
     )
     .fetch_all(db.pool())
     .await?;
     for row in greetings {
-        if named(row.try_get("voicemail_greeting")?, true) {
+        if named(row.try_get("voicemail_greeting")?, true)
+            || named(row.try_get("voicemail_busy_greeting")?, true)
+        {
             found.push(format!(
                 "extensions/{} (voicemail greeting)",
                 row.try_get::<String, _>("number")?

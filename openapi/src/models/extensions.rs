@@ -68,6 +68,11 @@ pub struct VoicemailSettings {
     /// is not available. Leave a message after the tone."
     #[serde(default)]
     pub greeting: Option<Announcement>,
+    /// What a caller hears before the beep when the extension was busy (it reached the
+    /// mailbox through the extension's `busy_destination`). Default: spoken "The person
+    /// at extension … is on the phone. Leave a message after the tone."
+    #[serde(default)]
+    pub busy_greeting: Option<Announcement>,
     /// Where a caller goes who presses 0 during the greeting (an operator, a
     /// receptionist). Without it, 0 is ignored.
     #[serde(default)]
@@ -95,6 +100,10 @@ pub struct VoicemailUpdate {
     #[serde(default)]
     #[schema(value_type = Option<Announcement>)]
     pub greeting: Patch<Announcement>,
+    /// `null` goes back to the spoken default.
+    #[serde(default)]
+    #[schema(value_type = Option<Announcement>)]
+    pub busy_greeting: Patch<Announcement>,
     #[serde(default)]
     #[schema(value_type = Option<Destination>)]
     pub operator_destination: Patch<Destination>,
@@ -114,6 +123,8 @@ pub struct VoicemailInfo {
     pub application_id: Option<ApplicationId>,
     /// None: the spoken default.
     pub greeting: Option<Announcement>,
+    /// When the extension was busy. None: the spoken default.
+    pub busy_greeting: Option<Announcement>,
     /// Where 0 during the greeting leads.
     pub operator_destination: Option<Destination>,
     /// None: the default email, kept after sending.
