@@ -59,7 +59,19 @@ async fn options_and_unsupported_methods() {
         .set_read_timeout(Some(Duration::from_secs(3)))
         .unwrap();
     let local = socket.local_addr().unwrap();
-    for method in ["SUBSCRIBE", "PUBLISH", "MESSAGE", "NOTIFY", "REFER"] {
+    // SUBSCRIBE is for message waiting: without an Event header, 489 and the package.
+    let answer = udp_exchange(
+        &socket,
+        app.sip,
+        request("SUBSCRIBE", app.sip, local, "UDP", "SUBSCRIBE").as_bytes(),
+    )
+    .unwrap();
+    assert!(answer.starts_with("SIP/2.0 489"), "SUBSCRIBE: {answer}");
+    assert!(
+        answer.contains("Allow-Events: message-summary"),
+        "SUBSCRIBE: {answer}"
+    );
+    for method in ["PUBLISH", "MESSAGE", "NOTIFY", "REFER"] {
         let answer = udp_exchange(
             &socket,
             app.sip,

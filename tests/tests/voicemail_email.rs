@@ -301,7 +301,17 @@ async fn star_98(app: &TestApp) {
     assert_eq!(doc[2]["url"], key.as_str(), "{doc}");
     let doc = ask(key, json!({"digits": "9", "from": "101"})).await;
     assert_eq!(doc[0]["text"], "Message saved.", "{doc}");
-    assert_eq!(doc[1]["text"], "No more new messages. Goodbye.", "{doc}");
+    assert!(
+        doc[1]["prompts"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("No more new messages. Press 2 for your saved messages"),
+        "then the mailbox menu: {doc}"
+    );
+    assert_eq!(
+        doc[1]["action"],
+        "/apps/feature/voicemail/menu?mailbox=58102"
+    );
     let (_, message) = app.get(&format!("/v1/voicemail/58102/messages/{id}")).await;
     assert_eq!(message["folder"], "saved", "{message}");
 }
