@@ -148,6 +148,7 @@ impl Store for SqlStore {
             username: t.trunk.username.as_ref().map(ToString::to_string),
             password: t.password.as_ref().map(|p| p.as_str().to_owned()),
             enabled: t.trunk.enabled,
+            max_channels: t.trunk.max_channels,
         }))
     }
 

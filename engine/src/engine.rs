@@ -71,6 +71,7 @@ impl<S: Store> Engine<S> {
             live: LiveCalls::default(),
             queues: Queues::default(),
             queue_wakes: crate::call::queue::QueueWakes::default(),
+            trunk_channels: crate::call::channels::TrunkChannels::default(),
             stop: stop.clone(),
         });
         // Off the start-up path: spawning a program takes milliseconds.

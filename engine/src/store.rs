@@ -194,6 +194,8 @@ pub struct TrunkRecord {
     pub username: Option<String>,
     pub password: Option<String>,
     pub enabled: bool,
+    /// Calls out of this node through it at once, at most (None: unlimited).
+    pub max_channels: Option<u32>,
 }
 
 /// What call records say of a number, for ring strategies ([`Store::ring_history`]).

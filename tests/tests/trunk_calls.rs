@@ -253,3 +253,61 @@ async fn a_silent_trunk_is_given_up_for_the_next() {
         "{log}"
     );
 }
+
+/// `max_channels`: trunk `first` carries one call at a time. While a first call is up
+/// through it, a second call to the route skips it (no INVITE reaches its provider) and
+/// goes out through `second`; once the first call ends, `first` carries calls again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunk_at_its_max_channels_is_skipped_for_the_next() {
+    let (app, first, second) = server("52600-52799", "trunk-secret-7").await;
+    let (status, body) = app
+        .patch("/v1/trunks/first", json!({"max_channels": 1}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // `first` answers up to two calls (it gets only one at a time), `second` one.
+    let one = Sipp::start(
+        "uas_answer.xml",
+        app.sip,
+        first,
+        SipTransport::Udp,
+        &["-m", "2"],
+    );
+    let other = provider("uas_challenge_answer.xml", &app, second, "trunk-secret-7");
+    let server = app.sip;
+    let long = tokio::task::spawn_blocking(move || {
+        Sipp::call(
+            server,
+            "uac_call.xml",
+            ("101", "pw-101-secret"),
+            "90032111111",
+            &["-d", "4000"],
+        )
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    call(&app, "uac_call.xml", "90032222222").assert_ok("the second call went out");
+    long.await
+        .unwrap()
+        .assert_ok("the first call, through `first`");
+    let other = tokio::task::spawn_blocking(move || other.wait(LONG))
+        .await
+        .unwrap();
+    other.assert_ok("the second call came out of `second`");
+    assert!(
+        other.messages.contains("INVITE sip:0032222222@"),
+        "{}",
+        other.messages
+    );
+    assert!(
+        app.log().contains("the trunk carries its maximum of calls"),
+        "the skip is logged"
+    );
+    // The channel is free again: a third call goes out through `first`.
+    call(&app, "uac_call.xml", "90032333333").assert_ok("a third call");
+    let one = tokio::task::spawn_blocking(move || one.wait(LONG))
+        .await
+        .unwrap();
+    one.assert_ok("`first` carried the first and the third call");
+    let invites = one.received("INVITE");
+    assert_eq!(invites.len(), 2, "{}", one.messages);
+    assert!(!one.messages.contains("0032222222"), "never the second");
+}

@@ -23,6 +23,8 @@ pub(crate) struct Reach {
     pub credential: Option<Credential>,
     /// What it is, for logs: `device 192.0.2.7:5060`, `trunk carrier-a`.
     pub label: String,
+    /// Through a trunk: its name and how many calls it carries at most.
+    pub trunk: Option<(String, Option<u32>)>,
 }
 
 impl Reach {
@@ -33,6 +35,7 @@ impl Reach {
             binding,
             credential: None,
             label,
+            trunk: None,
         }
     }
 }

@@ -49,6 +49,8 @@ pub(crate) struct Leg {
     /// Its SDP answer (from a 183 or the 200).
     pub answer: Option<AudioDescription>,
     pub ended: bool,
+    /// The trunk channel it holds while its dialog lives.
+    pub channel: Option<super::channels::Channel>,
 }
 
 /// What a leg's dialog said: news for the ringer and the program, or an offer (a
@@ -160,6 +162,27 @@ impl<S: Store> Legs<S> {
         debug_assert_eq!(leg, self.legs.len(), "legs are numbered in order");
         let reach = &self.parties[target].branches[branch][way];
         let call_id = format!("{}-{leg}", self.prefix);
+        let channel = match &reach.trunk {
+            Some((trunk, max)) => match self.inner.trunk_channels.take(trunk, *max) {
+                Some(channel) => Some(channel),
+                None => {
+                    tracing::info!(%trunk, max_channels = ?max, number = %self.parties[target].number, "the trunk carries its maximum of calls: skipped");
+                    self.legs.push(Leg {
+                        dialog: None,
+                        call_id,
+                        number: self.parties[target].number.clone(),
+                        sockets: None,
+                        agreed: None,
+                        sdp: None,
+                        answer: None,
+                        ended: true,
+                        channel: None,
+                    });
+                    return false;
+                }
+            },
+            None => None,
+        };
         let mut entry = Leg {
             dialog: None,
             call_id: call_id.clone(),
@@ -169,6 +192,7 @@ impl<S: Store> Legs<S> {
             sdp: None,
             answer: None,
             ended: true,
+            channel,
         };
         let offer = match &self.offers {
             Offers::PerLeg { caller, runtime } => {
@@ -215,6 +239,7 @@ impl<S: Store> Legs<S> {
             Err(problem) => {
                 tracing::warn!(%problem, "cannot ring");
                 entry.sockets = None;
+                entry.channel = None;
                 self.legs.push(entry);
                 false
             }
@@ -286,6 +311,7 @@ impl<S: Store> Legs<S> {
                 let leg = self.leg_of(&id)?;
                 self.legs[leg].ended = true;
                 self.legs[leg].sockets = None;
+                self.legs[leg].channel = None;
                 let said = LegSaid::Ended {
                     code: super::final_code(&reason),
                     hung_up: matches!(reason, TerminatedReason::UasBye | TerminatedReason::Timeout),

@@ -15,6 +15,7 @@
 //! - [`sdp_plan`], [`replies`]: SDP decisions and small SIP answers (pure).
 
 pub mod audio;
+pub mod channels;
 pub(crate) mod driver;
 pub(crate) mod invite;
 pub(crate) mod legs;
@@ -73,6 +74,8 @@ pub struct Calls<S> {
     /// Told whenever a caller's stay in a provisioned queue changes on this node: the
     /// callers near the head of that queue here ask for agents at once.
     pub queue_wakes: queue::QueueWakes,
+    /// Calls out through each trunk now, against its `max_channels`.
+    pub trunk_channels: channels::TrunkChannels,
     /// Cancelled when the server stops.
     pub stop: CancellationToken,
 }

@@ -140,6 +140,7 @@ async fn trunk_reach<S: Store>(
         binding,
         credential,
         label: format!("trunk {name}"),
+        trunk: Some((name.to_owned(), trunk.max_channels)),
     })
 }
 

@@ -82,7 +82,9 @@ pub struct TrunkCreate {
     /// Password the peer must authenticate with (write-only).
     #[serde(default)]
     pub inbound_password: Option<SipPassword>,
-    /// Maximum simultaneous calls on the trunk; unlimited when absent.
+    /// Maximum simultaneous calls out through the trunk, per Switchboard node; a call
+    /// beyond it goes to the route's next trunk (503 when there is none). Unlimited when
+    /// absent. (Calls coming in from the trunk are not counted yet.)
     #[serde(default)]
     #[schema(minimum = 1, maximum = 100000)]
     pub max_channels: Option<u32>,
