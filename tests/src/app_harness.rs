@@ -294,14 +294,14 @@ pub async fn phone(app: &TestApp, dir: &Path, number: &str, freq: f64) -> Baresi
     phone_with(app, dir, number, freq, json!({})).await
 }
 
-/// How many 100 ms windows of `file` are mostly a tone at `freq` (its length heard).
-pub fn tone_windows(file: &Path, freq: f64) -> usize {
+/// `file` cut in 100 ms windows, each with its power (mean square).
+fn windows(file: &Path) -> Vec<(Pcm, f64)> {
     let pcm = read_wav(&std::fs::read(file).expect("recording"));
     let window = pcm.rate as usize / 10;
     pcm.samples
         .chunks(window)
         .filter(|c| c.len() == window)
-        .filter(|c| {
+        .map(|c| {
             let w = Pcm {
                 rate: pcm.rate,
                 channels: 1,
@@ -309,7 +309,23 @@ pub fn tone_windows(file: &Path, freq: f64) -> usize {
                 samples: c.to_vec(),
             };
             let total = w.rms().powi(2);
-            total > 1e-5 && w.power_at(freq) > 0.3 * total
+            (w, total)
         })
+        .collect()
+}
+
+/// How many 100 ms windows of `file` are mostly a tone at `freq` (its length heard).
+pub fn tone_windows(file: &Path, freq: f64) -> usize {
+    windows(file)
+        .iter()
+        .filter(|(w, total)| *total > 1e-5 && w.power_at(freq) > 0.3 * total)
+        .count()
+}
+
+/// How many 100 ms windows of `file` are speech: sound that is none of `tones`.
+pub fn speech_windows(file: &Path, tones: &[f64]) -> usize {
+    windows(file)
+        .iter()
+        .filter(|(w, total)| *total > 2e-5 && tones.iter().all(|f| w.power_at(*f) < 0.1 * total))
         .count()
 }

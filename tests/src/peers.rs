@@ -543,12 +543,23 @@ impl Sipp {
         number: &str,
         extra: &[&str],
     ) -> SippResult {
+        Self::start_call(server, scenario, (user, password), number, extra)
+            .wait(Duration::from_secs(30))
+    }
+
+    /// [`Sipp::call`] without waiting: the caller runs while the test goes on.
+    pub fn start_call(
+        server: SocketAddr,
+        scenario: &str,
+        (user, password): (&str, &str),
+        number: &str,
+        extra: &[&str],
+    ) -> Sipp {
         let mut args = vec![
             "-s", number, "-au", user, "-ap", password, "-key", "caller", user,
         ];
         args.extend_from_slice(extra);
         Sipp::start(scenario, server, free_sip_port(), SipTransport::Udp, &args)
-            .wait(Duration::from_secs(30))
     }
 
     /// Waits for the run to end (at most `timeout`, then it is killed and fails).

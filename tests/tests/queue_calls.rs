@@ -9,10 +9,8 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
 
 use serde_json::json;
-use std::path::Path;
 use std::time::{Duration, Instant};
 use switchboard_tests::app_harness::*;
-use switchboard_tests::audio::{Pcm, read_wav};
 use switchboard_tests::peers::{Baresip, SipTransport, Sipp, SippResult, free_sip_port};
 use switchboard_tests::webhook_app::{Reply, WebhookApp};
 
@@ -91,26 +89,6 @@ async fn wait_events(s: &Setup, kind: &str, n: usize) -> Vec<serde_json::Value> 
         assert!(Instant::now() < deadline, "{kind}: {got:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// 100 ms windows of speech in `file`: sound that is none of the tones in play.
-fn speech_windows(file: &Path, tones: &[f64]) -> usize {
-    let pcm = read_wav(&std::fs::read(file).unwrap());
-    let window = pcm.rate as usize / 10;
-    pcm.samples
-        .chunks(window)
-        .filter(|c| c.len() == window)
-        .filter(|c| {
-            let w = Pcm {
-                rate: pcm.rate,
-                channels: 1,
-                bits: pcm.bits,
-                samples: c.to_vec(),
-            };
-            let total = w.rms().powi(2);
-            total > 2e-5 && tones.iter().all(|f| w.power_at(*f) < 0.1 * total)
-        })
-        .count()
 }
 
 fn hang_up(agent: &Baresip) -> Instant {

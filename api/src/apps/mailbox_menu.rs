@@ -85,22 +85,22 @@ pub struct MenuQuery {
     id: Option<String>,
 }
 
-/// Whose mailbox: the one `*98` opened, or the caller's.
+/// Whose mailbox (and whether `*98` opened it): the one `*98` opened, or the
+/// caller's; or what a caller without a mailbox is told.
 async fn whose(
     apps: &Apps,
     q: &MenuQuery,
     call: &CallFields,
-) -> crate::error::ApiResult<Option<(String, bool)>> {
+) -> crate::error::ApiResult<Result<(String, bool), Document>> {
     if let Some(m) = &q.mailbox {
-        return Ok(Some((m.clone(), true)));
+        return Ok(Ok((m.clone(), true)));
     }
-    let Some(from) = call.from.as_deref().filter(|f| !f.is_empty()) else {
-        return Ok(None);
-    };
-    Ok(storage::extensions::get(&apps.db, from)
+    let from = call.from.as_deref().filter(|f| !f.is_empty()).unwrap_or("");
+    let found = storage::extensions::get(&apps.db, from)
         .await?
         .filter(|e| e.extension.voicemail.enabled)
-        .map(|_| (from.to_owned(), false)))
+        .map(|_| (from.to_owned(), false));
+    Ok(found.ok_or_else(|| Document(tell("Your extension has no mailbox. Goodbye."))))
 }
 
 /// The saved message after `after` (a list cursor), or None.
@@ -121,8 +121,9 @@ pub async fn serve_menu(
     Query(q): Query<MenuQuery>,
     Call(call): Call,
 ) -> AppResult {
-    let Some((mailbox, other)) = whose(&apps, &q, &call).await? else {
-        return Ok(Document(tell("Your extension has no mailbox. Goodbye.")));
+    let (mailbox, other) = match whose(&apps, &q, &call).await? {
+        Ok(found) => found,
+        Err(refused) => return Ok(refused),
     };
     let doc = match call.digits.as_deref() {
         Some("2") => match saved_after(&apps, &mailbox, None).await? {
@@ -145,8 +146,9 @@ pub async fn serve_saved(
     Query(q): Query<MenuQuery>,
     Call(call): Call,
 ) -> AppResult {
-    let Some((mailbox, other)) = whose(&apps, &q, &call).await? else {
-        return Ok(Document(tell("Your extension has no mailbox. Goodbye.")));
+    let (mailbox, other) = match whose(&apps, &q, &call).await? {
+        Ok(found) => found,
+        Err(refused) => return Ok(refused),
     };
     let id = q.id.clone().unwrap_or_default();
     let Some(stored) = storage::voicemail::get_message(&apps.db, &mailbox, &id).await? else {
@@ -186,8 +188,9 @@ pub async fn serve_greeting(
     Query(q): Query<MenuQuery>,
     Call(call): Call,
 ) -> AppResult {
-    let Some((mailbox, other)) = whose(&apps, &q, &call).await? else {
-        return Ok(Document(tell("Your extension has no mailbox. Goodbye.")));
+    let (mailbox, other) = match whose(&apps, &q, &call).await? {
+        Ok(found) => found,
+        Err(refused) => return Ok(refused),
     };
     let recording = call
         .recording_sid
@@ -226,8 +229,9 @@ pub async fn serve_new_pin(
     Query(q): Query<MenuQuery>,
     Call(call): Call,
 ) -> AppResult {
-    let Some((mailbox, other)) = whose(&apps, &q, &call).await? else {
-        return Ok(Document(tell("Your extension has no mailbox. Goodbye.")));
+    let (mailbox, other) = match whose(&apps, &q, &call).await? {
+        Ok(found) => found,
+        Err(refused) => return Ok(refused),
     };
     let entered = call.digits.clone().unwrap_or_default();
     let Ok(pin) = VoicemailPin::parse(&entered) else {
