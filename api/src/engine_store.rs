@@ -11,8 +11,8 @@ use contract::types::Destination;
 use contract::types::{RecordingId, ResourceName};
 use engine::digest::Ha1;
 use engine::store::{
-    AppWebhooks, Binding, CallRecord, ExtensionRecord, RingHistory, SavedRecording, Store,
-    StoreError, TrunkRecord,
+    AppWebhooks, Binding, CallRecord, ExtensionRecord, InboundTrunk, Origin, RingHistory,
+    SavedRecording, Store, StoreError, TrunkRecord,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -104,8 +104,29 @@ impl Store for SqlStore {
             .map_err(StoreError::from)
     }
 
-    async fn route(&self, dialled: &str) -> Result<Option<AppWebhooks>, StoreError> {
-        Ok(directory::route(&self.db, &self.apps, dialled).await?)
+    async fn route(
+        &self,
+        dialled: &str,
+        origin: Origin<'_>,
+    ) -> Result<Option<AppWebhooks>, StoreError> {
+        Ok(directory::route(&self.db, &self.apps, dialled, origin).await?)
+    }
+
+    async fn inbound_trunks(&self) -> Result<Vec<InboundTrunk>, StoreError> {
+        let stored = storage::trunks::inbound(&self.db).await?;
+        Ok(stored
+            .into_iter()
+            .map(|s| InboundTrunk {
+                name: s.trunk.name.to_string(),
+                host: s.trunk.host.to_string(),
+                auth: s.trunk.inbound_auth,
+                username: s.trunk.inbound_username.map(|u| u.to_string()),
+                password: s.inbound_password.map(|p| p.as_str().to_owned()),
+                reach: s.trunk.inbound_reach,
+                number_from: s.trunk.inbound_number,
+                strip_prefix: s.trunk.inbound_strip_prefix.map(|p| p.to_string()),
+            })
+            .collect())
     }
 
     async fn destination(

@@ -72,6 +72,7 @@ impl<S: Store> Engine<S> {
             queues: Queues::default(),
             queue_wakes: crate::call::queue::QueueWakes::default(),
             trunk_channels: crate::call::channels::TrunkChannels::default(),
+            trunks: sip.auth.trunks.clone(),
             stop: stop.clone(),
         });
         // Off the start-up path: spawning a program takes milliseconds.
@@ -132,6 +133,13 @@ impl<S: Store> EngineHandle<S> {
     /// The counters, in Prometheus text format.
     pub fn metrics(&self) -> String {
         self.calls.metrics.render(self.calls.media.in_use())
+    }
+
+    /// What this node knows of trunk `name` now.
+    pub fn trunk_status(&self, name: &str) -> contract::models::TrunkStatus {
+        let mut status = self.calls.trunks.status(name);
+        status.channels_in_use = self.calls.trunk_channels.in_use(name);
+        status
     }
 
     /// The signed webhook client (the status-callback worker shares its pools).

@@ -51,6 +51,7 @@ pub mod ring;
 pub mod sdp;
 pub mod sip;
 pub mod store;
+pub mod trunk;
 pub mod webhook;
 
 pub use config::EngineConfig;

@@ -5,6 +5,7 @@ use crate::digest::Ha1;
 pub use contract::models::RetryOn;
 use contract::models::applications::WebhookMethod;
 use contract::models::calls::CallStatus;
+pub use contract::models::{InboundAuth, InboundNumber, InboundReach};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -95,6 +96,8 @@ pub struct CallRecord {
     pub hangup_code: Option<u16>,
     pub hangup_reason: Option<String>,
     pub sip_call_id: String,
+    /// The trunk the call came in on (inbound) or went out through (outbound).
+    pub trunk: Option<String>,
 }
 
 impl CallRecord {
@@ -123,6 +126,7 @@ impl CallRecord {
             hangup_code: None,
             hangup_reason: None,
             sip_call_id,
+            trunk: None,
         }
     }
 
@@ -198,6 +202,49 @@ pub struct TrunkRecord {
     pub max_channels: Option<u32>,
 }
 
+/// A trunk that recognises calls from its peer ([`Store::inbound_trunks`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundTrunk {
+    pub name: String,
+    /// The peer's host: its addresses are trusted with [`InboundAuth::Address`].
+    pub host: String,
+    pub auth: InboundAuth,
+    /// The credentials the peer authenticates with ([`InboundAuth::Credentials`]).
+    pub username: Option<String>,
+    pub password: Option<String>,
+    pub reach: InboundReach,
+    pub number_from: InboundNumber,
+    /// Removed from the called number when it starts with it.
+    pub strip_prefix: Option<String>,
+}
+
+impl InboundTrunk {
+    /// The called number as this trunk's peer sends it: the Request-URI's or the To
+    /// header's user, without the trunk's prefix.
+    pub fn called_number<'a>(&self, request_uri: &'a str, to: &'a str) -> &'a str {
+        let number = match self.number_from {
+            InboundNumber::RequestUri => request_uri,
+            InboundNumber::To => to,
+        };
+        match &self.strip_prefix {
+            Some(prefix) => number.strip_prefix(prefix.as_str()).unwrap_or(number),
+            None => number,
+        }
+    }
+}
+
+/// Who placed a call that reached us: what it may reach depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin<'a> {
+    /// An authenticated extension: everything a phone may dial.
+    Extension,
+    /// An identified trunk: inbound numbers, or also what a phone may dial (never
+    /// back out through the same trunk) when its reach is `internal`.
+    Trunk { name: &'a str, reach: InboundReach },
+    /// Nobody identified: only the inbound numbers marked public.
+    Anonymous,
+}
+
 /// What call records say of a number, for ring strategies ([`Store::ring_history`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RingHistory {
@@ -252,14 +299,19 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes bindings that expired before `now`; returns how many.
     fn purge_bindings(&self, now: u64) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Where a number dialled from a phone leads — an extension, a ring group, a
-    /// feature code, an inbound number's destination, the outbound routes — as the
-    /// application whose `voice_url` answers for it (a built-in PBX app, or a user's).
-    /// None: the number leads nowhere.
+    /// Where a number dialled by `origin` leads — an extension, a ring group, a
+    /// feature code, an inbound number's destination, the outbound routes, as far as
+    /// `origin` may reach — as the application whose `voice_url` answers for it (a
+    /// built-in PBX app, or a user's). None: the number leads nowhere `origin` may go.
     fn route(
         &self,
         dialled: &str,
+        origin: Origin<'_>,
     ) -> impl Future<Output = Result<Option<AppWebhooks>, StoreError>> + Send;
+
+    /// The enabled trunks that recognise calls from their peer (by credentials or by
+    /// address).
+    fn inbound_trunks(&self) -> impl Future<Output = Result<Vec<InboundTrunk>, StoreError>> + Send;
 
     /// The application whose `voice_url` answers for `destination` (`ivr:Main` is the
     /// built-in IVR app's URL for that menu, `app:<id>` that application's). None: it

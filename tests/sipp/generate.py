@@ -378,3 +378,21 @@ scenario('uac_dtmf.xml','An answered call in which the caller presses 1 (RFC 473
   </nop>
   <pause milliseconds="1500"/>
 ''' + bye(3))
+
+# A provider's calls: no credentials (the trunk trusts the provider's address, or the
+# number is public), with the caller's identity asserted (P-Asserted-Identity).
+def provider_invite(max_forwards=70):
+    return ('  <send retrans="500"><![CDATA[\n'
+        + invite(1, False).replace('Max-Forwards: 70\n', 'Max-Forwards: %d\nP-Asserted-Identity: <sip:[caller]@provider.example>\n' % max_forwards)
+        + '\n]]></send>\n  <recv response="100" optional="true"/>\n')
+
+scenario('uac_provider.xml','A provider\'s call, without credentials: answered, held for -d milliseconds, then hung up by the caller.',
+    provider_invite() + '  <recv response="180" optional="true"/>\n  <recv response="183" optional="true"/>\n  <recv response="200" rtd="true" rrs="true"/>\n'
+    + ack_2xx(1) + '  <pause/>\n' + bye(2))
+
+for code, mf, doc in [(404, 70, 'the number leads nowhere the trunk may reach'),
+                      (407, 70, 'nobody identified the caller: challenged, and it has no credentials'),
+                      (483, 0, 'Max-Forwards is 0 (a loop)')]:
+    scenario('uac_provider_%d.xml' % code, 'A provider\'s call without credentials, refused with %d: %s.' % (code, doc),
+        provider_invite(mf) + '  <recv response="180" optional="true"/>\n  <recv response="%d"/>\n' % code
+        + ACK_ERR.replace('CSeq: 2 ACK', 'CSeq: 1 ACK'))

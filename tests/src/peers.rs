@@ -484,6 +484,19 @@ impl Sipp {
         transport: SipTransport,
         args: &[&str],
     ) -> Sipp {
+        Self::start_at("127.0.0.1", scenario, server, local_port, transport, args)
+    }
+
+    /// [`Sipp::start`] from local address `ip` (another loopback address is another
+    /// host: a provider whose address a trunk trusts).
+    pub fn start_at(
+        ip: &str,
+        scenario: &str,
+        server: SocketAddr,
+        local_port: u16,
+        transport: SipTransport,
+        args: &[&str],
+    ) -> Sipp {
         let dir = tempfile::tempdir().expect("temporary folder");
         // Scenarios that play audio name `pcap/…`: the captures sip-tester ships.
         let _ = std::os::unix::fs::symlink("/usr/share/sip-tester", dir.path().join("pcap"));
@@ -502,7 +515,7 @@ impl Sipp {
             .arg(server.to_string())
             .args([
                 "-i",
-                "127.0.0.1",
+                ip,
                 "-p",
                 &local_port.to_string(),
                 "-mp",

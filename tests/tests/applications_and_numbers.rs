@@ -116,9 +116,13 @@ both_backends! {
         assert_eq!(status, 201, "{n}");
         assert_eq!(n["destination"], "extension:58101");
         assert!(n["application_id"].is_null());
+        assert_eq!(n["public"], false, "only identified callers, unless made public");
 
-        let (status, n) = app.post("/v1/numbers", json!({"number": "3223456790", "application_id": app_id})).await;
+        let (status, n) = app.post("/v1/numbers", json!({"number": "3223456790", "application_id": app_id, "public": true})).await;
         assert_eq!(status, 201, "{n}");
+        assert_eq!(n["public"], true);
+        let (_, stored) = app.get("/v1/numbers/3223456790").await;
+        assert_eq!(stored["public"], true, "{stored}");
         assert_eq!(n["destination"], format!("app:{app_id}"));
         assert_eq!(n["application_id"], app_id);
 

@@ -32,6 +32,24 @@ both_backends! {
         assert_eq!(t["inbound_password_set"], true);
         assert_eq!(t["enabled"], true);
         assert!(!t.to_string().contains("trunk-Secret"), "passwords are write-only: {t}");
+        // How its peer's calls are taken: the defaults.
+        assert_eq!(t["inbound_auth"], "credentials");
+        assert_eq!(t["inbound_reach"], "numbers");
+        assert_eq!(t["inbound_number"], "request_uri");
+        assert_eq!(t["inbound_strip_prefix"], serde_json::Value::Null);
+        assert_eq!(t["status"]["channels_in_use"], 0, "{t}");
+        assert_eq!(t["status"]["last_auth_failure"], serde_json::Value::Null, "{t}");
+        let (status, t) = app
+            .patch("/v1/trunks/TrunkToJulien", json!({"inbound_auth": "address", "inbound_reach": "internal",
+                "inbound_number": "to", "inbound_strip_prefix": "+32"}))
+            .await;
+        assert_eq!(status, 200, "{t}");
+        assert_eq!(
+            (&t["inbound_auth"], &t["inbound_reach"], &t["inbound_number"], &t["inbound_strip_prefix"]),
+            (&json!("address"), &json!("internal"), &json!("to"), &json!("+32"))
+        );
+        let (_, again) = app.get("/v1/trunks/TrunkToJulien").await;
+        assert_eq!(again["inbound_strip_prefix"], "+32", "stored: {again}");
 
         let (status, t) = app
             .patch("/v1/trunks/TrunkToJulien", json!({"transport": "tls", "port": null, "password": null, "username": null, "enabled": false}))
@@ -62,6 +80,10 @@ both_backends! {
             (json!({"name": "t", "host": "x.example", "inbound_password": "abcdefgh"}), "inbound_username"),
             (json!({"name": "t", "host": "x.example", "max_channels": 0}), "max_channels"),
             (json!({"name": "t", "host": "x.example", "caller_id": "abc"}), "caller_id"),
+            (json!({"name": "t", "host": "x.example", "inbound_auth": "magic"}), "inbound_auth"),
+            (json!({"name": "t", "host": "x.example", "inbound_reach": "everything"}), "inbound_reach"),
+            (json!({"name": "t", "host": "x.example", "inbound_number": "from"}), "inbound_number"),
+            (json!({"name": "t", "host": "x.example", "inbound_strip_prefix": "0x"}), "inbound_strip_prefix"),
         ] {
             let (status, err) = app.post("/v1/trunks", body.clone()).await;
             assert_eq!(status, 422, "{body}: {err}");

@@ -5,7 +5,7 @@ use super::Link;
 use crate::storage::{self, Db, StorageError};
 use contract::models::applications::WebhookMethod;
 use contract::types::Destination;
-use engine::store::{AppWebhooks, WebhookPolicy};
+use engine::store::{AppWebhooks, InboundReach, Origin, WebhookPolicy};
 use std::time::Duration;
 
 /// The application id the built-in apps go by in logs.
@@ -24,13 +24,30 @@ pub fn builtin(link: &Link, path: &str) -> AppWebhooks {
     }
 }
 
-/// Where a number dialled from a phone leads: an extension, a ring group, a queue, a
-/// feature code, an inbound number's destination, then the outbound routes.
+/// Where a number dialled by `origin` leads. From a phone: an extension, a ring group,
+/// a queue, a feature code, an inbound number's destination, then the outbound routes.
+/// From a trunk: its inbound numbers, and when it reaches `internal`, what a phone
+/// reaches but the feature codes (they act for the caller's own extension). From
+/// nobody identified: the inbound numbers marked public.
 pub async fn route(
     db: &Db,
     link: &Link,
     dialled: &str,
+    origin: Origin<'_>,
 ) -> Result<Option<AppWebhooks>, StorageError> {
+    let internal = match origin {
+        Origin::Extension => true,
+        Origin::Trunk { reach, .. } => reach == InboundReach::Internal,
+        Origin::Anonymous => false,
+    };
+    if !internal {
+        return match storage::numbers::get(db, dialled).await? {
+            Some(number) if number.public || origin != Origin::Anonymous => {
+                destination(db, link, &number.destination).await
+            }
+            _ => Ok(None),
+        };
+    }
     if storage::extensions::exists(db, dialled).await? {
         return Ok(Some(builtin(link, &format!("extension/{dialled}"))));
     }
@@ -41,6 +58,9 @@ pub async fn route(
         return Ok(Some(builtin(link, &format!("queue/{queue}"))));
     }
     if dialled.starts_with('*') {
+        if origin != Origin::Extension {
+            return Ok(None);
+        }
         let codes = storage::feature_codes::all(db).await?;
         return Ok(super::features::path_of(&codes, dialled).map(|p| builtin(link, &p)));
     }

@@ -62,6 +62,7 @@ pub async fn create(
         name: body.name,
         destination,
         application_id,
+        public: body.public,
         created_at: now.clone(),
         updated_at: now,
     };
@@ -113,6 +114,9 @@ pub async fn update(
     {
         n.destination = destination;
         n.application_id = application_id;
+    }
+    if let Some(public) = body.public {
+        n.public = public;
     }
     n.updated_at = storage::now();
     if !storage::numbers::update(&state.db, &n).await? {

@@ -67,6 +67,11 @@ pub async fn create(
             register: body.register,
             inbound_username: body.inbound_username,
             inbound_password_set: false,
+            inbound_auth: body.inbound_auth,
+            inbound_reach: body.inbound_reach,
+            inbound_number: body.inbound_number,
+            inbound_strip_prefix: body.inbound_strip_prefix,
+            status: Default::default(),
             max_channels: body.max_channels,
             caller_id: body.caller_id,
             enabled: body.enabled.unwrap_or(true),
@@ -94,7 +99,10 @@ pub async fn list(
     _: Caller,
     Query(params): Query<ListParams>,
 ) -> ApiResult<Json<TrunkList>> {
-    let (data, last) = storage::trunks::list(&state.db, &page_request(&params)?).await?;
+    let (mut data, last) = storage::trunks::list(&state.db, &page_request(&params)?).await?;
+    for trunk in &mut data {
+        trunk.status = state.engine.trunk_status(trunk.name.as_str());
+    }
     Ok(Json(TrunkList {
         data,
         next_cursor: next_cursor(last.as_deref()),
@@ -109,7 +117,9 @@ pub async fn get(
     let row = storage::trunks::get(&state.db, &name)
         .await?
         .ok_or_else(|| not_found(&name))?;
-    Ok(Json(row.trunk))
+    let mut trunk = row.trunk;
+    trunk.status = state.engine.trunk_status(trunk.name.as_str());
+    Ok(Json(trunk))
 }
 
 pub async fn update(
@@ -138,6 +148,18 @@ pub async fn update(
         t.register = register;
     }
     t.inbound_username = body.inbound_username.apply(t.inbound_username.take());
+    if let Some(auth) = body.inbound_auth {
+        t.inbound_auth = auth;
+    }
+    if let Some(reach) = body.inbound_reach {
+        t.inbound_reach = reach;
+    }
+    if let Some(number) = body.inbound_number {
+        t.inbound_number = number;
+    }
+    t.inbound_strip_prefix = body
+        .inbound_strip_prefix
+        .apply(t.inbound_strip_prefix.take());
     t.max_channels = body.max_channels.apply(t.max_channels.take());
     t.caller_id = body.caller_id.apply(t.caller_id.take());
     if let Some(enabled) = body.enabled {
@@ -151,7 +173,9 @@ pub async fn update(
     if !storage::trunks::update(&state.db, &row).await? {
         return Err(not_found(&name));
     }
-    Ok(Json(row.trunk))
+    let mut trunk = row.trunk;
+    trunk.status = state.engine.trunk_status(trunk.name.as_str());
+    Ok(Json(trunk))
 }
 
 pub async fn delete(

@@ -7,7 +7,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 const COLUMNS: &str = "sid, parent_sid, direction, from_number, from_name, to_number, status, started_at, \
-    answered_at, ended_at, duration, hangup_by, hangup_code, hangup_reason, sip_call_id";
+    answered_at, ended_at, duration, hangup_by, hangup_code, hangup_reason, sip_call_id, trunk";
 
 fn call(row: &AnyRow) -> Result<Call> {
     let status: String = row.try_get("status")?;
@@ -35,15 +35,16 @@ fn call(row: &AnyRow) -> Result<Call> {
             reason: row.try_get("hangup_reason").ok().flatten(),
         }),
         sip_call_id: text(row, "sip_call_id")?,
+        trunk: row.try_get("trunk")?,
     })
 }
 
 /// Inserts or updates a call leg's record.
 pub async fn save(db: &Db, r: &CallRecord) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO calls ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+        "INSERT INTO calls ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
          ON CONFLICT (sid) DO UPDATE SET status = $7, answered_at = $9, ended_at = $10, duration = $11, \
-         hangup_by = $12, hangup_code = $13, hangup_reason = $14"
+         hangup_by = $12, hangup_code = $13, hangup_reason = $14, trunk = $16"
     )))
     .bind(&r.sid)
     .bind(r.parent_sid.as_deref())
@@ -60,6 +61,7 @@ pub async fn save(db: &Db, r: &CallRecord) -> Result<()> {
     .bind(r.hangup_code.map(i64::from))
     .bind(r.hangup_reason.as_deref())
     .bind(&r.sip_call_id)
+    .bind(r.trunk.as_deref())
     .execute(db.pool())
     .await?;
     Ok(())

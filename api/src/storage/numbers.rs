@@ -1,12 +1,16 @@
 //! Inbound numbers.
 
-use super::{Db, PageRequest, Result, decode, text};
+use super::{Db, PageRequest, Result, decode, get_bool, text};
 use contract::models::Number;
 use contract::types::{Destination, DisplayName, PhoneNumber};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-const COLUMNS: &str = "number, name, destination, created_at, updated_at";
+const COLUMNS: &str = "number, name, destination, public, created_at, updated_at";
+/// The columns as read: the boolean cast to an integer, the one type both backends
+/// hand to the `Any` driver alike.
+const SELECT_COLUMNS: &str =
+    "number, name, destination, CAST(public AS INTEGER) AS public, created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> Result<Number> {
     const T: &str = "numbers";
@@ -28,6 +32,7 @@ fn from_row(row: &AnyRow) -> Result<Number> {
             .transpose()?,
         destination,
         application_id,
+        public: get_bool(row, "public")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -35,11 +40,12 @@ fn from_row(row: &AnyRow) -> Result<Number> {
 
 pub async fn insert(db: &Db, n: &Number) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO numbers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
+        "INSERT INTO numbers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
     )))
     .bind(n.number.as_str())
     .bind(n.name.as_ref().map(DisplayName::as_str))
     .bind(n.destination.to_string())
+    .bind(n.public)
     .bind(&n.created_at)
     .bind(&n.updated_at)
     .execute(db.pool())
@@ -49,11 +55,12 @@ pub async fn insert(db: &Db, n: &Number) -> Result<()> {
 
 pub async fn update(db: &Db, n: &Number) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE numbers SET name = $2, destination = $3, updated_at = $4 WHERE number = $1",
+        "UPDATE numbers SET name = $2, destination = $3, public = $4, updated_at = $5 WHERE number = $1",
     )
     .bind(n.number.as_str())
     .bind(n.name.as_ref().map(DisplayName::as_str))
     .bind(n.destination.to_string())
+    .bind(n.public)
     .bind(&n.updated_at)
     .execute(db.pool())
     .await?;
@@ -62,7 +69,7 @@ pub async fn update(db: &Db, n: &Number) -> Result<bool> {
 
 pub async fn get(db: &Db, number: &str) -> Result<Option<Number>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM numbers WHERE number = $1"
+        "SELECT {SELECT_COLUMNS} FROM numbers WHERE number = $1"
     )))
     .bind(number)
     .fetch_optional(db.pool())
@@ -71,9 +78,15 @@ pub async fn get(db: &Db, number: &str) -> Result<Option<Number>> {
 }
 
 pub async fn list(db: &Db, page: &PageRequest) -> Result<(Vec<Number>, Option<String>)> {
-    super::fetch_page(db, COLUMNS, "numbers", "number", page, from_row, |n| {
-        n.number.to_string()
-    })
+    super::fetch_page(
+        db,
+        SELECT_COLUMNS,
+        "numbers",
+        "number",
+        page,
+        from_row,
+        |n| n.number.to_string(),
+    )
     .await
 }
 

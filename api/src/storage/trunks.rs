@@ -2,8 +2,8 @@
 //! challenges with them.
 
 use super::{Db, PageRequest, Result, decode, get_bool, text};
-use contract::models::{Transport, Trunk};
-use contract::types::{CallerId, Host, ResourceName, SipPassword, SipUsername};
+use contract::models::{Transport, Trunk, TrunkStatus};
+use contract::types::{CallerId, Host, PhoneNumber, ResourceName, SipPassword, SipUsername};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -24,11 +24,13 @@ impl StoredTrunk {
 }
 
 const COLUMNS: &str = "name, host, port, transport, username, password, register, \
-    inbound_username, inbound_password, max_channels, caller_id, enabled, created_at, updated_at";
+    inbound_username, inbound_password, max_channels, caller_id, enabled, created_at, updated_at, \
+    inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix";
 /// The columns as read: booleans cast to integers, the one type both backends hand
 /// to the `Any` driver alike.
 const SELECT_COLUMNS: &str = "name, host, port, transport, username, password, CAST(register AS INTEGER) AS register, \
-    inbound_username, inbound_password, max_channels, caller_id, CAST(enabled AS INTEGER) AS enabled, created_at, updated_at";
+    inbound_username, inbound_password, max_channels, caller_id, CAST(enabled AS INTEGER) AS enabled, created_at, updated_at, \
+    inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix";
 
 fn from_row(row: &AnyRow) -> Result<StoredTrunk> {
     const T: &str = "trunks";
@@ -69,7 +71,20 @@ fn from_row(row: &AnyRow) -> Result<StoredTrunk> {
             caller_id: opt("caller_id")?
                 .map(|v| decode(T, "caller_id", v, CallerId::parse))
                 .transpose()?,
+            inbound_auth: decode(T, "inbound_auth", text(row, "inbound_auth")?, |v| {
+                serde_plain(&v)
+            })?,
+            inbound_reach: decode(T, "inbound_reach", text(row, "inbound_reach")?, |v| {
+                serde_plain(&v)
+            })?,
+            inbound_number: decode(T, "inbound_number", text(row, "inbound_number")?, |v| {
+                serde_plain(&v)
+            })?,
+            inbound_strip_prefix: opt("inbound_strip_prefix")?
+                .map(|v| decode(T, "inbound_strip_prefix", v, PhoneNumber::parse))
+                .transpose()?,
             enabled: get_bool(row, "enabled")?,
+            status: TrunkStatus::default(),
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         },
@@ -78,10 +93,34 @@ fn from_row(row: &AnyRow) -> Result<StoredTrunk> {
     })
 }
 
+/// An enum's wire name (`request_uri`), as stored.
+fn plain<T: serde::Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+/// An enum from its stored wire name.
+fn serde_plain<T: serde::de::DeserializeOwned>(value: &str) -> std::result::Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(value.to_owned())).map_err(|e| e.to_string())
+}
+
+/// Trunks that identify calls from their peer: by inbound credentials, or by address.
+pub async fn inbound(db: &Db) -> Result<Vec<StoredTrunk>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SELECT_COLUMNS} FROM trunks WHERE enabled AND \
+         (inbound_username IS NOT NULL OR inbound_auth = 'address') ORDER BY name"
+    )))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 pub async fn insert(db: &Db, row: &StoredTrunk) -> Result<()> {
     let t = &row.trunk;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO trunks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+        "INSERT INTO trunks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
     )))
     .bind(t.name.as_str())
     .bind(t.host.as_str())
@@ -97,6 +136,10 @@ pub async fn insert(db: &Db, row: &StoredTrunk) -> Result<()> {
     .bind(t.enabled)
     .bind(&t.created_at)
     .bind(&t.updated_at)
+    .bind(plain(t.inbound_auth))
+    .bind(plain(t.inbound_reach))
+    .bind(plain(t.inbound_number))
+    .bind(t.inbound_strip_prefix.as_ref().map(PhoneNumber::as_str))
     .execute(db.pool())
     .await?;
     Ok(())
@@ -107,7 +150,8 @@ pub async fn update(db: &Db, row: &StoredTrunk) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE trunks SET host = $2, port = $3, transport = $4, username = $5, password = $6, \
          register = $7, inbound_username = $8, inbound_password = $9, max_channels = $10, \
-         caller_id = $11, enabled = $12, updated_at = $13 WHERE name = $1",
+         caller_id = $11, enabled = $12, updated_at = $13, inbound_auth = $14, \
+         inbound_reach = $15, inbound_number = $16, inbound_strip_prefix = $17 WHERE name = $1",
     )
     .bind(t.name.as_str())
     .bind(t.host.as_str())
@@ -122,6 +166,10 @@ pub async fn update(db: &Db, row: &StoredTrunk) -> Result<bool> {
     .bind(t.caller_id.as_ref().map(CallerId::as_str))
     .bind(t.enabled)
     .bind(&t.updated_at)
+    .bind(plain(t.inbound_auth))
+    .bind(plain(t.inbound_reach))
+    .bind(plain(t.inbound_number))
+    .bind(t.inbound_strip_prefix.as_ref().map(PhoneNumber::as_str))
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)

@@ -51,6 +51,8 @@ pub(crate) struct Leg {
     pub ended: bool,
     /// The trunk channel it holds while its dialog lives.
     pub channel: Option<super::channels::Channel>,
+    /// The trunk it goes out through (records).
+    pub trunk: Option<String>,
 }
 
 /// What a leg's dialog said: news for the ringer and the program, or an offer (a
@@ -177,6 +179,7 @@ impl<S: Store> Legs<S> {
                         answer: None,
                         ended: true,
                         channel: None,
+                        trunk: Some(trunk.clone()),
                     });
                     return false;
                 }
@@ -193,6 +196,7 @@ impl<S: Store> Legs<S> {
             answer: None,
             ended: true,
             channel,
+            trunk: reach.trunk.as_ref().map(|(name, _)| name.clone()),
         };
         let offer = match &self.offers {
             Offers::PerLeg { caller, runtime } => {

@@ -2,10 +2,13 @@
 //! its [`CallProgram`](crate::program::CallProgram), carried out by one [`driver`].
 //!
 //! # Layout
-//! - this file: what calls share ([`Calls`]), and calls arriving from SIP peers — the
-//!   INVITE authenticated and routed: storage says which application answers for the
-//!   dialled number (a built-in PBX app for an extension, a ring group, a feature code,
-//!   the outbound routes; an inbound number's destination), and its document runs.
+//! - this file: what calls share ([`Calls`]), and a routed call taken: its dialog, its
+//!   program, its driver.
+//! - [`incoming`]: calls arriving from SIP peers — the caller identified (an extension,
+//!   a trunk's peer, nobody) and routed: storage says which application answers for
+//!   the dialled number as far as that caller may reach (a built-in PBX app for an
+//!   extension, a ring group, a feature code, the outbound routes; an inbound number's
+//!   destination), and its document runs.
 //! - [`outbound`]: calls placed through the REST API (rung first, then driven).
 //! - [`driver`]: the loop that runs a call's program.
 //! - [`invite`], [`legs`], [`targets`], [`plan`]: whom a `dial` rings and how — the
@@ -17,6 +20,7 @@
 pub mod audio;
 pub mod channels;
 pub(crate) mod driver;
+mod incoming;
 pub(crate) mod invite;
 pub(crate) mod legs;
 pub mod live;
@@ -35,15 +39,12 @@ use crate::outcome::EndedBy;
 use crate::program::{CallProgram, Start};
 use crate::sdp::AudioDescription;
 use crate::sip::SipStack;
-use crate::sip::auth::{self, Outcome as AuthOutcome, SipAuth};
+use crate::sip::auth::SipAuth;
 use crate::sip::headers;
-use crate::sip::register::source_of;
 pub use crate::store::new_sid;
 use crate::store::{CallRecord, Store};
 use crate::webhook::AppWebhooks;
-use contract::models::calls::CallStatus;
 use rsipstack::platform::CancellationToken;
-use rsipstack::sip::prelude::*;
 use rsipstack::sip::{Header, StatusCode};
 use rsipstack::transaction::Transaction;
 use std::sync::Arc;
@@ -76,6 +77,8 @@ pub struct Calls<S> {
     pub queue_wakes: queue::QueueWakes,
     /// Calls out through each trunk now, against its `max_channels`.
     pub trunk_channels: channels::TrunkChannels,
+    /// What each trunk's peer did lately on this node.
+    pub trunks: Arc<crate::trunk::TrunkStates>,
     /// Cancelled when the server stops.
     pub stop: CancellationToken,
 }
@@ -89,102 +92,22 @@ impl<S> std::fmt::Debug for Calls<S> {
 /// Takes the new INVITEs the SIP layer hands over, each call in a task of its own.
 pub(crate) async fn serve<S: Store>(calls: Arc<Calls<S>>, mut invites: crate::sip::Invites) {
     while let Some(tx) = invites.recv().await {
-        tokio::spawn(handle_invite(calls.clone(), tx));
+        tokio::spawn(incoming::handle_invite(calls.clone(), tx));
     }
-}
-
-/// Answers a new INVITE (no To tag): the whole life of the call runs here.
-async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction) {
-    let Some((source, source_transport)) = source_of(&tx) else {
-        let _ = tx.reply(StatusCode::BadRequest).await;
-        return;
-    };
-    let req = tx.original.clone();
-    let caller = match auth::check(&inner.auth, &req, source.ip(), true).await {
-        AuthOutcome::Authenticated(ext) => ext,
-        other => return auth::refuse(&inner.auth, &mut tx, &other, true).await,
-    };
-    let (from_user, from_name) = headers::from_identity(&req);
-    if from_user.as_deref() != Some(caller.number.as_str()) {
-        // Authenticated as one extension, calling as another: caller-ID spoofing.
-        tracing::info!(user = %caller.number, from = ?from_user, %source, "INVITE with a From that is not the caller refused");
-        let _ = tx.reply(StatusCode::Forbidden).await;
-        return;
-    }
-    let offer = match std::str::from_utf8(&req.body)
-        .ok()
-        .filter(|b| !b.trim().is_empty())
-    {
-        None => {
-            let _ = reply_warning(
-                &mut tx,
-                StatusCode::NotAcceptableHere,
-                "an SDP offer is required",
-            )
-            .await;
-            return;
-        }
-        Some(body) => match AudioDescription::parse(body).and_then(|d| d.choose(None).map(|_| d)) {
-            Ok(d) => d,
-            Err(e) => {
-                let _ = reply_warning(&mut tx, StatusCode::NotAcceptableHere, &e.to_string()).await;
-                return;
-            }
-        },
-    };
-    let dialled = headers::request_user(&req).unwrap_or_default();
-    let caller_name = from_name
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| caller.display_name.clone());
-    let sip_call_id = req
-        .call_id_header()
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
-    let mut record = CallRecord::begin(
-        "inbound",
-        caller.number.clone(),
-        dialled.clone(),
-        CallStatus::Ringing,
-        sip_call_id,
-    );
-    record.from_name = Some(caller_name.clone());
-
-    // Route: the application answering for the dialled number drives the call (the
-    // built-in PBX apps answer for extensions, ring groups, feature codes…).
-    let user_agent = req.user_agent_header().map(|h| h.value().to_owned());
-    let app = match inner.store.route(&dialled).await {
-        Ok(Some(app)) => app,
-        Ok(None) => {
-            return refuse_call(&inner, &mut tx, &mut record, 404, "no such number").await;
-        }
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot route a call");
-            return refuse_call(&inner, &mut tx, &mut record, 503, "storage unavailable").await;
-        }
-    };
-    let incoming = Incoming {
-        record,
-        app,
-        caller_name,
-        user_agent,
-        offer,
-        source: (source, source_transport),
-    };
-    take(inner, tx, incoming).await;
 }
 
 /// A routed call from a SIP peer, before its dialog exists.
-struct Incoming {
+pub(super) struct Incoming {
     record: CallRecord,
     app: AppWebhooks,
     caller_name: String,
-    user_agent: Option<String>,
+    sip_headers: std::collections::BTreeMap<String, String>,
     offer: AudioDescription,
     source: invite::Device,
 }
 
 /// Takes the call: its dialog, its program, its driver, until it ends.
-async fn take<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction, call: Incoming) {
+pub(super) async fn take<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction, call: Incoming) {
     let (states_tx, party_states) = inner.sip.dialogs.new_dialog_state_channel();
     let party = match inner.sip.dialogs.get_or_create_server_invite(
         &tx,
@@ -209,7 +132,7 @@ async fn take<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction, call: Incomin
         record,
         app,
         caller_name,
-        user_agent,
+        sip_headers,
         offer,
         source,
     } = call;
@@ -226,7 +149,7 @@ async fn take<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction, call: Incomin
             record,
             app,
             caller_name,
-            user_agent,
+            sip_headers,
             party,
             party_states,
             sdp: offer,
@@ -239,7 +162,7 @@ async fn take<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction, call: Incomin
 }
 
 /// A final answer to a call we will not place, recorded as failed.
-async fn refuse_call<S: Store>(
+pub(super) async fn refuse_call<S: Store>(
     inner: &Calls<S>,
     tx: &mut Transaction,
     record: &mut CallRecord,
@@ -258,7 +181,7 @@ async fn refuse_call<S: Store>(
     save(inner, record).await;
 }
 
-async fn reply_warning(
+pub(super) async fn reply_warning(
     tx: &mut Transaction,
     code: StatusCode,
     text: &str,

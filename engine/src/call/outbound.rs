@@ -109,7 +109,7 @@ async fn run<S: Store>(inner: Arc<Calls<S>>, call: OutboundCall, mut record: Cal
             record,
             app: call.app,
             caller_name: call.from,
-            user_agent: None,
+            sip_headers: Default::default(),
             party: answered.dialog,
             party_states: answered.states,
             sdp: answered.sdp,
@@ -128,7 +128,7 @@ async fn prepare<S: Store>(
 ) -> Result<(Party, crate::media::bridge::MediaLeg), Outcome> {
     let party = match call.to.sip_uri() {
         Some(uri) => super::targets::sip_uri(uri).await,
-        None => super::targets::number(inner, call.to.as_str(), None).await,
+        None => super::targets::number(inner, call.to.as_str(), None, None).await,
     }
     .map_err(|problem| Outcome::new(CallStatus::Failed, EndedBy::Callee, 404, problem))?;
     if party.branches.is_empty() {

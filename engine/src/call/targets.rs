@@ -34,15 +34,17 @@ pub(crate) async fn extension<S: Store>(
     })
 }
 
-/// A number through the dial plan: an extension's devices, else an outbound route.
+/// A number through the dial plan: an extension's devices, else an outbound route
+/// (never back out through `arrived_on`, the trunk the call came in on).
 pub(crate) async fn number<S: Store>(
     inner: &Calls<S>,
     dialled: &str,
     calling: Option<Device>,
+    arrived_on: Option<&str>,
 ) -> Result<Party, String> {
     match inner.store.extension(dialled).await {
         Ok(Some(_)) => extension(inner, dialled, calling).await,
-        Ok(None) => route(inner, dialled).await,
+        Ok(None) => route(inner, dialled, arrived_on).await,
         Err(e) => Err(format!("cannot read extensions: {e}")),
     }
 }
@@ -65,8 +67,14 @@ pub(crate) async fn trunk<S: Store>(
 }
 
 /// A number that is no extension, through the first outbound route that matches it:
-/// its usable trunks, tried in order when a trunk fails.
-pub(crate) async fn route<S: Store>(inner: &Calls<S>, dialled: &str) -> Result<Party, String> {
+/// its usable trunks, tried in order when a trunk fails — but never the trunk the call
+/// came in on (`arrived_on`): two servers each sending a number back to the other
+/// would ring it forever.
+pub(crate) async fn route<S: Store>(
+    inner: &Calls<S>,
+    dialled: &str,
+    arrived_on: Option<&str>,
+) -> Result<Party, String> {
     let (trunks, number) = match inner.store.route_number(dialled).await {
         Ok(Some(r)) => r,
         Ok(None) => {
@@ -79,6 +87,11 @@ pub(crate) async fn route<S: Store>(inner: &Calls<S>, dialled: &str) -> Result<P
     let mut reaches = Vec::new();
     let mut last = format!("the route for {dialled} has no trunk");
     for name in trunks {
+        if arrived_on == Some(name.as_str()) {
+            tracing::info!(%dialled, trunk = %name, "not sent back out through the trunk it came in on");
+            last = format!("{dialled} would leave through trunk {name}, which it came in on");
+            continue;
+        }
         match trunk_reach(inner, &name, &number).await {
             Ok(reach) => reaches.push(reach),
             Err(problem) => {

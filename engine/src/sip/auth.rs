@@ -1,13 +1,20 @@
-//! Authenticating a request against the extensions' credentials, with the failure
-//! guard in front. Unknown users, wrong passwords and forged nonces all get the same
-//! fresh challenge, so nothing tells an attacker which extensions exist.
+//! Authenticating a request against the extensions' credentials and the trunks'
+//! inbound credentials, with the failure guard in front. Unknown users, wrong passwords
+//! and forged nonces all get the same fresh challenge, so nothing tells an attacker
+//! which extensions exist.
+//!
+//! A trunk's peer is not an attacker: its failures (a wrong password during set-up) are
+//! not counted against its own address — blocking it would silently cut the
+//! interconnection — but written in the trunk's status, which says why its calls are
+//! refused. The same failures from any other address count as usual.
 
 use super::headers;
 use crate::clock::unix_now;
 use crate::digest::{Credentials, DigestAuthority, Refusal};
 use crate::guard::{AuthGuard, GuardConfig, Verdict};
 use crate::metrics::Metrics;
-use crate::store::{ExtensionRecord, Store};
+use crate::store::{ExtensionRecord, InboundAuth, InboundTrunk, Store};
+use crate::trunk::TrunkStates;
 use rsipstack::sip::{Header, Request, StatusCode};
 use rsipstack::transaction::Transaction;
 use std::net::IpAddr;
@@ -23,6 +30,8 @@ pub struct SipAuth<S> {
     guard_config: GuardConfig,
     realm: String,
     metrics: Arc<Metrics>,
+    /// Where a trunk's failed authentications are written.
+    pub trunks: Arc<TrunkStates>,
 }
 
 impl<S> std::fmt::Debug for SipAuth<S> {
@@ -40,6 +49,7 @@ impl<S: Store> SipAuth<S> {
         guard_config: GuardConfig,
         realm: String,
         metrics: Arc<Metrics>,
+        trunks: Arc<TrunkStates>,
     ) -> Self {
         Self {
             store,
@@ -48,6 +58,7 @@ impl<S: Store> SipAuth<S> {
             guard_config,
             realm,
             metrics,
+            trunks,
         }
     }
 
@@ -63,6 +74,8 @@ impl<S: Store> SipAuth<S> {
 #[derive(Debug)]
 pub enum Outcome {
     Authenticated(ExtensionRecord),
+    /// The peer of this trunk, with its inbound credentials.
+    Trunk(InboundTrunk),
     /// Send a (fresh) challenge.
     Challenge {
         stale: bool,
@@ -115,6 +128,15 @@ pub async fn check<S: Store>(
         );
     }
     let method = req.method.to_string();
+    if extension.is_none() {
+        match trunk_named(inner, &credentials.username).await {
+            Ok(Some(trunk)) => {
+                return check_trunk(inner, &credentials, &method, trunk, source).await;
+            }
+            Ok(None) => {}
+            Err(()) => return Outcome::Unavailable,
+        }
+    }
     match inner.digest.verify(
         &credentials,
         &method,
@@ -128,6 +150,66 @@ pub async fn check<S: Store>(
         Err(Refusal::Stale) => Outcome::Challenge { stale: true },
         Err(Refusal::Invalid(why)) => {
             fail(inner, source, &credentials.username, why);
+            Outcome::Challenge { stale: false }
+        }
+    }
+}
+
+/// The trunk whose inbound user name is `username`, if any.
+async fn trunk_named<S: Store>(
+    inner: &SipAuth<S>,
+    username: &str,
+) -> Result<Option<InboundTrunk>, ()> {
+    match inner.store.inbound_trunks().await {
+        Ok(trunks) => Ok(trunks.into_iter().find(|t| {
+            t.auth == InboundAuth::Credentials && t.username.as_deref() == Some(username)
+        })),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the trunks' credentials");
+            Err(())
+        }
+    }
+}
+
+/// Credentials claiming to be `trunk`'s peer.
+async fn check_trunk<S: Store>(
+    inner: &SipAuth<S>,
+    credentials: &Credentials,
+    method: &str,
+    trunk: InboundTrunk,
+    source: IpAddr,
+) -> Outcome {
+    let (Some(user), Some(password)) = (&trunk.username, &trunk.password) else {
+        return Outcome::Challenge { stale: false };
+    };
+    let ha1 = crate::digest::ha1(user, &inner.realm, password);
+    match inner
+        .digest
+        .verify(credentials, method, Some(&ha1), unix_now())
+    {
+        Ok(()) => Outcome::Trunk(trunk),
+        Err(Refusal::Stale) => Outcome::Challenge { stale: true },
+        Err(Refusal::Invalid(why)) => {
+            let reason = if why == "wrong response" {
+                "wrong password"
+            } else {
+                why
+            };
+            inner.trunks.auth_failed(
+                &trunk.name,
+                contract::models::AuthFailure {
+                    at: crate::clock::timestamp_now(),
+                    source: source.to_string(),
+                    method: method.to_owned(),
+                    reason: reason.to_owned(),
+                },
+            );
+            if crate::trunk::identify::is_peer(&trunk, source).await {
+                Metrics::add(&inner.metrics.auth_failures_total, 1);
+                tracing::warn!(trunk = %trunk.name, %source, %method, reason, "the trunk's peer failed to authenticate (not blocked: see the trunk's status)");
+            } else {
+                fail(inner, source, user, why);
+            }
             Outcome::Challenge { stale: false }
         }
     }
@@ -190,7 +272,7 @@ pub async fn refuse<S: Store>(
             )
             .await
         }
-        Outcome::Authenticated(_) => Ok(()),
+        Outcome::Authenticated(_) | Outcome::Trunk(_) => Ok(()),
     };
     if let Err(e) = result {
         tracing::debug!(error = %e, "cannot send an authentication refusal");

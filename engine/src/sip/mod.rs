@@ -129,6 +129,7 @@ pub async fn start<S: Store>(
         config.guard,
         config.realm.clone(),
         metrics.clone(),
+        Arc::new(crate::trunk::TrunkStates::default()),
     ));
     let mwi = Arc::new(Mwi::new(
         auth.clone(),

@@ -69,6 +69,11 @@ impl<S: Store> Registrar<S> {
         };
         let extension = match auth::check(&inner.auth, &req, source.ip(), false).await {
             Outcome::Authenticated(ext) => ext,
+            Outcome::Trunk(trunk) => {
+                tracing::info!(trunk = %trunk.name, %source, "REGISTER with a trunk's credentials refused: registrations of trunk peers are not taken");
+                let _ = tx.reply(StatusCode::Forbidden).await;
+                return;
+            }
             other => return auth::refuse(&inner.auth, &mut tx, &other, false).await,
         };
         if extension.number != aor {

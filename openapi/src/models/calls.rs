@@ -125,6 +125,8 @@ pub struct Call {
     pub duration: Option<u64>,
     pub hangup: Option<Hangup>,
     pub sip_call_id: String,
+    /// The trunk the call came in on (inbound) or went out through (outbound).
+    pub trunk: Option<String>,
 }
 
 /// Body of `POST /v1/calls`: ring an extension, a number or a SIP URI and, once it

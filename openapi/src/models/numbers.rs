@@ -20,6 +20,11 @@ pub struct NumberCreate {
     /// Shorthand for `destination: "app:<id>"`.
     #[serde(default)]
     pub application_id: Option<ApplicationId>,
+    /// Reachable by callers nobody identified (no extension, no trunk): a SIP URI on
+    /// the public internet. Default false: only extensions and identified trunks reach
+    /// the number.
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// Body of `PATCH /v1/numbers/{number}`: setting `destination` or `application_id`
@@ -35,6 +40,8 @@ pub struct NumberUpdate {
     pub destination: Option<Destination>,
     #[serde(default)]
     pub application_id: Option<ApplicationId>,
+    #[serde(default)]
+    pub public: Option<bool>,
 }
 
 /// An inbound number as returned.
@@ -45,6 +52,8 @@ pub struct Number {
     pub destination: Destination,
     /// Set when the destination is an application.
     pub application_id: Option<ApplicationId>,
+    /// Reachable by unidentified callers.
+    pub public: bool,
     #[schema(format = DateTime, example = "2026-11-26T14:00:00.000Z")]
     pub created_at: String,
     #[schema(format = DateTime, example = "2026-11-26T14:00:00.000Z")]

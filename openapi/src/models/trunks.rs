@@ -1,7 +1,7 @@
 //! Trunks: SIP links to a provider or to another Switchboard.
 
 use super::common::page;
-use crate::types::{CallerId, Host, Patch, ResourceName, SipPassword, SipUsername};
+use crate::types::{CallerId, Host, Patch, PhoneNumber, ResourceName, SipPassword, SipUsername};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -42,6 +42,44 @@ impl Transport {
     }
 }
 
+/// How a call from the peer is recognised as coming through the trunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InboundAuth {
+    /// The peer answers our digest challenge with `inbound_username` and
+    /// `inbound_password` (or registered to us with them and calls from that address).
+    #[default]
+    Credentials,
+    /// Calls from the addresses `host` resolves to are the trunk's, unchallenged (a
+    /// provider that sends from fixed addresses and does not authenticate).
+    Address,
+}
+
+/// What a call arriving through the trunk may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InboundReach {
+    /// Only inbound numbers (`/v1/numbers`): a provider's DIDs.
+    #[default]
+    Numbers,
+    /// What a phone of this server may dial — extensions, ring groups, queues, inbound
+    /// numbers and the outbound routes (never back out through this trunk): another
+    /// server of the same organisation.
+    Internal,
+}
+
+/// Where the called number of an inbound call is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InboundNumber {
+    /// The user part of the Request-URI.
+    #[default]
+    RequestUri,
+    /// The user part of the `To` header (providers that send every call to the
+    /// registered contact).
+    To,
+}
+
 /// Body of `POST /v1/trunks`.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +93,7 @@ impl Transport {
     "register": false,
     "inbound_username": "server2",
     "inbound_password": "trunk-Secret-2",
+    "inbound_reach": "internal",
     "max_channels": 30
 }))]
 pub struct TrunkCreate {
@@ -82,6 +121,19 @@ pub struct TrunkCreate {
     /// Password the peer must authenticate with (write-only).
     #[serde(default)]
     pub inbound_password: Option<SipPassword>,
+    /// How calls from the peer are recognised. Default `credentials`.
+    #[serde(default)]
+    pub inbound_auth: InboundAuth,
+    /// What calls from the peer may reach. Default `numbers`.
+    #[serde(default)]
+    pub inbound_reach: InboundReach,
+    /// Where the called number is read. Default `request_uri`.
+    #[serde(default)]
+    pub inbound_number: InboundNumber,
+    /// Removed from the start of the called number of calls from the peer, when there
+    /// (`+32` turns `+3223456789` into `23456789`).
+    #[serde(default)]
+    pub inbound_strip_prefix: Option<PhoneNumber>,
     /// Maximum simultaneous calls out through the trunk, per Switchboard node; a call
     /// beyond it goes to the route's next trunk (503 when there is none). Unlimited when
     /// absent. (Calls coming in from the trunk are not counted yet.)
@@ -123,6 +175,15 @@ pub struct TrunkUpdate {
     #[schema(value_type = Option<SipPassword>)]
     pub inbound_password: Patch<SipPassword>,
     #[serde(default)]
+    pub inbound_auth: Option<InboundAuth>,
+    #[serde(default)]
+    pub inbound_reach: Option<InboundReach>,
+    #[serde(default)]
+    pub inbound_number: Option<InboundNumber>,
+    #[serde(default)]
+    #[schema(value_type = Option<PhoneNumber>)]
+    pub inbound_strip_prefix: Patch<PhoneNumber>,
+    #[serde(default)]
     #[schema(value_type = Option<u32>)]
     pub max_channels: Patch<u32>,
     #[serde(default)]
@@ -146,9 +207,16 @@ pub struct Trunk {
     pub inbound_username: Option<SipUsername>,
     /// Whether an inbound password is set.
     pub inbound_password_set: bool,
+    pub inbound_auth: InboundAuth,
+    pub inbound_reach: InboundReach,
+    pub inbound_number: InboundNumber,
+    pub inbound_strip_prefix: Option<PhoneNumber>,
     pub max_channels: Option<u32>,
     pub caller_id: Option<CallerId>,
     pub enabled: bool,
+    /// What this node knows of the trunk now (not stored).
+    #[serde(default)]
+    pub status: TrunkStatus,
     #[schema(format = DateTime, example = "2026-11-26T14:00:00.000Z")]
     pub created_at: String,
     #[schema(format = DateTime, example = "2026-11-26T14:00:00.000Z")]
@@ -156,3 +224,28 @@ pub struct Trunk {
 }
 
 page!(TrunkList, Trunk, "trunks");
+
+/// A trunk's live state on the node that answers (each node keeps its own).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct TrunkStatus {
+    /// Calls out through the trunk on this node now (against `max_channels`).
+    pub channels_in_use: u32,
+    /// The latest failed authentication of a call or registration claiming to be this
+    /// trunk: why its calls are refused. A peer at the trunk's own address is never
+    /// blocked by the failed-login guard, so a wrong password shows here instead of
+    /// silently cutting the link.
+    pub last_auth_failure: Option<AuthFailure>,
+}
+
+/// A failed authentication with a trunk's inbound credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct AuthFailure {
+    #[schema(format = DateTime, example = "2026-11-26T14:00:00.000Z")]
+    pub at: String,
+    /// `IP:port` the request came from.
+    pub source: String,
+    /// `REGISTER` or `INVITE`.
+    pub method: String,
+    /// e.g. `wrong password`.
+    pub reason: String,
+}

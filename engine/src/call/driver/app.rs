@@ -18,12 +18,7 @@ impl<S: Store> Driver<S> {
     pub(super) fn request(&self, fields: Fields) -> WebhookRequest {
         let mut request = request_for(&self.record);
         request.caller_name = Some(self.caller_name.clone());
-        if let Some(ua) = &self.user_agent {
-            request
-                .sip
-                .headers
-                .insert("user-agent".to_owned(), ua.clone());
-        }
+        request.sip.headers.clone_from(&self.sip_headers);
         request.digits = fields.digits;
         request.dial_call_status = fields.dial_call_status;
         request.dial_call_sid = fields.dial_call_sid;
@@ -288,7 +283,7 @@ pub(crate) fn request_for(record: &CallRecord) -> WebhookRequest {
         caller_name: record.from_name.clone(),
         call_status: record.status,
         parent_call_sid: record.parent_sid.clone(),
-        trunk: None,
+        trunk: record.trunk.clone(),
         sip: SipInfo {
             call_id: record.sip_call_id.clone(),
             headers: std::collections::BTreeMap::new(),

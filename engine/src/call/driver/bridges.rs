@@ -92,14 +92,9 @@ impl<S: Store> Driver<S> {
     pub(super) async fn bridge(&mut self, leg: usize, record: bool) {
         let rung = self.legs.as_mut().and_then(|legs| {
             let l = legs.legs.get_mut(leg)?;
-            Some((
-                l.sockets.take()?,
-                l.answer.clone()?,
-                l.number.clone(),
-                l.call_id.clone(),
-            ))
+            Some((l.sockets.take()?, l.answer.clone()?))
         });
-        let Some((leg_b, answer, number, call_id)) = rung else {
+        let Some((leg_b, answer)) = rung else {
             self.queued.push_back(Event::Unbridged {
                 recording: Ok(None),
             });
@@ -126,7 +121,9 @@ impl<S: Store> Driver<S> {
             party,
             recording,
         }));
-        let child = self.child_record(number, call_id);
+        let Some(child) = self.child_record(leg) else {
+            return;
+        };
         tracing::info!(sid = %self.record.sid, child = %child.sid, to = %child.to, "dial: bridged");
         crate::call::save(&self.calls, &child).await;
         self.queued.push_back(Event::Bridged {
@@ -135,19 +132,21 @@ impl<S: Store> Driver<S> {
         self.child = Some((child, Instant::now()));
     }
 
-    /// The record of a dialled call, answered now.
-    pub(super) fn child_record(&self, to: String, sip_call_id: String) -> CallRecord {
+    /// The record of the call dialled on rung leg `leg`, answered now.
+    pub(super) fn child_record(&self, leg: usize) -> Option<CallRecord> {
+        let l = self.legs.as_ref()?.legs.get(leg)?;
         let mut child = CallRecord::begin(
             "outbound",
             self.record.from.clone(),
-            to,
+            l.number.clone(),
             CallStatus::InProgress,
-            sip_call_id,
+            l.call_id.clone(),
         );
         child.parent_sid = Some(self.record.sid.clone());
         child.from_name = self.record.from_name.clone();
         child.answered_at = Some(child.started_at.clone());
-        child
+        child.trunk = l.trunk.clone();
+        Some(child)
     }
 
     /// Ends the bridge: the party's sockets come back (to our endpoint when the call

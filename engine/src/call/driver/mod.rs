@@ -48,7 +48,8 @@ pub(crate) struct Start {
     pub record: CallRecord,
     pub app: AppWebhooks,
     pub caller_name: String,
-    pub user_agent: Option<String>,
+    /// Headers of the INVITE that reached us, for webhooks (`sip.headers`).
+    pub sip_headers: std::collections::BTreeMap<String, String>,
     /// The party's dialog (the caller's, or the callee's of a call we placed).
     pub party: InviteDialog,
     pub party_states: DialogStateReceiver,
@@ -99,7 +100,7 @@ pub(crate) struct Driver<S: Store> {
     /// An agent's pickup of the waiting party, until bridged.
     pickup: Option<crate::call::queue::Pickup>,
     caller_name: String,
-    user_agent: Option<String>,
+    sip_headers: std::collections::BTreeMap<String, String>,
     party: InviteDialog,
     party_call_id: String,
     party_states: DialogStateReceiver,
@@ -161,7 +162,7 @@ impl<S: Store> Driver<S> {
             child: None,
             pickup: None,
             caller_name: start.caller_name,
-            user_agent: start.user_agent,
+            sip_headers: start.sip_headers,
             party: start.party,
             party_call_id,
             party_states: start.party_states,

@@ -38,6 +38,11 @@ impl<S: Store> Driver<S> {
     ) {
         let calls = self.calls.clone();
         let calling = self.caller_source;
+        let arrived_on = self
+            .record
+            .trunk
+            .clone()
+            .filter(|_| self.record.direction == "inbound");
         let sid = self.record.sid.clone();
         let handle = self.pending.spawn(async move {
             let mut parties = Vec::new();
@@ -50,7 +55,8 @@ impl<S: Store> Driver<S> {
                         "invalid_target",
                     ),
                     DialTarget::Number { number, .. } => (
-                        targets::number(&calls, number.as_str(), calling).await,
+                        targets::number(&calls, number.as_str(), calling, arrived_on.as_deref())
+                            .await,
                         "unroutable_number",
                     ),
                     DialTarget::Sip { uri, .. } => (targets::sip_uri(uri.as_str()).await, "invalid_target"),
@@ -225,15 +231,9 @@ impl<S: Store> Driver<S> {
         self.connected_leg = Some(leg);
         tracing::info!(sid = %self.record.sid, leg, "call answered");
         self.answered().await;
-        let Some((number, call_id)) = self
-            .legs
-            .as_ref()
-            .and_then(|l| l.legs.get(leg))
-            .map(|l| (l.number.clone(), l.call_id.clone()))
-        else {
+        let Some(child) = self.child_record(leg) else {
             return;
         };
-        let child = self.child_record(number, call_id);
         crate::call::save(&self.calls, &child).await;
         self.queued.push_back(Event::Bridged {
             child: child.sid.clone(),
