@@ -50,6 +50,23 @@ impl SqlStore {
     }
 }
 
+/// A trunk as the engine sees it.
+fn trunk_record(t: &storage::trunks::StoredTrunk) -> TrunkRecord {
+    TrunkRecord {
+        name: t.trunk.name.to_string(),
+        host: t.trunk.host.to_string(),
+        port: t.trunk.port,
+        transport: t.trunk.transport.as_str().to_owned(),
+        username: t.trunk.username.as_ref().map(ToString::to_string),
+        password: t.password.as_ref().map(|p| p.as_str().to_owned()),
+        enabled: t.trunk.enabled,
+        max_channels: t.trunk.max_channels,
+        register: t.trunk.register,
+        register_expiry: t.trunk.register_expiry,
+        options_interval: t.trunk.options_interval,
+    }
+}
+
 impl From<StorageError> for StoreError {
     fn from(e: StorageError) -> Self {
         StoreError(e.to_string())
@@ -158,19 +175,14 @@ impl Store for SqlStore {
     }
 
     async fn trunk(&self, name: &str) -> Result<Option<TrunkRecord>, StoreError> {
-        let Some(t) = storage::trunks::get(&self.db, name).await? else {
-            return Ok(None);
-        };
-        Ok(Some(TrunkRecord {
-            name: t.trunk.name.to_string(),
-            host: t.trunk.host.to_string(),
-            port: t.trunk.port,
-            transport: t.trunk.transport.as_str().to_owned(),
-            username: t.trunk.username.as_ref().map(ToString::to_string),
-            password: t.password.as_ref().map(|p| p.as_str().to_owned()),
-            enabled: t.trunk.enabled,
-            max_channels: t.trunk.max_channels,
-        }))
+        Ok(storage::trunks::get(&self.db, name)
+            .await?
+            .map(|t| trunk_record(&t)))
+    }
+
+    async fn trunks(&self) -> Result<Vec<TrunkRecord>, StoreError> {
+        let all = storage::trunks::enabled(&self.db).await?;
+        Ok(all.iter().map(trunk_record).collect())
     }
 
     async fn recording_file(&self, id_or_name: &str) -> Result<Option<PathBuf>, StoreError> {

@@ -33,6 +33,8 @@ pub enum EngineError {
 pub struct Engine<S: Store> {
     sip: Sip<S>,
     calls: Arc<Calls<S>>,
+    /// Tells the trunks' supervisor to re-read them.
+    trunks_changed: Arc<tokio::sync::Notify>,
     stop: CancellationToken,
 }
 
@@ -78,7 +80,20 @@ impl<S: Store> Engine<S> {
         // Off the start-up path: spawning a program takes milliseconds.
         tokio::task::spawn_blocking(check_speech_synthesizer);
         tokio::spawn(crate::call::serve(calls.clone(), invites));
-        Ok(Self { sip, calls, stop })
+        let trunks_changed = Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(crate::trunk::link::supervise(
+            calls.store.clone(),
+            sip.stack.clone(),
+            calls.trunks.clone(),
+            trunks_changed.clone(),
+            stop.clone(),
+        ));
+        Ok(Self {
+            sip,
+            calls,
+            trunks_changed,
+            stop,
+        })
     }
 
     /// The SIP address actually bound.
@@ -90,6 +105,7 @@ impl<S: Store> Engine<S> {
     pub fn handle(&self) -> EngineHandle<S> {
         EngineHandle {
             calls: self.calls.clone(),
+            trunks_changed: self.trunks_changed.clone(),
         }
     }
 
@@ -103,12 +119,14 @@ impl<S: Store> Engine<S> {
 /// counters, deliver status callbacks with the engine's webhook client.
 pub struct EngineHandle<S: Store> {
     calls: Arc<Calls<S>>,
+    trunks_changed: Arc<tokio::sync::Notify>,
 }
 
 impl<S: Store> Clone for EngineHandle<S> {
     fn clone(&self) -> Self {
         Self {
             calls: self.calls.clone(),
+            trunks_changed: self.trunks_changed.clone(),
         }
     }
 }
@@ -133,6 +151,12 @@ impl<S: Store> EngineHandle<S> {
     /// The counters, in Prometheus text format.
     pub fn metrics(&self) -> String {
         self.calls.metrics.render(self.calls.media.in_use())
+    }
+
+    /// The trunks were created, changed or deleted: their registrations and keepalives
+    /// follow at once.
+    pub fn trunks_changed(&self) {
+        self.trunks_changed.notify_one();
     }
 
     /// What this node knows of trunk `name` now.

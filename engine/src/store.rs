@@ -200,6 +200,12 @@ pub struct TrunkRecord {
     pub enabled: bool,
     /// Calls out of this node through it at once, at most (None: unlimited).
     pub max_channels: Option<u32>,
+    /// Register to the peer with `username`/`password`, asking for `register_expiry`
+    /// seconds.
+    pub register: bool,
+    pub register_expiry: u32,
+    /// Seconds between OPTIONS probes of the peer (None: never).
+    pub options_interval: Option<u32>,
 }
 
 /// A trunk that recognises calls from its peer ([`Store::inbound_trunks`]).
@@ -334,6 +340,9 @@ pub trait Store: Send + Sync + 'static {
         &self,
         name: &str,
     ) -> impl Future<Output = Result<Option<TrunkRecord>, StoreError>> + Send;
+
+    /// Every enabled trunk (the links to keep: registrations, keepalives).
+    fn trunks(&self) -> impl Future<Output = Result<Vec<TrunkRecord>, StoreError>> + Send;
 
     /// The audio file (WAV, 8 kHz mono 16-bit) of a recording, by id or name.
     fn recording_file(

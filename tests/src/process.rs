@@ -323,6 +323,17 @@ impl TestApp {
         self.start().await;
     }
 
+    /// Stops the server (SIGKILL) until [`TestApp::start_again`].
+    pub fn kill(&mut self) {
+        self.process = None;
+    }
+
+    /// Starts a server stopped by [`TestApp::kill`] on the same database and data
+    /// directory.
+    pub async fn start_again(&mut self) {
+        self.start().await;
+    }
+
     /// What the server wrote to stderr (its log) so far.
     pub fn log(&self) -> String {
         self.process

@@ -38,6 +38,10 @@ both_backends! {
         assert_eq!(t["inbound_number"], "request_uri");
         assert_eq!(t["inbound_strip_prefix"], serde_json::Value::Null);
         assert_eq!(t["status"]["channels_in_use"], 0, "{t}");
+        assert_eq!(t["register_expiry"], 300);
+        assert_eq!(t["options_interval"], serde_json::Value::Null, "no keepalive unless asked");
+        assert_eq!(t["status"]["registration"], serde_json::Value::Null, "{t}");
+        assert_eq!(t["status"]["health"], serde_json::Value::Null, "{t}");
         assert_eq!(t["status"]["last_auth_failure"], serde_json::Value::Null, "{t}");
         let (status, t) = app
             .patch("/v1/trunks/TrunkToJulien", json!({"inbound_auth": "address", "inbound_reach": "internal",
@@ -50,6 +54,15 @@ both_backends! {
         );
         let (_, again) = app.get("/v1/trunks/TrunkToJulien").await;
         assert_eq!(again["inbound_strip_prefix"], "+32", "stored: {again}");
+        let (status, t) = app
+            .patch("/v1/trunks/TrunkToJulien", json!({"register_expiry": 120, "options_interval": 30}))
+            .await;
+        assert_eq!(status, 200, "{t}");
+        assert_eq!((&t["register_expiry"], &t["options_interval"]), (&json!(120), &json!(30)));
+        let (_, t) = app
+            .patch("/v1/trunks/TrunkToJulien", json!({"register_expiry": null, "options_interval": null}))
+            .await;
+        assert_eq!((&t["register_expiry"], &t["options_interval"]), (&json!(300), &serde_json::Value::Null));
 
         let (status, t) = app
             .patch("/v1/trunks/TrunkToJulien", json!({"transport": "tls", "port": null, "password": null, "username": null, "enabled": false}))
@@ -84,6 +97,9 @@ both_backends! {
             (json!({"name": "t", "host": "x.example", "inbound_reach": "everything"}), "inbound_reach"),
             (json!({"name": "t", "host": "x.example", "inbound_number": "from"}), "inbound_number"),
             (json!({"name": "t", "host": "x.example", "inbound_strip_prefix": "0x"}), "inbound_strip_prefix"),
+            (json!({"name": "t", "host": "x.example", "register_expiry": 59}), "register_expiry"),
+            (json!({"name": "t", "host": "x.example", "options_interval": 0}), "options_interval"),
+            (json!({"name": "t", "host": "x.example", "options_interval": 3601}), "options_interval"),
         ] {
             let (status, err) = app.post("/v1/trunks", body.clone()).await;
             assert_eq!(status, 422, "{body}: {err}");

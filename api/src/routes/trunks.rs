@@ -12,6 +12,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use contract::models::{ListParams, Trunk, TrunkCreate, TrunkList, TrunkUpdate};
 
+/// Seconds asked for a registration to a trunk's peer, unless the trunk says otherwise.
+const DEFAULT_REGISTER_EXPIRY: u32 = 300;
+
 fn not_found(name: &str) -> ApiError {
     ApiError::not_found(format!("trunk {name} does not exist"))
 }
@@ -42,6 +45,20 @@ fn validate(row: &StoredTrunk) -> ApiResult<()> {
         )),
         _ => Ok(()),
     }?;
+    if !(60..=86_400).contains(&t.register_expiry) {
+        return Err(ApiError::invalid(
+            "register_expiry",
+            "must be 60 to 86400 seconds",
+        ));
+    }
+    if let Some(i) = t.options_interval
+        && !(1..=3600).contains(&i)
+    {
+        return Err(ApiError::invalid(
+            "options_interval",
+            "must be 1 to 3600 seconds",
+        ));
+    }
     if let Some(m) = t.max_channels
         && !(1..=100_000).contains(&m)
     {
@@ -65,6 +82,8 @@ pub async fn create(
             username: body.username,
             password_set: false,
             register: body.register,
+            register_expiry: body.register_expiry.unwrap_or(DEFAULT_REGISTER_EXPIRY),
+            options_interval: body.options_interval,
             inbound_username: body.inbound_username,
             inbound_password_set: false,
             inbound_auth: body.inbound_auth,
@@ -91,6 +110,7 @@ pub async fn create(
         other => other.map_err(ApiError::from),
     }?;
     tracing::info!(%name, host = %row.trunk.host, "trunk created");
+    state.engine.trunks_changed();
     Ok(created(&format!("/v1/trunks/{name}"), row.trunk))
 }
 
@@ -147,6 +167,11 @@ pub async fn update(
     if let Some(register) = body.register {
         t.register = register;
     }
+    t.register_expiry = body
+        .register_expiry
+        .apply(Some(t.register_expiry))
+        .unwrap_or(DEFAULT_REGISTER_EXPIRY);
+    t.options_interval = body.options_interval.apply(t.options_interval.take());
     t.inbound_username = body.inbound_username.apply(t.inbound_username.take());
     if let Some(auth) = body.inbound_auth {
         t.inbound_auth = auth;
@@ -173,6 +198,7 @@ pub async fn update(
     if !storage::trunks::update(&state.db, &row).await? {
         return Err(not_found(&name));
     }
+    state.engine.trunks_changed();
     let mut trunk = row.trunk;
     trunk.status = state.engine.trunk_status(trunk.name.as_str());
     Ok(Json(trunk))
@@ -205,5 +231,6 @@ pub async fn delete(
         Err(e) => return Err(e.into()),
     }
     tracing::info!(%name, "trunk deleted");
+    state.engine.trunks_changed();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -25,12 +25,12 @@ impl StoredTrunk {
 
 const COLUMNS: &str = "name, host, port, transport, username, password, register, \
     inbound_username, inbound_password, max_channels, caller_id, enabled, created_at, updated_at, \
-    inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix";
+    inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix, register_expiry, options_interval";
 /// The columns as read: booleans cast to integers, the one type both backends hand
 /// to the `Any` driver alike.
 const SELECT_COLUMNS: &str = "name, host, port, transport, username, password, CAST(register AS INTEGER) AS register, \
     inbound_username, inbound_password, max_channels, caller_id, CAST(enabled AS INTEGER) AS enabled, created_at, updated_at, \
-    inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix";
+    inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix, register_expiry, options_interval";
 
 fn from_row(row: &AnyRow) -> Result<StoredTrunk> {
     const T: &str = "trunks";
@@ -47,6 +47,8 @@ fn from_row(row: &AnyRow) -> Result<StoredTrunk> {
     };
     let port: i64 = row.try_get("port")?;
     let max_channels: Option<i64> = row.try_get("max_channels")?;
+    let register_expiry: i64 = row.try_get("register_expiry")?;
+    let options_interval: Option<i64> = row.try_get("options_interval")?;
     let password = pass("password")?;
     let inbound_password = pass("inbound_password")?;
     Ok(StoredTrunk {
@@ -63,6 +65,10 @@ fn from_row(row: &AnyRow) -> Result<StoredTrunk> {
             username: user("username")?,
             password_set: password.is_some(),
             register: get_bool(row, "register")?,
+            register_expiry: decode(T, "register_expiry", register_expiry, u32::try_from)?,
+            options_interval: options_interval
+                .map(|i| decode(T, "options_interval", i, u32::try_from))
+                .transpose()?,
             inbound_username: user("inbound_username")?,
             inbound_password_set: inbound_password.is_some(),
             max_channels: max_channels
@@ -117,10 +123,20 @@ pub async fn inbound(db: &Db) -> Result<Vec<StoredTrunk>> {
     rows.iter().map(from_row).collect()
 }
 
+/// Every enabled trunk, by name.
+pub async fn enabled(db: &Db) -> Result<Vec<StoredTrunk>> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {SELECT_COLUMNS} FROM trunks WHERE enabled ORDER BY name"
+    )))
+    .fetch_all(db.pool())
+    .await?;
+    rows.iter().map(from_row).collect()
+}
+
 pub async fn insert(db: &Db, row: &StoredTrunk) -> Result<()> {
     let t = &row.trunk;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO trunks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+        "INSERT INTO trunks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
     )))
     .bind(t.name.as_str())
     .bind(t.host.as_str())
@@ -140,6 +156,8 @@ pub async fn insert(db: &Db, row: &StoredTrunk) -> Result<()> {
     .bind(plain(t.inbound_reach))
     .bind(plain(t.inbound_number))
     .bind(t.inbound_strip_prefix.as_ref().map(PhoneNumber::as_str))
+    .bind(i64::from(t.register_expiry))
+    .bind(t.options_interval.map(i64::from))
     .execute(db.pool())
     .await?;
     Ok(())
@@ -151,7 +169,8 @@ pub async fn update(db: &Db, row: &StoredTrunk) -> Result<bool> {
         "UPDATE trunks SET host = $2, port = $3, transport = $4, username = $5, password = $6, \
          register = $7, inbound_username = $8, inbound_password = $9, max_channels = $10, \
          caller_id = $11, enabled = $12, updated_at = $13, inbound_auth = $14, \
-         inbound_reach = $15, inbound_number = $16, inbound_strip_prefix = $17 WHERE name = $1",
+         inbound_reach = $15, inbound_number = $16, inbound_strip_prefix = $17, \
+         register_expiry = $18, options_interval = $19 WHERE name = $1",
     )
     .bind(t.name.as_str())
     .bind(t.host.as_str())
@@ -170,6 +189,8 @@ pub async fn update(db: &Db, row: &StoredTrunk) -> Result<bool> {
     .bind(plain(t.inbound_reach))
     .bind(plain(t.inbound_number))
     .bind(t.inbound_strip_prefix.as_ref().map(PhoneNumber::as_str))
+    .bind(i64::from(t.register_expiry))
+    .bind(t.options_interval.map(i64::from))
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)

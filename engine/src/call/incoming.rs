@@ -142,6 +142,14 @@ async fn identify<S: Store>(
     if let Some(trunk) = crate::trunk::identify::by_address(&trunks, source.0.ip()).await {
         return Some(Who::Trunk(trunk.clone()));
     }
+    // A peer registered with the trunk's credentials calls from where it registered.
+    if let Some(name) = inner
+        .trunks
+        .registered_peer(source.0, std::time::Instant::now())
+        && let Some(trunk) = trunks.iter().find(|t| t.name == name)
+    {
+        return Some(Who::Trunk(trunk.clone()));
+    }
     let dialled = headers::request_user(req).unwrap_or_default();
     let has_credentials = headers::credentials(req, true).is_some();
     if !has_credentials {

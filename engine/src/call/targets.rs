@@ -124,6 +124,11 @@ async fn trunk_reach<S: Store>(
     if !trunk.enabled {
         return Err(format!("trunk {name} is disabled"));
     }
+    if inner.trunks.is_down(name) {
+        return Err(format!(
+            "trunk {name} is down (its peer does not answer OPTIONS)"
+        ));
+    }
     let transport = match trunk.transport.as_str() {
         "udp" => "",
         "tcp" => ";transport=tcp",

@@ -69,11 +69,7 @@ impl<S: Store> Registrar<S> {
         };
         let extension = match auth::check(&inner.auth, &req, source.ip(), false).await {
             Outcome::Authenticated(ext) => ext,
-            Outcome::Trunk(trunk) => {
-                tracing::info!(trunk = %trunk.name, %source, "REGISTER with a trunk's credentials refused: registrations of trunk peers are not taken");
-                let _ = tx.reply(StatusCode::Forbidden).await;
-                return;
-            }
+            Outcome::Trunk(trunk) => return self.register_peer(tx, &aor, &trunk, source).await,
             other => return auth::refuse(&inner.auth, &mut tx, &other, false).await,
         };
         if extension.number != aor {
@@ -81,31 +77,8 @@ impl<S: Store> Registrar<S> {
             let _ = tx.reply(StatusCode::Forbidden).await;
             return;
         }
-        let contacts = headers::contacts(&req);
-        let specs =
-            registrar::parse_contacts(&contacts.iter().map(String::as_str).collect::<Vec<_>>());
-        let expires_header = headers::value(&req, "Expires")
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(|v| u32::try_from(v).unwrap_or(u32::MAX));
-        let plan = specs.and_then(|s| registrar::plan(&s, expires_header, inner.expiry));
-        let plan = match plan {
-            Ok(p) => p,
-            Err(RegisterRefusal::IntervalTooBrief { min }) => {
-                let _ = tx
-                    .reply_with(
-                        StatusCode::IntervalTooBrief,
-                        vec![Header::MinExpires(min.to_string().into())],
-                        None,
-                    )
-                    .await;
-                return;
-            }
-            Err(RegisterRefusal::BadRequest(why)) => {
-                let _ = tx
-                    .reply_with(StatusCode::BadRequest, vec![reason(why)], None)
-                    .await;
-                return;
-            }
+        let Some(plan) = plan_of(&mut tx, &req, inner.expiry).await else {
+            return;
         };
         let now = unix_now();
         let call_id = req
@@ -185,6 +158,97 @@ impl<S: Store> Registrar<S> {
             })
             .collect();
         let _ = tx.reply_with(StatusCode::OK, headers, None).await;
+    }
+}
+
+impl<S: Store> Registrar<S> {
+    /// A REGISTER from a trunk's peer, authenticated with the trunk's inbound
+    /// credentials (the seed's "register string"): where it registered from is kept in
+    /// this node's memory, and its calls from there are the trunk's.
+    async fn register_peer(
+        &self,
+        mut tx: Transaction,
+        aor: &str,
+        trunk: &crate::store::InboundTrunk,
+        source: SocketAddr,
+    ) {
+        if trunk.username.as_deref() != Some(aor) {
+            tracing::info!(trunk = %trunk.name, %aor, %source, "REGISTER of a trunk's peer for another user refused");
+            let _ = tx.reply(StatusCode::Forbidden).await;
+            return;
+        }
+        let req = tx.original.clone();
+        let Some(plan) = plan_of(&mut tx, &req, self.expiry).await else {
+            return;
+        };
+        let states = &self.auth.trunks;
+        let granted = match &plan {
+            RegisterPlan::Query => None,
+            RegisterPlan::RemoveAll => {
+                states.set_peer(&trunk.name, None);
+                None
+            }
+            RegisterPlan::Apply(changes) => match changes.iter().find(|(_, e)| *e > 0) {
+                Some((contact, expires)) => {
+                    let peer = contract::models::PeerRegistration {
+                        contact: contact.clone(),
+                        source: source.to_string(),
+                        expires_at: crate::clock::format_timestamp(
+                            time::OffsetDateTime::now_utc()
+                                + std::time::Duration::from_secs(u64::from(*expires)),
+                        ),
+                    };
+                    let until = std::time::Instant::now()
+                        + std::time::Duration::from_secs(u64::from(*expires));
+                    states.set_peer(&trunk.name, Some((peer, source, until)));
+                    tracing::info!(trunk = %trunk.name, %source, expires, "the trunk's peer registered");
+                    Some((contact.clone(), *expires))
+                }
+                None => {
+                    states.set_peer(&trunk.name, None);
+                    tracing::info!(trunk = %trunk.name, %source, "the trunk's peer unregistered");
+                    None
+                }
+            },
+        };
+        Metrics::add(&self.metrics.registrations_total, 1);
+        let headers: Vec<Header> = granted
+            .map(|(contact, left)| Header::Contact(format!("<{contact}>;expires={left}").into()))
+            .into_iter()
+            .collect();
+        let _ = tx.reply_with(StatusCode::OK, headers, None).await;
+    }
+}
+
+/// The registrar rules applied to `req`'s contacts and expiry (None: refused here).
+async fn plan_of(
+    tx: &mut Transaction,
+    req: &rsipstack::sip::Request,
+    expiry: ExpiryPolicy,
+) -> Option<RegisterPlan> {
+    let contacts = headers::contacts(req);
+    let specs = registrar::parse_contacts(&contacts.iter().map(String::as_str).collect::<Vec<_>>());
+    let expires_header = headers::value(req, "Expires")
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|v| u32::try_from(v).unwrap_or(u32::MAX));
+    match specs.and_then(|s| registrar::plan(&s, expires_header, expiry)) {
+        Ok(p) => Some(p),
+        Err(RegisterRefusal::IntervalTooBrief { min }) => {
+            let _ = tx
+                .reply_with(
+                    StatusCode::IntervalTooBrief,
+                    vec![Header::MinExpires(min.to_string().into())],
+                    None,
+                )
+                .await;
+            None
+        }
+        Err(RegisterRefusal::BadRequest(why)) => {
+            let _ = tx
+                .reply_with(StatusCode::BadRequest, vec![reason(why)], None)
+                .await;
+            None
+        }
     }
 }
 

@@ -112,9 +112,22 @@ pub struct TrunkCreate {
     /// Password Switchboard authenticates with towards the peer (write-only).
     #[serde(default)]
     pub password: Option<SipPassword>,
-    /// Register to the peer with `username`/`password`.
+    /// Register to the peer with `username`/`password` (the seed's "register string"):
+    /// refreshed before it expires, retried with back-off (5 s doubling to 60 s) when
+    /// refused or unreachable, and at once when the peer answers OPTIONS again.
     #[serde(default)]
     pub register: bool,
+    /// Seconds asked for each registration (60 to 86400; the peer may grant less).
+    /// Default 300.
+    #[serde(default)]
+    #[schema(minimum = 60, maximum = 86400)]
+    pub register_expiry: Option<u32>,
+    /// Seconds between OPTIONS sent to the peer (1 to 3600); a peer that leaves two in
+    /// a row unanswered is marked down and skipped by failover until it answers again.
+    /// Null: no keepalive.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 3600)]
+    pub options_interval: Option<u32>,
     /// User name the peer must authenticate with when it sends calls to us.
     #[serde(default)]
     pub inbound_username: Option<SipUsername>,
@@ -168,6 +181,13 @@ pub struct TrunkUpdate {
     pub password: Patch<SipPassword>,
     #[serde(default)]
     pub register: Option<bool>,
+    /// Null goes back to the default (300).
+    #[serde(default)]
+    #[schema(value_type = Option<u32>)]
+    pub register_expiry: Patch<u32>,
+    #[serde(default)]
+    #[schema(value_type = Option<u32>)]
+    pub options_interval: Patch<u32>,
     #[serde(default)]
     #[schema(value_type = Option<SipUsername>)]
     pub inbound_username: Patch<SipUsername>,
@@ -204,6 +224,8 @@ pub struct Trunk {
     /// Whether an outbound password is set.
     pub password_set: bool,
     pub register: bool,
+    pub register_expiry: u32,
+    pub options_interval: Option<u32>,
     pub inbound_username: Option<SipUsername>,
     /// Whether an inbound password is set.
     pub inbound_password_set: bool,
@@ -235,6 +257,71 @@ pub struct TrunkStatus {
     /// blocked by the failed-login guard, so a wrong password shows here instead of
     /// silently cutting the link.
     pub last_auth_failure: Option<AuthFailure>,
+    /// Our registration to the peer (null unless `register`).
+    pub registration: Option<RegistrationStatus>,
+    /// The peer's answers to OPTIONS (null unless `options_interval`).
+    pub health: Option<HealthStatus>,
+    /// The peer's registration to us with the trunk's inbound credentials (its calls
+    /// from that address are the trunk's).
+    pub peer_registration: Option<PeerRegistration>,
+}
+
+/// Where our registration to a trunk's peer stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationState {
+    /// A REGISTER is on its way (the first, or after a failure).
+    Registering,
+    Registered,
+    /// Refused or unanswered: `last_error` says why, `next_attempt_at` when it is tried
+    /// again.
+    Failed,
+}
+
+/// Our registration to a trunk's peer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct RegistrationStatus {
+    pub state: RegistrationState,
+    /// When the binding the peer granted runs out.
+    #[schema(format = DateTime, example = "2026-11-26T14:05:00.000Z")]
+    pub expires_at: Option<String>,
+    /// The peer's answer (`403 Forbidden`) or why it could not be reached.
+    pub last_error: Option<String>,
+    /// When the next REGISTER goes (a refresh, or a retry).
+    #[schema(format = DateTime, example = "2026-11-26T14:04:00.000Z")]
+    pub next_attempt_at: Option<String>,
+}
+
+/// Whether a trunk's peer answers OPTIONS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthState {
+    /// Not probed yet.
+    Unknown,
+    Up,
+    /// Two probes in a row unanswered: skipped by failover.
+    Down,
+}
+
+/// The OPTIONS keepalive of a trunk.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct HealthStatus {
+    pub state: HealthState,
+    /// Since when it is in this state.
+    #[schema(format = DateTime, example = "2026-11-26T14:00:00.000Z")]
+    pub since: String,
+    /// Why the last probe failed (none when it was answered).
+    pub last_error: Option<String>,
+}
+
+/// A trunk's peer registered to this node.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct PeerRegistration {
+    pub contact: String,
+    /// `IP:port` it registered from.
+    pub source: String,
+    #[schema(format = DateTime, example = "2026-11-26T14:05:00.000Z")]
+    pub expires_at: String,
 }
 
 /// A failed authentication with a trunk's inbound credentials.
