@@ -12,7 +12,7 @@ use contract::types::{RecordingId, ResourceName};
 use engine::digest::Ha1;
 use engine::store::{
     AppWebhooks, Binding, CallRecord, ExtensionRecord, InboundTrunk, Origin, RingHistory,
-    SavedRecording, Store, StoreError, TrunkRecord,
+    RouteMatch, SavedRecording, Store, StoreError, TrunkRecord,
 };
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -64,6 +64,13 @@ fn trunk_record(t: &storage::trunks::StoredTrunk) -> TrunkRecord {
         register: t.trunk.register,
         register_expiry: t.trunk.register_expiry,
         options_interval: t.trunk.options_interval,
+        caller_id: t.trunk.caller_id.as_ref().map(ToString::to_string),
+        caller_id_rule: t.trunk.caller_id_rule,
+        from_user: t.trunk.from_user.as_ref().map(ToString::to_string),
+        from_host: t.trunk.from_host.as_ref().map(ToString::to_string),
+        asserted_identity: t.trunk.asserted_identity,
+        diversion: t.trunk.diversion,
+        silence_timeout: t.trunk.silence_timeout,
     }
 }
 
@@ -153,10 +160,7 @@ impl Store for SqlStore {
         Ok(directory::destination(&self.db, &self.apps, destination).await?)
     }
 
-    async fn route_number(
-        &self,
-        dialled: &str,
-    ) -> Result<Option<(Vec<String>, String)>, StoreError> {
+    async fn route_number(&self, dialled: &str) -> Result<Option<RouteMatch>, StoreError> {
         let page = storage::PageRequest {
             limit: 1000,
             after: None,
@@ -167,10 +171,11 @@ impl Store for SqlStore {
                 .dial_patterns
                 .iter()
                 .find_map(|rule| rule.rewrite(dialled))?;
-            Some((
-                route.trunks.iter().map(ToString::to_string).collect(),
+            Some(RouteMatch {
+                trunks: route.trunks.iter().map(ToString::to_string).collect(),
                 number,
-            ))
+                caller_id: route.caller_id.as_ref().map(ToString::to_string),
+            })
         }))
     }
 

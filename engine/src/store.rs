@@ -5,7 +5,7 @@ use crate::digest::Ha1;
 pub use contract::models::RetryOn;
 use contract::models::applications::WebhookMethod;
 use contract::models::calls::CallStatus;
-pub use contract::models::{InboundAuth, InboundNumber, InboundReach};
+pub use contract::models::{CallerIdRule, InboundAuth, InboundNumber, InboundReach};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -206,6 +206,29 @@ pub struct TrunkRecord {
     pub register_expiry: u32,
     /// Seconds between OPTIONS probes of the peer (None: never).
     pub options_interval: Option<u32>,
+    /// The caller ID of calls out of it and how it applies.
+    pub caller_id: Option<String>,
+    pub caller_id_rule: CallerIdRule,
+    /// The `From` user and host of calls out of it (None: the caller ID, our address).
+    pub from_user: Option<String>,
+    pub from_host: Option<String>,
+    /// Send P-Asserted-Identity (also whenever `from_user` is set).
+    pub asserted_identity: bool,
+    /// Send Diversion on forwarded calls.
+    pub diversion: bool,
+    /// Seconds a silent INVITE is waited for before the route's next trunk.
+    pub silence_timeout: u32,
+}
+
+/// How a dialled number leaves through the outbound routes ([`Store::route_number`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteMatch {
+    /// The route's trunks, in order.
+    pub trunks: Vec<String>,
+    /// The number to send (prefix stripped, prepend added).
+    pub number: String,
+    /// The route's caller ID (over the trunks').
+    pub caller_id: Option<String>,
 }
 
 /// A trunk that recognises calls from its peer ([`Store::inbound_trunks`]).
@@ -333,7 +356,7 @@ pub trait Store: Send + Sync + 'static {
     fn route_number(
         &self,
         dialled: &str,
-    ) -> impl Future<Output = Result<Option<(Vec<String>, String)>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<RouteMatch>, StoreError>> + Send;
 
     /// A trunk by name.
     fn trunk(

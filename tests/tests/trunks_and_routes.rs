@@ -39,6 +39,10 @@ both_backends! {
         assert_eq!(t["inbound_strip_prefix"], serde_json::Value::Null);
         assert_eq!(t["status"]["channels_in_use"], 0, "{t}");
         assert_eq!(t["register_expiry"], 300);
+        assert_eq!(t["silence_timeout"], 5);
+        assert_eq!(t["caller_id_rule"], "replace");
+        assert_eq!((&t["from_user"], &t["from_host"]), (&serde_json::Value::Null, &serde_json::Value::Null));
+        assert_eq!((&t["asserted_identity"], &t["diversion"]), (&json!(false), &json!(true)));
         assert_eq!(t["options_interval"], serde_json::Value::Null, "no keepalive unless asked");
         assert_eq!(t["status"]["registration"], serde_json::Value::Null, "{t}");
         assert_eq!(t["status"]["health"], serde_json::Value::Null, "{t}");
@@ -63,6 +67,19 @@ both_backends! {
             .patch("/v1/trunks/TrunkToJulien", json!({"register_expiry": null, "options_interval": null}))
             .await;
         assert_eq!((&t["register_expiry"], &t["options_interval"]), (&json!(300), &serde_json::Value::Null));
+        let (status, t) = app
+            .patch("/v1/trunks/TrunkToJulien", json!({"silence_timeout": 2, "caller_id_rule": "prefix",
+                "from_user": "acct", "from_host": "sip.example.net", "asserted_identity": true, "diversion": false}))
+            .await;
+        assert_eq!(status, 200, "{t}");
+        let (_, t) = app.get("/v1/trunks/TrunkToJulien").await;
+        assert_eq!(
+            (&t["silence_timeout"], &t["caller_id_rule"], &t["from_user"], &t["from_host"], &t["asserted_identity"], &t["diversion"]),
+            (&json!(2), &json!("prefix"), &json!("acct"), &json!("sip.example.net"), &json!(true), &json!(false)),
+            "stored: {t}"
+        );
+        let (_, t) = app.patch("/v1/trunks/TrunkToJulien", json!({"silence_timeout": null})).await;
+        assert_eq!(t["silence_timeout"], 5, "back to the default");
 
         let (status, t) = app
             .patch("/v1/trunks/TrunkToJulien", json!({"transport": "tls", "port": null, "password": null, "username": null, "enabled": false}))
@@ -98,6 +115,11 @@ both_backends! {
             (json!({"name": "t", "host": "x.example", "inbound_number": "from"}), "inbound_number"),
             (json!({"name": "t", "host": "x.example", "inbound_strip_prefix": "0x"}), "inbound_strip_prefix"),
             (json!({"name": "t", "host": "x.example", "register_expiry": 59}), "register_expiry"),
+            (json!({"name": "t", "host": "x.example", "silence_timeout": 0}), "silence_timeout"),
+            (json!({"name": "t", "host": "x.example", "silence_timeout": 61}), "silence_timeout"),
+            (json!({"name": "t", "host": "x.example", "caller_id_rule": "keep"}), "caller_id_rule"),
+            (json!({"name": "t", "host": "x.example", "from_host": "a b"}), "from_host"),
+            (json!({"name": "t", "host": "x.example", "from_user": "a b"}), "from_user"),
             (json!({"name": "t", "host": "x.example", "options_interval": 0}), "options_interval"),
             (json!({"name": "t", "host": "x.example", "options_interval": 3601}), "options_interval"),
         ] {

@@ -15,6 +15,10 @@ use contract::models::{ListParams, Trunk, TrunkCreate, TrunkList, TrunkUpdate};
 /// Seconds asked for a registration to a trunk's peer, unless the trunk says otherwise.
 const DEFAULT_REGISTER_EXPIRY: u32 = 300;
 
+/// Seconds a silent trunk is waited for before the route's next one, unless the trunk
+/// says otherwise.
+const DEFAULT_SILENCE_TIMEOUT: u32 = 5;
+
 fn not_found(name: &str) -> ApiError {
     ApiError::not_found(format!("trunk {name} does not exist"))
 }
@@ -45,6 +49,12 @@ fn validate(row: &StoredTrunk) -> ApiResult<()> {
         )),
         _ => Ok(()),
     }?;
+    if !(1..=60).contains(&t.silence_timeout) {
+        return Err(ApiError::invalid(
+            "silence_timeout",
+            "must be 1 to 60 seconds",
+        ));
+    }
     if !(60..=86_400).contains(&t.register_expiry) {
         return Err(ApiError::invalid(
             "register_expiry",
@@ -93,6 +103,12 @@ pub async fn create(
             status: Default::default(),
             max_channels: body.max_channels,
             caller_id: body.caller_id,
+            caller_id_rule: body.caller_id_rule,
+            from_user: body.from_user,
+            from_host: body.from_host,
+            asserted_identity: body.asserted_identity,
+            diversion: body.diversion.unwrap_or(true),
+            silence_timeout: body.silence_timeout.unwrap_or(DEFAULT_SILENCE_TIMEOUT),
             enabled: body.enabled.unwrap_or(true),
             created_at: now.clone(),
             updated_at: now,
@@ -187,6 +203,21 @@ pub async fn update(
         .apply(t.inbound_strip_prefix.take());
     t.max_channels = body.max_channels.apply(t.max_channels.take());
     t.caller_id = body.caller_id.apply(t.caller_id.take());
+    if let Some(rule) = body.caller_id_rule {
+        t.caller_id_rule = rule;
+    }
+    t.from_user = body.from_user.apply(t.from_user.take());
+    t.from_host = body.from_host.apply(t.from_host.take());
+    if let Some(pai) = body.asserted_identity {
+        t.asserted_identity = pai;
+    }
+    if let Some(diversion) = body.diversion {
+        t.diversion = diversion;
+    }
+    t.silence_timeout = body
+        .silence_timeout
+        .apply(Some(t.silence_timeout))
+        .unwrap_or(DEFAULT_SILENCE_TIMEOUT);
     if let Some(enabled) = body.enabled {
         t.enabled = enabled;
     }

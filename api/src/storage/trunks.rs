@@ -25,12 +25,15 @@ impl StoredTrunk {
 
 const COLUMNS: &str = "name, host, port, transport, username, password, register, \
     inbound_username, inbound_password, max_channels, caller_id, enabled, created_at, updated_at, \
-    inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix, register_expiry, options_interval";
+    inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix, register_expiry, options_interval, \
+    caller_id_rule, from_user, from_host, asserted_identity, diversion, silence_timeout";
 /// The columns as read: booleans cast to integers, the one type both backends hand
 /// to the `Any` driver alike.
 const SELECT_COLUMNS: &str = "name, host, port, transport, username, password, CAST(register AS INTEGER) AS register, \
     inbound_username, inbound_password, max_channels, caller_id, CAST(enabled AS INTEGER) AS enabled, created_at, updated_at, \
-    inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix, register_expiry, options_interval";
+    inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix, register_expiry, options_interval, \
+    caller_id_rule, from_user, from_host, CAST(asserted_identity AS INTEGER) AS asserted_identity, \
+    CAST(diversion AS INTEGER) AS diversion, silence_timeout";
 
 fn from_row(row: &AnyRow) -> Result<StoredTrunk> {
     const T: &str = "trunks";
@@ -49,6 +52,7 @@ fn from_row(row: &AnyRow) -> Result<StoredTrunk> {
     let max_channels: Option<i64> = row.try_get("max_channels")?;
     let register_expiry: i64 = row.try_get("register_expiry")?;
     let options_interval: Option<i64> = row.try_get("options_interval")?;
+    let silence_timeout: i64 = row.try_get("silence_timeout")?;
     let password = pass("password")?;
     let inbound_password = pass("inbound_password")?;
     Ok(StoredTrunk {
@@ -89,6 +93,16 @@ fn from_row(row: &AnyRow) -> Result<StoredTrunk> {
             inbound_strip_prefix: opt("inbound_strip_prefix")?
                 .map(|v| decode(T, "inbound_strip_prefix", v, PhoneNumber::parse))
                 .transpose()?,
+            caller_id_rule: decode(T, "caller_id_rule", text(row, "caller_id_rule")?, |v| {
+                serde_plain(&v)
+            })?,
+            from_user: user("from_user")?,
+            from_host: opt("from_host")?
+                .map(|v| decode(T, "from_host", v, Host::parse))
+                .transpose()?,
+            asserted_identity: get_bool(row, "asserted_identity")?,
+            diversion: get_bool(row, "diversion")?,
+            silence_timeout: decode(T, "silence_timeout", silence_timeout, u32::try_from)?,
             enabled: get_bool(row, "enabled")?,
             status: TrunkStatus::default(),
             created_at: row.try_get("created_at")?,
@@ -136,7 +150,7 @@ pub async fn enabled(db: &Db) -> Result<Vec<StoredTrunk>> {
 pub async fn insert(db: &Db, row: &StoredTrunk) -> Result<()> {
     let t = &row.trunk;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO trunks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+        "INSERT INTO trunks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
     )))
     .bind(t.name.as_str())
     .bind(t.host.as_str())
@@ -158,6 +172,12 @@ pub async fn insert(db: &Db, row: &StoredTrunk) -> Result<()> {
     .bind(t.inbound_strip_prefix.as_ref().map(PhoneNumber::as_str))
     .bind(i64::from(t.register_expiry))
     .bind(t.options_interval.map(i64::from))
+    .bind(plain(t.caller_id_rule))
+    .bind(t.from_user.as_ref().map(SipUsername::as_str))
+    .bind(t.from_host.as_ref().map(Host::as_str))
+    .bind(t.asserted_identity)
+    .bind(t.diversion)
+    .bind(i64::from(t.silence_timeout))
     .execute(db.pool())
     .await?;
     Ok(())
@@ -170,7 +190,8 @@ pub async fn update(db: &Db, row: &StoredTrunk) -> Result<bool> {
          register = $7, inbound_username = $8, inbound_password = $9, max_channels = $10, \
          caller_id = $11, enabled = $12, updated_at = $13, inbound_auth = $14, \
          inbound_reach = $15, inbound_number = $16, inbound_strip_prefix = $17, \
-         register_expiry = $18, options_interval = $19 WHERE name = $1",
+         register_expiry = $18, options_interval = $19, caller_id_rule = $20, from_user = $21, \
+         from_host = $22, asserted_identity = $23, diversion = $24, silence_timeout = $25 WHERE name = $1",
     )
     .bind(t.name.as_str())
     .bind(t.host.as_str())
@@ -191,6 +212,12 @@ pub async fn update(db: &Db, row: &StoredTrunk) -> Result<bool> {
     .bind(t.inbound_strip_prefix.as_ref().map(PhoneNumber::as_str))
     .bind(i64::from(t.register_expiry))
     .bind(t.options_interval.map(i64::from))
+    .bind(plain(t.caller_id_rule))
+    .bind(t.from_user.as_ref().map(SipUsername::as_str))
+    .bind(t.from_host.as_ref().map(Host::as_str))
+    .bind(t.asserted_identity)
+    .bind(t.diversion)
+    .bind(i64::from(t.silence_timeout))
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)

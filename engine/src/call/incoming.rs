@@ -116,6 +116,7 @@ pub(super) async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transa
         app,
         caller_name,
         sip_headers: sip_headers(&req),
+        max_forwards: max_forwards(&req).map(|hops| hops.saturating_sub(1)),
         offer,
         source,
     };

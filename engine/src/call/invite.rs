@@ -4,7 +4,7 @@
 //! out when is the [`Ringer`](crate::ring::Ringer)'s decision.
 
 use crate::call::Calls;
-use crate::store::{Binding, Store, Transport};
+use crate::store::{Binding, CallerIdRule, Store, Transport};
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::dialog::DialogStateSender;
 use rsipstack::dialog::invitation::InviteOption;
@@ -23,8 +23,45 @@ pub(crate) struct Reach {
     pub credential: Option<Credential>,
     /// What it is, for logs: `device 192.0.2.7:5060`, `trunk carrier-a`.
     pub label: String,
-    /// Through a trunk: its name and how many calls it carries at most.
-    pub trunk: Option<(String, Option<u32>)>,
+    /// Through a trunk: how calls leave through it.
+    pub trunk: Option<TrunkOut>,
+}
+
+/// How a call leaves through a trunk.
+#[derive(Debug, Clone)]
+pub(crate) struct TrunkOut {
+    pub name: String,
+    /// Calls it carries at most from this node.
+    pub max_channels: Option<u32>,
+    /// How long its INVITE may stay silent before the route's next trunk.
+    pub silence: std::time::Duration,
+    /// The route's caller ID (over the trunk's).
+    pub route_caller_id: Option<String>,
+    pub caller_id: Option<String>,
+    pub caller_id_rule: CallerIdRule,
+    pub from_user: Option<String>,
+    pub from_host: Option<String>,
+    pub asserted_identity: bool,
+    pub diversion: bool,
+}
+
+impl TrunkOut {
+    /// The number presented for `caller`: its own when it chose one (a `dial`'s
+    /// `caller_id`, the REST API's `from`), else the route's caller ID, else the
+    /// trunk's rule applied to the caller's number.
+    pub fn caller_id(&self, caller: &Caller) -> String {
+        if caller.chosen {
+            return caller.user.clone();
+        }
+        if let Some(id) = &self.route_caller_id {
+            return id.clone();
+        }
+        match (&self.caller_id, self.caller_id_rule) {
+            (Some(id), CallerIdRule::Replace) => id.clone(),
+            (Some(prefix), CallerIdRule::Prefix) => format!("{prefix}{}", caller.user),
+            (None, _) => caller.user.clone(),
+        }
+    }
 }
 
 impl Reach {
@@ -58,34 +95,60 @@ impl Party {
         }
     }
 
-    /// What the ringer needs to know of it: how many ways each branch has.
+    /// What the ringer needs to know of it: how many ways each branch has, and how
+    /// long each may stay silent.
     pub fn ring_target(&self) -> crate::ring::Target {
         crate::ring::Target {
             branches: self.branches.iter().map(Vec::len).collect(),
+            silences: self
+                .branches
+                .iter()
+                .map(|ways| {
+                    ways.iter()
+                        .map(|w| w.trunk.as_ref().map_or(crate::ring::SILENCE, |t| t.silence))
+                        .collect()
+                })
+                .collect(),
         }
     }
 }
 
 /// What an INVITE says about its caller.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Caller {
     /// The user part of the From URI.
     pub user: String,
     pub display_name: Option<String>,
+    /// `user` was chosen for this call (a `dial`'s `caller_id`, the REST API's
+    /// `from`): trunks present it as it is.
+    pub chosen: bool,
+    /// The number the call first reached (an inbound call's dialled number): a leg to
+    /// another number is a forwarded call (`Diversion` through a trunk).
+    pub first_called: Option<String>,
+    /// The Max-Forwards of the INVITE that reached us, less one (None: 70).
+    pub max_forwards: Option<u32>,
 }
 
-/// Sends an INVITE with `offer` to `reach`; its dialog's states go to `states`.
+/// Sends an INVITE for `number` with `offer` to `reach`; its dialog's states go to
+/// `states`.
 pub(crate) fn send<S: Store>(
     inner: &Calls<S>,
     caller: &Caller,
-    reach: &Reach,
+    (number, reach): (&str, &Reach),
     offer: Vec<u8>,
     call_id: String,
     states: &DialogStateSender,
 ) -> Result<InviteDialog, String> {
-    let public = inner.sip.public_ip;
-    let from = Uri::try_from(format!("sip:{}@{public}", caller.user).as_str())
-        .map_err(|e| format!("caller ID {} cannot be sent: {e}", caller.user))?;
+    let public = inner.sip.public_ip.to_string();
+    let (from_user, host, mut headers) = match &reach.trunk {
+        Some(out) => trunk_identity(out, caller, number, &public),
+        None => (caller.user.clone(), public.clone(), Vec::new()),
+    };
+    if let Some(hops) = caller.max_forwards {
+        headers.push(rsipstack::sip::Header::MaxForwards(hops.into()));
+    }
+    let from = Uri::try_from(format!("sip:{from_user}@{host}").as_str())
+        .map_err(|e| format!("caller ID {from_user} cannot be sent: {e}"))?;
     let to = Uri::try_from(reach.binding.contact.as_str())
         .map_err(|e| format!("{} is not a usable contact: {e}", reach.binding.contact))?;
     let transport = match reach.binding.transport {
@@ -101,6 +164,7 @@ pub(crate) fn send<S: Store>(
         offer: Some(offer),
         call_id: Some(call_id),
         credential: reach.credential.clone(),
+        headers: (!headers.is_empty()).then_some(headers),
         ..InviteOption::default()
     };
     inner
@@ -109,6 +173,37 @@ pub(crate) fn send<S: Store>(
         .do_invite_async(option, states.clone())
         .map(|(dialog, _)| dialog)
         .map_err(|e| format!("cannot send an INVITE to {}: {e}", reach.label))
+}
+
+/// The From user and host of a call out of a trunk, and the identity headers it adds:
+/// P-Asserted-Identity with the caller ID (when asked, or when `From` carries the
+/// trunk's account instead), Diversion naming the number first called when the call was
+/// forwarded (RFC 5806; why it was forwarded is not known here: `reason=unknown`).
+fn trunk_identity(
+    out: &TrunkOut,
+    caller: &Caller,
+    number: &str,
+    public: &str,
+) -> (String, String, Vec<rsipstack::sip::Header>) {
+    let shown = out.caller_id(caller);
+    let host = out.from_host.clone().unwrap_or_else(|| public.to_owned());
+    let mut headers = Vec::new();
+    if out.asserted_identity || out.from_user.is_some() {
+        headers.push(crate::sip::headers::other(
+            "P-Asserted-Identity",
+            format!("<sip:{shown}@{host}>"),
+        ));
+    }
+    if out.diversion
+        && let Some(first) = &caller.first_called
+        && first != number
+    {
+        headers.push(crate::sip::headers::other(
+            "Diversion",
+            format!("<sip:{first}@{host}>;reason=unknown"),
+        ));
+    }
+    (out.from_user.clone().unwrap_or(shown), host, headers)
 }
 
 /// Sleeps until `deadline`, or forever without one.

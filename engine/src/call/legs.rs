@@ -165,10 +165,10 @@ impl<S: Store> Legs<S> {
         let reach = &self.parties[target].branches[branch][way];
         let call_id = format!("{}-{leg}", self.prefix);
         let channel = match &reach.trunk {
-            Some((trunk, max)) => match self.inner.trunk_channels.take(trunk, *max) {
+            Some(out) => match self.inner.trunk_channels.take(&out.name, out.max_channels) {
                 Some(channel) => Some(channel),
                 None => {
-                    tracing::info!(%trunk, max_channels = ?max, number = %self.parties[target].number, "the trunk carries its maximum of calls: skipped");
+                    tracing::info!(trunk = %out.name, max_channels = ?out.max_channels, number = %self.parties[target].number, "the trunk carries its maximum of calls: skipped");
                     self.legs.push(Leg {
                         dialog: None,
                         call_id,
@@ -179,7 +179,7 @@ impl<S: Store> Legs<S> {
                         answer: None,
                         ended: true,
                         channel: None,
-                        trunk: Some(trunk.clone()),
+                        trunk: Some(out.name.clone()),
                     });
                     return false;
                 }
@@ -196,7 +196,7 @@ impl<S: Store> Legs<S> {
             answer: None,
             ended: true,
             channel,
-            trunk: reach.trunk.as_ref().map(|(name, _)| name.clone()),
+            trunk: reach.trunk.as_ref().map(|out| out.name.clone()),
         };
         let offer = match &self.offers {
             Offers::PerLeg { caller, runtime } => {
@@ -229,7 +229,7 @@ impl<S: Store> Legs<S> {
         match invite::send(
             &self.inner,
             &self.caller,
-            reach,
+            (&self.parties[target].number, reach),
             offer,
             call_id,
             &self.states_tx,

@@ -102,6 +102,8 @@ pub(super) struct Incoming {
     app: AppWebhooks,
     caller_name: String,
     sip_headers: std::collections::BTreeMap<String, String>,
+    /// What the legs' Max-Forwards say (the caller's less one).
+    max_forwards: Option<u32>,
     offer: AudioDescription,
     source: invite::Device,
 }
@@ -133,6 +135,7 @@ pub(super) async fn take<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction, ca
         app,
         caller_name,
         sip_headers,
+        max_forwards,
         offer,
         source,
     } = call;
@@ -150,6 +153,7 @@ pub(super) async fn take<S: Store>(inner: Arc<Calls<S>>, mut tx: Transaction, ca
             app,
             caller_name,
             sip_headers,
+            max_forwards,
             party,
             party_states,
             sdp: offer,

@@ -110,6 +110,7 @@ async fn run<S: Store>(inner: Arc<Calls<S>>, call: OutboundCall, mut record: Cal
             app: call.app,
             caller_name: call.from,
             sip_headers: Default::default(),
+            max_forwards: None,
             party: answered.dialog,
             party_states: answered.states,
             sdp: answered.sdp,
@@ -167,7 +168,8 @@ async fn ring<S: Store>(
 ) -> Option<Answered> {
     let caller = Caller {
         user: call.from.clone(),
-        display_name: None,
+        chosen: true,
+        ..Caller::default()
     };
     let mut legs = Legs::new(
         inner.clone(),

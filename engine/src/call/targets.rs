@@ -4,7 +4,7 @@
 //! host, a named trunk.
 
 use super::Calls;
-use super::invite::{Party, Reach};
+use super::invite::{Party, Reach, TrunkOut};
 use crate::clock::unix_now;
 use crate::store::{Binding, Store, Transport};
 use rsipstack::dialog::authenticate::Credential;
@@ -62,7 +62,7 @@ pub(crate) async fn trunk<S: Store>(
 ) -> Result<Party, String> {
     Ok(Party {
         number: number.to_owned(),
-        branches: vec![vec![trunk_reach(inner, name, number).await?]],
+        branches: vec![vec![trunk_reach(inner, name, number, None).await?]],
     })
 }
 
@@ -75,7 +75,7 @@ pub(crate) async fn route<S: Store>(
     dialled: &str,
     arrived_on: Option<&str>,
 ) -> Result<Party, String> {
-    let (trunks, number) = match inner.store.route_number(dialled).await {
+    let route = match inner.store.route_number(dialled).await {
         Ok(Some(r)) => r,
         Ok(None) => {
             return Err(format!(
@@ -86,13 +86,13 @@ pub(crate) async fn route<S: Store>(
     };
     let mut reaches = Vec::new();
     let mut last = format!("the route for {dialled} has no trunk");
-    for name in trunks {
+    for name in route.trunks {
         if arrived_on == Some(name.as_str()) {
             tracing::info!(%dialled, trunk = %name, "not sent back out through the trunk it came in on");
             last = format!("{dialled} would leave through trunk {name}, which it came in on");
             continue;
         }
-        match trunk_reach(inner, &name, &number).await {
+        match trunk_reach(inner, &name, &route.number, route.caller_id.clone()).await {
             Ok(reach) => reaches.push(reach),
             Err(problem) => {
                 tracing::info!(%dialled, %problem, "trunk of the route skipped");
@@ -110,11 +110,13 @@ pub(crate) async fn route<S: Store>(
     })
 }
 
-/// Where and as whom to send an INVITE for `number` through trunk `name`.
+/// Where and as whom to send an INVITE for `number` through trunk `name` (a route's
+/// caller ID over the trunk's).
 async fn trunk_reach<S: Store>(
     inner: &Calls<S>,
     name: &str,
     number: &str,
+    route_caller_id: Option<String>,
 ) -> Result<Reach, String> {
     let trunk = match inner.store.trunk(name).await {
         Ok(Some(t)) => t,
@@ -145,6 +147,18 @@ async fn trunk_reach<S: Store>(
     };
     let uri = format!("sip:{number}@{host}:{}{transport}", trunk.port);
     let binding = sip_binding(&uri).await?;
+    let out = TrunkOut {
+        name: name.to_owned(),
+        max_channels: trunk.max_channels,
+        silence: std::time::Duration::from_secs(u64::from(trunk.silence_timeout.max(1))),
+        route_caller_id,
+        caller_id: trunk.caller_id,
+        caller_id_rule: trunk.caller_id_rule,
+        from_user: trunk.from_user,
+        from_host: trunk.from_host,
+        asserted_identity: trunk.asserted_identity,
+        diversion: trunk.diversion,
+    };
     let credential = match (trunk.username, trunk.password) {
         (Some(username), Some(password)) => Some(Credential {
             username,
@@ -158,7 +172,7 @@ async fn trunk_reach<S: Store>(
         binding,
         credential,
         label: format!("trunk {name}"),
-        trunk: Some((name.to_owned(), trunk.max_channels)),
+        trunk: Some(out),
     })
 }
 

@@ -51,12 +51,30 @@ pub const SILENCE: Duration = Duration::from_secs(5);
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Target {
     pub branches: Vec<usize>,
+    /// How long each way of each branch may stay silent before the next way is rung
+    /// (a trunk's own `silence_timeout`); [`SILENCE`] where none is given.
+    pub silences: Vec<Vec<Duration>>,
 }
 
 impl Target {
     /// One branch reached one way (a device, a SIP URI).
     pub fn single() -> Self {
-        Self { branches: vec![1] }
+        Self {
+            branches: vec![1],
+            silences: Vec::new(),
+        }
+    }
+
+    /// Branches reached by that many ways each, silent ways given up after [`SILENCE`].
+    pub fn ways(branches: Vec<usize>) -> Self {
+        Self {
+            branches,
+            silences: Vec::new(),
+        }
+    }
+
+    fn silence(&self, branch: usize, way: usize) -> Option<Duration> {
+        self.silences.get(branch)?.get(way).copied()
     }
 }
 
@@ -392,7 +410,11 @@ impl Ringer {
             way,
             state: LegState::Calling,
             answer_seen: false,
-            silence: has_next.then(|| now + self.silence),
+            silence: has_next.then(|| {
+                now + self.targets[target]
+                    .silence(branch, way)
+                    .unwrap_or(self.silence)
+            }),
         });
         self.branches[target][branch] = BranchState::Ringing(leg);
         self.out.push_back(Command::Invite {

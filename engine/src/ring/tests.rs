@@ -221,12 +221,7 @@ fn a_busy_target_is_not_rung_again_by_memoryhunt() {
 
 #[test]
 fn a_target_with_several_devices_rings_them_together() {
-    let targets = vec![
-        Target {
-            branches: vec![1, 1],
-        },
-        Target::single(),
-    ];
+    let targets = vec![Target::ways(vec![1, 1]), Target::single()];
     let stats = vec![
         TargetStats {
             reachable: true,
@@ -249,7 +244,7 @@ fn a_target_with_several_devices_rings_them_together() {
 
 #[test]
 fn a_trunk_error_fails_over_to_the_next_way_and_a_busy_callee_does_not() {
-    let targets = vec![Target { branches: vec![3] }];
+    let targets = vec![Target::ways(vec![3])];
     let stages = vec![Stage {
         targets: vec![0],
         ring_time: 30 * S,
@@ -280,7 +275,7 @@ fn a_trunk_error_fails_over_to_the_next_way_and_a_busy_callee_does_not() {
 
 #[test]
 fn a_silent_way_is_given_up_for_the_next_after_the_silence_time() {
-    let targets = vec![Target { branches: vec![2] }];
+    let targets = vec![Target::ways(vec![2])];
     let stages = vec![Stage {
         targets: vec![0],
         ring_time: 30 * S,
@@ -536,7 +531,7 @@ proptest! {
         ring in 1..6u64,
         ops in prop::collection::vec(op(), 0..40),
     ) {
-        let targets: Vec<Target> = shape.iter().map(|b| Target { branches: b.clone() }).collect();
+        let targets: Vec<Target> = shape.iter().map(|b| Target::ways(b.clone())).collect();
         let stats: Vec<TargetStats> = targets
             .iter()
             .map(|t| TargetStats { reachable: !t.branches.is_empty(), ..TargetStats::default() })

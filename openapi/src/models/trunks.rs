@@ -80,6 +80,18 @@ pub enum InboundNumber {
     To,
 }
 
+/// How a trunk's `caller_id` changes the number a call out of it presents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CallerIdRule {
+    /// `caller_id` is presented instead of the caller's number.
+    #[default]
+    Replace,
+    /// `caller_id` is put in front of the caller's number (`+32234567` and extension
+    /// `101` present `+32234567101`: a block of DIDs).
+    Prefix,
+}
+
 /// Body of `POST /v1/trunks`.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -153,9 +165,36 @@ pub struct TrunkCreate {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 100000)]
     pub max_channels: Option<u32>,
-    /// Caller ID presented on calls out of this trunk, unless a route sets one.
+    /// Caller ID presented on calls out of this trunk (see `caller_id_rule`), unless
+    /// the route sets one; a `dial` verb's own `caller_id` wins over both. Null: the
+    /// caller's number as it is.
     #[serde(default)]
     pub caller_id: Option<CallerId>,
+    /// How `caller_id` applies. Default `replace`.
+    #[serde(default)]
+    pub caller_id_rule: CallerIdRule,
+    /// The user part of the `From` of calls out of this trunk (a provider that wants
+    /// its account name there); the caller ID then travels in P-Asserted-Identity.
+    #[serde(default)]
+    pub from_user: Option<SipUsername>,
+    /// The host part of the `From` (and P-Asserted-Identity) of calls out of this
+    /// trunk, e.g. the provider's domain. Default: our advertised address.
+    #[serde(default)]
+    pub from_host: Option<Host>,
+    /// Send the caller ID in a P-Asserted-Identity header (RFC 3325) too. Default
+    /// false; always sent when `from_user` is set.
+    #[serde(default)]
+    pub asserted_identity: bool,
+    /// Send a `Diversion` header (RFC 5806) naming the number first called when a
+    /// forwarded call (follow-me, a busy or unanswered extension's destination, a ring
+    /// group) leaves through this trunk. Default true.
+    #[serde(default)]
+    pub diversion: Option<bool>,
+    /// Seconds a call out of this trunk may wait for any answer (even 100 Trying)
+    /// before the route's next trunk is tried (1 to 60). Default 5.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 60)]
+    pub silence_timeout: Option<u32>,
     /// Disabled trunks carry no calls. Default true.
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -210,6 +249,22 @@ pub struct TrunkUpdate {
     #[schema(value_type = Option<CallerId>)]
     pub caller_id: Patch<CallerId>,
     #[serde(default)]
+    pub caller_id_rule: Option<CallerIdRule>,
+    #[serde(default)]
+    #[schema(value_type = Option<SipUsername>)]
+    pub from_user: Patch<SipUsername>,
+    #[serde(default)]
+    #[schema(value_type = Option<Host>)]
+    pub from_host: Patch<Host>,
+    #[serde(default)]
+    pub asserted_identity: Option<bool>,
+    #[serde(default)]
+    pub diversion: Option<bool>,
+    /// Null goes back to the default (5).
+    #[serde(default)]
+    #[schema(value_type = Option<u32>)]
+    pub silence_timeout: Patch<u32>,
+    #[serde(default)]
     pub enabled: Option<bool>,
 }
 
@@ -235,6 +290,12 @@ pub struct Trunk {
     pub inbound_strip_prefix: Option<PhoneNumber>,
     pub max_channels: Option<u32>,
     pub caller_id: Option<CallerId>,
+    pub caller_id_rule: CallerIdRule,
+    pub from_user: Option<SipUsername>,
+    pub from_host: Option<Host>,
+    pub asserted_identity: bool,
+    pub diversion: bool,
+    pub silence_timeout: u32,
     pub enabled: bool,
     /// What this node knows of the trunk now (not stored).
     #[serde(default)]

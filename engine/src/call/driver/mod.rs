@@ -50,6 +50,8 @@ pub(crate) struct Start {
     pub caller_name: String,
     /// Headers of the INVITE that reached us, for webhooks (`sip.headers`).
     pub sip_headers: std::collections::BTreeMap<String, String>,
+    /// The Max-Forwards the legs of this call carry (the caller's less one; None: 70).
+    pub max_forwards: Option<u32>,
     /// The party's dialog (the caller's, or the callee's of a call we placed).
     pub party: InviteDialog,
     pub party_states: DialogStateReceiver,
@@ -101,6 +103,7 @@ pub(crate) struct Driver<S: Store> {
     pickup: Option<crate::call::queue::Pickup>,
     caller_name: String,
     sip_headers: std::collections::BTreeMap<String, String>,
+    max_forwards: Option<u32>,
     party: InviteDialog,
     party_call_id: String,
     party_states: DialogStateReceiver,
@@ -163,6 +166,7 @@ impl<S: Store> Driver<S> {
             pickup: None,
             caller_name: start.caller_name,
             sip_headers: start.sip_headers,
+            max_forwards: start.max_forwards,
             party: start.party,
             party_call_id,
             party_states: start.party_states,

@@ -116,9 +116,13 @@ impl<S: Store> Driver<S> {
         through: bool,
         shown: Presented,
     ) -> bool {
+        let inbound = self.record.direction == "inbound";
         let caller = Caller {
+            chosen: shown.number.is_some(),
             user: shown.number.unwrap_or_else(|| self.record.from.clone()),
             display_name: Some(shown.name.unwrap_or_else(|| self.caller_name.clone())),
+            first_called: inbound.then(|| self.record.to.clone()),
+            max_forwards: self.max_forwards,
         };
         let (runtime, prefix) = if through {
             let leg_a = match self.calls.media.open_leg() {
