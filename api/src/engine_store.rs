@@ -149,6 +149,7 @@ impl Store for SqlStore {
                 reach: s.trunk.inbound_reach,
                 number_from: s.trunk.inbound_number,
                 strip_prefix: s.trunk.inbound_strip_prefix.map(|p| p.to_string()),
+                max_channels: s.trunk.max_channels,
             })
             .collect())
     }

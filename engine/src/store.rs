@@ -245,6 +245,8 @@ pub struct InboundTrunk {
     pub number_from: InboundNumber,
     /// Removed from the called number when it starts with it.
     pub strip_prefix: Option<String>,
+    /// Calls through it at once on this node, in and out (None: unlimited).
+    pub max_channels: Option<u32>,
 }
 
 impl InboundTrunk {

@@ -392,7 +392,8 @@ scenario('uac_provider.xml','A provider\'s call, without credentials: answered, 
 
 for code, mf, doc in [(404, 70, 'the number leads nowhere the trunk may reach'),
                       (407, 70, 'nobody identified the caller: challenged, and it has no credentials'),
-                      (483, 0, 'Max-Forwards is 0 (a loop)')]:
+                      (483, 0, 'Max-Forwards is 0 (a loop)'),
+                      (503, 70, 'the trunk carries its maximum of calls')]:
     scenario('uac_provider_%d.xml' % code, 'A provider\'s call without credentials, refused with %d: %s.' % (code, doc),
         provider_invite(mf) + '  <recv response="180" optional="true"/>\n  <recv response="%d"/>\n' % code
         + ACK_ERR.replace('CSeq: 2 ACK', 'CSeq: 1 ACK'))

@@ -451,3 +451,72 @@ async fn loops_are_refused() {
     // Max-Forwards 0: a loop through proxies we cannot see.
     assert!(provider_calls(&s2, "uac_provider_483.xml", "101").await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trunk_at_its_max_channels_refuses_the_next_call_in() {
+    let app = server("55000-55099").await;
+    let hooks = WebhookApp::start().await;
+    hooks.reply(
+        "/voice",
+        Reply::Json(json!([{"verb": "pause", "length": 10}])),
+    );
+    let application = create(
+        &app,
+        "/v1/applications",
+        json!({"name": "Sales", "voice_url": format!("{}/voice", hooks.url)}),
+    )
+    .await;
+    hooks.set_secret(application["signing_secret"].as_str().unwrap());
+    create(
+        &app,
+        "/v1/numbers",
+        json!({"number": "23456789", "application_id": application["id"]}),
+    )
+    .await;
+    create(
+        &app,
+        "/v1/trunks",
+        json!({"name": "carrier", "host": "127.0.0.2", "inbound_auth": "address",
+               "max_channels": 1}),
+    )
+    .await;
+    let sip = app.sip;
+    let first = Sipp::start_at(
+        "127.0.0.2",
+        "uac_provider.xml",
+        sip,
+        free_sip_port(),
+        SipTransport::Udp,
+        &[
+            "-s",
+            "23456789",
+            "-key",
+            "caller",
+            "+3222000111",
+            "-d",
+            "4000",
+        ],
+    );
+    hooks.wait_for("/voice", 1, LONG).await;
+    let (_, trunk) = app.get("/v1/trunks/carrier").await;
+    assert_eq!(trunk["status"]["channels_in_use"], 1, "{trunk}");
+    assert!(provider_calls(&app, "uac_provider_503.xml", "23456789").await);
+    tokio::task::spawn_blocking(move || first.wait(LONG))
+        .await
+        .unwrap()
+        .assert_ok("the first call held its channel and ended normally");
+    let log = app.log();
+    assert!(
+        log.contains("a call from the trunk refused: it carries its maximum of calls"),
+        "{log}"
+    );
+    // The channel is free again once the call ended.
+    for _ in 0..50 {
+        let (_, trunk) = app.get("/v1/trunks/carrier").await;
+        if trunk["status"]["channels_in_use"] == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the channel was never released");
+}

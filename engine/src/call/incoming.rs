@@ -83,6 +83,24 @@ pub(super) async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transa
     );
     record.from_name = Some(caller_name.clone());
     record.trunk = trunk;
+    // A trunk's calls in and out share its channels; this one holds one while it lives.
+    let _channel = match &who {
+        Who::Trunk(t) => match inner.trunk_channels.take(&t.name, t.max_channels) {
+            Some(channel) => Some(channel),
+            None => {
+                tracing::info!(trunk = %t.name, max_channels = ?t.max_channels, "a call from the trunk refused: it carries its maximum of calls");
+                return refuse_call(
+                    &inner,
+                    &mut tx,
+                    &mut record,
+                    503,
+                    "the trunk carries its maximum of calls",
+                )
+                .await;
+            }
+        },
+        _ => None,
+    };
 
     // Route: the application answering for the dialled number drives the call (the
     // built-in PBX apps answer for extensions, ring groups, feature codes…).

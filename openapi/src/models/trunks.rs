@@ -159,9 +159,9 @@ pub struct TrunkCreate {
     /// (`+32` turns `+3223456789` into `23456789`).
     #[serde(default)]
     pub inbound_strip_prefix: Option<PhoneNumber>,
-    /// Maximum simultaneous calls out through the trunk, per Switchboard node; a call
-    /// beyond it goes to the route's next trunk (503 when there is none). Unlimited when
-    /// absent. (Calls coming in from the trunk are not counted yet.)
+    /// Maximum simultaneous calls through the trunk, in and out, per Switchboard node: a
+    /// call out beyond it goes to the route's next trunk (503 when there is none), a call
+    /// in beyond it is refused with 503. Unlimited when absent.
     #[serde(default)]
     #[schema(minimum = 1, maximum = 100000)]
     pub max_channels: Option<u32>,
@@ -311,7 +311,7 @@ page!(TrunkList, Trunk, "trunks");
 /// A trunk's live state on the node that answers (each node keeps its own).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 pub struct TrunkStatus {
-    /// Calls out through the trunk on this node now (against `max_channels`).
+    /// Calls through the trunk on this node now, in and out (against `max_channels`).
     pub channels_in_use: u32,
     /// The latest failed authentication of a call or registration claiming to be this
     /// trunk: why its calls are refused. A peer at the trunk's own address is never
