@@ -71,6 +71,7 @@ fn trunk_record(t: &storage::trunks::StoredTrunk) -> TrunkRecord {
         asserted_identity: t.trunk.asserted_identity,
         diversion: t.trunk.diversion,
         silence_timeout: t.trunk.silence_timeout,
+        application_id: t.trunk.application_id.as_ref().map(ToString::to_string),
     }
 }
 

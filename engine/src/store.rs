@@ -218,6 +218,8 @@ pub struct TrunkRecord {
     pub diversion: bool,
     /// Seconds a silent INVITE is waited for before the route's next trunk.
     pub silence_timeout: u32,
+    /// The application told of its registration and health changes.
+    pub application_id: Option<String>,
 }
 
 /// How a dialled number leaves through the outbound routes ([`Store::route_number`]).

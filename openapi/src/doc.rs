@@ -17,7 +17,8 @@ use crate::verbs::{
     VerbDocument, VerbError, WebhookUrl,
 };
 use crate::webhook::{
-    CallError, CallEvent, QueueEvent, SipInfo, StatusCallback, VoicemailEvent, WebhookRequest,
+    CallError, CallEvent, QueueEvent, SipInfo, StatusCallback, TrunkEvent, VoicemailEvent,
+    WebhookRequest,
 };
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -173,7 +174,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
             VerbDocument, Verb, VerbError, Play, Say, Pause, Gather, GatherInput, Prompt, Dial,
             DialTarget, DialStrategy, Confirm, Ringback, SipUri, Enqueue, Leave, Record, Redirect, Hangup, Reject,
             RejectReason, WebhookUrl,
-            WebhookRequest, SipInfo, StatusCallback, CallEvent, CallError, VoicemailEvent, QueueEvent,
+            WebhookRequest, SipInfo, StatusCallback, CallEvent, CallError, VoicemailEvent, QueueEvent, TrunkEvent,
             Announcement, CalendarDate, FeatureCodeString, IvrChoice, IvrKey, TimeOfDay,
             TimeZoneName, Weekday,
         ),

@@ -170,3 +170,23 @@ pub struct QueueEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
+
+/// The body POSTed to the status callback of a trunk's `application_id` when its
+/// registration or its peer's health changes (signed like every webhook).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "event": "trunk.down", "timestamp": "2026-11-30T14:05:12.000Z", "trunk": "server2",
+    "reason": "no answer to OPTIONS within 5000 ms"
+}))]
+pub struct TrunkEvent {
+    /// `trunk.registered`, `trunk.registration_failed` (the first failure after a
+    /// success, or at start), `trunk.down` (OPTIONS unanswered) or `trunk.up` (answered
+    /// again after being down).
+    pub event: String,
+    /// When it happened (RFC 3339, UTC).
+    pub timestamp: String,
+    pub trunk: String,
+    /// Why, on `trunk.registration_failed` and `trunk.down`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

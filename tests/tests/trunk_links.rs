@@ -9,6 +9,7 @@ use serde_json::json;
 use std::time::{Duration, Instant};
 use switchboard_tests::app_harness::create;
 use switchboard_tests::peers::{SipTransport, Sipp, free_sip_port};
+use switchboard_tests::webhook_app::{Reply, WebhookApp};
 use switchboard_tests::{Backend, TestApp};
 
 const SECRET: &str = "same-Secret-everywhere";
@@ -70,12 +71,24 @@ async fn a_server_registers_to_another_and_again_when_it_comes_back() {
     let mut s2 = server("53900-53999").await;
     accept_server1(&s2).await;
     let backup_port = free_sip_port();
+    // An application hears of the trunk's changes.
+    let hooks = WebhookApp::start().await;
+    hooks.reply("/events", Reply::Json(json!({})));
+    let application = create(
+        &s1,
+        "/v1/applications",
+        json!({"name": "NOC", "voice_url": format!("{}/voice", hooks.url),
+               "status_callback": format!("{}/events", hooks.url)}),
+    )
+    .await;
+    hooks.set_secret(application["signing_secret"].as_str().unwrap());
     create(
         &s1,
         "/v1/trunks",
         json!({"name": "server2", "host": "127.0.0.1", "port": s2.sip.port(),
                "username": "server1", "password": SECRET, "register": true,
-               "register_expiry": 60, "options_interval": 1}),
+               "register_expiry": 60, "options_interval": 1,
+               "application_id": application["id"]}),
     )
     .await;
     create(
@@ -193,6 +206,30 @@ async fn a_server_registers_to_another_and_again_when_it_comes_back() {
         |t| t["status"]["registration"]["state"] == "registered",
     )
     .await;
+
+    // The application heard it all, in order, signed.
+    let events = hooks.wait_for("/events", 4, Duration::from_secs(10)).await;
+    hooks.assert_all_signed();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e.body["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(names[0], "trunk.registered", "{names:?}");
+    let down = names
+        .iter()
+        .position(|n| *n == "trunk.down")
+        .unwrap_or_else(|| panic!("{names:?}"));
+    let up = names
+        .iter()
+        .position(|n| *n == "trunk.up")
+        .unwrap_or_else(|| panic!("{names:?}"));
+    assert!(down < up, "{names:?}");
+    assert!(
+        events[down].body["reason"].is_string(),
+        "{:?}",
+        events[down].body
+    );
+    assert!(events.iter().all(|e| e.body["trunk"] == "server2"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -81,6 +81,24 @@ both_backends! {
         let (_, t) = app.patch("/v1/trunks/TrunkToJulien", json!({"silence_timeout": null})).await;
         assert_eq!(t["silence_timeout"], 5, "back to the default");
 
+        // The application told of the trunk's changes must exist and have a status callback.
+        let (_, quiet) = app.post("/v1/applications", json!({"name": "Quiet", "voice_url": "http://127.0.0.1:9/voice"})).await;
+        let (status, err) = app.patch("/v1/trunks/TrunkToJulien", json!({"application_id": quiet["id"]})).await;
+        assert_eq!(status, 422, "{err}");
+        assert_eq!(error_of(&err), ("validation_failed".into(), Some("application_id".into())));
+        let (status, err) = app.patch("/v1/trunks/TrunkToJulien", json!({"application_id": "AP00000000000000000000000000000000"})).await;
+        assert_eq!(status, 422, "{err}");
+        let (_, noc) = app.post("/v1/applications", json!({"name": "NOC", "voice_url": "http://127.0.0.1:9/voice",
+            "status_callback": "http://127.0.0.1:9/events"})).await;
+        let (status, t) = app.patch("/v1/trunks/TrunkToJulien", json!({"application_id": noc["id"]})).await;
+        assert_eq!(status, 200, "{t}");
+        assert_eq!(t["application_id"], noc["id"]);
+        let (status, err) = app.delete(&format!("/v1/applications/{}", noc["id"].as_str().unwrap())).await;
+        assert_eq!(status, 409, "{err}");
+        assert!(err["error"]["message"].as_str().unwrap().contains("trunks/TrunkToJulien"), "{err}");
+        let (status, _) = app.patch("/v1/trunks/TrunkToJulien", json!({"application_id": null})).await;
+        assert_eq!(status, 200);
+
         let (status, t) = app
             .patch("/v1/trunks/TrunkToJulien", json!({"transport": "tls", "port": null, "password": null, "username": null, "enabled": false}))
             .await;

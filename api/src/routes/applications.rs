@@ -145,10 +145,11 @@ pub async fn delete(
         &[],
     )
     .await?;
-    let mailboxes = storage::extensions::voicemail_told(&state.db, &id).await?;
+    let mut mailboxes = storage::extensions::voicemail_told(&state.db, &id).await?;
+    mailboxes.extend(storage::trunks::told(&state.db, &id).await?);
     if !mailboxes.is_empty() {
         return Err(ApiError::conflict(format!(
-            "application {id} is told of the voicemail of {}; change those first",
+            "application {id} is told of the voicemail or trunk changes of {}; change those first",
             mailboxes.join(", ")
         )));
     }

@@ -23,6 +23,27 @@ fn not_found(name: &str) -> ApiError {
     ApiError::not_found(format!("trunk {name} does not exist"))
 }
 
+/// The application told of the trunk's changes exists and has a status callback.
+async fn check_events_app(
+    state: &AppState,
+    id: Option<&contract::types::ApplicationId>,
+) -> ApiResult<()> {
+    let Some(id) = id else {
+        return Ok(());
+    };
+    match storage::applications::get(&state.db, id.as_str()).await? {
+        None => Err(ApiError::invalid(
+            "application_id",
+            format!("application {id} does not exist"),
+        )),
+        Some(app) if app.status_callback.is_none() => Err(ApiError::invalid(
+            "application_id",
+            format!("application {id} has no status_callback to receive trunk events"),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 /// Rules that involve several fields.
 fn validate(row: &StoredTrunk) -> ApiResult<()> {
     let t = &row.trunk;
@@ -109,6 +130,7 @@ pub async fn create(
             asserted_identity: body.asserted_identity,
             diversion: body.diversion.unwrap_or(true),
             silence_timeout: body.silence_timeout.unwrap_or(DEFAULT_SILENCE_TIMEOUT),
+            application_id: body.application_id,
             enabled: body.enabled.unwrap_or(true),
             created_at: now.clone(),
             updated_at: now,
@@ -118,6 +140,7 @@ pub async fn create(
     };
     row.sync_flags();
     validate(&row)?;
+    check_events_app(&state, row.trunk.application_id.as_ref()).await?;
     let name = row.trunk.name.clone();
     match storage::trunks::insert(&state.db, &row).await {
         Err(StorageError::Duplicate) => {
@@ -214,6 +237,7 @@ pub async fn update(
     if let Some(diversion) = body.diversion {
         t.diversion = diversion;
     }
+    t.application_id = body.application_id.apply(t.application_id.take());
     t.silence_timeout = body
         .silence_timeout
         .apply(Some(t.silence_timeout))
@@ -226,6 +250,7 @@ pub async fn update(
     row.inbound_password = body.inbound_password.apply(row.inbound_password.take());
     row.sync_flags();
     validate(&row)?;
+    check_events_app(&state, row.trunk.application_id.as_ref()).await?;
     if !storage::trunks::update(&state.db, &row).await? {
         return Err(not_found(&name));
     }

@@ -3,7 +3,9 @@
 
 use super::{Db, PageRequest, Result, decode, get_bool, text};
 use contract::models::{Transport, Trunk, TrunkStatus};
-use contract::types::{CallerId, Host, PhoneNumber, ResourceName, SipPassword, SipUsername};
+use contract::types::{
+    ApplicationId, CallerId, Host, PhoneNumber, ResourceName, SipPassword, SipUsername,
+};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -26,14 +28,14 @@ impl StoredTrunk {
 const COLUMNS: &str = "name, host, port, transport, username, password, register, \
     inbound_username, inbound_password, max_channels, caller_id, enabled, created_at, updated_at, \
     inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix, register_expiry, options_interval, \
-    caller_id_rule, from_user, from_host, asserted_identity, diversion, silence_timeout";
+    caller_id_rule, from_user, from_host, asserted_identity, diversion, silence_timeout, application_id";
 /// The columns as read: booleans cast to integers, the one type both backends hand
 /// to the `Any` driver alike.
 const SELECT_COLUMNS: &str = "name, host, port, transport, username, password, CAST(register AS INTEGER) AS register, \
     inbound_username, inbound_password, max_channels, caller_id, CAST(enabled AS INTEGER) AS enabled, created_at, updated_at, \
     inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix, register_expiry, options_interval, \
     caller_id_rule, from_user, from_host, CAST(asserted_identity AS INTEGER) AS asserted_identity, \
-    CAST(diversion AS INTEGER) AS diversion, silence_timeout";
+    CAST(diversion AS INTEGER) AS diversion, silence_timeout, application_id";
 
 fn from_row(row: &AnyRow) -> Result<StoredTrunk> {
     const T: &str = "trunks";
@@ -103,6 +105,9 @@ fn from_row(row: &AnyRow) -> Result<StoredTrunk> {
             asserted_identity: get_bool(row, "asserted_identity")?,
             diversion: get_bool(row, "diversion")?,
             silence_timeout: decode(T, "silence_timeout", silence_timeout, u32::try_from)?,
+            application_id: opt("application_id")?
+                .map(|v| decode(T, "application_id", v, |v| ApplicationId::parse(&v)))
+                .transpose()?,
             enabled: get_bool(row, "enabled")?,
             status: TrunkStatus::default(),
             created_at: row.try_get("created_at")?,
@@ -150,7 +155,7 @@ pub async fn enabled(db: &Db) -> Result<Vec<StoredTrunk>> {
 pub async fn insert(db: &Db, row: &StoredTrunk) -> Result<()> {
     let t = &row.trunk;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO trunks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)"
+        "INSERT INTO trunks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
     )))
     .bind(t.name.as_str())
     .bind(t.host.as_str())
@@ -178,6 +183,7 @@ pub async fn insert(db: &Db, row: &StoredTrunk) -> Result<()> {
     .bind(t.asserted_identity)
     .bind(t.diversion)
     .bind(i64::from(t.silence_timeout))
+    .bind(t.application_id.as_ref().map(ApplicationId::as_str))
     .execute(db.pool())
     .await?;
     Ok(())
@@ -191,7 +197,8 @@ pub async fn update(db: &Db, row: &StoredTrunk) -> Result<bool> {
          caller_id = $11, enabled = $12, updated_at = $13, inbound_auth = $14, \
          inbound_reach = $15, inbound_number = $16, inbound_strip_prefix = $17, \
          register_expiry = $18, options_interval = $19, caller_id_rule = $20, from_user = $21, \
-         from_host = $22, asserted_identity = $23, diversion = $24, silence_timeout = $25 WHERE name = $1",
+         from_host = $22, asserted_identity = $23, diversion = $24, silence_timeout = $25, application_id = $26 \
+         WHERE name = $1",
     )
     .bind(t.name.as_str())
     .bind(t.host.as_str())
@@ -218,6 +225,7 @@ pub async fn update(db: &Db, row: &StoredTrunk) -> Result<bool> {
     .bind(t.asserted_identity)
     .bind(t.diversion)
     .bind(i64::from(t.silence_timeout))
+    .bind(t.application_id.as_ref().map(ApplicationId::as_str))
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)
@@ -264,6 +272,17 @@ pub async fn used_by_routes(db: &Db, name: &str) -> Result<Vec<String>> {
     .await?;
     rows.iter()
         .map(|r| Ok(r.try_get::<String, _>("route_name")?))
+        .collect()
+}
+
+/// The trunks that tell application `id` of their changes (`trunks/<name>`).
+pub async fn told(db: &Db, id: &str) -> Result<Vec<String>> {
+    let rows = sqlx::query("SELECT name FROM trunks WHERE application_id = $1 ORDER BY name")
+        .bind(id)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter()
+        .map(|r| Ok(format!("trunks/{}", r.try_get::<String, _>("name")?)))
         .collect()
 }
 

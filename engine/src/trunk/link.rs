@@ -1,10 +1,11 @@
 //! The links to trunks' peers, driven: for each enabled trunk that registers or is
 //! probed, a task that sends the REGISTERs and OPTIONS its machines ask for
 //! ([`Registration`](super::registration::Registration),
-//! [`Health`](super::health::Health)) and writes what happens in the node's
-//! [`TrunkStates`]. The supervisor reads the trunks when told they changed (and every
-//! 10 s, for changes made through another node) and restarts a trunk's tasks when its
-//! settings change.
+//! [`Health`](super::health::Health)), writes what happens in the node's
+//! [`TrunkStates`] and tells the trunk's application of the changes (`TrunkEvent`,
+//! through the outbox). The supervisor reads the trunks when told they changed (and
+//! every 10 s, for changes made through another node) and restarts a trunk's tasks when
+//! its settings change.
 
 use super::TrunkStates;
 use super::health::{Change, Health};
@@ -59,7 +60,12 @@ pub async fn supervise<S: Store>(
                         continue;
                     }
                     let token = stop.child_token();
-                    start_link(&sip, &states, &trunk, &token);
+                    let events = Events {
+                        store: store.clone(),
+                        application: trunk.application_id.clone(),
+                        trunk: trunk.name.clone(),
+                    };
+                    start_link(&sip, &states, &trunk, events, &token);
                     running.insert(name, (trunk, token));
                 }
             }
@@ -73,27 +79,94 @@ pub async fn supervise<S: Store>(
     }
 }
 
+/// Where a trunk's changes are told: its application's status callback.
+struct Events<S> {
+    store: Arc<S>,
+    application: Option<String>,
+    trunk: String,
+}
+
+impl<S: Store> Events<S> {
+    /// Queues `event` (with `reason`) for the trunk's application, if it has one.
+    async fn tell(&self, event: &str, reason: Option<String>) {
+        let Some(id) = &self.application else {
+            return;
+        };
+        let Ok(parsed) = contract::types::ApplicationId::parse(id.as_str()) else {
+            return;
+        };
+        let app = match self
+            .store
+            .destination(&contract::types::Destination::App(parsed))
+            .await
+        {
+            Ok(Some(app)) => app,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(trunk = %self.trunk, error = %e, "cannot tell the trunk's application");
+                return;
+            }
+        };
+        let Some(url) = app.status_callback else {
+            return;
+        };
+        let body = contract::webhook::TrunkEvent {
+            event: event.to_owned(),
+            timestamp: crate::clock::timestamp_now(),
+            trunk: self.trunk.clone(),
+            reason,
+        };
+        let Ok(json) = serde_json::to_string(&body) else {
+            return;
+        };
+        if let Err(e) = self
+            .store
+            .enqueue_callback(&app.application_id, url.as_str(), json)
+            .await
+        {
+            tracing::warn!(trunk = %self.trunk, error = %e, "cannot queue a trunk event");
+        }
+    }
+}
+
+/// What one trunk's registration and keepalive tasks share.
+struct Link<S> {
+    sip: Arc<SipStack>,
+    states: Arc<TrunkStates>,
+    trunk: String,
+    /// The peer (`sip:host:port`).
+    server: Uri,
+    /// Told when the peer answers OPTIONS again after being down.
+    returned: Notify,
+    events: Events<S>,
+    stop: CancellationToken,
+}
+
 /// Starts `trunk`'s registration and keepalive tasks (as it asks), until `token`.
-fn start_link(
+fn start_link<S: Store>(
     sip: &Arc<SipStack>,
     states: &Arc<TrunkStates>,
     trunk: &TrunkRecord,
+    events: Events<S>,
     token: &CancellationToken,
 ) {
-    let returned = Arc::new(Notify::new());
     let Some(server) = peer_uri(trunk) else {
         tracing::warn!(trunk = %trunk.name, transport = %trunk.transport, "the trunk's peer cannot be reached over its transport yet: not registered nor probed");
         return;
     };
+    let link = Arc::new(Link {
+        sip: sip.clone(),
+        states: states.clone(),
+        trunk: trunk.name.clone(),
+        server,
+        returned: Notify::new(),
+        events,
+        stop: token.clone(),
+    });
     if let Some(interval) = trunk.options_interval {
         tokio::spawn(keep_probing(
-            sip.clone(),
-            states.clone(),
-            trunk.name.clone(),
-            server.clone(),
+            link.clone(),
             Duration::from_secs(u64::from(interval)),
-            returned.clone(),
-            token.clone(),
         ));
     }
     if trunk.register
@@ -105,15 +178,7 @@ fn start_link(
             realm: None,
             auth_username: None,
         };
-        tokio::spawn(keep_registered(
-            sip.clone(),
-            states.clone(),
-            trunk.name.clone(),
-            server,
-            (credential, trunk.register_expiry),
-            returned,
-            token.clone(),
-        ));
+        tokio::spawn(keep_registered(link, credential, trunk.register_expiry));
     }
 }
 
@@ -134,33 +199,44 @@ fn peer_uri(trunk: &TrunkRecord) -> Option<Uri> {
 
 /// Registers `trunk` to its peer and keeps it registered until `stop` (then
 /// unregisters, best effort).
-async fn keep_registered(
-    sip: Arc<SipStack>,
-    states: Arc<TrunkStates>,
-    trunk: String,
-    server: Uri,
-    (credential, expiry): (Credential, u32),
-    returned: Arc<Notify>,
-    stop: CancellationToken,
-) {
+async fn keep_registered<S: Store>(link: Arc<Link<S>>, credential: Credential, expiry: u32) {
+    let Link {
+        sip,
+        states,
+        trunk,
+        server,
+        returned,
+        events,
+        stop,
+    } = &*link;
     let mut machine = Registration::new(Instant::now());
     let mut client = rsipstack::dialog::registration::Registration::new(
         sip.dialogs.endpoint.clone(),
         Some(credential),
     );
     let mut registered = false;
+    // The first failure after a success (or at start) is told, not every retry.
+    let mut failure_told = false;
     loop {
-        publish_registration(&states, &trunk, &machine);
+        publish_registration(states, trunk, &machine);
         let now = Instant::now();
         if machine.poll_register(now) {
-            let answer = register_once(&mut client, &server, expiry).await;
+            let answer = register_once(&mut client, server, expiry).await;
             match &answer {
                 Answer::Registered { granted } if !registered => {
                     tracing::info!(%trunk, granted, "registered to the trunk's peer");
+                    events.tell("trunk.registered", None).await;
+                    failure_told = false;
                 }
                 Answer::Registered { .. } => {}
                 Answer::Refused(why) | Answer::Unreachable(why) => {
                     tracing::warn!(%trunk, reason = %why, "registration to the trunk's peer failed");
+                    if !failure_told {
+                        events
+                            .tell("trunk.registration_failed", Some(why.clone()))
+                            .await;
+                        failure_told = true;
+                    }
                 }
             }
             registered = matches!(answer, Answer::Registered { .. });
@@ -226,22 +302,23 @@ fn publish_registration(states: &TrunkStates, trunk: &str, machine: &Registratio
 
 /// Probes the trunk's peer with OPTIONS every `interval` until `stop`; tells
 /// `returned` when a peer that was down answers again.
-async fn keep_probing(
-    sip: Arc<SipStack>,
-    states: Arc<TrunkStates>,
-    trunk: String,
-    server: Uri,
-    interval: Duration,
-    returned: Arc<Notify>,
-    stop: CancellationToken,
-) {
+async fn keep_probing<S: Store>(link: Arc<Link<S>>, interval: Duration) {
+    let Link {
+        sip,
+        states,
+        trunk,
+        server,
+        returned,
+        events,
+        stop,
+    } = &*link;
     let mut machine = Health::new(interval, Instant::now());
     let mut was_down = false;
     loop {
-        publish_health(&states, &trunk, &machine);
+        publish_health(states, trunk, &machine);
         if machine.poll_probe(Instant::now()) {
             let timeout = machine.probe_timeout();
-            let result = tokio::time::timeout(timeout, probe(&sip, &server))
+            let result = tokio::time::timeout(timeout, probe(sip, server))
                 .await
                 .unwrap_or_else(|_| {
                     Err(format!(
@@ -253,11 +330,14 @@ async fn keep_probing(
                 Change::Down => {
                     was_down = true;
                     tracing::warn!(%trunk, reason = ?machine.last_error(), "the trunk's peer is down: failover skips it");
+                    let reason = machine.last_error().map(str::to_owned);
+                    events.tell("trunk.down", reason).await;
                 }
                 Change::Up => {
                     tracing::info!(%trunk, "the trunk's peer answers OPTIONS: up");
                     if was_down {
                         returned.notify_one();
+                        events.tell("trunk.up", None).await;
                     }
                     was_down = false;
                 }

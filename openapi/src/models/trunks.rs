@@ -1,7 +1,9 @@
 //! Trunks: SIP links to a provider or to another Switchboard.
 
 use super::common::page;
-use crate::types::{CallerId, Host, Patch, PhoneNumber, ResourceName, SipPassword, SipUsername};
+use crate::types::{
+    ApplicationId, CallerId, Host, Patch, PhoneNumber, ResourceName, SipPassword, SipUsername,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -195,6 +197,11 @@ pub struct TrunkCreate {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 60)]
     pub silence_timeout: Option<u32>,
+    /// An application whose `status_callback` hears of the trunk's registration and
+    /// health changes (`TrunkEvent`: `trunk.registered`, `trunk.registration_failed`,
+    /// `trunk.down`, `trunk.up`).
+    #[serde(default)]
+    pub application_id: Option<ApplicationId>,
     /// Disabled trunks carry no calls. Default true.
     #[serde(default)]
     pub enabled: Option<bool>,
@@ -265,6 +272,9 @@ pub struct TrunkUpdate {
     #[schema(value_type = Option<u32>)]
     pub silence_timeout: Patch<u32>,
     #[serde(default)]
+    #[schema(value_type = Option<ApplicationId>)]
+    pub application_id: Patch<ApplicationId>,
+    #[serde(default)]
     pub enabled: Option<bool>,
 }
 
@@ -296,6 +306,7 @@ pub struct Trunk {
     pub asserted_identity: bool,
     pub diversion: bool,
     pub silence_timeout: u32,
+    pub application_id: Option<ApplicationId>,
     pub enabled: bool,
     /// What this node knows of the trunk now (not stored).
     #[serde(default)]
