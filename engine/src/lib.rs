@@ -16,6 +16,8 @@
 //!   authentication, REGISTER rules, blocking failed sources, RTP port pairs.
 //! - [`media`]'s `rtp`, `stream`, `dtmf`, `inband`, `wav`, `resample`, `tap`: what to
 //!   do with one packet, one continuous stream per leg, keys, audio conversion, mixing.
+//! - [`trunk`]'s `registration` and `health`: when to REGISTER to a trunk's peer and
+//!   what its answers mean; when to probe it with OPTIONS and when it is down.
 //!
 //! Boundaries:
 //! - [`store`]: what the engine needs from storage (implemented by the API server),
@@ -28,6 +30,8 @@
 //! - [`media`]'s `bridge`, `endpoint`, `pacer`: the tasks relaying and playing RTP.
 //! - [`webhook`]: the signed webhook client (timeouts, retries, fallback URL), which
 //!   hands requests for the built-in apps to them in-process (`LocalService`).
+//! - [`trunk`]'s `link`: the REGISTERs and OPTIONS to trunks' peers, and what this node
+//!   knows of each trunk (`TrunkStates`).
 //!
 //! Orchestration:
 //! - [`call`]: every call — routed INVITEs and calls placed through the REST API — run

@@ -176,6 +176,10 @@ async fn calls_api_reaches_numbers_and_sip_uris() {
     );
     let to_number = ended(&app, "90032123456", "outbound").await;
     assert_eq!(to_number["status"], "completed", "{to_number}");
+    assert_eq!(
+        to_number["trunk"], "first",
+        "the record names the trunk: {to_number}"
+    );
 
     // A SIP URI, rung directly.
     let port = free_sip_port();
@@ -194,6 +198,7 @@ async fn calls_api_reaches_numbers_and_sip_uris() {
     alice.assert_ok("alice answered, then got the BYE");
     let to_uri = ended(&app, &uri, "outbound").await;
     assert_eq!(to_uri["status"], "completed", "{to_uri}");
+    assert_eq!(to_uri["trunk"], serde_json::Value::Null, "{to_uri}");
 
     // Nowhere to go: a precise 422.
     for (to, field) in [("12", "to"), ("sip:", "to"), ("call me", "to")] {

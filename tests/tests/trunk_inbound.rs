@@ -17,11 +17,11 @@ const LONG: Duration = Duration::from_secs(30);
 const SECRET: &str = "same-Secret-everywhere";
 
 async fn server(ports: &str) -> TestApp {
-    TestApp::spawn_with(
-        Backend::Sqlite,
-        &[("SWITCHBOARD_RTP_PORTS", ports.to_owned())],
-    )
-    .await
+    server_on(Backend::Sqlite, ports).await
+}
+
+async fn server_on(backend: Backend, ports: &str) -> TestApp {
+    TestApp::spawn_with(backend, &[("SWITCHBOARD_RTP_PORTS", ports.to_owned())]).await
 }
 
 /// Server 1 reaches server 2 through trunk `server2` (as user `server1`, `password`)
@@ -226,9 +226,11 @@ async fn provider_calls(app: &TestApp, scenario: &str, number: &str) -> bool {
     .unwrap()
 }
 
+/// On PostgreSQL: the trunks' identification and the numbers' lookup read the same
+/// columns through the other backend.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_providers_dids_reach_an_application_and_an_ivr() {
-    let app = server("53400-53499").await;
+    let app = server_on(Backend::Postgres, "53400-53499").await;
     let hooks = WebhookApp::start().await;
     hooks.reply(
         "/voice",

@@ -16,8 +16,12 @@ const SECRET: &str = "same-Secret-everywhere";
 
 /// A server on a SIP port of its own that stays the same across restarts.
 async fn server(ports: &str) -> TestApp {
+    server_on(Backend::Sqlite, ports).await
+}
+
+async fn server_on(backend: Backend, ports: &str) -> TestApp {
     TestApp::spawn_with(
-        Backend::Sqlite,
+        backend,
         &[
             ("SWITCHBOARD_RTP_PORTS", ports.to_owned()),
             (
@@ -234,8 +238,9 @@ async fn a_server_registers_to_another_and_again_when_it_comes_back() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_registration_with_a_wrong_password_fails_with_the_peers_reason() {
-    let s1 = server("54000-54099").await;
-    let s2 = server("54100-54199").await;
+    // On PostgreSQL: the trunks are read through the other backend.
+    let s1 = server_on(Backend::Postgres, "54000-54099").await;
+    let s2 = server_on(Backend::Postgres, "54100-54199").await;
     accept_server1(&s2).await;
     create(
         &s1,

@@ -240,6 +240,8 @@ async fn ring<S: Store>(
         return None;
     };
     let call_id = legs.legs[winner].call_id.clone();
+    // The record names the trunk the answered leg went out through.
+    record.trunk.clone_from(&legs.legs[winner].trunk);
     Some(Answered {
         dialog,
         states: legs.hand_over(winner, ringer),
