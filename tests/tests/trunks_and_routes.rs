@@ -100,10 +100,19 @@ both_backends! {
         assert_eq!(status, 200);
 
         let (status, t) = app
-            .patch("/v1/trunks/TrunkToJulien", json!({"transport": "tls", "port": null, "password": null, "username": null, "enabled": false}))
+            .patch("/v1/trunks/TrunkToJulien", json!({"transport": "tcp", "port": 5070}))
             .await;
         assert_eq!(status, 200, "{t}");
-        assert_eq!(t["port"], 5061, "TLS default port");
+        assert_eq!((&t["transport"], &t["port"]), (&json!("tcp"), &json!(5070)));
+        let (status, t) = app
+            .patch("/v1/trunks/TrunkToJulien", json!({"port": null, "password": null, "username": null, "enabled": false}))
+            .await;
+        assert_eq!(status, 200, "{t}");
+        assert_eq!(t["port"], 5060, "back to the transport's default port");
+        // TLS is not built yet: refused rather than accepted and ignored.
+        let (status, err) = app.patch("/v1/trunks/TrunkToJulien", json!({"transport": "tls"})).await;
+        assert_eq!(status, 422, "{err}");
+        assert_eq!(error_of(&err), ("validation_failed".into(), Some("transport".into())));
         assert_eq!(t["password_set"], false);
         assert_eq!(t["enabled"], false);
 

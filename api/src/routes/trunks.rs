@@ -10,7 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use contract::models::{ListParams, Trunk, TrunkCreate, TrunkList, TrunkUpdate};
+use contract::models::{ListParams, Transport, Trunk, TrunkCreate, TrunkList, TrunkUpdate};
 
 /// Seconds asked for a registration to a trunk's peer, unless the trunk says otherwise.
 const DEFAULT_REGISTER_EXPIRY: u32 = 300;
@@ -49,6 +49,12 @@ fn validate(row: &StoredTrunk) -> ApiResult<()> {
     let t = &row.trunk;
     if t.port == 0 {
         return Err(ApiError::invalid("port", "must be 1 to 65535"));
+    }
+    if t.transport == Transport::Tls {
+        return Err(ApiError::invalid(
+            "transport",
+            "TLS trunks are not available yet: use udp or tcp",
+        ));
     }
     if row.password.is_some() && t.username.is_none() {
         return Err(ApiError::invalid("username", "a password needs a username"));

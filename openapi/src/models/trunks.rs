@@ -7,7 +7,8 @@ use crate::types::{
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// SIP transport of a trunk.
+/// SIP transport of a trunk. `tls` is refused for now (422): calls, registrations and
+/// keepalives over TLS are not built yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Transport {
