@@ -9,6 +9,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+/// The default log filter: Switchboard's own lines from `info`, the SIP stack's only
+/// from `warn` (its `info` lines are about every connection, the server's own readiness
+/// probe included).
+pub const DEFAULT_LOG: &str = "info,rsipstack=warn";
+
 /// Switchboard: a self-hosted programmable voice platform in one binary.
 #[derive(Debug, Parser)]
 #[command(name = "switchboard", version, about, long_about = None)]
@@ -357,7 +362,7 @@ impl Settings {
             data_dir,
             database_url,
             admin_key,
-            log: self.log.unwrap_or_else(|| "info".to_owned()),
+            log: self.log.unwrap_or_else(|| DEFAULT_LOG.to_owned()),
             max_upload_bytes,
             token_ttl: Duration::from_secs(token_ttl),
             sip_realm,

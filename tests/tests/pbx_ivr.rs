@@ -116,7 +116,10 @@ async fn the_ivr_repeats_handles_invalid_keys_and_rings_302_in_strategy_order() 
     call_ivr(&app, &caller);
     tokio::time::sleep(Duration::from_millis(2500)).await;
     caller.command("sndcode", "3");
-    tokio::time::sleep(Duration::from_millis(8000)).await;
+    // The third play starts about 5.5 s after the key (1.5 s replay, 4 s of silence);
+    // hanging up 9 s after it leaves a slow call set-up under load a second of margin
+    // (the fourth would come 5.5 s after the third).
+    tokio::time::sleep(Duration::from_millis(9000)).await;
     hang_up(&caller).await;
     let heard = caller.received_audio().unwrap();
     assert_eq!(

@@ -351,3 +351,62 @@ async fn postgres_over_tls() {
     assert!(encrypted >= 1, "the server's connections use TLS");
     drop(process);
 }
+
+/// Without SWITCHBOARD_LOG, a newcomer's first lines are Switchboard's: the SIP stack
+/// speaks only from `warn` (its `info` lines about every connection, the readiness probe
+/// included, are not shown).
+#[test]
+fn the_default_log_shows_switchboards_lines_not_the_sip_stacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0".to_owned()),
+        ("SWITCHBOARD_DATA_DIR", dir.path().display().to_string()),
+    ];
+    let unset = ["env", "-u", "SWITCHBOARD_LOG"].map(str::to_owned);
+    let mut p = Started::spawn_via(&unset, None, &env, &[]);
+    p.wait_ready();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let log = p.stderr_text();
+    assert!(log.contains("switchboard ready"), "{log}");
+    assert!(
+        !log.contains("rsipstack"),
+        "the SIP stack's info lines: {log}"
+    );
+}
+
+/// Unprivileged (a container's non-root user, no CAP_SYS_NICE), the media threads
+/// cannot take their raised priority: the server starts all the same and says so once,
+/// however many threads it runs.
+#[test]
+fn without_cap_sys_nice_the_server_starts_and_says_so_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let env = [
+        ("SWITCHBOARD_HTTP_ADDR", "127.0.0.1:0".to_owned()),
+        ("SWITCHBOARD_DATA_DIR", dir.path().display().to_string()),
+        ("SWITCHBOARD_MEDIA_THREADS", "4".to_owned()),
+        ("SWITCHBOARD_MEDIA_NICE", "-10".to_owned()),
+    ];
+    let wrapper = [
+        "setpriv",
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+    ]
+    .map(str::to_owned);
+    let mut p = Started::spawn_via(&wrapper, None, &env, &[]);
+    let url = p.wait_ready();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let log = p.stderr_text();
+    assert_eq!(
+        log.matches("media threads keep the normal priority")
+            .count(),
+        1,
+        "{log}"
+    );
+    // It serves: an unknown key is refused by the API, not by a dead server.
+    assert_eq!(basic_ok(&url, "nobody:0123456789abcdef0123"), 401, "{log}");
+}

@@ -86,6 +86,32 @@ fn parse_verbs(verbs: &serde_json::Value) -> ApiResult<Vec<contract::verbs::Verb
     })
 }
 
+/// The call of a script that gives only its document (`url` or `verbs`): its requests
+/// are signed like those to `url:` destinations, with that secret (`GET /v1/apps`).
+fn without_application(
+    state: &AppState,
+    body: &CallCreate,
+) -> ApiResult<engine::store::AppWebhooks> {
+    let voice_url = match (&body.url, &body.verbs) {
+        (Some(url), _) => {
+            url::Url::parse(url.as_str()).map_err(|e| ApiError::invalid("url", e.to_string()))?
+        }
+        // Inline verbs: their relative `action` URLs have nothing to resolve against.
+        (None, Some(_)) => state.store.apps().url(""),
+        (None, None) => {
+            return Err(ApiError::invalid(
+                "application_id",
+                "give an application_id, or the call's document as url or verbs",
+            ));
+        }
+    };
+    let mut app = crate::apps::directory::builtin(state.store.apps(), "");
+    app.application_id = "url".to_owned();
+    app.secret = state.store.apps().url_secret.clone();
+    app.voice_url = voice_url;
+    Ok(app)
+}
+
 pub async fn create(
     State(state): State<AppState>,
     _: Caller,
@@ -125,17 +151,17 @@ pub async fn create(
             ));
         }
     }
-    let mut app = state
-        .store
-        .application(body.application_id.as_str())
-        .await
-        .map_err(|e| ApiError::internal("cannot read the application", e))?
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "application_id",
-                format!("application {} does not exist", body.application_id),
-            )
-        })?;
+    let mut app = match &body.application_id {
+        Some(id) => state
+            .store
+            .application(id.as_str())
+            .await
+            .map_err(|e| ApiError::internal("cannot read the application", e))?
+            .ok_or_else(|| {
+                ApiError::invalid("application_id", format!("application {id} does not exist"))
+            })?,
+        None => without_application(&state, &body)?,
+    };
     if let Some(cb) = &body.status_callback {
         app.status_callback = Some(
             url::Url::parse(cb.as_str())

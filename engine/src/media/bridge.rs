@@ -67,9 +67,14 @@ fn raise_priority(nice: i32) {
     if nice == 0 {
         return;
     }
+    static SAID: std::sync::Once = std::sync::Once::new();
     let tid = rustix::thread::gettid();
     if let Err(e) = rustix::process::setpriority_process(Some(tid), nice) {
-        tracing::warn!(nice, error = %e, "media thread keeps the normal priority (raising it needs CAP_SYS_NICE)");
+        // Every media thread fails alike (a container without CAP_SYS_NICE): once is
+        // enough.
+        SAID.call_once(|| {
+            tracing::warn!(nice, error = %e, "media threads keep the normal priority: raising it needs CAP_SYS_NICE (set SWITCHBOARD_MEDIA_NICE=0 to not ask)");
+        });
     }
 }
 

@@ -146,8 +146,11 @@ pub struct CallCreate {
     /// the outbound routes, or a SIP URI.
     pub to: CallTo,
     /// The application whose signing secret signs this call's webhooks, and whose
-    /// `voice_url` and `status_callback` apply unless given here.
-    pub application_id: ApplicationId,
+    /// `voice_url` and `status_callback` apply unless given here. Without it, give `url`
+    /// or `verbs`: the call's requests are then signed with the secret of `url:`
+    /// destinations (`GET /v1/apps`, `url_destinations_signing_secret`).
+    #[serde(default)]
+    pub application_id: Option<ApplicationId>,
     /// The document to run once answered (instead of the application's `voice_url`).
     #[serde(default)]
     pub url: Option<HttpUrl>,
