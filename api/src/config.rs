@@ -30,6 +30,9 @@ pub enum Command {
     Serve,
     /// Print the OpenAPI document and exit.
     Openapi,
+    /// Run a call into an application URL without SIP, RTP or phones, and print what
+    /// happens (the same signed requests and verbs as a real call).
+    Simulate(crate::simulate::SimulateArgs),
 }
 
 /// Settings as given by flags and environment; each is optional so the TOML file and

@@ -19,6 +19,8 @@
 //! - [`error`]: [`error::ApiError`], the one error type, rendered as the contract's
 //!   error body.
 //! - [`extract`]: JSON, query and paging extractors that fail with that error body.
+//! - [`simulate`]: `switchboard simulate`, a call into an application URL without SIP
+//!   (the engine's simulator), printed step by step.
 
 pub mod apps;
 pub mod auth;
@@ -33,6 +35,7 @@ pub mod media;
 pub mod outbox;
 pub mod routes;
 pub mod server;
+pub mod simulate;
 pub mod state;
 pub mod storage;
 

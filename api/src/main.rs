@@ -40,9 +40,18 @@ fn one_line(e: &anyhow::Error) -> String {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Some(Command::Openapi) = cli.command {
-        std::io::stdout().write_all(contract::ApiDoc::json().as_bytes())?;
-        return Ok(());
+    match cli.command {
+        Some(Command::Openapi) => {
+            std::io::stdout().write_all(contract::ApiDoc::json().as_bytes())?;
+            return Ok(());
+        }
+        Some(Command::Simulate(args)) => {
+            return match switchboard::simulate::run(args)? {
+                true => Ok(()),
+                false => anyhow::bail!("the call failed"),
+            };
+        }
+        Some(Command::Serve) | None => {}
     }
     let config = cli.settings.resolve()?;
     init_logging(&config.log)?;

@@ -37,6 +37,8 @@
 //! - [`call`]: every call — routed INVITEs and calls placed through the REST API — run
 //!   by one driver loop per call around its program and its ringers.
 //! - [`engine`]: starts it all and gives the API server one [`EngineHandle`].
+//! - [`simulate`]: a call without SIP or RTP — the same program, driven on a simulated
+//!   clock, its webhook requests sent for real (`switchboard simulate`).
 
 pub mod acd;
 pub mod call;
@@ -53,6 +55,7 @@ pub mod program;
 pub mod registrar;
 pub mod ring;
 pub mod sdp;
+pub mod simulate;
 pub mod sip;
 pub mod store;
 pub mod trunk;

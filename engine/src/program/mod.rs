@@ -204,6 +204,11 @@ impl CallProgram {
         self.finished
     }
 
+    /// Whether a `gather` waits for keys now.
+    pub fn is_gathering(&self) -> bool {
+        matches!(self.running, Running::Gather(_))
+    }
+
     /// Whether the party is answered.
     pub fn is_answered(&self) -> bool {
         self.answered

@@ -237,7 +237,7 @@ pub(super) fn status_of(app: &AppWebhooks) -> Option<(String, Url)> {
 }
 
 /// Why a document could not be had, as the program reports it.
-fn failure(e: &FetchError) -> FetchFailure {
+pub(crate) fn failure(e: &FetchError) -> FetchFailure {
     match &e.invalid {
         Some((url, verr)) => FetchFailure {
             code: "invalid_document",

@@ -38,7 +38,7 @@ use std::time::Instant;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-pub(crate) use app::{queue_status, request_for};
+pub(crate) use app::{failure, queue_status, request_for};
 pub(crate) use media::{Media, PartyMedia, peer_of};
 
 pub(crate) use super::invite::Device;

@@ -1,0 +1,123 @@
+//! `switchboard simulate`: a call into a real webhook application without SIP, RTP or
+//! phones — the same signed requests a real call sends, the keys given with `--keys`,
+//! the `dial` outcome chosen with `--dial`, every step printed (`--json`: one object per
+//! line).
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
+
+use serde_json::json;
+use switchboard_tests::switchboard_bin;
+use switchboard_tests::webhook_app::{Reply, WebhookApp};
+
+/// Runs `switchboard simulate` with `args`; its exit status and JSON steps.
+fn simulate<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (bool, Vec<serde_json::Value>, String) {
+    let out = std::process::Command::new(switchboard_bin())
+        .arg("simulate")
+        .args(args)
+        .env_remove("SWITCHBOARD_SIMULATE_SECRET")
+        .output()
+        .expect("the binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let steps = stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (
+        out.status.success(),
+        steps,
+        format!("{stdout}{}", String::from_utf8_lossy(&out.stderr)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_menu_runs_without_a_phone_with_the_keys_and_dial_outcome_given() {
+    let hooks = WebhookApp::start().await;
+    hooks.set_secret("whsec_test-secret");
+    hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "gather", "num_digits": 1, "action": "/menu",
+             "prompts": [{"verb": "say", "text": "Press 1 for sales"}]},
+            {"verb": "say", "text": "We did not get your choice"}
+        ])),
+    );
+    hooks.reply(
+        "/menu",
+        Reply::Json(json!([
+            {"verb": "dial", "targets": [{"type": "number", "number": "101"}], "action": "/after"}
+        ])),
+    );
+    hooks.reply(
+        "/after",
+        Reply::Json(json!([{"verb": "say", "text": "Sales is busy, goodbye"}, {"verb": "hangup"}])),
+    );
+    let voice = format!("{}/voice", hooks.url);
+    let args = [
+        voice.as_str(),
+        "--keys",
+        "1",
+        "--dial",
+        "busy",
+        "--json",
+        "--secret",
+        "whsec_test-secret",
+        "--from",
+        "+3222000111",
+    ]
+    .map(str::to_owned);
+    let (ok, steps, output) = tokio::task::spawn_blocking(move || simulate(&args))
+        .await
+        .unwrap();
+    assert!(ok, "{output}");
+    let kinds: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "request", "document", "answered", "says", "keys", "request", "document", "dials",
+            "request", "document", "says", "ended"
+        ],
+        "{output}"
+    );
+    assert_eq!(steps[3]["text"], "Press 1 for sales");
+    assert_eq!(steps[4]["digits"], "1");
+    assert_eq!(steps[5]["body"]["digits"], "1", "{output}");
+    assert_eq!(steps[7]["outcome"], "busy");
+    assert_eq!(steps[8]["body"]["dial_call_status"], "busy", "{output}");
+    assert_eq!(steps[10]["text"], "Sales is busy, goodbye");
+    assert_eq!(steps[11]["status"], "completed", "{output}");
+
+    // The application got the same signed requests a real call sends.
+    let received = hooks.received();
+    assert_eq!(received.len(), 3, "{received:?}");
+    hooks.assert_all_signed();
+    assert_eq!(received[0].body["from"], "+3222000111");
+    assert_eq!(received[1].path, "/menu");
+    assert_eq!(received[1].body["digits"], "1");
+    assert_eq!(received[2].body["dial_call_status"], "busy");
+
+    // No key: the gather times out and the document goes on.
+    let args = [voice.as_str(), "--json", "--secret", "whsec_test-secret"].map(str::to_owned);
+    let (ok, steps, output) = tokio::task::spawn_blocking(move || simulate(&args))
+        .await
+        .unwrap();
+    assert!(ok, "{output}");
+    let said: Vec<&str> = steps
+        .iter()
+        .filter(|s| s["step"] == "says")
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        said,
+        ["Press 1 for sales", "We did not get your choice"],
+        "{output}"
+    );
+}
+
+#[test]
+fn an_unreachable_application_fails_the_call_and_the_command() {
+    let (ok, steps, output) = simulate(&["http://127.0.0.1:9/voice", "--json"]);
+    assert!(!ok, "{output}");
+    assert!(steps.iter().any(|s| s["step"] == "failed"), "{output}");
+    assert_eq!(steps.last().unwrap()["status"], "failed", "{output}");
+}
