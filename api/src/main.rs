@@ -46,7 +46,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             return Ok(());
         }
         Some(Command::Simulate(args)) => {
-            return match switchboard::simulate::run(args)? {
+            return match switchboard::simulate::run(&args)? {
                 true => Ok(()),
                 false => anyhow::bail!("the call failed"),
             };

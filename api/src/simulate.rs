@@ -47,7 +47,7 @@ pub struct SimulateArgs {
 
 /// Runs the simulation; Ok(false) when the call failed (its application did not answer
 /// usably).
-pub fn run(args: SimulateArgs) -> anyhow::Result<bool> {
+pub fn run(args: &SimulateArgs) -> anyhow::Result<bool> {
     let voice_url = url::Url::parse(&args.url)
         .map_err(|e| anyhow::anyhow!("{} is not a URL: {e}", args.url))?;
     let method = match args.method.to_ascii_uppercase().as_str() {

@@ -304,11 +304,10 @@ impl Sim {
                     result: Ok(audio),
                 });
             }
-            Command::Play { id, audio, loops } => {
-                if loops > 0 {
-                    let one = Duration::from_millis(audio.len() as u64 / 8);
-                    self.playing.push((id, self.now + one * loops));
-                }
+            // Looped until stopped (loops 0): it ends when something stops it.
+            Command::Play { id, audio, loops } if loops > 0 => {
+                let one = Duration::from_millis(audio.len() as u64 / 8);
+                self.playing.push((id, self.now + one * loops));
             }
             Command::StopPlayback => self.playing.clear(),
             Command::StartRecording { .. } => report(&Step::Records { at: self.at() }),
