@@ -1,6 +1,6 @@
 //! The promise: any PBX feature can be replaced by the user's own webhook app. The
 //! seed's day/night switch and IVR, written as a short Python app
-//! (`tests/apps/ivr_daynight.py`), give the same call flow as the built-in apps: the
+//! (`examples/python/ivr_daynight.py`, on the Python SDK), give the same call flow as the built-in apps: the
 //! same scenario runs against both and measures the same things.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
@@ -197,9 +197,11 @@ async fn a_user_app_replaces_the_built_in_ivr_and_day_night_with_the_same_call_f
         json!({"number": "6000", "application_id": application["id"]}),
     )
     .await;
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("apps/ivr_daynight.py");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let script = root.join("examples/python/ivr_daynight.py");
     let _user_app = UserApp(
         Command::new("python3")
+            .env("PYTHONPATH", root.join("sdk/python"))
             .arg(&script)
             .arg(port.to_string())
             .arg(application["signing_secret"].as_str().unwrap())

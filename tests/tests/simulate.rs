@@ -121,3 +121,53 @@ fn an_unreachable_application_fails_the_call_and_the_command() {
     assert!(steps.iter().any(|s| s["step"] == "failed"), "{output}");
     assert_eq!(steps.last().unwrap()["status"], "failed", "{output}");
 }
+
+/// The IVR example (`examples/python/ivr_daynight.py`, tested with real phones in
+/// `pbx_user_app`) run by the simulator: key 1 takes the path the real call takes —
+/// the menu, the choice, ring group member 58102.
+#[test]
+fn the_ivr_example_takes_the_same_path_as_a_real_call() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let port = switchboard_tests::peers::free_sip_port();
+    let mut example = std::process::Command::new("python3")
+        .env("PYTHONPATH", root.join("sdk/python"))
+        .arg(root.join("examples/python/ivr_daynight.py"))
+        .args([&port.to_string(), "whsec_example"])
+        .spawn()
+        .expect("python3 runs the example");
+    let url = format!("http://127.0.0.1:{port}/voice");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the example did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (ok, steps, output) = simulate(&[
+        url.as_str(),
+        "--keys",
+        "1",
+        "--secret",
+        "whsec_example",
+        "--json",
+    ]);
+    let _ = example.kill();
+    let _ = example.wait();
+    assert!(ok, "{output}");
+    let requests: Vec<&str> = steps
+        .iter()
+        .filter(|s| s["step"] == "request")
+        .map(|s| s["url"].as_str().unwrap())
+        .collect();
+    assert_eq!(requests.len(), 2, "{output}");
+    assert!(requests[1].ends_with("/choice/0/0"), "{output}");
+    let played: Vec<&str> = steps
+        .iter()
+        .filter(|s| s["step"] == "plays")
+        .map(|s| s["audio"].as_str().unwrap())
+        .collect();
+    assert_eq!(played, ["recording VoicemailCenter"], "{output}");
+    let dial = steps.iter().find(|s| s["step"] == "dials").unwrap();
+    assert_eq!(dial["targets"][0]["number"], "58102", "{output}");
+}
