@@ -2,7 +2,7 @@
 """The seed's day/night switch and IVR as a webhook app, with Switchboard's Python SDK
 (sdk/python): what the built-in apps do, as your own code.
 
-    PYTHONPATH=sdk/python examples/python/ivr_daynight.py <port> <signing secret>
+    PYTHONPATH=sdk/python examples/python/ivr_daynight.py <port> <signing secret> [<host>]
 
 By day a call hears the menu (recording VoicemailCenter): 1 rings 58102, 3 repeats,
 other keys are invalid (the third reaches 58106), silence repeats (the third hangs up).
@@ -18,6 +18,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from switchboard_voice import Document, Gather, dial_extension, webhook_app
 
 PORT, SECRET = int(sys.argv[1]), sys.argv[2]
+HOST = sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1"  # 0.0.0.0 in a container
 MODE = {"now": "day"}
 MEMBERS = ["58102"]  # ring group 301
 INVALID_DESTINATION = "58106"
@@ -77,4 +78,4 @@ class Quiet(WSGIRequestHandler):
         pass
 
 
-make_server("127.0.0.1", PORT, app, handler_class=Quiet).serve_forever()
+make_server(HOST, PORT, app, handler_class=Quiet).serve_forever()
