@@ -1,6 +1,6 @@
 //! The promise: any PBX feature can be replaced by the user's own webhook app. The
 //! seed's day/night switch and IVR, written as a short Python app
-//! (`examples/python/ivr_daynight.py`, on the Python SDK), give the same call flow as the built-in apps: the
+//! (`examples/python/ivr_daynight.py` and `examples/node/ivr_daynight.mjs`, on the SDKs), give the same call flow as the built-in apps: the
 //! same scenario runs against both and measures the same things.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
@@ -182,42 +182,57 @@ async fn a_user_app_replaces_the_built_in_ivr_and_day_night_with_the_same_call_f
         json!({"number": "5000", "destination": "daynight:0"}),
     )
     .await;
-    // The user's way: the same in a Python webhook app, bound to number 6000.
-    let port = free_sip_port();
-    let application = create(
-        &app,
-        "/v1/applications",
-        json!({"name": "IVR in Python",
-        "voice_url": format!("http://127.0.0.1:{port}/voice")}),
-    )
-    .await;
-    create(
-        &app,
-        "/v1/numbers",
-        json!({"number": "6000", "application_id": application["id"]}),
-    )
-    .await;
+    // The user's way: the same as a webhook app on the SDKs (the examples), in Python on
+    // number 6000 and in Node on 6001.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let script = root.join("examples/python/ivr_daynight.py");
-    let _user_app = UserApp(
-        Command::new("python3")
-            .env("PYTHONPATH", root.join("sdk/python"))
-            .arg(&script)
-            .arg(port.to_string())
-            .arg(application["signing_secret"].as_str().unwrap())
-            .spawn()
-            .expect("python3 runs the user's app"),
-    );
+    let mut user_apps = Vec::new();
+    for (number, program, script) in [
+        ("6000", "python3", "examples/python/ivr_daynight.py"),
+        ("6001", "node", "examples/node/ivr_daynight.mjs"),
+    ] {
+        let port = free_sip_port();
+        let application = create(
+            &app,
+            "/v1/applications",
+            json!({"name": format!("IVR in {program}"),
+            "voice_url": format!("http://127.0.0.1:{port}/voice")}),
+        )
+        .await;
+        create(
+            &app,
+            "/v1/numbers",
+            json!({"number": number, "application_id": application["id"]}),
+        )
+        .await;
+        user_apps.push((
+            number,
+            port,
+            UserApp(
+                Command::new(program)
+                    .env("PYTHONPATH", root.join("sdk/python"))
+                    .arg(root.join(script))
+                    .arg(port.to_string())
+                    .arg(application["signing_secret"].as_str().unwrap())
+                    .spawn()
+                    .expect("the example runs"),
+            ),
+        ));
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let built_in = day_then_night(&app, &phones, "5000", Night::FeatureCode).await;
-    let user = day_then_night(
-        &app,
-        &phones,
-        "6000",
-        Night::Toggle(format!("http://127.0.0.1:{port}/toggle")),
-    )
-    .await;
+    let mut users = Vec::new();
+    for (number, port, _) in &user_apps {
+        users.push(
+            day_then_night(
+                &app,
+                &phones,
+                number,
+                Night::Toggle(format!("http://127.0.0.1:{port}/toggle")),
+            )
+            .await,
+        );
+    }
     assert_eq!(
         built_in,
         [
@@ -230,5 +245,9 @@ async fn a_user_app_replaces_the_built_in_ivr_and_day_night_with_the_same_call_f
         ],
         "the built-in apps"
     );
-    assert_eq!(user, built_in, "the user's app gives the same call flow");
+    assert_eq!(
+        users[0], built_in,
+        "the Python app gives the same call flow"
+    );
+    assert_eq!(users[1], built_in, "the Node app gives the same call flow");
 }
