@@ -1,6 +1,7 @@
 //! The promise: any PBX feature can be replaced by the user's own webhook app. The
 //! seed's day/night switch and IVR, written as a short Python app
-//! (`examples/python/ivr_daynight.py` and `examples/node/ivr_daynight.mjs`, on the SDKs), give the same call flow as the built-in apps: the
+//! (`examples/python/ivr_daynight.py`, `examples/node/ivr_daynight.mjs` and the Rust
+//! SDK's `examples/ivr_daynight.rs`), give the same call flow as the built-in apps: the
 //! same scenario runs against both and measures the same things.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
@@ -186,9 +187,16 @@ async fn a_user_app_replaces_the_built_in_ivr_and_day_night_with_the_same_call_f
     // number 6000 and in Node on 6001.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut user_apps = Vec::new();
+    // The Rust example is built with the workspace, next to the binary.
+    let rust_example = switchboard_tests::switchboard_bin()
+        .parent()
+        .unwrap()
+        .join("examples/ivr_daynight");
+    let rust_example = rust_example.to_str().unwrap();
     for (number, program, script) in [
         ("6000", "python3", "examples/python/ivr_daynight.py"),
         ("6001", "node", "examples/node/ivr_daynight.mjs"),
+        ("6002", rust_example, ""),
     ] {
         let port = free_sip_port();
         let application = create(
@@ -204,13 +212,16 @@ async fn a_user_app_replaces_the_built_in_ivr_and_day_night_with_the_same_call_f
             json!({"number": number, "application_id": application["id"]}),
         )
         .await;
+        let mut command = Command::new(program);
+        if !script.is_empty() {
+            command.arg(root.join(script));
+        }
         user_apps.push((
             number,
             port,
             UserApp(
-                Command::new(program)
+                command
                     .env("PYTHONPATH", root.join("sdk/python"))
-                    .arg(root.join(script))
                     .arg(port.to_string())
                     .arg(application["signing_secret"].as_str().unwrap())
                     .spawn()
@@ -250,4 +261,5 @@ async fn a_user_app_replaces_the_built_in_ivr_and_day_night_with_the_same_call_f
         "the Python app gives the same call flow"
     );
     assert_eq!(users[1], built_in, "the Node app gives the same call flow");
+    assert_eq!(users[2], built_in, "the Rust app gives the same call flow");
 }

@@ -1,4 +1,4 @@
-// The IVR and day/night examples in Node and Python give the same result: the same
+// The IVR and day/night examples in Node, Python and Rust give the same result: the same
 // keys take the same path through each, as `switchboard simulate` shows.
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,10 +14,13 @@ let nextPort = 18500 + (process.pid % 400);
 
 async function startExample(language) {
   const port = nextPort++;
-  const [cmd, script] = language === "node"
-    ? ["node", join(root, "examples/node/ivr_daynight.mjs")]
-    : ["python3", join(root, "examples/python/ivr_daynight.py")];
-  const child = spawn(cmd, [script, String(port), "whsec_example"], {
+  const [cmd, ...script] = {
+    node: ["node", join(root, "examples/node/ivr_daynight.mjs")],
+    python: ["python3", join(root, "examples/python/ivr_daynight.py")],
+    // Built with the workspace, next to the binary.
+    rust: [join(dirname(binary()), "examples/ivr_daynight")],
+  }[language];
+  const child = spawn(cmd, [...script, String(port), "whsec_example"], {
     env: { ...process.env, PYTHONPATH: join(root, "sdk/python") },
     stdio: "ignore",
   });
@@ -54,17 +57,20 @@ async function path(port, keys) {
 }
 
 for (const keys of ["1", "3,1", "5,5,5"]) {
-  test(`keys ${keys}: the Node and Python examples take the same path`, async () => {
+  test(`keys ${keys}: the Node, Python and Rust examples take the same path`, async () => {
     const node = await startExample("node");
     const python = await startExample("python");
+    const rust = await startExample("rust");
     try {
-      const [a, b] = [await path(node.port, keys), await path(python.port, keys)];
+      const [a, b, c] = [await path(node.port, keys), await path(python.port, keys), await path(rust.port, keys)];
       assert.deepEqual(a, b);
+      assert.deepEqual(a, c);
       const dialled = a.find((s) => s.startsWith("dials"));
       assert.equal(dialled, keys === "5,5,5" ? "dials 58106" : "dials 58102");
     } finally {
       node.stop();
       python.stop();
+      rust.stop();
     }
   });
 }
