@@ -222,3 +222,24 @@ pub async fn check_announcement(
         None => Ok(()),
     }
 }
+
+/// The application named at `field` to be told of `events` (voicemail messages, a
+/// trunk's changes) exists and has a status callback to receive them.
+pub async fn check_told_application(
+    db: &Db,
+    field: &str,
+    id: &contract::types::ApplicationId,
+    events: &str,
+) -> ApiResult<()> {
+    match storage::applications::get(db, id.as_str()).await? {
+        None => Err(ApiError::invalid(
+            field,
+            format!("application {id} does not exist"),
+        )),
+        Some(app) if app.status_callback.is_none() => Err(ApiError::invalid(
+            field,
+            format!("application {id} has no status_callback to receive {events}"),
+        )),
+        Some(_) => Ok(()),
+    }
+}

@@ -222,6 +222,25 @@ pub struct TrunkRecord {
     pub application_id: Option<String>,
 }
 
+impl TrunkRecord {
+    /// `sip:[user@]host:port` of the trunk's peer (`;transport=tcp` over TCP, an IPv6
+    /// host in brackets); None over a transport calls cannot use yet (TLS).
+    pub fn peer_uri(&self, user: Option<&str>) -> Option<String> {
+        let transport = match self.transport.as_str() {
+            "udp" => "",
+            "tcp" => ";transport=tcp",
+            _ => return None,
+        };
+        let host = if self.host.contains(':') && !self.host.starts_with('[') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        let user = user.map(|u| format!("{u}@")).unwrap_or_default();
+        Some(format!("sip:{user}{host}:{}{transport}", self.port))
+    }
+}
+
 /// How a dialled number leaves through the outbound routes ([`Store::route_number`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteMatch {
@@ -443,4 +462,76 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts or updates a call record (by `sid`).
     fn save_call(&self, record: &CallRecord)
     -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trunk(number_from: InboundNumber, strip: Option<&str>) -> InboundTrunk {
+        InboundTrunk {
+            name: "carrier".into(),
+            host: "192.0.2.1".into(),
+            auth: InboundAuth::Address,
+            username: None,
+            password: None,
+            reach: InboundReach::Numbers,
+            number_from,
+            strip_prefix: strip.map(str::to_owned),
+            max_channels: None,
+        }
+    }
+
+    #[test]
+    fn the_called_number_comes_from_the_request_uri_or_to_without_the_prefix() {
+        let by_uri = trunk(InboundNumber::RequestUri, Some("+32"));
+        assert_eq!(by_uri.called_number("+3223456789", "account42"), "23456789");
+        assert_eq!(
+            by_uri.called_number("0223456789", "x"),
+            "0223456789",
+            "no prefix: as is"
+        );
+        let by_to = trunk(InboundNumber::To, None);
+        assert_eq!(
+            by_to.called_number("account42", "+3223456789"),
+            "+3223456789"
+        );
+    }
+
+    #[test]
+    fn a_trunks_peer_uri_names_its_transport_and_brackets_ipv6() {
+        let mut t = TrunkRecord {
+            name: "t".into(),
+            host: "2001:db8::1".into(),
+            port: 5070,
+            transport: "tcp".into(),
+            username: None,
+            password: None,
+            enabled: true,
+            max_channels: None,
+            register: false,
+            register_expiry: 300,
+            options_interval: None,
+            caller_id: None,
+            caller_id_rule: CallerIdRule::Replace,
+            from_user: None,
+            from_host: None,
+            asserted_identity: false,
+            diversion: true,
+            silence_timeout: 5,
+            application_id: None,
+        };
+        assert_eq!(
+            t.peer_uri(Some("101")).as_deref(),
+            Some("sip:101@[2001:db8::1]:5070;transport=tcp")
+        );
+        t.transport = "udp".into();
+        t.host = "sip.example.net".into();
+        assert_eq!(
+            t.peer_uri(None).as_deref(),
+            Some("sip:sip.example.net:5070")
+        );
+        t.transport = "tls".into();
+        assert_eq!(t.peer_uri(None), None);
+    }
 }

@@ -329,3 +329,21 @@ pub fn speech_windows(file: &Path, tones: &[f64]) -> usize {
         .filter(|(w, total)| *total > 2e-5 && tones.iter().all(|f| w.power_at(*f) < 0.1 * total))
         .count()
 }
+
+/// The latest ended record of a call to `to` in `direction` (`inbound`, `outbound`) on
+/// `app`, once it has ended (waits up to 10 s).
+pub async fn ended_call(app: &TestApp, to: &str, direction: &str) -> serde_json::Value {
+    for _ in 0..100 {
+        let (_, calls) = app.get(&format!("/v1/calls?to={to}")).await;
+        if let Some(c) = calls["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["direction"] == direction && c["end_time"].is_string())
+        {
+            return c.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no ended {direction} call to {to}:\n{}", app.log());
+}

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 use std::time::{Duration, Instant};
-use switchboard_tests::app_harness::tone_mic;
+use switchboard_tests::app_harness::{ended_call, tone_mic};
 use switchboard_tests::audio::read_wav;
 use switchboard_tests::peers::{Baresip, Linphone, SipTransport, Sipp, free_sip_port};
 use switchboard_tests::{Backend, TestApp};
@@ -106,23 +106,6 @@ fn assert_heard(recording: &Path, expected: f64, who: &str) {
     assert!(pcm.rms() > 0.05, "{who}: level {}", pcm.rms());
 }
 
-/// The ended call record on `app` to `to` in `direction`.
-async fn record(app: &TestApp, to: &str, direction: &str) -> serde_json::Value {
-    for _ in 0..100 {
-        let (_, calls) = app.get(&format!("/v1/calls?to={to}")).await;
-        if let Some(c) = calls["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["direction"] == direction && c["end_time"].is_string())
-        {
-            return c.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no ended {direction} call to {to}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_servers_provisioned_by_the_example_reach_each_others_users() {
     let servers = four_servers().await;
@@ -183,9 +166,9 @@ async fn four_servers_provisioned_by_the_example_reach_each_others_users() {
         "the caller on server 1",
     );
     assert_heard(&linphone.recording(), CALLER_TONE, "the callee on server 2");
-    let out = record(&servers[0], "2101", "outbound").await;
+    let out = ended_call(&servers[0], "2101", "outbound").await;
     assert_eq!(out["trunk"], "server2", "{out}");
-    let inbound = record(&servers[1], "101", "inbound").await;
+    let inbound = ended_call(&servers[1], "101", "inbound").await;
     assert_eq!(inbound["trunk"], "server1", "{inbound}");
     assert_eq!(inbound["from"], "101", "{inbound}");
     assert_eq!(inbound["hangup"]["by"], "callee", "{inbound}");

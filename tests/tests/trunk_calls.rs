@@ -8,6 +8,7 @@
 
 use serde_json::json;
 use std::time::Duration;
+use switchboard_tests::app_harness::ended_call;
 use switchboard_tests::peers::{SipTransport, Sipp, SippResult, free_sip_port};
 use switchboard_tests::{Backend, TestApp};
 
@@ -59,23 +60,6 @@ fn call(app: &TestApp, scenario: &str, number: &str) -> SippResult {
     )
 }
 
-/// The record of the latest call to `to` in `direction`, once it has ended.
-async fn ended(app: &TestApp, to: &str, direction: &str) -> serde_json::Value {
-    for _ in 0..50 {
-        let (_, calls) = app.get(&format!("/v1/calls?to={to}")).await;
-        if let Some(c) = calls["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["direction"] == direction && c["end_time"].is_string())
-        {
-            return c.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no ended {direction} call to {to}");
-}
-
 /// A provider on `port` running `scenario`; `uas_challenge_answer.xml` expects user
 /// `trunkuser` with `password`.
 fn provider(scenario: &str, app: &TestApp, port: u16, password: &str) -> Sipp {
@@ -115,10 +99,10 @@ async fn a_failing_trunk_fails_over_to_the_next_which_challenges() {
         challenging.messages
     );
 
-    let inbound = ended(&app, "90032123456", "inbound").await;
+    let inbound = ended_call(&app, "90032123456", "inbound").await;
     assert_eq!(inbound["status"], "completed", "{inbound}");
     assert_eq!(inbound["from"], "101", "{inbound}");
-    let leg = ended(&app, "90032123456", "outbound").await;
+    let leg = ended_call(&app, "90032123456", "outbound").await;
     assert_eq!(leg["parent_call_sid"], inbound["sid"], "{leg}");
     assert_eq!(leg["status"], "completed", "{leg}");
     assert!(
@@ -137,7 +121,7 @@ async fn wrong_trunk_credentials_fail_the_call_clearly() {
     let _ = tokio::task::spawn_blocking(move || (troubled.wait(LONG), challenging.wait(LONG)))
         .await
         .unwrap();
-    let inbound = ended(&app, "90032123456", "inbound").await;
+    let inbound = ended_call(&app, "90032123456", "inbound").await;
     assert_eq!(inbound["status"], "failed", "{inbound}");
     assert_eq!(inbound["hangup"]["sip_code"], 480, "{inbound}");
     assert!(inbound["answer_time"].is_null(), "{inbound}");
@@ -174,7 +158,7 @@ async fn calls_api_reaches_numbers_and_sip_uris() {
         "{}",
         trunk.messages
     );
-    let to_number = ended(&app, "90032123456", "outbound").await;
+    let to_number = ended_call(&app, "90032123456", "outbound").await;
     assert_eq!(to_number["status"], "completed", "{to_number}");
     assert_eq!(
         to_number["trunk"], "first",
@@ -196,7 +180,7 @@ async fn calls_api_reaches_numbers_and_sip_uris() {
         .await
         .unwrap();
     alice.assert_ok("alice answered, then got the BYE");
-    let to_uri = ended(&app, &uri, "outbound").await;
+    let to_uri = ended_call(&app, &uri, "outbound").await;
     assert_eq!(to_uri["status"], "completed", "{to_uri}");
     assert_eq!(to_uri["trunk"], serde_json::Value::Null, "{to_uri}");
 
@@ -249,7 +233,7 @@ async fn a_silent_trunk_is_given_up_for_the_next() {
         .await
         .unwrap();
     challenging.assert_ok("the second trunk answered, then got the BYE");
-    let inbound = ended(&app, "90032123456", "inbound").await;
+    let inbound = ended_call(&app, "90032123456", "inbound").await;
     assert_eq!(inbound["status"], "completed", "{inbound}");
     let log = app.log();
     assert!(

@@ -8,7 +8,7 @@
 
 use serde_json::json;
 use std::time::Duration;
-use switchboard_tests::app_harness::{create, register_sipp};
+use switchboard_tests::app_harness::{create, ended_call, register_sipp};
 use switchboard_tests::peers::{SipTransport, Sipp, free_sip_port};
 use switchboard_tests::webhook_app::{Reply, WebhookApp};
 use switchboard_tests::{Backend, TestApp};
@@ -52,23 +52,6 @@ async fn link(s1: &TestApp, s2: &TestApp, password: &str) {
     .await;
 }
 
-/// The latest ended call record on `app` to `to` in `direction`.
-async fn ended(app: &TestApp, to: &str, direction: &str) -> serde_json::Value {
-    for _ in 0..100 {
-        let (_, calls) = app.get(&format!("/v1/calls?to={to}")).await;
-        if let Some(c) = calls["data"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["direction"] == direction && c["end_time"].is_string())
-        {
-            return c.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no ended {direction} call to {to}:\n{}", app.log());
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_phone_on_one_server_reaches_an_extension_of_another_through_the_trunk() {
     let s1 = server("53000-53099").await;
@@ -103,7 +86,7 @@ async fn a_phone_on_one_server_reaches_an_extension_of_another_through_the_trunk
     callee.wait(LONG).assert_ok("101 on server 2 answers");
 
     // Server 2: an inbound call from 201 to 101 that came in on trunk server1.
-    let inbound = ended(&s2, "101", "inbound").await;
+    let inbound = ended_call(&s2, "101", "inbound").await;
     assert_eq!(inbound["from"], "201", "{inbound}");
     assert_eq!(inbound["trunk"], "server1", "{inbound}");
     assert_eq!(inbound["status"], "completed", "{inbound}");
@@ -291,12 +274,12 @@ async fn a_providers_dids_reach_an_application_and_an_ivr() {
         "{}",
         request.body
     );
-    let record = ended(&app, "23456789", "inbound").await;
+    let record = ended_call(&app, "23456789", "inbound").await;
     assert_eq!(record["trunk"], "carrier", "{record}");
 
     // The other DID reaches the IVR.
     assert!(provider_calls(&app, "uac_provider.xml", "+3223456700").await);
-    let record = ended(&app, "23456700", "inbound").await;
+    let record = ended_call(&app, "23456700", "inbound").await;
     assert_eq!(record["trunk"], "carrier", "{record}");
     assert!(
         record["answer_time"].is_string(),
@@ -436,7 +419,7 @@ async fn loops_are_refused() {
     .await
     .unwrap();
     assert!(!result.success, "a looping call was connected");
-    let record = ended(&s2, "1201", "inbound").await;
+    let record = ended_call(&s2, "1201", "inbound").await;
     assert_eq!(record["trunk"], "server1", "{record}");
     assert!(
         s2.log()

@@ -24,6 +24,17 @@ pub fn builtin(link: &Link, path: &str) -> AppWebhooks {
     }
 }
 
+/// A URL that answers without being an application (a `url:` destination, a call placed
+/// with only its document): signed with the secret of URL destinations, never the
+/// apps' own.
+pub fn url_app(link: &Link, voice_url: url::Url) -> AppWebhooks {
+    let mut app = builtin(link, "");
+    app.application_id = "url".to_owned();
+    app.secret = link.url_secret.clone();
+    app.voice_url = voice_url;
+    app
+}
+
 /// Where a number dialled by `origin` leads. From a phone: an extension, a ring group,
 /// a queue, a feature code, an inbound number's destination, then the outbound routes.
 /// From a trunk: its inbound numbers, and when it reaches `internal`, what a phone
@@ -83,14 +94,11 @@ pub async fn destination(
     let exists = match destination {
         Destination::App(id) => return application(db, id.as_str()).await,
         Destination::Url(url) => {
-            let mut app = builtin(link, "");
-            app.application_id = "url".to_owned();
-            app.secret = link.url_secret.clone();
-            app.voice_url = url::Url::parse(url.as_str()).map_err(|e| StorageError::Corrupt {
+            let url = url::Url::parse(url.as_str()).map_err(|e| StorageError::Corrupt {
                 table: "destinations",
                 message: format!("{url}: {e}"),
             })?;
-            return Ok(Some(app));
+            return Ok(Some(url_app(link, url)));
         }
         Destination::Hangup => true,
         Destination::Number(_) => true,

@@ -105,11 +105,10 @@ fn without_application(
             ));
         }
     };
-    let mut app = crate::apps::directory::builtin(state.store.apps(), "");
-    app.application_id = "url".to_owned();
-    app.secret = state.store.apps().url_secret.clone();
-    app.voice_url = voice_url;
-    Ok(app)
+    Ok(crate::apps::directory::url_app(
+        state.store.apps(),
+        voice_url,
+    ))
 }
 
 pub async fn create(

@@ -66,7 +66,13 @@ pub async fn create(
     destinations::not_a_ring_group(&state.db, &body.number, "number").await?;
     destinations::not_a_queue(&state.db, &body.number, "number", None).await?;
     if let Some(app) = &voicemail.application_id {
-        check_voicemail_app(&state, app).await?;
+        destinations::check_told_application(
+            &state.db,
+            "voicemail.application_id",
+            app,
+            "voicemail events",
+        )
+        .await?;
     }
     check_greeting_and_operator(
         &state,
@@ -174,7 +180,13 @@ pub async fn update(
         }
         ext.voicemail.pin_set = row.voicemail_pin_hash.is_some();
         if let Patch::Set(app) = &vm.application_id {
-            check_voicemail_app(&state, app).await?;
+            destinations::check_told_application(
+                &state.db,
+                "voicemail.application_id",
+                app,
+                "voicemail events",
+            )
+            .await?;
         }
         ext.voicemail.application_id = vm.application_id.apply(ext.voicemail.application_id.take());
         let greeting = match &vm.greeting {
@@ -264,26 +276,6 @@ pub async fn delete(
     }
     tracing::info!(%number, "extension deleted");
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// The application told of voicemail messages exists and has a status callback to
-/// receive the events.
-async fn check_voicemail_app(
-    state: &AppState,
-    id: &contract::types::ApplicationId,
-) -> ApiResult<()> {
-    const FIELD: &str = "voicemail.application_id";
-    match storage::applications::get(&state.db, id.as_str()).await? {
-        None => Err(ApiError::invalid(
-            FIELD,
-            format!("application {id} does not exist"),
-        )),
-        Some(app) if app.status_callback.is_none() => Err(ApiError::invalid(
-            FIELD,
-            format!("application {id} has no status_callback to receive voicemail events"),
-        )),
-        Some(_) => Ok(()),
-    }
 }
 
 /// The email templates use known variables; delete-after-email has an address to use.

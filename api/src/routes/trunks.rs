@@ -23,27 +23,6 @@ fn not_found(name: &str) -> ApiError {
     ApiError::not_found(format!("trunk {name} does not exist"))
 }
 
-/// The application told of the trunk's changes exists and has a status callback.
-async fn check_events_app(
-    state: &AppState,
-    id: Option<&contract::types::ApplicationId>,
-) -> ApiResult<()> {
-    let Some(id) = id else {
-        return Ok(());
-    };
-    match storage::applications::get(&state.db, id.as_str()).await? {
-        None => Err(ApiError::invalid(
-            "application_id",
-            format!("application {id} does not exist"),
-        )),
-        Some(app) if app.status_callback.is_none() => Err(ApiError::invalid(
-            "application_id",
-            format!("application {id} has no status_callback to receive trunk events"),
-        )),
-        Some(_) => Ok(()),
-    }
-}
-
 /// Rules that involve several fields.
 fn validate(row: &StoredTrunk) -> ApiResult<()> {
     let t = &row.trunk;
@@ -146,7 +125,15 @@ pub async fn create(
     };
     row.sync_flags();
     validate(&row)?;
-    check_events_app(&state, row.trunk.application_id.as_ref()).await?;
+    if let Some(app) = &row.trunk.application_id {
+        crate::destinations::check_told_application(
+            &state.db,
+            "application_id",
+            app,
+            "trunk events",
+        )
+        .await?;
+    }
     let name = row.trunk.name.clone();
     match storage::trunks::insert(&state.db, &row).await {
         Err(StorageError::Duplicate) => {
@@ -256,7 +243,15 @@ pub async fn update(
     row.inbound_password = body.inbound_password.apply(row.inbound_password.take());
     row.sync_flags();
     validate(&row)?;
-    check_events_app(&state, row.trunk.application_id.as_ref()).await?;
+    if let Some(app) = &row.trunk.application_id {
+        crate::destinations::check_told_application(
+            &state.db,
+            "application_id",
+            app,
+            "trunk events",
+        )
+        .await?;
+    }
     if !storage::trunks::update(&state.db, &row).await? {
         return Err(not_found(&name));
     }

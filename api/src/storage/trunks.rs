@@ -25,10 +25,34 @@ impl StoredTrunk {
     }
 }
 
-const COLUMNS: &str = "name, host, port, transport, username, password, register, \
-    inbound_username, inbound_password, max_channels, caller_id, enabled, created_at, updated_at, \
-    inbound_auth, inbound_reach, inbound_number, inbound_strip_prefix, register_expiry, options_interval, \
-    caller_id_rule, from_user, from_host, asserted_identity, diversion, silence_timeout, application_id";
+/// The columns written, after `name` and before the timestamps, in the order
+/// [`bind_fields`] binds them.
+const FIELDS: [&str; 24] = [
+    "host",
+    "port",
+    "transport",
+    "username",
+    "password",
+    "register",
+    "inbound_username",
+    "inbound_password",
+    "max_channels",
+    "caller_id",
+    "enabled",
+    "inbound_auth",
+    "inbound_reach",
+    "inbound_number",
+    "inbound_strip_prefix",
+    "register_expiry",
+    "options_interval",
+    "caller_id_rule",
+    "from_user",
+    "from_host",
+    "asserted_identity",
+    "diversion",
+    "silence_timeout",
+    "application_id",
+];
 /// The columns as read: booleans cast to integers, the one type both backends hand
 /// to the `Any` driver alike.
 const SELECT_COLUMNS: &str = "name, host, port, transport, username, password, CAST(register AS INTEGER) AS register, \
@@ -133,101 +157,93 @@ fn serde_plain<T: serde::de::DeserializeOwned>(value: &str) -> std::result::Resu
 
 /// Trunks that identify calls from their peer: by inbound credentials, or by address.
 pub async fn inbound(db: &Db) -> Result<Vec<StoredTrunk>> {
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {SELECT_COLUMNS} FROM trunks WHERE enabled AND \
-         (inbound_username IS NOT NULL OR inbound_auth = 'address') ORDER BY name"
-    )))
-    .fetch_all(db.pool())
-    .await?;
-    rows.iter().map(from_row).collect()
+    enabled_where(
+        db,
+        "AND (inbound_username IS NOT NULL OR inbound_auth = 'address')",
+    )
+    .await
 }
 
 /// Every enabled trunk, by name.
 pub async fn enabled(db: &Db) -> Result<Vec<StoredTrunk>> {
+    enabled_where(db, "").await
+}
+
+async fn enabled_where(db: &Db, condition: &str) -> Result<Vec<StoredTrunk>> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {SELECT_COLUMNS} FROM trunks WHERE enabled ORDER BY name"
+        "SELECT {SELECT_COLUMNS} FROM trunks WHERE enabled {condition} ORDER BY name"
     )))
     .fetch_all(db.pool())
     .await?;
     rows.iter().map(from_row).collect()
 }
 
-pub async fn insert(db: &Db, row: &StoredTrunk) -> Result<()> {
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>;
+
+/// Binds [`FIELDS`] of `row`, in order.
+fn bind_fields<'q>(query: Query<'q>, row: &'q StoredTrunk) -> Query<'q> {
     let t = &row.trunk;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO trunks ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)"
-    )))
-    .bind(t.name.as_str())
-    .bind(t.host.as_str())
-    .bind(i64::from(t.port))
-    .bind(t.transport.as_str())
-    .bind(t.username.as_ref().map(SipUsername::as_str))
-    .bind(row.password.as_ref().map(SipPassword::as_str))
-    .bind(t.register)
-    .bind(t.inbound_username.as_ref().map(SipUsername::as_str))
-    .bind(row.inbound_password.as_ref().map(SipPassword::as_str))
-    .bind(t.max_channels.map(i64::from))
-    .bind(t.caller_id.as_ref().map(CallerId::as_str))
-    .bind(t.enabled)
-    .bind(&t.created_at)
-    .bind(&t.updated_at)
-    .bind(plain(t.inbound_auth))
-    .bind(plain(t.inbound_reach))
-    .bind(plain(t.inbound_number))
-    .bind(t.inbound_strip_prefix.as_ref().map(PhoneNumber::as_str))
-    .bind(i64::from(t.register_expiry))
-    .bind(t.options_interval.map(i64::from))
-    .bind(plain(t.caller_id_rule))
-    .bind(t.from_user.as_ref().map(SipUsername::as_str))
-    .bind(t.from_host.as_ref().map(Host::as_str))
-    .bind(t.asserted_identity)
-    .bind(t.diversion)
-    .bind(i64::from(t.silence_timeout))
-    .bind(t.application_id.as_ref().map(ApplicationId::as_str))
-    .execute(db.pool())
-    .await?;
+    query
+        .bind(t.host.as_str())
+        .bind(i64::from(t.port))
+        .bind(t.transport.as_str())
+        .bind(t.username.as_ref().map(SipUsername::as_str))
+        .bind(row.password.as_ref().map(SipPassword::as_str))
+        .bind(t.register)
+        .bind(t.inbound_username.as_ref().map(SipUsername::as_str))
+        .bind(row.inbound_password.as_ref().map(SipPassword::as_str))
+        .bind(t.max_channels.map(i64::from))
+        .bind(t.caller_id.as_ref().map(CallerId::as_str))
+        .bind(t.enabled)
+        .bind(plain(t.inbound_auth))
+        .bind(plain(t.inbound_reach))
+        .bind(plain(t.inbound_number))
+        .bind(t.inbound_strip_prefix.as_ref().map(PhoneNumber::as_str))
+        .bind(i64::from(t.register_expiry))
+        .bind(t.options_interval.map(i64::from))
+        .bind(plain(t.caller_id_rule))
+        .bind(t.from_user.as_ref().map(SipUsername::as_str))
+        .bind(t.from_host.as_ref().map(Host::as_str))
+        .bind(t.asserted_identity)
+        .bind(t.diversion)
+        .bind(i64::from(t.silence_timeout))
+        .bind(t.application_id.as_ref().map(ApplicationId::as_str))
+}
+
+pub async fn insert(db: &Db, row: &StoredTrunk) -> Result<()> {
+    let n = FIELDS.len();
+    let values: Vec<String> = (1..=n + 3).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO trunks (name, {}, created_at, updated_at) VALUES ({})",
+        FIELDS.join(", "),
+        values.join(", ")
+    );
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(row.trunk.name.as_str());
+    bind_fields(query, row)
+        .bind(&row.trunk.created_at)
+        .bind(&row.trunk.updated_at)
+        .execute(db.pool())
+        .await?;
     Ok(())
 }
 
 pub async fn update(db: &Db, row: &StoredTrunk) -> Result<bool> {
-    let t = &row.trunk;
-    let done = sqlx::query(
-        "UPDATE trunks SET host = $2, port = $3, transport = $4, username = $5, password = $6, \
-         register = $7, inbound_username = $8, inbound_password = $9, max_channels = $10, \
-         caller_id = $11, enabled = $12, updated_at = $13, inbound_auth = $14, \
-         inbound_reach = $15, inbound_number = $16, inbound_strip_prefix = $17, \
-         register_expiry = $18, options_interval = $19, caller_id_rule = $20, from_user = $21, \
-         from_host = $22, asserted_identity = $23, diversion = $24, silence_timeout = $25, application_id = $26 \
-         WHERE name = $1",
-    )
-    .bind(t.name.as_str())
-    .bind(t.host.as_str())
-    .bind(i64::from(t.port))
-    .bind(t.transport.as_str())
-    .bind(t.username.as_ref().map(SipUsername::as_str))
-    .bind(row.password.as_ref().map(SipPassword::as_str))
-    .bind(t.register)
-    .bind(t.inbound_username.as_ref().map(SipUsername::as_str))
-    .bind(row.inbound_password.as_ref().map(SipPassword::as_str))
-    .bind(t.max_channels.map(i64::from))
-    .bind(t.caller_id.as_ref().map(CallerId::as_str))
-    .bind(t.enabled)
-    .bind(&t.updated_at)
-    .bind(plain(t.inbound_auth))
-    .bind(plain(t.inbound_reach))
-    .bind(plain(t.inbound_number))
-    .bind(t.inbound_strip_prefix.as_ref().map(PhoneNumber::as_str))
-    .bind(i64::from(t.register_expiry))
-    .bind(t.options_interval.map(i64::from))
-    .bind(plain(t.caller_id_rule))
-    .bind(t.from_user.as_ref().map(SipUsername::as_str))
-    .bind(t.from_host.as_ref().map(Host::as_str))
-    .bind(t.asserted_identity)
-    .bind(t.diversion)
-    .bind(i64::from(t.silence_timeout))
-    .bind(t.application_id.as_ref().map(ApplicationId::as_str))
-    .execute(db.pool())
-    .await?;
+    let n = FIELDS.len();
+    let sets: Vec<String> = FIELDS
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{f} = ${}", i + 2))
+        .collect();
+    let sql = format!(
+        "UPDATE trunks SET {}, updated_at = ${} WHERE name = $1",
+        sets.join(", "),
+        n + 2
+    );
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(row.trunk.name.as_str());
+    let done = bind_fields(query, row)
+        .bind(&row.trunk.updated_at)
+        .execute(db.pool())
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -183,7 +183,7 @@ async fn identify<S: Store>(
             }
         }
     }
-    match auth::check(&inner.auth, req, source.0.ip(), true).await {
+    match auth::check(&inner.auth, req, source.0.ip(), true, Some(&trunks)).await {
         AuthOutcome::Authenticated(ext) => {
             let (from_user, _) = headers::from_identity(req);
             if from_user.as_deref() != Some(ext.number.as_str()) {

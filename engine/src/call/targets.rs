@@ -131,21 +131,12 @@ async fn trunk_reach<S: Store>(
             "trunk {name} is down (its peer does not answer OPTIONS)"
         ));
     }
-    let transport = match trunk.transport.as_str() {
-        "udp" => "",
-        "tcp" => ";transport=tcp",
-        other => {
-            return Err(format!(
-                "trunk {name}: calls over {other} are not available yet"
-            ));
-        }
-    };
-    let host = if trunk.host.contains(':') && !trunk.host.starts_with('[') {
-        format!("[{}]", trunk.host)
-    } else {
-        trunk.host.clone()
-    };
-    let uri = format!("sip:{number}@{host}:{}{transport}", trunk.port);
+    let uri = trunk.peer_uri(Some(number)).ok_or_else(|| {
+        format!(
+            "trunk {name}: calls over {} are not available yet",
+            trunk.transport
+        )
+    })?;
     let binding = sip_binding(&uri).await?;
     let out = TrunkOut {
         name: name.to_owned(),

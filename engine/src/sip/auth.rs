@@ -86,12 +86,15 @@ pub enum Outcome {
     Unavailable,
 }
 
-/// Checks `req`'s `Authorization` (or, for `proxy`, `Proxy-Authorization`).
+/// Checks `req`'s `Authorization` (or, for `proxy`, `Proxy-Authorization`). `trunks`:
+/// the inbound trunks when the caller already read them (an INVITE), else they are
+/// read here if the user is no extension.
 pub async fn check<S: Store>(
     inner: &SipAuth<S>,
     req: &Request,
     source: IpAddr,
     proxy: bool,
+    trunks: Option<&[InboundTrunk]>,
 ) -> Outcome {
     let now = Instant::now();
     if inner
@@ -129,7 +132,7 @@ pub async fn check<S: Store>(
     }
     let method = req.method.to_string();
     if extension.is_none() {
-        match trunk_named(inner, &credentials.username).await {
+        match trunk_named(inner, &credentials.username, trunks).await {
             Ok(Some(trunk)) => {
                 return check_trunk(inner, &credentials, &method, trunk, source).await;
             }
@@ -155,15 +158,24 @@ pub async fn check<S: Store>(
     }
 }
 
-/// The trunk whose inbound user name is `username`, if any.
+/// The trunk whose inbound user name is `username`, if any, among `known` (read from
+/// storage when not given).
 async fn trunk_named<S: Store>(
     inner: &SipAuth<S>,
     username: &str,
+    known: Option<&[InboundTrunk]>,
 ) -> Result<Option<InboundTrunk>, ()> {
+    let find = |trunks: &[InboundTrunk]| {
+        trunks
+            .iter()
+            .find(|t| t.auth == InboundAuth::Credentials && t.username.as_deref() == Some(username))
+            .cloned()
+    };
+    if let Some(trunks) = known {
+        return Ok(find(trunks));
+    }
     match inner.store.inbound_trunks().await {
-        Ok(trunks) => Ok(trunks.into_iter().find(|t| {
-            t.auth == InboundAuth::Credentials && t.username.as_deref() == Some(username)
-        })),
+        Ok(trunks) => Ok(find(&trunks)),
         Err(e) => {
             tracing::warn!(error = %e, "cannot read the trunks' credentials");
             Err(())
@@ -236,7 +248,8 @@ fn fail<S: Store>(inner: &SipAuth<S>, source: IpAddr, user: &str, why: &str) {
 }
 
 /// Answers with the outcome that is not `Authenticated`: 401/407 with challenges, 403
-/// for a blocked source, 503 when the store failed.
+/// for a blocked source or a trunk's credentials where an extension's are needed, 503
+/// when the store failed.
 pub async fn refuse<S: Store>(
     inner: &SipAuth<S>,
     tx: &mut Transaction,
@@ -272,7 +285,9 @@ pub async fn refuse<S: Store>(
             )
             .await
         }
-        Outcome::Authenticated(_) | Outcome::Trunk(_) => Ok(()),
+        // A trunk's credentials where only an extension may act (a SUBSCRIBE).
+        Outcome::Trunk(_) => tx.reply(StatusCode::Forbidden).await,
+        Outcome::Authenticated(_) => Ok(()),
     };
     if let Err(e) = result {
         tracing::debug!(error = %e, "cannot send an authentication refusal");

@@ -67,7 +67,7 @@ impl<S: Store> Registrar<S> {
                 .await;
             return;
         };
-        let extension = match auth::check(&inner.auth, &req, source.ip(), false).await {
+        let extension = match auth::check(&inner.auth, &req, source.ip(), false, None).await {
             Outcome::Authenticated(ext) => ext,
             Outcome::Trunk(trunk) => return self.register_peer(tx, &aor, &trunk, source).await,
             other => return auth::refuse(&inner.auth, &mut tx, &other, false).await,

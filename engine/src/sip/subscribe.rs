@@ -126,7 +126,7 @@ impl<S: Store> Mwi<S> {
             let _ = tx.reply(StatusCode::BadRequest).await;
             return;
         };
-        let extension = match auth::check(&self.auth, &req, source.ip(), false).await {
+        let extension = match auth::check(&self.auth, &req, source.ip(), false, None).await {
             Outcome::Authenticated(ext) => ext,
             other => return auth::refuse(&self.auth, &mut tx, &other, false).await,
         };

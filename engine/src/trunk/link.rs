@@ -182,19 +182,9 @@ fn start_link<S: Store>(
     }
 }
 
-/// `sip:host:port` of the trunk's peer (`;transport=tcp` over TCP); None for TLS.
+/// The trunk's peer as a URI to REGISTER and probe (None over TLS).
 fn peer_uri(trunk: &TrunkRecord) -> Option<Uri> {
-    let transport = match trunk.transport.as_str() {
-        "udp" => "",
-        "tcp" => ";transport=tcp",
-        _ => return None,
-    };
-    let host = if trunk.host.contains(':') && !trunk.host.starts_with('[') {
-        format!("[{}]", trunk.host)
-    } else {
-        trunk.host.clone()
-    };
-    Uri::try_from(format!("sip:{host}:{}{transport}", trunk.port).as_str()).ok()
+    Uri::try_from(trunk.peer_uri(None)?.as_str()).ok()
 }
 
 /// Registers `trunk` to its peer and keeps it registered until `stop` (then
