@@ -39,8 +39,17 @@ pub fn spawn(db: Db, client: WebhookClient, wake: Arc<Notify>) {
     });
 }
 
+/// The secret that signs `application`'s callbacks: its own, or for a call placed
+/// without an application, the secret of URL destinations.
+async fn signing_secret(db: &Db, application: &str) -> storage::Result<Option<String>> {
+    if application == storage::settings::URL_APPLICATION {
+        return storage::settings::get(db, storage::settings::URL_SECRET).await;
+    }
+    storage::applications::signing_secret(db, application).await
+}
+
 async fn deliver(db: &Db, client: &WebhookClient, pending: storage::outbox::Pending) {
-    let secret = match storage::applications::signing_secret(db, &pending.application_id).await {
+    let secret = match signing_secret(db, &pending.application_id).await {
         Ok(Some(s)) => s,
         Ok(None) => {
             tracing::info!(application = %pending.application_id, "status callback dropped: the application was deleted");

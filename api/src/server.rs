@@ -78,7 +78,7 @@ impl Server {
         })
         .await?;
         let url_secret =
-            storage::settings::get_or_insert(&db, "url_destinations_signing_secret", || {
+            storage::settings::get_or_insert(&db, storage::settings::URL_SECRET, || {
                 secrets::new_signing_secret()
             })
             .await?;

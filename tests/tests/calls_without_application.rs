@@ -38,16 +38,19 @@ async fn a_call_needs_no_application_when_it_brings_its_document() {
         .unwrap()
         .assert_ok("101 answered, then got the BYE");
 
-    // A URL: its requests are signed with the url: destinations' secret.
+    // A URL: its requests and its status callbacks are signed with the url:
+    // destinations' secret (the callbacks were once dropped for want of an application).
     let (_, apps) = app.get("/v1/apps").await;
     let hooks = WebhookApp::start().await;
     hooks.set_secret(apps["url_destinations_signing_secret"].as_str().unwrap());
     hooks.reply("/notify", Reply::Json(json!([{"verb": "hangup"}])));
+    hooks.reply("/status", Reply::Json(json!({})));
     let callee = Sipp::start("uas_answer.xml", app.sip, port, SipTransport::Udp, &[]);
     let (status, placed) = app
         .post(
             "/v1/calls",
-            json!({"from": "5000", "to": "101", "url": format!("{}/notify", hooks.url)}),
+            json!({"from": "5000", "to": "101", "url": format!("{}/notify", hooks.url),
+                   "status_callback": format!("{}/status", hooks.url)}),
         )
         .await;
     assert_eq!(status, 201, "{placed}");
@@ -58,6 +61,18 @@ async fn a_call_needs_no_application_when_it_brings_its_document() {
         .await
         .unwrap()
         .assert_ok("101 answered");
+    let events = hooks.wait_for("/status", 4, LONG).await;
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e.body["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["initiated", "ringing", "answered", "completed"],
+        "{}",
+        app.log()
+    );
+    hooks.assert_all_signed();
 
     // Neither an application nor a document: nothing to run.
     let (status, err) = app

@@ -29,7 +29,7 @@ pub fn builtin(link: &Link, path: &str) -> AppWebhooks {
 /// apps' own.
 pub fn url_app(link: &Link, voice_url: url::Url) -> AppWebhooks {
     let mut app = builtin(link, "");
-    app.application_id = "url".to_owned();
+    app.application_id = storage::settings::URL_APPLICATION.to_owned();
     app.secret = link.url_secret.clone();
     app.voice_url = voice_url;
     app

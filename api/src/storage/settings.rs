@@ -3,6 +3,13 @@
 use super::{Db, Result};
 use sqlx::Row;
 
+/// The secret that signs requests to `url:` destinations and to calls placed without
+/// an application (`GET /v1/apps`, `url_destinations_signing_secret`).
+pub const URL_SECRET: &str = "url_destinations_signing_secret";
+
+/// The application id those requests go by (in logs and in the webhook outbox).
+pub const URL_APPLICATION: &str = "url";
+
 /// Returns the value of `name`, storing `make()` first if there is none. Concurrent
 /// first starts agree on one value: the insert that loses the race is ignored.
 pub async fn get_or_insert(db: &Db, name: &str, make: impl FnOnce() -> String) -> Result<String> {
