@@ -5,6 +5,7 @@ use crate::error::{
     ServiceUnavailable, Unauthorized, UnsupportedMediaType, ValidationFailed,
 };
 use crate::paths;
+use crate::tagged::InlineTaggedVariants;
 use crate::types::{
     Announcement, ApiKeyId, ApplicationId, CalendarDate, CallerId, Destination, DialPattern,
     DialPrefix, DialRule, DialString, DisplayName, Email, ExtensionNumber, FeatureCodeString, Host,
@@ -183,7 +184,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
             PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable,
         ),
     ),
-    modifiers(&Security),
+    modifiers(&Security, &InlineTaggedVariants),
     security(("bearer" = []), ("basic" = [])),
     tags(
         (name = "system", description = "Health and metrics"),

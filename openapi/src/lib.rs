@@ -15,13 +15,15 @@
 //!   parser that names the verb and field at fault.
 //! - [`webhook`]: what Switchboard sends to applications (webhook requests, status
 //!   callbacks); [`signature`]: the `Switchboard-Signature` header.
-//! - [`doc`]: [`ApiDoc`], the assembled OpenAPI document.
+//! - [`doc`]: [`ApiDoc`], the assembled OpenAPI document; `tagged.rs` writes its
+//!   internally tagged variants (verbs, prompts) so JSON Schema validators accept them.
 
 pub mod doc;
 pub mod error;
 pub mod models;
 pub mod paths;
 pub mod signature;
+mod tagged;
 pub mod types;
 pub mod verbs;
 pub mod webhook;

@@ -1,0 +1,106 @@
+//! Internally tagged enums (`{"verb": "say", "text": …}`) as JSON Schema can check them.
+//!
+//! utoipa writes a variant of `#[serde(tag = "verb")]` as `allOf: [{$ref: Say}, {verb}]`.
+//! `Say` itself says `additionalProperties: false` (its `deny_unknown_fields`), and JSON
+//! Schema applies that keyword to the properties of its own schema object only — so a
+//! validator refuses every `say` verb for carrying `verb`. Each such variant of a
+//! component's `oneOf` is written here as one object instead: the tag's property, the
+//! variant's properties, both required lists, and `additionalProperties: false`, which
+//! is exactly what the parser accepts.
+
+use std::collections::BTreeMap;
+use utoipa::openapi::schema::{AdditionalProperties, Schema};
+use utoipa::openapi::{OpenApi, RefOr};
+
+/// Rewrites the tagged variants of every component schema that is a `oneOf`.
+#[derive(Debug)]
+pub struct InlineTaggedVariants;
+
+impl utoipa::Modify for InlineTaggedVariants {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let all = components.schemas.clone();
+        for schema in components.schemas.values_mut() {
+            if let RefOr::T(Schema::OneOf(one_of)) = schema {
+                for item in &mut one_of.items {
+                    if let Some(merged) = merged_variant(item, &all) {
+                        *item = merged;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `allOf: [{$ref: X}, {properties: {tag}}]` with `X` closed to other properties, as
+/// one closed object; `None` for anything else.
+fn merged_variant(
+    item: &RefOr<Schema>,
+    all: &BTreeMap<String, RefOr<Schema>>,
+) -> Option<RefOr<Schema>> {
+    let RefOr::T(Schema::AllOf(all_of)) = item else {
+        return None;
+    };
+    let [RefOr::Ref(reference), RefOr::T(Schema::Object(tag))] = all_of.items.as_slice() else {
+        return None;
+    };
+    let name = reference
+        .ref_location
+        .strip_prefix("#/components/schemas/")?;
+    let Some(RefOr::T(Schema::Object(variant))) = all.get(name) else {
+        return None;
+    };
+    let closed = matches!(
+        variant.additional_properties.as_deref(),
+        Some(AdditionalProperties::FreeForm(false))
+    );
+    if !closed || tag.properties.is_empty() {
+        return None;
+    }
+    let mut merged = variant.clone();
+    merged.properties.extend(tag.properties.clone());
+    merged.required = tag.required.clone();
+    merged.required.extend(variant.required.iter().cloned());
+    Some(RefOr::T(Schema::Object(merged)))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::ApiDoc;
+    use serde_json::{Value, json};
+
+    fn schemas() -> Value {
+        let doc: Value = serde_json::from_str(&ApiDoc::json()).unwrap();
+        doc["components"]["schemas"].clone()
+    }
+
+    #[test]
+    fn a_verb_is_one_closed_object_with_its_tag() {
+        let schemas = schemas();
+        let say = schemas["Verb"]["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["properties"]["verb"]["enum"] == json!(["say"]))
+            .expect("say among the verbs")
+            .clone();
+        assert_eq!(say["additionalProperties"], json!(false));
+        assert_eq!(say["required"], json!(["verb", "text"]));
+        assert!(say["properties"]["text"].is_object(), "{say}");
+        assert!(say.get("allOf").is_none(), "{say}");
+    }
+
+    #[test]
+    fn every_tagged_variant_is_inlined_and_the_variants_stay_as_they_were() {
+        let schemas = schemas();
+        for union in ["Verb", "Prompt"] {
+            for variant in schemas[union]["oneOf"].as_array().unwrap() {
+                assert!(variant.get("allOf").is_none(), "{union}: {variant}");
+            }
+        }
+        assert_eq!(schemas["Say"]["required"], json!(["text"]));
+        assert!(schemas["Say"]["properties"].get("verb").is_none());
+    }
+}
