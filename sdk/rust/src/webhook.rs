@@ -50,14 +50,18 @@ pub fn verify(
 #[derive(Debug, Clone)]
 pub struct WebhookSecret(pub String);
 
-/// A POSTed webhook request whose signature was verified (401 otherwise).
+/// A POSTed webhook whose signature was verified (401 otherwise), decoded as `T`: a
+/// call's request by default; `VerifiedWebhook<StatusCallback>` for a status callback,
+/// `VerifiedWebhook<VoicemailEvent>` for a voicemail event (types in
+/// `contract::webhook`).
 #[derive(Debug, Clone)]
-pub struct VerifiedWebhook(pub WebhookRequest);
+pub struct VerifiedWebhook<T = WebhookRequest>(pub T);
 
-impl<S> FromRequest<S> for VerifiedWebhook
+impl<S, T> FromRequest<S> for VerifiedWebhook<T>
 where
     WebhookSecret: FromRef<S>,
     S: Send + Sync,
+    T: serde::de::DeserializeOwned,
 {
     type Rejection = (StatusCode, String);
 
