@@ -1,127 +1,18 @@
 // Switchboard's Node SDK, no dependencies (Node 18+: global fetch, node:crypto).
 //
-// - Client: the REST API (/v1), one resource per collection, lists as async iterators
-//   over every page, errors as ApiError carrying the server's code, message and field.
+// - Client (./client.js): the REST API (/v1), one resource per collection, lists as
+//   async iterators over every page, audio up and down, errors as ApiError carrying the
+//   server's code, message and field.
 // - Document, Gather and the dial targets: verb documents as the contract has them.
 // - verifySignature and webhookHandler: check Switchboard-Signature and answer calls
 //   from node:http.
 
 import { createHmac, timingSafeEqual } from "node:crypto";
 
-const IDEMPOTENT = new Set(["GET", "PUT", "DELETE", "HEAD"]);
-const RESOURCES = [
-  "extensions", "recordings", "applications", "numbers", "trunks", "outbound-routes",
-  "api-keys", "ring-groups", "ivrs", "daynight", "time-conditions", "queues",
-  "feature-codes", "registrations", "calls",
-];
-
-/** An error answer: its HTTP status and the body's code, message and field. */
-export class ApiError extends Error {
-  constructor(status, code, message, field = null) {
-    super(`${status} ${code}: ${message}${field ? ` (${field})` : ""}`);
-    this.name = "ApiError";
-    this.status = status;
-    this.code = code;
-    this.field = field;
-    this.detail = message;
-  }
-}
-
-/** A Switchboard server's REST API, with an API key (`key_id:secret`, HTTP Basic). */
-export class Client {
-  constructor(baseUrl, apiKey, { retries = 2, timeoutMs = 10000 } = {}) {
-    this.baseUrl = baseUrl.replace(/\/$/, "");
-    this.auth = "Basic " + Buffer.from(apiKey).toString("base64");
-    this.retries = retries;
-    this.timeoutMs = timeoutMs;
-    for (const name of RESOURCES) {
-      const prop = name.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-      this[prop] = new Resource(this, `/v1/${name}`);
-    }
-  }
-
-  /** One request; the decoded JSON (null for 204). Throws ApiError on an error answer. */
-  async request(method, path, body, query) {
-    let url = this.baseUrl + path;
-    if (query) {
-      const params = new URLSearchParams();
-      for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null) params.set(k, String(v));
-      const text = params.toString();
-      if (text) url += "?" + text;
-    }
-    const attempts = 1 + (IDEMPOTENT.has(method) ? this.retries : 0);
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      const res = await fetch(url, {
-        method,
-        headers: {
-          authorization: this.auth,
-          accept: "application/json",
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      const text = await res.text();
-      if (res.ok) return text ? JSON.parse(text) : null;
-      const retry = res.status === 429 || res.status >= 500;
-      if (retry && attempt + 1 < attempts) {
-        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
-        continue;
-      }
-      throw toError(res.status, text);
-    }
-    throw new Error("unreachable");
-  }
-}
-
-function toError(status, text) {
-  try {
-    const e = JSON.parse(text).error;
-    return new ApiError(status, e.code ?? "error", e.message ?? "", e.field ?? null);
-  } catch {
-    return new ApiError(status, "error", text);
-  }
-}
-
-/** One REST collection: create, get, update (PATCH), replace (PUT), delete, list. */
-export class Resource {
-  constructor(client, path) {
-    this.client = client;
-    this.path = path;
-  }
-  item(key) {
-    return `${this.path}/${encodeURIComponent(String(key))}`;
-  }
-  create(body) {
-    return this.client.request("POST", this.path, body);
-  }
-  get(key) {
-    return this.client.request("GET", this.item(key));
-  }
-  update(key, body) {
-    return this.client.request("PATCH", this.item(key), body);
-  }
-  replace(key, body) {
-    return this.client.request("PUT", this.item(key), body);
-  }
-  delete(key) {
-    return this.client.request("DELETE", this.item(key));
-  }
-  /** POST to an item (`calls.post(sid, { status: "completed" })`). */
-  post(key, body) {
-    return this.client.request("POST", this.item(key), body);
-  }
-  /** Every item, page after page. */
-  async *list({ pageSize = 100, ...filters } = {}) {
-    let cursor;
-    for (;;) {
-      const page = await this.client.request("GET", this.path, undefined, { limit: pageSize, cursor, ...filters });
-      yield* page.data;
-      cursor = page.next_cursor;
-      if (!cursor) return;
-    }
-  }
-}
+export {
+  ApiError, Applications, Client, DayNights, Extensions, Item, Queues, Recordings, Resource,
+  TimeConditions, Voicemail,
+} from "./client.js";
 
 function verb(name, fields = {}) {
   const v = { verb: name };

@@ -28,15 +28,18 @@ export async function startServer() {
     SWITCHBOARD_LOG: "warn",
   });
   const child = spawn(binary(), [], { env, stdio: ["ignore", "pipe", "ignore"] });
+  let sip = null; // "127.0.0.1:<port>", UDP and TCP
   const url = await new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout });
     lines.on("line", (line) => {
-      if (line.startsWith("listening on ")) resolve(line.split(" ").pop());
+      if (line.startsWith("sip listening on ")) sip = line.split(" ")[3];
+      else if (line.startsWith("listening on ")) resolve(line.split(" ").pop());
     });
     child.on("exit", () => reject(new Error("switchboard did not start")));
   });
   return {
     url,
+    sip,
     key,
     stop() {
       child.kill("SIGTERM");

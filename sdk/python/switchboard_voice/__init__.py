@@ -4,21 +4,33 @@
   over every page, errors as :class:`ApiError` carrying the server's `code`, `message`
   and `field`.
 - :class:`Document` and the verb builders: verb documents as the contract has them.
-- :func:`verify_signature` and :func:`webhook_app`: check a webhook's
-  `Switchboard-Signature` and answer calls from a WSGI application.
+- :func:`verify_signature`, :func:`webhook_app` and :func:`asgi_webhook_app`: check a
+  webhook's `Switchboard-Signature` and answer calls from a WSGI or ASGI application.
 """
 
-from .client import ApiError, Client, Resource
+from .client import (
+    ApiError, Applications, Client, DayNights, Extensions, Item, Queues, Recordings, Resource,
+    TimeConditions, Voicemail,
+)
 from .verbs import Document, Gather, dial_extension, dial_number, dial_sip
-from .webhook import SignatureError, verify_signature, webhook_app
+from .webhook import SignatureError, asgi_webhook_app, verify_signature, webhook_app
 
 __all__ = [
     "ApiError",
+    "Applications",
     "Client",
+    "DayNights",
     "Document",
+    "Extensions",
     "Gather",
+    "Item",
+    "Queues",
+    "Recordings",
     "Resource",
     "SignatureError",
+    "TimeConditions",
+    "Voicemail",
+    "asgi_webhook_app",
     "dial_extension",
     "dial_number",
     "dial_sip",

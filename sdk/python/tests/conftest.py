@@ -34,8 +34,11 @@ class Server:
         })
         self.process = subprocess.Popen([binary()], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.url = None
+        self.sip = None  # "127.0.0.1:<port>", UDP and TCP
         for line in self.process.stdout:
-            if line.startswith("listening on "):
+            if line.startswith("sip listening on "):
+                self.sip = line.split()[3]
+            elif line.startswith("listening on "):
                 self.url = line.split()[-1]
                 break
         if self.url is None:
