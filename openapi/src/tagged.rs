@@ -7,6 +7,10 @@
 //! component's `oneOf` is written here as one object instead: the tag's property, the
 //! variant's properties, both required lists, and `additionalProperties: false`, which
 //! is exactly what the parser accepts.
+//!
+//! Some types refuse unknown fields through a hand-written parser (`try_from` a map into
+//! `deny_unknown_fields` helpers) that the derived schema cannot see: they are marked
+//! closed here too, so the document says what the parser does.
 
 use std::collections::BTreeMap;
 use utoipa::openapi::schema::{AdditionalProperties, Schema};
@@ -16,11 +20,31 @@ use utoipa::openapi::{OpenApi, RefOr};
 #[derive(Debug)]
 pub struct InlineTaggedVariants;
 
+/// Components (or, for a `oneOf`, each of its object variants) that refuse unknown
+/// fields: `DialTarget` parses each variant into a `deny_unknown_fields` helper
+/// (`verbs/dial.rs`), `Announcement` likewise (`types/pbx.rs`).
+const CLOSED: [&str; 2] = ["DialTarget", "Announcement"];
+
+fn close(schema: &mut RefOr<Schema>) {
+    match schema {
+        RefOr::T(Schema::Object(object)) => {
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+        RefOr::T(Schema::OneOf(one_of)) => one_of.items.iter_mut().for_each(close),
+        _ => {}
+    }
+}
+
 impl utoipa::Modify for InlineTaggedVariants {
     fn modify(&self, openapi: &mut OpenApi) {
         let Some(components) = openapi.components.as_mut() else {
             return;
         };
+        for name in CLOSED {
+            if let Some(schema) = components.schemas.get_mut(name) {
+                close(schema);
+            }
+        }
         let all = components.schemas.clone();
         for schema in components.schemas.values_mut() {
             if let RefOr::T(Schema::OneOf(one_of)) = schema {
@@ -102,5 +126,21 @@ mod tests {
         }
         assert_eq!(schemas["Say"]["required"], json!(["text"]));
         assert!(schemas["Say"]["properties"].get("verb").is_none());
+    }
+
+    #[test]
+    fn dial_targets_and_announcements_refuse_unknown_fields_as_the_parser_does() {
+        let schemas = schemas();
+        for target in schemas["DialTarget"]["oneOf"].as_array().unwrap() {
+            assert_eq!(target["additionalProperties"], json!(false), "{target}");
+        }
+        assert_eq!(
+            schemas["Announcement"]["additionalProperties"],
+            json!(false)
+        );
+        let refused = crate::verbs::parse_document(
+            br#"[{"verb": "dial", "targets": [{"type": "extension", "number": "101", "numbr": "1"}]}]"#,
+        );
+        assert!(refused.is_err(), "{refused:?}");
     }
 }

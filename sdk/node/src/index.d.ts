@@ -135,27 +135,49 @@ export class Client {
   calls: Resource;
 }
 
-export function dialExtension(number: string, fields?: Json): DialTarget;
-export function dialNumber(number: string, fields?: Json): DialTarget;
-export function dialSip(uri: string, fields?: Json): DialTarget;
+/** What a dial target may carry: `confirm` (accept with a key before connecting). */
+export interface TargetOptions {
+  confirm?: { key?: string; timeout?: number; prompt?: { say?: string; language?: string; recording?: string } };
+}
+export function dialExtension(number: string, fields?: TargetOptions): DialTarget;
+export function dialNumber(number: string, fields?: TargetOptions): DialTarget;
+export function dialSip(uri: string, fields?: TargetOptions): DialTarget;
+export function dialTrunk(trunk: string, number: string, fields?: TargetOptions): DialTarget;
+export function dialQueue(queue: string): DialTarget;
+
+/** Options in camelCase or as the contract spells them (snake_case is sent). */
+export interface SayOptions { language?: string; voice?: string; loop?: number }
+export interface PlayOptions { recording?: string; url?: string; loop?: number }
 
 export class Gather {
-  constructor(options?: { numDigits?: number; action?: string; timeout?: number; finishOnKey?: string } & Json);
-  say(text: string, options?: { language?: string }): this;
-  play(source: { recording?: string; url?: string }): this;
+  constructor(fields?: {
+    numDigits?: number; action?: string; timeout?: number; finishOnKey?: string;
+    interDigitTimeout?: number; input?: "dtmf"[];
+  } & Json);
+  say(text: string, options?: SayOptions): this;
+  play(source: PlayOptions): this;
+  pause(length: number): this;
   toJSON(): Verb;
 }
 
 export class Document {
   verbs: Verb[];
-  say(text: string, options?: { language?: string; loop?: number }): this;
-  play(source: { recording?: string; url?: string; loop?: number }): this;
+  say(text: string, options?: SayOptions): this;
+  play(source: PlayOptions): this;
   pause(length: number): this;
   gather(gather: Gather): this;
-  dial(targets: DialTarget[], options?: { timeout?: number; action?: string } & Json): this;
-  record(options?: { maxLength?: number; action?: string; finishOnKey?: string } & Json): this;
+  dial(targets: DialTarget[], options?: {
+    timeout?: number; action?: string; strategy?: string; callerId?: string; callerName?: string;
+    answerOnBridge?: boolean; record?: boolean; timeLimit?: number;
+    ringback?: { recording?: string; url?: string };
+  } & Json): this;
+  record(options?: {
+    maxLength?: number; action?: string; finishOnKey?: string; timeout?: number;
+    playBeep?: boolean; recordingStatusCallback?: string;
+  } & Json): this;
   redirect(target: { url?: string; destination?: string }): this;
   enqueue(queue: string, options?: { waitUrl?: string; action?: string }): this;
+  leave(): this;
   reject(reason?: "busy" | "unavailable" | "rejected"): this;
   hangup(): this;
   toJSON(): Verb[];

@@ -14,28 +14,49 @@ export {
   TimeConditions, Voicemail,
 } from "./client.js";
 
+// Options are given in camelCase (answerOnBridge) or as the contract spells them
+// (answer_on_bridge); the contract's snake_case is what is sent.
+const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
 function verb(name, fields = {}) {
   const v = { verb: name };
-  for (const [k, value] of Object.entries(fields)) if (value !== undefined && value !== null) v[k] = value;
+  for (const [k, value] of Object.entries(fields)) if (value !== undefined && value !== null) v[snake(k)] = value;
   return v;
 }
 
-export const dialExtension = (number, fields = {}) => ({ type: "extension", number, ...fields });
-export const dialNumber = (number, fields = {}) => ({ type: "number", number, ...fields });
-export const dialSip = (uri, fields = {}) => ({ type: "sip", uri, ...fields });
+const target = (type, fields) => {
+  const t = { type };
+  for (const [k, value] of Object.entries(fields)) if (value !== undefined && value !== null) t[snake(k)] = value;
+  return t;
+};
+/** A dial target: every registered device of an extension. */
+export const dialExtension = (number, fields = {}) => target("extension", { number, ...fields });
+/** A dial target: a number through the dial plan (an extension, else a route). */
+export const dialNumber = (number, fields = {}) => target("number", { number, ...fields });
+/** A dial target: a SIP URI. */
+export const dialSip = (uri, fields = {}) => target("sip", { uri, ...fields });
+/** A dial target: a number through one trunk, whatever the routes say. */
+export const dialTrunk = (trunk, number, fields = {}) => target("trunk", { trunk, number, ...fields });
+/** A dial target: the members of a queue. */
+export const dialQueue = (queue) => target("queue", { queue });
 
-/** A gather: its settings and its prompts (say, play). */
+/** A gather: its settings (numDigits, action, timeout, finishOnKey, interDigitTimeout,
+ * input) and its prompts (say, play, pause). */
 export class Gather {
-  constructor({ numDigits, action, timeout, finishOnKey, ...rest } = {}) {
-    this.fields = { num_digits: numDigits, action, timeout, finish_on_key: finishOnKey, ...rest };
+  constructor(fields = {}) {
+    this.fields = fields;
     this.prompts = [];
   }
-  say(text, { language } = {}) {
-    this.prompts.push(verb("say", { text, language }));
+  say(text, options = {}) {
+    this.prompts.push(verb("say", { text, ...options }));
     return this;
   }
-  play({ recording, url } = {}) {
-    this.prompts.push(verb("play", { recording, url }));
+  play(options = {}) {
+    this.prompts.push(verb("play", options));
+    return this;
+  }
+  pause(length) {
+    this.prompts.push(verb("pause", { length }));
     return this;
   }
   toJSON() {
@@ -52,11 +73,13 @@ export class Document {
     this.verbs.push(v);
     return this;
   }
-  say(text, { language, loop } = {}) {
-    return this.add(verb("say", { text, language, loop }));
+  /** Speak `text` ({ language, voice, loop }). */
+  say(text, options = {}) {
+    return this.add(verb("say", { text, ...options }));
   }
-  play({ recording, url, loop } = {}) {
-    return this.add(verb("play", { recording, url, loop }));
+  /** Play a recording or a URL ({ recording } or { url }, and loop). */
+  play(options = {}) {
+    return this.add(verb("play", options));
   }
   pause(length) {
     return this.add(verb("pause", { length }));
@@ -64,17 +87,27 @@ export class Document {
   gather(gather) {
     return this.add(gather.toJSON());
   }
-  dial(targets, { timeout, action, ...rest } = {}) {
-    return this.add(verb("dial", { targets, timeout, action, ...rest }));
+  /** Ring `targets` ({ timeout, action, strategy, callerId, callerName, answerOnBridge,
+   * record, timeLimit, ringback }). */
+  dial(targets, options = {}) {
+    return this.add(verb("dial", { targets, ...options }));
   }
-  record({ maxLength, action, finishOnKey, ...rest } = {}) {
-    return this.add(verb("record", { max_length: maxLength, action, finish_on_key: finishOnKey, ...rest }));
+  /** Record the caller ({ maxLength, action, finishOnKey, timeout, playBeep,
+   * recordingStatusCallback }). */
+  record(options = {}) {
+    return this.add(verb("record", options));
   }
-  redirect({ url, destination } = {}) {
-    return this.add(verb("redirect", { url, destination }));
+  /** Continue elsewhere ({ url } or { destination }). */
+  redirect(options = {}) {
+    return this.add(verb("redirect", options));
   }
-  enqueue(queue, { waitUrl, action } = {}) {
-    return this.add(verb("enqueue", { queue, wait_url: waitUrl, action }));
+  /** Wait in `queue` ({ waitUrl, action }). */
+  enqueue(queue, options = {}) {
+    return this.add(verb("enqueue", { queue, ...options }));
+  }
+  /** Leave the queue the caller waits in (in a waitUrl document). */
+  leave() {
+    return this.add(verb("leave"));
   }
   reject(reason) {
     return this.add(verb("reject", { reason }));

@@ -12,7 +12,7 @@ from .client import (
     ApiError, Applications, Client, DayNights, Extensions, Item, Queues, Recordings, Resource,
     TimeConditions, Voicemail,
 )
-from .verbs import Document, Gather, dial_extension, dial_number, dial_sip
+from .verbs import Document, Gather, dial_extension, dial_number, dial_queue, dial_sip, dial_trunk
 from .webhook import SignatureError, asgi_webhook_app, verify_signature, webhook_app
 
 __all__ = [
@@ -33,7 +33,9 @@ __all__ = [
     "asgi_webhook_app",
     "dial_extension",
     "dial_number",
+    "dial_queue",
     "dial_sip",
+    "dial_trunk",
     "verify_signature",
     "webhook_app",
 ]

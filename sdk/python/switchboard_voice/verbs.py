@@ -32,6 +32,16 @@ def dial_sip(uri: str, **fields: Any) -> Json:
     return {"type": "sip", "uri": uri, **fields}
 
 
+def dial_trunk(trunk: str, number: str, **fields: Any) -> Json:
+    """A `dial` target: a number through one trunk, whatever the routes say."""
+    return {"type": "trunk", "trunk": trunk, "number": number, **fields}
+
+
+def dial_queue(queue: str) -> Json:
+    """A `dial` target: the members of a queue."""
+    return {"type": "queue", "queue": queue}
+
+
 class Gather:
     """A `gather`: its settings, and its prompts added with `say` and `play`."""
 
@@ -41,12 +51,18 @@ class Gather:
                            finish_on_key=finish_on_key, **fields)
         self.prompts: List[Json] = []
 
-    def say(self, text: str, language: Optional[str] = None) -> "Gather":
-        self.prompts.append(_verb("say", text=text, language=language))
+    def say(self, text: str, language: Optional[str] = None, voice: Optional[str] = None,
+            loop: Optional[int] = None) -> "Gather":
+        self.prompts.append(_verb("say", text=text, language=language, voice=voice, loop=loop))
         return self
 
-    def play(self, recording: Optional[str] = None, url: Optional[str] = None) -> "Gather":
-        self.prompts.append(_verb("play", recording=recording, url=url))
+    def play(self, recording: Optional[str] = None, url: Optional[str] = None,
+             loop: Optional[int] = None) -> "Gather":
+        self.prompts.append(_verb("play", recording=recording, url=url, loop=loop))
+        return self
+
+    def pause(self, length: int) -> "Gather":
+        self.prompts.append(_verb("pause", length=length))
         return self
 
     def to_dict(self) -> Json:
@@ -63,8 +79,9 @@ class Document:
         self.verbs.append(verb)
         return self
 
-    def say(self, text: str, language: Optional[str] = None, loop: Optional[int] = None) -> "Document":
-        return self._add(_verb("say", text=text, language=language, loop=loop))
+    def say(self, text: str, language: Optional[str] = None, loop: Optional[int] = None,
+            voice: Optional[str] = None) -> "Document":
+        return self._add(_verb("say", text=text, language=language, loop=loop, voice=voice))
 
     def play(self, recording: Optional[str] = None, url: Optional[str] = None,
              loop: Optional[int] = None) -> "Document":
@@ -91,6 +108,10 @@ class Document:
     def enqueue(self, queue: str, wait_url: Optional[str] = None,
                 action: Optional[str] = None) -> "Document":
         return self._add(_verb("enqueue", queue=queue, wait_url=wait_url, action=action))
+
+    def leave(self) -> "Document":
+        """Leave the queue the caller waits in (in a `wait_url` document)."""
+        return self._add(_verb("leave"))
 
     def reject(self, reason: Optional[str] = None) -> "Document":
         return self._add(_verb("reject", reason=reason))

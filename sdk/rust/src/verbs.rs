@@ -14,7 +14,14 @@
 //! ```
 
 use contract::verbs::{Verb, VerbError};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
+
+/// `value` as JSON (a value that cannot be JSON, such as a map with non-string keys,
+/// becomes `null`, which the contract's parser then names).
+fn to_value(value: impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
 
 /// A `dial` target.
 #[derive(Debug, Clone)]
@@ -34,6 +41,25 @@ impl Target {
     /// A SIP URI.
     pub fn sip(uri: &str) -> Self {
         Self(json!({"type": "sip", "uri": uri}))
+    }
+
+    /// A number through one trunk, whatever the outbound routes say.
+    pub fn trunk(trunk: &str, number: &str) -> Self {
+        Self(json!({"type": "trunk", "trunk": trunk, "number": number}))
+    }
+
+    /// The members of a queue.
+    pub fn queue(queue: &str) -> Self {
+        Self(json!({"type": "queue", "queue": queue}))
+    }
+
+    /// Any other field of the target, as the contract names it
+    /// (`.with("confirm", json!({"key": "1"}))`).
+    pub fn with(mut self, field: &str, value: impl Serialize) -> Self {
+        if let Value::Object(fields) = &mut self.0 {
+            fields.insert(field.to_owned(), to_value(value));
+        }
+        self
     }
 }
 
@@ -72,6 +98,24 @@ impl Gather {
         self.prompt(json!({"verb": "play", "recording": recording}))
     }
 
+    /// Silence as prompt.
+    pub fn pause(self, seconds: u32) -> Self {
+        self.prompt(json!({"verb": "pause", "length": seconds}))
+    }
+
+    /// The `say`, `play` and `pause` verbs of `prompts` as prompts, with whatever
+    /// fields they were given (`Document::new().say("Bonjour").with("language", "fr")`).
+    pub fn prompts(self, prompts: Document) -> Self {
+        prompts.0.into_iter().fold(self, Self::prompt)
+    }
+
+    /// Any other field of the gather, as the contract names it
+    /// (`.with("finish_on_key", "#")`).
+    pub fn with(mut self, field: &str, value: impl Serialize) -> Self {
+        self.0.insert(field.to_owned(), to_value(value));
+        self
+    }
+
     fn prompt(mut self, prompt: Value) -> Self {
         let prompts = self
             .0
@@ -107,6 +151,12 @@ impl Document {
     /// Play a stored recording.
     pub fn play(self, recording: &str) -> Self {
         self.push(json!({"verb": "play", "recording": recording}))
+    }
+
+    /// Play a WAV file fetched from `url` (relative URLs resolve against the
+    /// document's).
+    pub fn play_url(self, url: &str) -> Self {
+        self.push(json!({"verb": "play", "url": url}))
     }
 
     /// Wait `seconds`.
@@ -149,9 +199,29 @@ impl Document {
         self.push(json!({"verb": "enqueue", "queue": queue}))
     }
 
+    /// Leave the queue the caller waits in (in a `wait_url` document).
+    pub fn leave(self) -> Self {
+        self.push(json!({"verb": "leave"}))
+    }
+
+    /// Refuse the call unanswered: `busy`, `unavailable` or `rejected`.
+    pub fn reject(self, reason: &str) -> Self {
+        self.push(json!({"verb": "reject", "reason": reason}))
+    }
+
     /// End the call.
     pub fn hangup(self) -> Self {
         self.push(json!({"verb": "hangup"}))
+    }
+
+    /// Any other field of the last verb, as the contract names it
+    /// (`.say("Bonjour").with("language", "fr")`, `.dial(…).with("strategy", "hunt")`).
+    /// Nothing happens on an empty document.
+    pub fn with(mut self, field: &str, value: impl Serialize) -> Self {
+        if let Some(Value::Object(verb)) = self.0.last_mut() {
+            verb.insert(field.to_owned(), to_value(value));
+        }
+        self
     }
 
     /// The document as JSON (what a webhook answers).
