@@ -171,3 +171,84 @@ fn the_ivr_example_takes_the_same_path_as_a_real_call() {
     let dial = steps.iter().find(|s| s["step"] == "dials").unwrap();
     assert_eq!(dial["targets"][0]["number"], "58102", "{output}");
 }
+
+/// The options not used above: `--method GET` (signed over the URL, fields in the query),
+/// `--to`, `--dial no-answer` and `failed`, and `--max-seconds` hanging up a call that
+/// would go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_requests_the_number_called_dial_outcomes_and_the_time_limit_are_honoured() {
+    let hooks = WebhookApp::start().await;
+    hooks.set_secret("whsec_test-secret");
+    hooks.reply(
+        "/voice",
+        Reply::Json(json!([
+            {"verb": "dial", "targets": [{"type": "number", "number": "101"}], "action": "/after"}
+        ])),
+    );
+    hooks.reply("/after", Reply::Json(json!([{"verb": "hangup"}])));
+    hooks.reply(
+        "/hold",
+        Reply::Json(
+            json!([{"verb": "say", "text": "Please hold"}, {"verb": "pause", "length": 60}]),
+        ),
+    );
+    let run = |url: String, extra: &[&str]| {
+        let mut args: Vec<String> = vec![
+            url,
+            "--json".into(),
+            "--secret".into(),
+            "whsec_test-secret".into(),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        tokio::task::spawn_blocking(move || simulate(&args))
+    };
+    let voice = format!("{}/voice", hooks.url);
+
+    // GET, to 6000, nobody answers the dial.
+    let (ok, steps, output) = run(
+        voice.clone(),
+        &["--method", "GET", "--to", "6000", "--dial", "no-answer"],
+    )
+    .await
+    .unwrap();
+    assert!(ok, "{output}");
+    let first = &hooks.received()[0];
+    assert_eq!(
+        (first.method.as_str(), &first.body["to"]),
+        ("GET", &json!("6000")),
+        "{output}"
+    );
+    assert!(first.signature_ok, "a GET is signed over its URL");
+    let dialled = steps.iter().find(|s| s["step"] == "dials").unwrap();
+    assert_eq!(dialled["outcome"], "no-answer", "{output}");
+    let after = &hooks.received_on("/after")[0];
+    assert_eq!(
+        after.method, "POST",
+        "as in a real call, only the voice URL is a GET"
+    );
+    assert_eq!(after.body["dial_call_status"], "no-answer");
+
+    // The dial fails.
+    let (ok, _, output) = run(voice, &["--dial", "failed"]).await.unwrap();
+    assert!(ok, "{output}");
+    let after = hooks.received_on("/after").pop().unwrap();
+    assert_eq!(
+        (after.method.as_str(), &after.body["dial_call_status"]),
+        ("POST", &json!("failed"))
+    );
+    hooks.assert_all_signed();
+
+    // A minute of pause, but the caller gives up after 5 s.
+    let (ok, steps, output) = run(format!("{}/hold", hooks.url), &["--max-seconds", "5"])
+        .await
+        .unwrap();
+    assert!(ok, "{output}");
+    let ended = steps.last().unwrap();
+    assert_eq!(ended["step"], "ended", "{output}");
+    let at = ended["at"].as_f64().unwrap();
+    assert!(
+        (4.9..=5.1).contains(&at),
+        "hung up at 5 s, not at the pause's end: {output}"
+    );
+    assert_eq!(ended["status"], "completed", "{output}");
+}
