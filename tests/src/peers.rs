@@ -475,6 +475,25 @@ pub struct SippResult {
     pub output: String,
 }
 
+/// Whether something has bound `port` (UDP) or listens on it (TCP), read from
+/// `/proc/net` rather than by binding it, which could take it from the program starting.
+fn port_bound(port: u16, transport: SipTransport) -> bool {
+    let (tables, listening) = match transport {
+        SipTransport::Udp => (["/proc/net/udp", "/proc/net/udp6"], None),
+        SipTransport::Tcp => (["/proc/net/tcp", "/proc/net/tcp6"], Some("0A")),
+    };
+    let wanted = format!(":{port:04X}");
+    tables.iter().any(|table| {
+        std::fs::read_to_string(table).is_ok_and(|text| {
+            text.lines().skip(1).any(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                fields.get(1).is_some_and(|local| local.ends_with(&wanted))
+                    && listening.is_none_or(|state| fields.get(3) == Some(&state))
+            })
+        })
+    })
+}
+
 impl Sipp {
     /// Starts `scenario` against `server` from `local_port`, for one call.
     pub fn start(
@@ -539,11 +558,21 @@ impl Sipp {
             .stderr(log)
             .spawn()
             .expect("sipp is installed (Debian package sip-tester)");
-        Sipp {
+        let mut sipp = Sipp {
             child,
             dir,
             scenario: scenario.to_owned(),
+        };
+        // A phone that is not listening yet misses the call placed to it at once: on a
+        // loaded machine SIPp can take seconds to bind. Wait until it has (or has exited).
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !port_bound(local_port, transport)
+            && matches!(sipp.child.try_wait(), Ok(None))
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(10));
         }
+        sipp
     }
 
     /// A SIPp caller over UDP: extension `user` (digest `password`) calls `number` with
