@@ -13,7 +13,9 @@
 // The call is placed with inline verbs (POST /v1/calls), so no application is needed:
 // its webhooks are signed with the secret of URL destinations, read from GET /v1/apps.
 // Prints one JSON line {"call_sid", "status", "key"}; exits 0 when a key was pressed, 1
-// when the call ended without one, 2 on an error.
+// when the call ended without one, 2 on an error ({"error", "message", "field"}: the
+// API's refusal, or why the API could not be asked). The key must be an admin key
+// (GET /v1/apps is admin-only).
 import { createServer } from "node:http";
 import { parseArgs } from "node:util";
 import { ApiError, Client, Document, Gather, webhookHandler } from "../../sdk/node/src/index.js";
@@ -22,6 +24,19 @@ import { ApiError, Client, Document, Gather, webhookHandler } from "../../sdk/no
 const FINAL = new Set(["completed", "busy", "no-answer", "failed", "canceled"]);
 // The longest the script waits for the call to end.
 const GIVE_UP_AFTER_MS = 180_000;
+
+// Any failure before an outcome: one JSON line and exit 2, never taken for "no key".
+function fail(e) {
+  const api = e instanceof ApiError;
+  console.log(JSON.stringify({
+    error: api ? e.code : e?.cause?.code ?? e?.name ?? "Error",
+    message: api ? e.detail ?? e.message : [e?.message ?? e, e?.cause?.code ?? e?.cause?.message].filter(Boolean).join(": "),
+    field: api ? e.field ?? null : null,
+  }));
+  process.exit(2);
+}
+process.on("uncaughtException", fail);
+process.on("unhandledRejection", fail);
 
 const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
@@ -36,6 +51,7 @@ if (!to || !message) {
   console.error("usage: notify.mjs <to> <message> [--from N] [--listen HOST:PORT] [--callback-url URL]");
   process.exit(2);
 }
+if (!process.env.SWITCHBOARD_KEY) fail(new Error("SWITCHBOARD_KEY is not set (key_id:secret of an admin key)"));
 const client = new Client(process.env.SWITCHBOARD_URL ?? "http://127.0.0.1:8080", process.env.SWITCHBOARD_KEY);
 
 const outcome = { key: null, status: null };
@@ -60,7 +76,7 @@ const lastColon = opts.listen.lastIndexOf(":");
 const host = opts.listen.slice(0, lastColon);
 const server = createServer(webhookHandler(secret, answer));
 await new Promise((resolve) => server.listen(Number(opts.listen.slice(lastColon + 1)), host, resolve));
-const base = opts["callback-url"] ?? `http://${host}:${server.address().port}`;
+const base = (opts["callback-url"] ?? `http://${host}:${server.address().port}`).replace(/\/+$/, "");
 
 const confirm = new Gather({ numDigits: 1, timeout: 10, action: `${base}/key` }).say(
   "Press 1 to confirm, or 2 to be called back.",
@@ -70,18 +86,17 @@ const document = new Document()
   .gather(confirm)
   .say("We did not get your answer. Goodbye.")
   .hangup();
-let call;
-try {
-  call = await client.calls.create({ from: opts.from, to, verbs: document.toJSON(), status_callback: `${base}/status` });
-} catch (e) {
-  if (!(e instanceof ApiError)) throw e;
-  console.log(JSON.stringify({ error: e.code, message: e.message, field: e.field }));
-  process.exit(2);
-}
+const call = await client.calls.create({ from: opts.from, to, verbs: document.toJSON(), status_callback: `${base}/status` });
 const timer = setTimeout(ended, GIVE_UP_AFTER_MS);
 await end;
 clearTimeout(timer);
-if (!outcome.status) outcome.status = (await client.calls.get(call.sid)).status;
+if (!outcome.status) {
+  // Gave up: no call left behind.
+  outcome.status = await client.calls
+    .post(call.sid, { status: "completed" })
+    .catch(() => client.calls.get(call.sid))
+    .then((c) => c.status);
+}
 console.log(JSON.stringify({ call_sid: call.sid, status: outcome.status, key: outcome.key }));
 server.close();
 process.exit(outcome.key ? 0 : 1);

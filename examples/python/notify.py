@@ -12,7 +12,9 @@ reaches that address, when it differs: behind NAT or in a container).
 The call is placed with inline verbs (`POST /v1/calls`), so no application is needed:
 its webhooks are signed with the secret of URL destinations, read from `GET /v1/apps`.
 Prints one JSON line {"call_sid", "status", "key"}; exits 0 when a key was pressed, 1
-when the call ended without one (busy, no answer, hung up, silence), 2 on an error.
+when the call ended without one (busy, no answer, hung up, silence), 2 on an error
+({"error", "message", "field"}: the API's refusal, or why the API could not be asked).
+The key must be an admin key (`GET /v1/apps` is admin-only).
 """
 import argparse
 import json
@@ -61,24 +63,33 @@ def main() -> int:
     secret = client.request("GET", "/v1/apps")["url_destinations_signing_secret"]
     server = make_server(host, int(port), webhook_app(secret, answer), handler_class=Quiet)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = args.callback_url or f"http://{host}:{server.server_port}"
+    base = (args.callback_url or f"http://{host}:{server.server_port}").rstrip("/")
 
     confirm = Gather(num_digits=1, timeout=10, action=f"{base}/key")
     confirm.say("Press 1 to confirm, or 2 to be called back.")
     document = (Document().say(args.message).gather(confirm)
                 .say("We did not get your answer. Goodbye.").hangup())
-    try:
-        call = client.calls.create({"from": args.caller_id, "to": args.to,
-                                    "verbs": document.to_list(),
-                                    "status_callback": f"{base}/status"})
-    except ApiError as e:
-        print(json.dumps({"error": e.code, "message": e.message, "field": e.field}))
-        return 2
+    call = client.calls.create({"from": args.caller_id, "to": args.to,
+                                "verbs": document.to_list(),
+                                "status_callback": f"{base}/status"})
     if not ended.wait(GIVE_UP_AFTER):
-        outcome["status"] = client.calls.get(call["sid"])["status"]
+        try:  # no call left behind
+            outcome["status"] = client.calls.post(call["sid"], {"status": "completed"})["status"]
+        except ApiError:  # it ended meanwhile
+            outcome["status"] = client.calls.get(call["sid"])["status"]
     print(json.dumps({"call_sid": call["sid"], "status": outcome["status"], "key": outcome["key"]}))
     return 0 if outcome["key"] else 1
 
 
+def run() -> int:
+    try:
+        return main()
+    except ApiError as e:
+        print(json.dumps({"error": e.code, "message": e.message, "field": e.field}))
+    except (OSError, KeyError, ValueError) as e:  # unreachable API, missing key, bad reply
+        print(json.dumps({"error": type(e).__name__, "message": str(e), "field": None}))
+    return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

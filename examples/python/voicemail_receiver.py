@@ -4,15 +4,18 @@ is announced to an application's status callback; this app checks the signature,
 downloads the message's audio with an API key and saves it beside its details.
 
     SWITCHBOARD_URL=http://127.0.0.1:8080 SWITCHBOARD_KEY=key_id:secret \\
-    PYTHONPATH=sdk/python examples/python/voicemail_receiver.py <port> <signing secret> <directory>
+    PYTHONPATH=sdk/python examples/python/voicemail_receiver.py <port> <signing secret> <directory> [<host>]
 
-Set it up: an application whose `status_callback` is http://<this host>:<port>/voicemail,
-named by the mailbox (`PATCH /v1/extensions/58102 {"voicemail": {"application_id": ...}}`).
-Each message becomes <directory>/<mailbox>-<message id>.wav and .json (the event).
+Set it up: an application whose `status_callback` is this app (any path, e.g.
+http://<host>:<port>/voicemail), named by the mailbox (`PATCH /v1/extensions/58102
+{"voicemail": {"application_id": ...}}`). Each message becomes
+<directory>/<mailbox>-<message id>.wav and .json (the event); <host> defaults to
+127.0.0.1 (0.0.0.0 in a container).
 
-Nothing is lost: the webhook is answered at once and the audio fetched by a worker,
-which retries (the message stays on the server until then); an event delivered twice
-(Switchboard retries until it gets a 2xx) is saved once.
+Nothing is lost: an event is written to <directory>/pending/ before it is acknowledged
+(until then Switchboard keeps retrying it), a worker downloads its audio and only then
+removes it; events still pending when the app stops are taken up at its next start. An
+event delivered twice is saved once.
 """
 import json
 import os
@@ -22,48 +25,64 @@ import threading
 import time
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from switchboard_voice import ApiError, Client, webhook_app
+from switchboard_voice import Client, webhook_app
 
 PORT, SECRET, DIRECTORY = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 HOST = sys.argv[4] if len(sys.argv) > 4 else "127.0.0.1"
+PENDING_DIR = os.path.join(DIRECTORY, "pending")
 CLIENT = Client(os.environ.get("SWITCHBOARD_URL", "http://127.0.0.1:8080"), os.environ["SWITCHBOARD_KEY"])
-#: Download attempts per message, 2 s apart, doubling.
-ATTEMPTS = 6
-PENDING: "queue.Queue[dict]" = queue.Queue()
+#: Seconds between download attempts: 2, doubling, at most 5 minutes; never given up.
+FIRST_RETRY, LONGEST_RETRY = 2, 300
+PENDING: "queue.Queue[str]" = queue.Queue()
 
 
-def save(event: dict) -> None:
-    """Downloads one message's audio; the .json is written last, so its presence says
-    the message is complete."""
+def write_atomically(path: str, data: bytes) -> None:
+    """Whole or not at all: a crash never leaves half a file under `path`."""
+    temporary = path + ".part"
+    with open(temporary, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
+
+
+def save(pending: str) -> None:
+    """Downloads one pending message's audio, writes it and its details (the .json
+    last: its presence says the message is complete), then forgets the pending event."""
+    if not os.path.exists(pending):
+        return  # delivered twice while queued: the first one saved it
+    with open(pending) as f:
+        event = json.load(f)
     stem = os.path.join(DIRECTORY, f"{event['mailbox']}-{event['message_id']}")
-    if os.path.exists(stem + ".json"):
-        return  # delivered twice
-    for attempt in range(ATTEMPTS):
+    delay = FIRST_RETRY
+    while not os.path.exists(stem + ".json"):  # else: delivered twice, already saved
         try:
-            audio = CLIENT.download(event["audio_url"])
-            break
-        except (ApiError, OSError) as e:
-            print(f"message {event['message_id']}: download failed ({e}), retrying", flush=True)
-            time.sleep(2 * 2**attempt)
-    else:
-        print(f"message {event['message_id']}: gave up; it is still on the server", flush=True)
-        return
-    with open(stem + ".wav", "wb") as f:
-        f.write(audio)
-    with open(stem + ".json", "w") as f:
-        json.dump(event, f, indent=2)
-    print(f"message {event['message_id']} from {event['caller_number']} for "
-          f"{event['mailbox']}: {event['duration_ms']} ms saved", flush=True)
+            write_atomically(stem + ".wav", CLIENT.download(event["audio_url"]))
+            write_atomically(stem + ".json", json.dumps(event, indent=2).encode())
+            print(f"message {event['message_id']} from {event['caller_number']} for "
+                  f"{event['mailbox']}: {event['duration_ms']} ms saved", flush=True)
+        except Exception as e:  # noqa: BLE001 - the server keeps the message; try again
+            print(f"message {event['message_id']}: not saved ({e}); retrying in {delay} s", flush=True)
+            time.sleep(delay)
+            delay = min(delay * 2, LONGEST_RETRY)
+    os.remove(pending)
 
 
 def worker() -> None:
     while True:
-        save(PENDING.get())
+        pending = PENDING.get()
+        try:
+            save(pending)
+        except Exception as e:  # noqa: BLE001 - one unreadable event must not stop the others
+            print(f"{pending}: {e}", flush=True)
 
 
 def on_event(path, event):
-    if path == "/voicemail" and event.get("event") == "voicemail":
-        PENDING.put(event)
+    if event.get("event") == "voicemail":
+        # Kept on disk before the 200: a crash from here on loses nothing.
+        pending = os.path.join(PENDING_DIR, f"{event['mailbox']}-{event['message_id']}.json")
+        write_atomically(pending, json.dumps(event).encode())
+        PENDING.put(pending)
     return []  # events need no document
 
 
@@ -72,6 +91,11 @@ class Quiet(WSGIRequestHandler):
         pass
 
 
-os.makedirs(DIRECTORY, exist_ok=True)
+os.makedirs(PENDING_DIR, exist_ok=True)
+for name in sorted(os.listdir(PENDING_DIR)):  # left by the previous run
+    if name.endswith(".json"):
+        PENDING.put(os.path.join(PENDING_DIR, name))
 threading.Thread(target=worker, daemon=True).start()
-make_server(HOST, PORT, webhook_app(SECRET, on_event), handler_class=Quiet).serve_forever()
+server = make_server(HOST, PORT, webhook_app(SECRET, on_event), handler_class=Quiet)
+print(f"listening on http://{HOST}:{PORT}", flush=True)
+server.serve_forever()

@@ -5,8 +5,9 @@
 //! Schema applies that keyword to the properties of its own schema object only — so a
 //! validator refuses every `say` verb for carrying `verb`. Each such variant of a
 //! component's `oneOf` is written here as one object instead: the tag's property, the
-//! variant's properties, both required lists, and `additionalProperties: false`, which
-//! is exactly what the parser accepts.
+//! variant's properties, both required lists, and `additionalProperties: false`: the
+//! same fields the parser accepts (the parser checks more than a schema says, such as
+//! ranges and which fields go together).
 //!
 //! Some types refuse unknown fields through a hand-written parser (`try_from` a map into
 //! `deny_unknown_fields` helpers) that the derived schema cannot see: they are marked
@@ -126,6 +127,30 @@ mod tests {
         }
         assert_eq!(schemas["Say"]["required"], json!(["text"]));
         assert!(schemas["Say"]["properties"].get("verb").is_none());
+    }
+
+    /// Any `allOf` left in a `oneOf` (a tagged variant this rewrite missed) would make a
+    /// validator refuse what the parser takes.
+    #[test]
+    fn no_one_of_anywhere_holds_an_all_of() {
+        fn walk(value: &Value, path: &str) {
+            match value {
+                Value::Object(map) => {
+                    if let Some(Value::Array(options)) = map.get("oneOf") {
+                        for o in options {
+                            assert!(o.get("allOf").is_none(), "{path}: {o}");
+                        }
+                    }
+                    for (k, v) in map {
+                        walk(v, &format!("{path}/{k}"));
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|v| walk(v, path)),
+                _ => {}
+            }
+        }
+        let doc: Value = serde_json::from_str(&ApiDoc::json()).unwrap();
+        walk(&doc, "");
     }
 
     #[test]

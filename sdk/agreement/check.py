@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 """The SDKs agree with the OpenAPI document: every verb document an SDK builds is valid
-against the served schema (`#/components/schemas/VerbDocument`), and each SDK can build
-every verb, every field of every verb, and every field of what those fields hold (dial
-targets, prompts, confirmations, ringback) — so a contract change the SDKs miss fails.
+against the served schema (`#/components/schemas/VerbDocument`), and each SDK's builders
+emit every verb, every field of every verb, and every field of what those fields hold
+(dial targets, prompts, confirmations, ringback) — so a renamed or removed field, or a
+new verb or field the SDKs cannot emit, fails.
+
+What it does not check: that every value of an enum is used (a new `strategy` passes),
+and how an SDK emits a field — a typed method or its generic passthrough (Rust `with`,
+Python keyword arguments, Node options) count alike.
 
     python3 sdk/agreement/check.py openapi.json < documents.json
 
@@ -24,8 +29,14 @@ BASE = "urn:switchboard:openapi"
 TAGS = ("verb", "type")
 #: Components whose fields keep the path they are reached by.
 NOT_NAMED = {"Verb", "VerbDocument"}
-#: Deep enough for verb → dial → target → confirm → announcement.
-MAX_DEPTH = 10
+#: Deeper than any schema here (verb → dial → target → confirm → announcement is 8);
+#: reaching it is an error, never a silent cut.
+MAX_DEPTH = 16
+
+
+class Unwalkable(Exception):
+    """A schema this check cannot enumerate the fields of: it fails rather than pass
+    with fewer fields."""
 
 
 def named(doc, schema):
@@ -59,24 +70,25 @@ def tag_of(schema):
     return None
 
 
-def alternatives(doc, schema):
-    """A oneOf's non-null alternatives, and whether each is a tagged variant."""
+def alternatives(doc, schema, prefix):
+    """A oneOf's non-null alternatives: one (a nullable value), or tagged variants."""
     options = [b for b in schema["oneOf"] if resolve(doc, b).get("type") != "null"]
-    tagged = len(options) > 1 and all(tag_of(resolve(doc, b)) for b in options)
-    return options, tagged
+    if len(options) > 1 and not all(tag_of(resolve(doc, b)) for b in options):
+        raise Unwalkable(f"{prefix or '(verb)'}: a oneOf whose alternatives are not all tagged objects")
+    return options
 
 
 def schema_paths(doc, schema, prefix, depth=0):
     """Every field path the schema allows: `<verb=dial>.targets[]<type=sip>.uri`."""
     schema, prefix = located(doc, schema, prefix)
     if depth > MAX_DEPTH:
-        return set()
+        raise Unwalkable(f"{prefix}: nested deeper than {MAX_DEPTH} (a recursive schema?)")
     if "oneOf" in schema:
-        options, tagged = alternatives(doc, schema)
+        options = alternatives(doc, schema, prefix)
         if len(options) == 1:
             return schema_paths(doc, options[0], prefix, depth + 1)
         out = set()
-        for option in options if tagged else []:
+        for option in options:
             tag = "=".join(tag_of(resolve(doc, option)))
             out |= schema_paths(doc, option, f"{prefix}<{tag}>", depth + 1)
         return out
@@ -93,12 +105,12 @@ def instance_paths(doc, schema, value, prefix, depth=0):
     """The field paths `value` uses, walked along its schema."""
     schema, prefix = located(doc, schema, prefix)
     if depth > MAX_DEPTH:
-        return set()
+        raise Unwalkable(f"{prefix}: nested deeper than {MAX_DEPTH} (a recursive schema?)")
     if "oneOf" in schema:
-        options, tagged = alternatives(doc, schema)
+        options = alternatives(doc, schema, prefix)
         if len(options) == 1:
             return instance_paths(doc, options[0], value, prefix, depth + 1)
-        for option in options if tagged else []:
+        for option in options:
             name, wanted = tag_of(resolve(doc, option))
             if isinstance(value, dict) and value.get(name) == wanted:
                 return instance_paths(doc, option, value, f"{prefix}<{name}={wanted}>", depth + 1)
@@ -153,9 +165,16 @@ def check(doc, sdk, document):
 
 def main() -> int:
     doc = json.load(open(sys.argv[1]))
+    documents = json.load(sys.stdin)
+    if not documents:
+        print("no SDK's document to check")
+        return 1
     problems = []
-    for sdk, document in json.load(sys.stdin).items():
-        problems += check(doc, sdk, document)
+    try:
+        for sdk, document in documents.items():
+            problems += check(doc, sdk, document)
+    except Unwalkable as e:
+        problems.append(f"the schema cannot be walked: {e}")
     print("\n".join(problems))
     return 1 if problems else 0
 

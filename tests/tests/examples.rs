@@ -54,8 +54,25 @@ impl Program {
     }
 }
 
+/// Waits until something listens on `port` (a program just started).
+async fn listening(port: u16) {
+    let deadline = Instant::now() + LONG;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "nothing listens on {port}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// `language`'s notification script, calling `to`.
 fn notify(app: &TestApp, language: &str, to: &str) -> Program {
+    notify_with(app, language, to, &app.url)
+}
+
+/// [`notify`] against the API at `api`.
+fn notify_with(app: &TestApp, language: &str, to: &str, api: &str) -> Program {
     let mut command = match language {
         "python" => {
             let mut c = Command::new("python3");
@@ -76,7 +93,7 @@ fn notify(app: &TestApp, language: &str, to: &str) -> Program {
     };
     let child = command
         .env("PYTHONPATH", root().join("sdk/python"))
-        .env("SWITCHBOARD_URL", &app.url)
+        .env("SWITCHBOARD_URL", api)
         .env("SWITCHBOARD_KEY", format!("{}:{}", app.key_id, app.secret))
         .args([to, "Your order has shipped.", "--from", "5000"])
         .stdout(Stdio::piped())
@@ -111,8 +128,9 @@ async fn confirmed(
         app.log()
     );
     if !key.is_empty() {
-        // The message (about 2 s), then the question, which the key interrupts.
-        tokio::time::sleep(Duration::from_secs(4)).await;
+        // The message (about 2 s), then the question (about 3 s), then 10 s for the
+        // key: 6 s is well inside, even with speech synthesised slowly.
+        tokio::time::sleep(Duration::from_secs(6)).await;
         phone.command("sndcode", key);
     }
     assert!(
@@ -163,14 +181,21 @@ async fn the_notification_script_reports_the_key_pressed_in_python_node_and_rust
         (Some(1), &json!(null), &json!("completed")),
         "{printed}"
     );
-    // Nobody to call: the API's error, named, and no call.
-    let (code, out) = notify(&app, "node", "999").finish(LONG);
-    let printed: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    assert_eq!(
-        (code, &printed["field"]),
-        (Some(2), &json!("to")),
-        "{printed}"
-    );
+    // Nobody to call: the API's error, named, and no call; no server: an error too, not
+    // "no key".
+    for language in ["python", "node", "rust"] {
+        let (code, out) = notify(&app, language, "999").finish(LONG);
+        let printed: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(
+            (code, &printed["error"], &printed["field"]),
+            (Some(2), &json!("validation_failed"), &json!("to")),
+            "{language}: {printed}"
+        );
+        let (code, out) = notify_with(&app, language, "58101", "http://127.0.0.1:9").finish(LONG);
+        let printed: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(code, Some(2), "{language}: {printed}");
+        assert!(printed["error"].is_string(), "{language}: {printed}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,7 +237,7 @@ async fn the_voicemail_receiver_saves_a_message_left_by_a_real_caller() {
             .spawn()
             .expect("the example runs"),
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    listening(port).await;
     // A forged event is refused and saves nothing.
     let forged = switchboard_tests::http_client()
         .post(format!("http://127.0.0.1:{port}/voicemail"))
@@ -274,4 +299,42 @@ async fn the_voicemail_receiver_saves_a_message_left_by_a_real_caller() {
         .await;
     assert_eq!(message["duration_ms"], event["duration_ms"], "{message}");
     assert!(!saved.join("58102-VMforged.json").exists());
+
+    // The same event delivered again (Switchboard retries until it gets a 2xx): saved
+    // once, the audio untouched; nothing left pending.
+    let body = serde_json::to_vec(&event).unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let secret = application["signing_secret"].as_str().unwrap();
+    let again = switchboard_tests::http_client()
+        .post(format!("http://127.0.0.1:{port}/voicemail"))
+        .header(
+            contract::signature::HEADER,
+            contract::signature::sign(secret.as_bytes(), now, &body),
+        )
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    let wav = std::fs::read(details.with_extension("wav")).unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let files: Vec<_> = std::fs::read_dir(&saved)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        files.len(),
+        3,
+        "the message's .wav and .json, and pending/: {files:?}"
+    );
+    assert_eq!(std::fs::read(details.with_extension("wav")).unwrap(), wav);
+    assert_eq!(
+        std::fs::read_dir(saved.join("pending")).unwrap().count(),
+        0,
+        "nothing pending"
+    );
 }

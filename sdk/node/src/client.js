@@ -265,6 +265,8 @@ export class TimeConditions extends Resource {
    * with `permanent: true`); `null` removes the override. Resolves to the time condition.
    */
   override(key, state, { permanent = false } = {}) {
+    // A forgotten state would read as "remove the override": only an explicit null does.
+    if (state === undefined) throw new TypeError("override(key, state): state is match, no_match or null");
     return this.client.request("POST", `${this.item(key)}/override`, { state, permanent });
   }
 }

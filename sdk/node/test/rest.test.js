@@ -205,7 +205,15 @@ test("a rotated secret signs the voicemail event whose audio_url is downloaded; 
     await client.extensions.create({ number: "58102", name: "Pierre", password: "Secret-58102-pw", voicemail: { enabled: true, application_id: app.id } });
     const recording = await client.recordings.upload("Left", toneWav({ seconds: 0.75, rate: 8000, channels: 1 }));
     await leaveMessage("58102", recording.id, "58101");
-    await Promise.race([arrived, new Promise((_, reject) => setTimeout(() => reject(new Error("no voicemail event arrived")), 20000))]);
+    let timer;
+    try {
+      await Promise.race([
+        arrived,
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error("no voicemail event arrived")), 20000))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
     const [[path, event]] = events;
     assert.equal(path, "/status");
     assert.deepEqual([event.event, event.mailbox, event.caller_number], ["voicemail", "58102", "58101"]);

@@ -43,7 +43,7 @@ def dial_queue(queue: str) -> Json:
 
 
 class Gather:
-    """A `gather`: its settings, and its prompts added with `say` and `play`."""
+    """A `gather`: its settings, and its prompts added with `say`, `play` and `pause`."""
 
     def __init__(self, num_digits: Optional[int] = None, action: Optional[str] = None,
                  timeout: Optional[int] = None, finish_on_key: Optional[str] = None, **fields: Any):

@@ -66,8 +66,13 @@ def webhook_app(secret: str, handler: Handler, tolerance: int = DEFAULT_TOLERANC
         body = environ["wsgi.input"].read(length) if length else b""
         header = environ.get("HTTP_SWITCHBOARD_SIGNATURE", "")
         if method == "GET":
+            # The URL as requested: the raw target when the server keeps it, else the
+            # mount point and path re-encoded (as the ASGI twin uses `raw_path`).
             host = environ.get("HTTP_HOST", "")
-            signed = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{path}" + (f"?{query}" if query else "")
+            target = environ.get("REQUEST_URI") or environ.get("RAW_URI")
+            if not target:
+                target = quote(environ.get("SCRIPT_NAME", "") + path) + (f"?{query}" if query else "")
+            signed = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{target}"
             signed_bytes = signed.encode()
         else:
             signed_bytes = body

@@ -11,8 +11,10 @@
 //!
 //! The call is placed with inline verbs (`POST /v1/calls`), so no application is
 //! needed: its webhooks are signed with the secret of URL destinations, read from
-//! `GET /v1/apps`. Prints one JSON line `{"call_sid", "status", "key"}`; exits 0 when a
-//! key was pressed, 1 when the call ended without one, 2 on an error.
+//! `GET /v1/apps` (so the key must be an admin key). Prints one JSON line `{"call_sid",
+//! "status", "key"}`; exits 0 when a key was pressed, 1 when the call ended without one,
+//! 2 on an error (`{"error", "message", "field"}`: the API's refusal, or why the API
+//! could not be asked).
 
 #![allow(clippy::print_stdout)] // The program's result is its one line of output.
 
@@ -116,7 +118,16 @@ async fn main() -> ExitCode {
     match run(args).await {
         Ok(code) => code,
         Err(e) => {
-            println!("{}", json!({"error": e.to_string()}));
+            let printed = match e.downcast_ref::<switchboard_sdk::Error>() {
+                Some(switchboard_sdk::Error::Api {
+                    code,
+                    message,
+                    field,
+                    ..
+                }) => json!({"error": code, "message": message, "field": field}),
+                _ => json!({"error": "error", "message": e.to_string(), "field": null}),
+            };
+            println!("{printed}");
             ExitCode::from(2)
         }
     }
@@ -125,7 +136,8 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let client = Client::new(
         &std::env::var("SWITCHBOARD_URL").unwrap_or_else(|_| "http://127.0.0.1:8080".into()),
-        &std::env::var("SWITCHBOARD_KEY")?,
+        &std::env::var("SWITCHBOARD_KEY")
+            .map_err(|_| "SWITCHBOARD_KEY is not set (key_id:secret of an admin key)")?,
     )?;
     let app = App {
         secret: WebhookSecret(client.apps().await?.url_destinations_signing_secret),
@@ -135,7 +147,7 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     let base = match args.callback_url {
-        Some(url) => url,
+        Some(url) => url.trim_end_matches('/').to_owned(),
         None => format!("http://{}", listener.local_addr()?),
     };
     let router = Router::new()
@@ -160,9 +172,18 @@ async fn run(args: Args) -> Result<ExitCode, Box<dyn std::error::Error>> {
     let call = client.calls().create(&create).await?;
     let status = match tokio::time::timeout(GIVE_UP_AFTER, app.ended.notified()).await {
         Ok(()) => app.status.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-        Err(_) => serde_json::to_value(client.calls().get(&call.sid.to_string()).await?.status)?
-            .as_str()
-            .map(str::to_owned),
+        Err(_) => {
+            // Gave up: no call left behind (unless it ended meanwhile).
+            let sid = call.sid.to_string();
+            let done = json!({"status": "completed"});
+            let last = match client.calls().post(&sid, &done).await {
+                Ok(call) => call,
+                Err(_) => client.calls().get(&sid).await?,
+            };
+            serde_json::to_value(last.status)?
+                .as_str()
+                .map(str::to_owned)
+        }
     };
     let key = app.key.lock().unwrap_or_else(|e| e.into_inner()).clone();
     println!(

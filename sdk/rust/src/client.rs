@@ -112,8 +112,13 @@ impl Client {
     }
 
     /// `GET`s a binary answer (a recording's or a message's WAV, or a voicemail
-    /// webhook's `audio_url`, which is relative to the base URL).
+    /// webhook's `audio_url`): a path on the server (`/v1/…`) or a URL under the base
+    /// URL; anything else is refused, so the bearer token never leaves for another host.
     pub async fn download(&self, path: &str) -> Result<Vec<u8>> {
+        let path = path.strip_prefix(self.inner.base.as_str()).unwrap_or(path);
+        if !path.starts_with('/') {
+            return Err(Error::NotOnServer(path.to_owned()));
+        }
         let response = self
             .send(reqwest::Method::GET, path, Body::<()>::None, &[])
             .await?;

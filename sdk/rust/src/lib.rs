@@ -70,6 +70,9 @@ pub enum Error {
     /// The API key is not `key_id:secret`.
     #[error("the API key must be key_id:secret")]
     InvalidKey,
+    /// A download was asked of something that is not a path on the server.
+    #[error("{0} is not a path on the server (downloads stay on the base URL)")]
+    NotOnServer(String),
 }
 
 /// A result of this SDK.

@@ -210,13 +210,29 @@ async fn queues_agents_keys_apps_registrations_and_calls() {
 
     let registrations: Vec<_> = client.registrations().list().try_collect().await.unwrap();
     assert!(registrations.is_empty(), "no phone here");
-    let calls: Vec<_> = client
-        .calls()
-        .list_where(10, vec![("status", "completed".into())])
-        .try_collect()
-        .await
-        .unwrap();
-    assert!(calls.is_empty());
+    // A call to 201, which has no phone: it ends not answered, and the filters find it.
+    let call: m::CallCreate = from_value(json!({"from": "5000", "to": "201",
+        "verbs": [{"verb": "hangup"}]}))
+    .unwrap();
+    let placed = client.calls().create(&call).await.unwrap();
+    let by_status = |status: &'static str| {
+        let calls = client.calls();
+        async move {
+            calls
+                .list_where(10, vec![("status", status.into())])
+                .map_ok(|c| c.sid.to_string())
+                .try_collect::<Vec<_>>()
+                .await
+                .unwrap()
+        }
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while by_status("no-answer").await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the call never ended");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(by_status("no-answer").await, [placed.sid.to_string()]);
+    assert!(by_status("completed").await.is_empty());
     let bad = client
         .calls()
         .list_where(10, vec![("status", "sideways".into())])
@@ -287,6 +303,17 @@ async fn a_mailboxs_messages_are_listed_moved_downloaded_and_deleted() {
         .await
         .unwrap();
     assert!(new.is_empty(), "{new:?}");
+    // The token goes to the server only: not to a URL that would send it elsewhere.
+    let elsewhere = client.download("@evil.example/x").await;
+    assert!(
+        matches!(elsewhere, Err(Error::NotOnServer(_))),
+        "{elsewhere:?}"
+    );
+    let full = format!("{}{}", client.base_url(), message.audio_url);
+    assert_eq!(
+        client.download(&full).await.unwrap().len(),
+        mailbox.audio(&message.id).await.unwrap().len()
+    );
     mailbox.messages.delete(&message.id).await.unwrap();
     assert_eq!(status_of(mailbox.audio(&message.id).await), 404);
 }
