@@ -86,6 +86,10 @@ pub struct Settings {
     /// Seconds without RTP from a peer before its call is hung up [default: 60].
     #[arg(long, env = "SWITCHBOARD_RTP_TIMEOUT", value_name = "SECONDS")]
     pub rtp_timeout: Option<u64>,
+    /// Seconds a stopping server (SIGTERM, Ctrl-C) lets calls end by themselves, new
+    /// calls refused with 503, before hanging up the rest [default: 10].
+    #[arg(long, env = "SWITCHBOARD_DRAIN_SECONDS", value_name = "SECONDS")]
+    pub drain_seconds: Option<u64>,
     /// Shortest registration accepted, in seconds (shorter gets 423) [default: 60].
     #[arg(long, env = "SWITCHBOARD_REGISTER_MIN_EXPIRES", value_name = "SECONDS")]
     pub register_min_expires: Option<u32>,
@@ -145,6 +149,8 @@ pub struct Config {
     pub public_addr: Option<std::net::IpAddr>,
     pub rtp_ports: (u16, u16),
     pub rtp_timeout: Duration,
+    /// How long a stopping server waits for calls to end by themselves.
+    pub drain: Duration,
     pub register_min_expires: u32,
     pub register_max_expires: u32,
     pub auth_max_failures: u32,
@@ -205,6 +211,7 @@ impl Settings {
             public_addr: self.public_addr.or(other.public_addr),
             rtp_ports: self.rtp_ports.or(other.rtp_ports),
             rtp_timeout: self.rtp_timeout.or(other.rtp_timeout),
+            drain_seconds: self.drain_seconds.or(other.drain_seconds),
             register_min_expires: self.register_min_expires.or(other.register_min_expires),
             register_max_expires: self.register_max_expires.or(other.register_max_expires),
             auth_max_failures: self.auth_max_failures.or(other.auth_max_failures),
@@ -284,6 +291,13 @@ impl Settings {
                 format!("{rtp_timeout} must be 5 to 3600 seconds"),
             ));
         }
+        let drain_seconds = self.drain_seconds.unwrap_or(10);
+        if drain_seconds > 3600 {
+            return Err(invalid(
+                "drain_seconds",
+                format!("{drain_seconds} must be 0 to 3600 seconds"),
+            ));
+        }
         let register_min_expires = self.register_min_expires.unwrap_or(60);
         let register_max_expires = self.register_max_expires.unwrap_or(3600);
         if register_min_expires == 0 || register_min_expires > register_max_expires {
@@ -352,6 +366,7 @@ impl Settings {
             public_addr: self.public_addr,
             rtp_ports,
             rtp_timeout: Duration::from_secs(rtp_timeout),
+            drain: Duration::from_secs(drain_seconds),
             register_min_expires,
             register_max_expires,
             auth_max_failures,

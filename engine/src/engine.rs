@@ -76,6 +76,7 @@ impl<S: Store> Engine<S> {
             trunk_channels: crate::call::channels::TrunkChannels::default(),
             trunks: sip.auth.trunks.clone(),
             stop: stop.clone(),
+            running: Arc::default(),
         });
         // Off the start-up path: spawning a program takes milliseconds.
         tokio::task::spawn_blocking(check_speech_synthesizer);
@@ -109,11 +110,38 @@ impl<S: Store> Engine<S> {
         }
     }
 
-    pub fn shutdown(&self) {
-        self.sip.shutdown();
+    /// Stops: new calls are refused (503) while the calls up may end by themselves for
+    /// `drain`; those still up are then hung up, and each writes its record (at most
+    /// [`FLUSH`] more) before the SIP stack closes. REGISTERs are answered throughout.
+    pub async fn shutdown(&self, drain: std::time::Duration) {
+        let running = &self.calls.running;
+        running.drain();
+        if running.count() > 0 {
+            tracing::info!(
+                calls = running.count(),
+                drain_seconds = drain.as_secs(),
+                "stopping: new calls refused, waiting for the calls up"
+            );
+        }
+        if !running.until_none(drain).await {
+            tracing::info!(
+                calls = running.count(),
+                "stopping: hanging up the calls still up"
+            );
+        }
         self.stop.cancel();
+        if !running.until_none(FLUSH).await {
+            tracing::warn!(
+                calls = running.count(),
+                "stopping: calls whose records may not be final"
+            );
+        }
+        self.sip.shutdown();
     }
 }
+
+/// How long calls hung up at shutdown get to write their records.
+pub const FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The API server's handle on the engine: place calls, steer live ones, read the
 /// counters, deliver status callbacks with the engine's webhook client.

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The `switchboard` binary under test: `SWITCHBOARD_BIN`, or the workspace's debug
 /// build, built once per test process so it is never stale.
@@ -203,15 +203,12 @@ fn run_to_exit_via(
     args: &[&str],
 ) -> (i32, String, String) {
     let mut started = Started::spawn_via(wrapper, None, env, args);
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(status) = started.child.try_wait().expect("wait") {
             break status;
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "switchboard did not exit"
-        );
+        assert!(Instant::now() < deadline, "switchboard did not exit");
         std::thread::sleep(Duration::from_millis(20));
     };
     // Let the reader threads drain the pipes.
@@ -326,6 +323,32 @@ impl TestApp {
     /// Stops the server (SIGKILL) until [`TestApp::start_again`].
     pub fn kill(&mut self) {
         self.process = None;
+    }
+
+    /// Asks the server to stop cleanly (SIGTERM), without waiting.
+    pub fn terminate(&self) {
+        if let Some(p) = &self.process {
+            let _ = Command::new("kill")
+                .args(["-TERM", &p.child.id().to_string()])
+                .status();
+        }
+    }
+
+    /// Waits at most `timeout` for a stopping server to exit: its exit code (`None`:
+    /// killed by a signal, or still running at the deadline, then killed).
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let p = self.process.as_mut()?;
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Ok(Some(status)) = p.child.try_wait() {
+                return status.code();
+            }
+            if Instant::now() > deadline {
+                let _ = p.child.kill();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Starts a server stopped by [`TestApp::kill`] on the same database and data

@@ -34,6 +34,12 @@ pub(super) async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transa
         let _ = tx.reply(StatusCode::BadRequest).await;
         return;
     };
+    if inner.running.draining() {
+        // RFC 3261 §21.5.4: unavailable for now; a proxy or a phone tries elsewhere.
+        tracing::info!(source = %source.0, "INVITE refused: the server is stopping");
+        let _ = reply_warning(&mut tx, StatusCode::ServiceUnavailable, "server stopping").await;
+        return;
+    }
     let req = tx.original.clone();
     if max_forwards(&req) == Some(0) {
         // RFC 3261 §16.3: a request that may not be forwarded further is a loop.

@@ -13,8 +13,9 @@
 //! - [`driver`]: the loop that runs a call's program.
 //! - [`invite`], [`legs`], [`targets`], [`plan`]: whom a `dial` rings and how — the
 //!   parties, their INVITEs, the strategy's stages.
-//! - [`audio`], [`live`], [`queue`]: what calls share — audio to play, live calls the
-//!   REST API steers, callers waiting in queues.
+//! - [`audio`], [`live`], [`queue`], [`running`]: what calls share — audio to play,
+//!   live calls the REST API steers, callers waiting in queues, the calls a stopping
+//!   server waits for.
 //! - [`sdp_plan`], [`replies`]: SDP decisions and small SIP answers (pure).
 
 pub mod audio;
@@ -28,6 +29,7 @@ pub mod outbound;
 pub(crate) mod plan;
 pub mod queue;
 mod replies;
+pub mod running;
 pub(crate) mod sdp_plan;
 pub(crate) mod targets;
 
@@ -81,6 +83,8 @@ pub struct Calls<S> {
     pub trunks: Arc<crate::trunk::TrunkStates>,
     /// Cancelled when the server stops.
     pub stop: CancellationToken,
+    /// Every call until its record is written; turns new calls away while stopping.
+    pub running: Arc<running::Running>,
 }
 
 impl<S> std::fmt::Debug for Calls<S> {
@@ -92,7 +96,13 @@ impl<S> std::fmt::Debug for Calls<S> {
 /// Takes the new INVITEs the SIP layer hands over, each call in a task of its own.
 pub(crate) async fn serve<S: Store>(calls: Arc<Calls<S>>, mut invites: crate::sip::Invites) {
     while let Some(tx) = invites.recv().await {
-        tokio::spawn(incoming::handle_invite(calls.clone(), tx));
+        // Counted from the INVITE until the record is written: a stopping server waits.
+        let counted = calls.running.enter();
+        let calls = calls.clone();
+        tokio::spawn(async move {
+            incoming::handle_invite(calls, tx).await;
+            drop(counted);
+        });
     }
 }
 

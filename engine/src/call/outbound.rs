@@ -56,7 +56,13 @@ pub async fn place<S: Store>(inner: &Arc<Calls<S>>, call: OutboundCall) -> Strin
     record.sip_call_id = format!("{}-0", record.sid);
     let sid = record.sid.clone();
     save(inner, &record).await;
-    tokio::spawn(run(inner.clone(), call, record));
+    // Counted until its record is final: a stopping server waits for it.
+    let counted = inner.running.enter();
+    let inner = inner.clone();
+    tokio::spawn(async move {
+        run(inner, call, record).await;
+        drop(counted);
+    });
     sid
 }
 

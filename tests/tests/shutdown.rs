@@ -1,0 +1,95 @@
+//! A clean stop (SIGTERM) with a call up: new calls are refused with 503 while the calls
+//! up may end by themselves (`SWITCHBOARD_DRAIN_SECONDS`), REGISTERs are still answered,
+//! the calls still up are then hung up (BYE), every record is written, and the process
+//! exits 0. Restarted on the same data, the call reads `completed`, never `failed`
+//! ("server restarted during the call"), which a stop without draining left.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
+
+use serde_json::json;
+use std::time::{Duration, Instant};
+use switchboard_tests::app_harness::{register_sipp, register_sipp_again};
+use switchboard_tests::peers::{SipTransport, Sipp, free_sip_port};
+use switchboard_tests::{Backend, TestApp};
+
+const LONG: Duration = Duration::from_secs(30);
+const DRAIN: u64 = 4;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_refuses_new_calls_drains_and_writes_every_record() {
+    let mut app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[
+            ("SWITCHBOARD_RTP_PORTS", "55400-55499".to_owned()),
+            ("SWITCHBOARD_DRAIN_SECONDS", DRAIN.to_string()),
+        ],
+    )
+    .await;
+    let port = free_sip_port();
+    register_sipp(&app, "101", port).await;
+    // 101 answers and stays until it gets a BYE.
+    let callee = Sipp::start("uas_answer.xml", app.sip, port, SipTransport::Udp, &[]);
+    let (status, placed) = app
+        .post(
+            "/v1/calls",
+            json!({"from": "5000", "to": "101", "verbs": [{"verb": "pause", "length": 60}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{placed}");
+    let sid = placed["sid"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + LONG;
+    while app.get(&format!("/v1/calls/{sid}")).await.1["status"] != "in-progress" {
+        assert!(Instant::now() < deadline, "{}", app.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let stopping = Instant::now();
+    app.terminate();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // While draining: a new call is refused with 503 (before any challenge)…
+    let sip = app.sip;
+    tokio::task::spawn_blocking(move || {
+        Sipp::start(
+            "uac_provider_503.xml",
+            sip,
+            free_sip_port(),
+            SipTransport::Udp,
+            &["-s", "101", "-key", "caller", "0470000000"],
+        )
+        .wait(Duration::from_secs(10))
+        .assert_ok("a new call refused with 503 while stopping")
+    })
+    .await
+    .unwrap();
+    // …and a phone can still register.
+    register_sipp_again(&app, "101", free_sip_port()).await;
+
+    let (code, mut app) = tokio::task::spawn_blocking(move || (app.wait_exit(LONG), app))
+        .await
+        .unwrap();
+    let took = stopping.elapsed();
+    assert_eq!(code, Some(0), "a clean stop: {}", app.log());
+    assert!(
+        took >= Duration::from_secs(DRAIN) - Duration::from_millis(500),
+        "the call was given the drain time: stopped after {took:?}"
+    );
+    assert!(
+        app.log().contains("hanging up the calls still up"),
+        "{}",
+        app.log()
+    );
+    tokio::task::spawn_blocking(move || callee.wait(LONG))
+        .await
+        .unwrap()
+        .assert_ok("101 got the BYE");
+
+    app.start_again().await;
+    let (_, call) = app.get(&format!("/v1/calls/{sid}")).await;
+    assert_eq!(call["status"], "completed", "{call}");
+    assert!(call["end_time"].is_string(), "{call}");
+    assert_eq!(call["hangup"]["reason"], "server shutting down", "{call}");
+    assert!(
+        call["duration"].as_u64().unwrap() >= DRAIN - 1,
+        "talked through the drain: {call}"
+    );
+}
