@@ -140,7 +140,8 @@ impl<S: Store> Engine<S> {
     }
 }
 
-/// How long calls hung up at shutdown get to write their records.
+/// How long calls hung up at shutdown get to write their records and see their
+/// dialogs closed (a hung-up dialog lingers up to 5 s for the BYE's answer).
 pub const FLUSH: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The API server's handle on the engine: place calls, steer live ones, read the

@@ -68,6 +68,7 @@ async fn sigterm_refuses_new_calls_drains_and_writes_every_record() {
         .await
         .unwrap();
     let took = stopping.elapsed();
+    eprintln!("SIGTERM to exit: {took:?}"); // RELIABILITY.md quotes it
     assert_eq!(code, Some(0), "a clean stop: {}", app.log());
     assert!(
         took >= Duration::from_secs(DRAIN) - Duration::from_millis(500),
