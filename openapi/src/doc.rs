@@ -184,7 +184,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
             PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable,
         ),
     ),
-    modifiers(&Security, &InlineTaggedVariants),
+    modifiers(&Security, &InlineTaggedVariants, &JsonBodies),
     security(("bearer" = []), ("basic" = [])),
     tags(
         (name = "system", description = "Health and metrics"),
@@ -224,6 +224,41 @@ impl Modify for Security {
         let mut basic = Http::new(HttpAuthScheme::Basic);
         basic.description = Some("An API key: user `key_id`, password `secret`.".into());
         components.add_security_scheme("basic", SecurityScheme::Http(basic));
+    }
+}
+
+/// Every `/v1` operation that takes a JSON body answers 415 to a request without one
+/// (no body, or another content type): axum's JSON extractor refuses it before the
+/// handler runs. Said once here rather than on each of the operations.
+#[derive(Debug)]
+struct JsonBodies;
+
+impl Modify for JsonBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Ref, RefOr};
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            for operation in [&mut item.post, &mut item.put, &mut item.patch]
+                .into_iter()
+                .flatten()
+            {
+                let json = operation.request_body.as_ref().is_some_and(|b| match b {
+                    RefOr::T(body) => body.content.contains_key("application/json"),
+                    RefOr::Ref(_) => false,
+                });
+                if json {
+                    operation
+                        .responses
+                        .responses
+                        .entry("415".to_owned())
+                        .or_insert_with(|| {
+                            RefOr::Ref(Ref::from_response_name("UnsupportedMediaType"))
+                        });
+                }
+            }
+        }
     }
 }
 

@@ -166,3 +166,54 @@ async fn docs_page_is_served_from_the_binary() {
     assert!(root.status().is_redirection(), "/ leads to the docs");
     assert_eq!(root.headers()["location"], "/docs/");
 }
+
+/// What the document says of JSON bodies is what the server does: every `/v1`
+/// operation that takes one answers a request without it (no body, no content type)
+/// with the documented 415 and the error body — and one with a bad query parameter
+/// with the documented 400, naming the parameter.
+#[tokio::test]
+async fn a_missing_json_body_gets_the_documented_415_and_a_bad_query_the_documented_400() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let doc: serde_json::Value = serde_json::from_str(COMMITTED).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        for (method, operation) in item.as_object().unwrap() {
+            if operation["requestBody"]["content"]["application/json"].is_null() {
+                continue;
+            }
+            assert!(
+                operation["responses"]["415"].is_object(),
+                "{method} {path}: 415 not documented"
+            );
+            // Path parameters that parse as numbers and as names alike.
+            let concrete: String = path
+                .split('/')
+                .map(|s| if s.starts_with('{') { "0" } else { s })
+                .collect::<Vec<_>>()
+                .join("/");
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let (status, body) = app.send(app.req(method.clone(), &concrete)).await;
+            assert_eq!(status, 415, "{method} {path}: {body}");
+            assert_eq!(
+                body["error"]["code"], "unsupported_media_type",
+                "{method} {path}: {body}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "{checked} operations with a JSON body");
+    for query in [
+        "started_from=",
+        "started_from=yesterday",
+        "started_before=",
+        "limit=abc",
+    ] {
+        let (status, body) = app.get(&format!("/v1/calls?{query}")).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        let operation = &doc["paths"]["/v1/calls"]["get"]["responses"];
+        assert!(operation["400"].is_object(), "400 documented");
+    }
+}

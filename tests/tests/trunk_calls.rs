@@ -216,7 +216,8 @@ async fn calls_api_reaches_numbers_and_sip_uris() {
     let (_, listed) = app.get(&format!("/v1/calls?started_before={since}")).await;
     assert_eq!(listed["data"].as_array().unwrap().len(), 0, "{listed}");
     let (status, body) = app.get("/v1/calls?started_from=yesterday").await;
-    assert_eq!(status, 422, "{body}");
+    // A bad query parameter is a bad request, as documented (not 422, for bodies).
+    assert_eq!(status, 400, "{body}");
     assert_eq!(body["error"]["field"], "started_from", "{body}");
 }
 

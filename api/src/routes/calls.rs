@@ -22,12 +22,12 @@ pub async fn list(
     let started_from = params
         .started_from
         .as_deref()
-        .map(|t| stored_time(t).map_err(|m| ApiError::invalid("started_from", m)))
+        .map(|t| stored_time(t).map_err(|m| ApiError::bad_request(m).at("started_from")))
         .transpose()?;
     let started_before = params
         .started_before
         .as_deref()
-        .map(|t| stored_time(t).map_err(|m| ApiError::invalid("started_before", m)))
+        .map(|t| stored_time(t).map_err(|m| ApiError::bad_request(m).at("started_before")))
         .transpose()?;
     let (data, last) = storage::calls::list(
         &state.db,
