@@ -140,6 +140,59 @@ both_backends! {
         assert_eq!(app.get("/v1/extensions/101").await.0, 404, "nothing was created");
     }
 
+    async fn calls_keys_place_calls_and_nothing_else_and_read_only_keys_place_none(app) {
+        app.post("/v1/extensions", json!({"number": "101", "name": "A", "password": "abcdefgh1"})).await;
+        let key = |role: &'static str| {
+            let app = &app;
+            async move {
+                let (status, created) = app.post("/v1/api-keys", json!({"name": role, "role": role})).await;
+                assert_eq!(status, 201, "{created}");
+                assert_eq!(created["role"], role);
+                (created["key_id"].as_str().unwrap().to_owned(), created["secret"].as_str().unwrap().to_owned())
+            }
+        };
+        let as_key = |(key_id, secret): &(String, String), method: Method, path: &str| {
+            app.client
+                .request(method, format!("{}{path}", app.url))
+                .basic_auth(key_id, Some(secret))
+        };
+        let call = json!({"from": "5000", "to": "101", "verbs": [{"verb": "hangup"}]});
+        // read_only places no call (it could before: a way around "change nothing").
+        let reader = key("read_only").await;
+        let (status, body) = app.send(as_key(&reader, Method::POST, "/v1/calls").json(&call)).await;
+        assert_eq!((status, error_of(&body).0.as_str()), (403, "forbidden"), "{body}");
+        assert_eq!(app.get("/v1/calls").await.1["data"].as_array().unwrap().len(), 0);
+        // calls: places, reads and steers calls…
+        let dialer = key("calls").await;
+        let (status, placed) = app.send(as_key(&dialer, Method::POST, "/v1/calls").json(&call)).await;
+        assert_eq!(status, 201, "{placed}");
+        let sid = placed["sid"].as_str().unwrap();
+        assert_eq!(app.send(as_key(&dialer, Method::GET, "/v1/calls")).await.0, 200);
+        assert_eq!(app.send(as_key(&dialer, Method::GET, &format!("/v1/calls/{sid}"))).await.0, 200);
+        let (status, body) = app
+            .send(as_key(&dialer, Method::POST, &format!("/v1/calls/{sid}")).json(&json!({"status": "completed"})))
+            .await;
+        assert_ne!(status, 403, "a calls key steers calls: {body}");
+        // …and nothing else, with a token too.
+        for (method, path) in [
+            (Method::GET, "/v1/extensions"),
+            (Method::PATCH, "/v1/extensions/101"),
+            (Method::GET, "/v1/trunks"),
+            (Method::POST, "/v1/trunks"),
+            (Method::GET, "/v1/api-keys"),
+            (Method::GET, "/v1/apps"),
+        ] {
+            let (status, body) = app.send(as_key(&dialer, method.clone(), path).json(&json!({}))).await;
+            assert_eq!((status, error_of(&body).0.as_str()), (403, "forbidden"), "{method} {path}: {body}");
+        }
+        let (status, issued) = token(&app, &dialer.0, &dialer.1).await;
+        assert_eq!(status, 200, "{issued}");
+        let (status, _) = app
+            .send(app.client.get(format!("{}/v1/trunks", app.url)).bearer_auth(issued["access_token"].as_str().unwrap()))
+            .await;
+        assert_eq!(status, 403);
+    }
+
     async fn bad_api_key_bodies_are_rejected(app) {
         let (status, body) = app.post("/v1/api-keys", json!({"name": "x", "role": "root"})).await;
         assert_eq!(status, 422);

@@ -249,10 +249,48 @@ impl FromRequestParts<crate::AppState> for Caller {
         parts: &mut Parts,
         state: &crate::AppState,
     ) -> Result<Self, ApiError> {
-        state
+        let caller = state
             .auth
             .authenticate(parts.headers.get(header::AUTHORIZATION))
-            .await
+            .await?;
+        // A calls key reaches the calls and nothing else, whatever the route asks for.
+        // The path as requested: a nested router sees it without its prefix.
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_owned(), |u| u.0.path().to_owned());
+        if caller.role == Role::Calls && !is_calls_path(&path) {
+            return Err(ApiError::forbidden(
+                "this API key has the calls role: it may only place, steer and read calls (/v1/calls)",
+            ));
+        }
+        Ok(caller)
+    }
+}
+
+fn is_calls_path(path: &str) -> bool {
+    path == "/v1/calls" || path.starts_with("/v1/calls/")
+}
+
+/// An authenticated caller that may place and steer calls: the admin and calls roles; a
+/// read_only key gets 403.
+#[derive(Debug, Clone)]
+pub struct Dialer(pub Caller);
+
+impl FromRequestParts<crate::AppState> for Dialer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::AppState,
+    ) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        match caller.role {
+            Role::Admin | Role::Calls => Ok(Dialer(caller)),
+            Role::ReadOnly => Err(ApiError::forbidden(
+                "this API key is read_only: it cannot place or steer calls",
+            )),
+        }
     }
 }
 
@@ -266,9 +304,10 @@ impl FromRequestParts<crate::AppState> for Admin {
         let caller = Caller::from_request_parts(parts, state).await?;
         match caller.role {
             Role::Admin => Ok(Admin(caller)),
-            Role::ReadOnly => Err(ApiError::forbidden(
-                "this API key is read_only: it cannot change anything or manage API keys",
-            )),
+            Role::ReadOnly | Role::Calls => Err(ApiError::forbidden(format!(
+                "this API key is {}: it cannot change anything or manage API keys",
+                caller.role.as_str()
+            ))),
         }
     }
 }

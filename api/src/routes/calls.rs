@@ -2,7 +2,7 @@
 
 use super::next_cursor;
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, Dialer};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, Query, page_of};
 use crate::storage;
@@ -113,7 +113,7 @@ fn without_application(
 
 pub async fn create(
     State(state): State<AppState>,
-    _: Caller,
+    _: Dialer,
     JsonBody(body): JsonBody<CallCreate>,
 ) -> ApiResult<(
     axum::http::StatusCode,
@@ -197,7 +197,7 @@ pub async fn create(
 
 pub async fn update(
     State(state): State<AppState>,
-    _: Caller,
+    _: Dialer,
     Path(sid): Path<String>,
     JsonBody(update): JsonBody<CallUpdate>,
 ) -> ApiResult<Json<Call>> {

@@ -12,8 +12,11 @@ pub enum Role {
     /// Everything, including managing API keys.
     #[default]
     Admin,
-    /// Read everything except API keys; change nothing.
+    /// Read everything except API keys; change nothing (and place no call).
     ReadOnly,
+    /// Place, steer and read calls (`/v1/calls`), nothing else: what a notification
+    /// script needs, and no more.
+    Calls,
 }
 
 impl Role {
@@ -21,6 +24,7 @@ impl Role {
         match self {
             Self::Admin => "admin",
             Self::ReadOnly => "read_only",
+            Self::Calls => "calls",
         }
     }
 
@@ -28,6 +32,7 @@ impl Role {
         match s {
             "admin" => Some(Self::Admin),
             "read_only" => Some(Self::ReadOnly),
+            "calls" => Some(Self::Calls),
             _ => None,
         }
     }
