@@ -193,6 +193,21 @@ both_backends! {
         assert_eq!(status, 403);
     }
 
+    async fn a_token_with_another_algorithm_is_refused(app) {
+        let (_, issued) = token(&app, &app.key_id, &app.secret).await;
+        let good = issued["access_token"].as_str().unwrap();
+        assert_eq!(status_with_bearer(&app, good).await.0, 200);
+        let (_, rest) = good.split_once('.').unwrap();
+        let (claims, signature) = rest.split_once('.').unwrap();
+        // {"alg":"none","typ":"JWT"} and {"alg":"HS512","typ":"JWT"}, on valid claims.
+        let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{claims}.");
+        let other_alg = format!("eyJhbGciOiJIUzUxMiIsInR5cCI6IkpXVCJ9.{claims}.{signature}");
+        for forged in [unsigned, other_alg] {
+            let (status, body) = status_with_bearer(&app, &forged).await;
+            assert_eq!((status, error_of(&body).0.as_str()), (401, "unauthorized"), "{forged}: {body}");
+        }
+    }
+
     async fn bad_api_key_bodies_are_rejected(app) {
         let (status, body) = app.post("/v1/api-keys", json!({"name": "x", "role": "root"})).await;
         assert_eq!(status, 422);
