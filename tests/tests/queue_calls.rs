@@ -396,7 +396,16 @@ async fn star_45_logs_agents_in_and_empty_or_full_queues_send_callers_on() {
     );
     finished(full, "the caller sent on by the full queue").await;
     finished(waiting, "the caller who waited, then hung up").await;
-    let (_, stats) = s.app.get("/v1/queues/sales/stats").await;
+    // The stay is written as the server handles the caller's BYE, which SIPp may see
+    // answered a moment before: read until the three callers are counted (or 10 s).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let stats = loop {
+        let (_, stats) = s.app.get("/v1/queues/sales/stats").await;
+        if stats["offered"] == 3 || Instant::now() > deadline {
+            break stats;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(
         (
             stats["offered"].as_u64(),
