@@ -253,23 +253,41 @@ impl FromRequestParts<crate::AppState> for Caller {
             .auth
             .authenticate(parts.headers.get(header::AUTHORIZATION))
             .await?;
-        // A calls key reaches the calls and nothing else, whatever the route asks for.
-        // The path as requested: a nested router sees it without its prefix.
-        let path = parts
-            .extensions
-            .get::<axum::extract::OriginalUri>()
-            .map_or_else(|| parts.uri.path().to_owned(), |u| u.0.path().to_owned());
-        if caller.role == Role::Calls && !is_calls_path(&path) {
-            return Err(ApiError::forbidden(
-                "this API key has the calls role: it may only place, steer and read calls (/v1/calls)",
-            ));
+        // A calls key reaches the calls and nothing else, whatever the route asks for
+        // (the path as requested: a nested router sees it without its prefix).
+        if caller.role == Role::Calls {
+            let path = parts
+                .extensions
+                .get::<axum::extract::OriginalUri>()
+                .map_or(parts.uri.path(), |u| u.0.path());
+            if path != "/v1/calls" && !path.starts_with("/v1/calls/") {
+                return Err(ApiError::forbidden(
+                    "this API key has the calls role: it may only place, steer and read calls (/v1/calls)",
+                ));
+            }
         }
         Ok(caller)
     }
 }
 
-fn is_calls_path(path: &str) -> bool {
-    path == "/v1/calls" || path.starts_with("/v1/calls/")
+impl Caller {
+    /// This caller if its role is one of `allowed`; a 403 saying what it `cannot` do
+    /// otherwise.
+    async fn with_role(
+        parts: &mut Parts,
+        state: &crate::AppState,
+        allowed: &[Role],
+        cannot: &str,
+    ) -> Result<Self, ApiError> {
+        let caller = Self::from_request_parts(parts, state).await?;
+        if allowed.contains(&caller.role) {
+            return Ok(caller);
+        }
+        Err(ApiError::forbidden(format!(
+            "this API key is {}: it cannot {cannot}",
+            caller.role.as_str()
+        )))
+    }
 }
 
 /// An authenticated caller that may place and steer calls: the admin and calls roles; a
@@ -284,13 +302,10 @@ impl FromRequestParts<crate::AppState> for Dialer {
         parts: &mut Parts,
         state: &crate::AppState,
     ) -> Result<Self, ApiError> {
-        let caller = Caller::from_request_parts(parts, state).await?;
-        match caller.role {
-            Role::Admin | Role::Calls => Ok(Dialer(caller)),
-            Role::ReadOnly => Err(ApiError::forbidden(
-                "this API key is read_only: it cannot place or steer calls",
-            )),
-        }
+        let allowed = [Role::Admin, Role::Calls];
+        Caller::with_role(parts, state, &allowed, "place or steer calls")
+            .await
+            .map(Dialer)
     }
 }
 
@@ -301,13 +316,9 @@ impl FromRequestParts<crate::AppState> for Admin {
         parts: &mut Parts,
         state: &crate::AppState,
     ) -> Result<Self, ApiError> {
-        let caller = Caller::from_request_parts(parts, state).await?;
-        match caller.role {
-            Role::Admin => Ok(Admin(caller)),
-            Role::ReadOnly | Role::Calls => Err(ApiError::forbidden(format!(
-                "this API key is {}: it cannot change anything or manage API keys",
-                caller.role.as_str()
-            ))),
-        }
+        let cannot = "change anything or manage API keys";
+        Caller::with_role(parts, state, &[Role::Admin], cannot)
+            .await
+            .map(Admin)
     }
 }

@@ -16,6 +16,20 @@ async fn client() -> (TestApp, Client) {
     (app, client)
 }
 
+/// Extension `number` (with `extra` fields) created through the typed client.
+async fn add_extension(client: &Client, number: &str, extra: serde_json::Value) {
+    let mut body = json!({"number": number, "name": format!("User {number}"),
+        "password": format!("Secret-{number}-pw")});
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    client
+        .extensions()
+        .create(&from_value(body).unwrap())
+        .await
+        .unwrap();
+}
+
 fn status_of(result: Result<impl std::fmt::Debug, Error>) -> u16 {
     match result {
         Err(Error::Api { status, .. }) => status,
@@ -64,16 +78,8 @@ async fn recordings_are_uploaded_listed_renamed_downloaded_and_deleted() {
 #[tokio::test]
 async fn pbx_resources_day_night_time_conditions_follow_me_and_feature_codes() {
     let (_app, client) = client().await;
-    let ext = from_value(
-        json!({"number": "101", "name": "Pierre", "password": "Secret-101-pw",
-        "voicemail": {"enabled": true}}),
-    )
-    .unwrap();
-    client.extensions().create(&ext).await.unwrap();
-    let mobile =
-        from_value(json!({"number": "102", "name": "Mobile", "password": "Secret-102-pw"}))
-            .unwrap();
-    client.extensions().create(&mobile).await.unwrap();
+    add_extension(&client, "101", json!({"voicemail": {"enabled": true}})).await;
+    add_extension(&client, "102", json!({})).await;
 
     let switch: m::DayNightCreate = from_value(json!({"index": 0, "name": "Office",
         "day_destination": "extension:101", "night_destination": "voicemail:101"}))
@@ -150,10 +156,7 @@ async fn pbx_resources_day_night_time_conditions_follow_me_and_feature_codes() {
 async fn queues_agents_keys_apps_registrations_and_calls() {
     let (_app, client) = client().await;
     for n in ["201", "202"] {
-        let ext = from_value(json!({"number": n, "name": format!("Agent {n}"),
-            "password": format!("Secret-{n}-pw")}))
-        .unwrap();
-        client.extensions().create(&ext).await.unwrap();
+        add_extension(&client, n, json!({})).await;
     }
     let queue: m::QueueCreate = from_value(json!({"name": "support", "number": "400",
         "members": [{"member": "201"}, {"member": "202", "dynamic": true}]}))
@@ -179,7 +182,7 @@ async fn queues_agents_keys_apps_registrations_and_calls() {
     let key: m::ApiKeyCreate = from_value(json!({"name": "script", "role": "admin"})).unwrap();
     let created = client.api_keys().create(&key).await.unwrap();
     let scripted = Client::new(
-        &client_base(&client),
+        client.base_url(),
         &format!("{}:{}", created.key.key_id, created.secret),
     )
     .unwrap();
@@ -250,20 +253,10 @@ async fn queues_agents_keys_apps_registrations_and_calls() {
     );
 }
 
-/// The base URL a client was made with (for a second client with another key).
-fn client_base(client: &Client) -> String {
-    client.base_url().to_owned()
-}
-
 #[tokio::test]
 async fn a_mailboxs_messages_are_listed_moved_downloaded_and_deleted() {
     let (_app, client) = client().await;
-    let ext = from_value(
-        json!({"number": "101", "name": "Pierre", "password": "Secret-101-pw",
-        "voicemail": {"enabled": true}}),
-    )
-    .unwrap();
-    client.extensions().create(&ext).await.unwrap();
+    add_extension(&client, "101", json!({"voicemail": {"enabled": true}})).await;
     let wav = tone_wav(900.0, 2.0, 8000, 1, 16, false, 0.5);
     let recording = client.upload_recording("message", wav).await.unwrap();
     // A message left as the engine leaves one: the built-in app told of the recording
