@@ -18,17 +18,15 @@ export {
 // (answer_on_bridge); the contract's snake_case is what is sent.
 const snake = (key) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
-function verb(name, fields = {}) {
-  const v = { verb: name };
-  for (const [k, value] of Object.entries(fields)) if (value !== undefined && value !== null) v[snake(k)] = value;
-  return v;
+/** `fields` given a value, under the contract's names. */
+function given(fields) {
+  const out = {};
+  for (const [k, value] of Object.entries(fields)) if (value !== undefined && value !== null) out[snake(k)] = value;
+  return out;
 }
 
-const target = (type, fields) => {
-  const t = { type };
-  for (const [k, value] of Object.entries(fields)) if (value !== undefined && value !== null) t[snake(k)] = value;
-  return t;
-};
+const verb = (name, fields = {}) => ({ verb: name, ...given(fields) });
+const target = (type, fields) => ({ type, ...given(fields) });
 /** A dial target: every registered device of an extension. */
 export const dialExtension = (number, fields = {}) => target("extension", { number, ...fields });
 /** A dial target: a number through the dial plan (an extension, else a route). */
