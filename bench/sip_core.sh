@@ -32,7 +32,7 @@ start_server() {
   [ -n "$PID" ] && { kill "$PID"; wait "$PID" 2>/dev/null || true; }
   rm -rf data; : > out
   env -i PATH="$PATH" SWITCHBOARD_HTTP_ADDR=127.0.0.1:0 SWITCHBOARD_SIP_ADDR=127.0.0.1:0 \
-    SWITCHBOARD_RTP_PORTS=20000-29999 SWITCHBOARD_DATA_DIR="$WORK/data" SWITCHBOARD_ADMIN_KEY="$KEY" \
+    SWITCHBOARD_RTP_PORTS=20000-29999 SWITCHBOARD_DATA_DIR="$WORK/data" SWITCHBOARD_ADMIN_KEY="$KEY" SWITCHBOARD_SIP_FLOOD_LIMIT=0 \
     SWITCHBOARD_LOG=warn "$BIN" >out 2>err &
   PID=$!
   until grep -q '^listening on ' out 2>/dev/null; do sleep 0.05; done

@@ -103,6 +103,23 @@ pub struct Settings {
     /// Seconds an address stays blocked [default: 300].
     #[arg(long, env = "SWITCHBOARD_AUTH_BLOCK_SECONDS", value_name = "SECONDS")]
     pub auth_block_seconds: Option<u64>,
+    /// SIP requests one address may send per second before it is ignored (dropped
+    /// unanswered) for SWITCHBOARD_SIP_FLOOD_BLOCK_SECONDS; trunk peers are exempt; 0
+    /// turns the limit off [default: 100].
+    #[arg(long, env = "SWITCHBOARD_SIP_FLOOD_LIMIT", value_name = "REQUESTS")]
+    pub sip_flood_limit: Option<u32>,
+    /// Seconds a flooding address is ignored [default: 30].
+    #[arg(
+        long,
+        env = "SWITCHBOARD_SIP_FLOOD_BLOCK_SECONDS",
+        value_name = "SECONDS"
+    )]
+    pub sip_flood_block_seconds: Option<u64>,
+    /// Addresses of SIP proxies in front (Kamailio, OpenSIPS, an SBC), comma-separated:
+    /// their requests count against the client each reports in its Via (failed logins,
+    /// the flood limit), not against the proxy [default: none].
+    #[arg(long, env = "SWITCHBOARD_SIP_TRUSTED_PROXIES", value_name = "IPS")]
+    pub sip_trusted_proxies: Option<String>,
     /// SIP digest algorithms offered, most preferred first: `MD5`, `SHA-256,MD5`,
     /// `SHA-256` … Some phones fail on any challenge they cannot answer, so the default
     /// is the one every phone answers [default: MD5].
@@ -155,6 +172,8 @@ pub struct Config {
     pub register_max_expires: u32,
     pub auth_max_failures: u32,
     pub auth_block: Duration,
+    pub sip_flood: engine::flood::FloodConfig,
+    pub sip_trusted_proxies: Vec<std::net::IpAddr>,
     pub sip_digest: Vec<engine::digest::Algorithm>,
     pub media_threads: Option<usize>,
     pub media_nice: i32,
@@ -216,6 +235,11 @@ impl Settings {
             register_max_expires: self.register_max_expires.or(other.register_max_expires),
             auth_max_failures: self.auth_max_failures.or(other.auth_max_failures),
             auth_block_seconds: self.auth_block_seconds.or(other.auth_block_seconds),
+            sip_flood_limit: self.sip_flood_limit.or(other.sip_flood_limit),
+            sip_flood_block_seconds: self
+                .sip_flood_block_seconds
+                .or(other.sip_flood_block_seconds),
+            sip_trusted_proxies: self.sip_trusted_proxies.or(other.sip_trusted_proxies),
             sip_digest: self.sip_digest.or(other.sip_digest),
             media_threads: self.media_threads.or(other.media_threads),
             media_nice: self.media_nice.or(other.media_nice),
@@ -237,6 +261,7 @@ impl Settings {
     }
 
     fn into_config(self) -> Result<Config, ConfigError> {
+        let (sip_flood, sip_trusted_proxies) = self.sip_limits()?;
         let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
         let database_url = match self.database_url {
             Some(url) if !url.trim().is_empty() => url,
@@ -360,6 +385,8 @@ impl Settings {
         };
         Ok(Config {
             smtp,
+            sip_flood,
+            sip_trusted_proxies,
             media_nice,
             media_threads: self.media_threads,
             sip_digest,
@@ -385,6 +412,44 @@ impl Settings {
             token_ttl: Duration::from_secs(token_ttl),
             sip_realm,
         })
+    }
+}
+
+impl Settings {
+    /// The flood limit and the trusted proxies.
+    fn sip_limits(
+        &self,
+    ) -> Result<(engine::flood::FloodConfig, Vec<std::net::IpAddr>), ConfigError> {
+        let defaults = engine::flood::FloodConfig::default();
+        let block = self
+            .sip_flood_block_seconds
+            .unwrap_or(defaults.block.as_secs());
+        if !(1..=86_400).contains(&block) {
+            return Err(ConfigError::Invalid {
+                setting: "sip_flood_block_seconds",
+                message: format!("{block} must be 1 to 86400 seconds"),
+            });
+        }
+        let flood = engine::flood::FloodConfig {
+            limit: self.sip_flood_limit.unwrap_or(defaults.limit),
+            block: Duration::from_secs(block),
+            ..defaults
+        };
+        let proxies = match self.sip_trusted_proxies.as_deref() {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| {
+                    a.parse().map_err(|_| ConfigError::Invalid {
+                        setting: "sip_trusted_proxies",
+                        message: format!("{a:?} is not an IP address"),
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        };
+        Ok((flood, proxies))
     }
 }
 
@@ -436,6 +501,40 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://./data/switchboard.db");
         assert_eq!(c.max_upload_bytes, 20 * 1024 * 1024);
         assert!(c.admin_key.is_none());
+        assert_eq!(c.sip_flood.limit, 100);
+        assert!(c.sip_trusted_proxies.is_empty());
+    }
+
+    #[test]
+    fn flood_limit_and_trusted_proxies_are_checked() {
+        let c = Settings {
+            sip_flood_limit: Some(0),
+            sip_trusted_proxies: Some("10.0.0.5, 2001:db8::1".to_owned()),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(c.sip_flood.limit, 0);
+        assert_eq!(c.sip_trusted_proxies.len(), 2);
+        let err = Settings {
+            sip_trusted_proxies: Some("10.0.0.5,kamailio".to_owned()),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("sip_trusted_proxies") && err.contains("kamailio"),
+            "{err}"
+        );
+        let err = Settings {
+            sip_flood_block_seconds: Some(0),
+            ..Settings::default()
+        }
+        .resolve()
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("sip_flood_block_seconds"), "{err}");
     }
 
     #[test]

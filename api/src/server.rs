@@ -179,6 +179,8 @@ async fn start_engine(
         window: std::time::Duration::from_secs(60),
         block: config.auth_block,
     };
+    engine_config.flood = config.sip_flood;
+    engine_config.trusted_proxies = config.sip_trusted_proxies.clone();
     Ok(engine::Engine::start(engine_config, store).await?)
 }
 

@@ -1,5 +1,6 @@
 //! The engine's settings, resolved by the binary from flags, environment and file.
 
+use crate::flood::FloodConfig;
 use crate::guard::GuardConfig;
 use crate::registrar::ExpiryPolicy;
 use std::net::{IpAddr, SocketAddr};
@@ -20,6 +21,11 @@ pub struct EngineConfig {
     pub nonce_secret: Vec<u8>,
     pub expiry: ExpiryPolicy,
     pub guard: GuardConfig,
+    /// Requests per second one address may send before it is ignored for a while.
+    pub flood: FloodConfig,
+    /// Proxies (Kamailio, an SBC) whose requests count against the client they report
+    /// in Via, not against the proxy's own address.
+    pub trusted_proxies: Vec<IpAddr>,
     /// A call whose peer sends no RTP for this long is hung up.
     pub rtp_timeout: Duration,
     /// Threads relaying RTP (each call's media stays on one of them).
@@ -45,6 +51,8 @@ impl EngineConfig {
             nonce_secret,
             expiry: ExpiryPolicy::default(),
             guard: GuardConfig::default(),
+            flood: FloodConfig::default(),
+            trusted_proxies: Vec::new(),
             rtp_timeout: Duration::from_secs(60),
             // One per core: a packet burst of many calls is shared out, and the threads
             // sleep in epoll when there is nothing to relay.

@@ -12,8 +12,9 @@
 //!   strategies as stage plans.
 //! - [`outcome`]: SIP codes → call statuses, one function for every path.
 //! - [`acd`]: what a caller in a queue served by agents and storage say to each other.
-//! - [`sdp`], [`digest`], [`registrar`], [`guard`], [`ports`]: offer/answer, digest
-//!   authentication, REGISTER rules, blocking failed sources, RTP port pairs.
+//! - [`sdp`], [`digest`], [`registrar`], [`guard`], [`flood`], [`ports`]: offer/answer,
+//!   digest authentication, REGISTER rules, blocking failed sources, ignoring flooding
+//!   sources, RTP port pairs.
 //! - [`media`]'s `rtp`, `stream`, `dtmf`, `inband`, `wav`, `resample`, `tap`: what to
 //!   do with one packet, one continuous stream per leg, keys, audio conversion, mixing.
 //! - [`trunk`]'s `registration` and `health`: when to REGISTER to a trunk's peer and
@@ -25,8 +26,9 @@
 //! - [`config`]: the engine's settings; [`metrics`]: its counters.
 //!
 //! Drivers (I/O, kept thin):
-//! - [`sip`]: the rsipstack endpoint (UDP + TCP), the registrar, credentials, and the
-//!   dispatcher that hands new INVITEs to whoever takes calls.
+//! - [`sip`]: the rsipstack endpoint (UDP + TCP), the registrar, credentials, trusted
+//!   proxies, the flood limit, and the dispatcher that hands new INVITEs to whoever
+//!   takes calls.
 //! - [`media`]'s `bridge`, `endpoint`, `pacer`: the tasks relaying and playing RTP.
 //! - [`webhook`]: the signed webhook client (timeouts, retries, fallback URL), which
 //!   hands requests for the built-in apps to them in-process (`LocalService`).
@@ -46,6 +48,7 @@ pub mod clock;
 pub mod config;
 pub mod digest;
 pub mod engine;
+pub mod flood;
 pub mod guard;
 pub mod media;
 pub mod metrics;

@@ -11,6 +11,8 @@ pub struct Metrics {
     pub calls_answered_total: AtomicU64,
     pub registrations_total: AtomicU64,
     pub auth_failures_total: AtomicU64,
+    /// SIP requests dropped by the per-source flood limit.
+    pub flood_dropped_total: AtomicU64,
     pub rtp_relayed_total: AtomicU64,
     pub rtp_dropped_total: AtomicU64,
 }
@@ -60,6 +62,12 @@ impl Metrics {
             "counter",
             "Failed SIP authentications.",
             g(&self.auth_failures_total).to_string(),
+        );
+        line(
+            "switchboard_sip_flood_dropped_total",
+            "counter",
+            "SIP requests dropped unanswered: their source address sent more than its limit.",
+            g(&self.flood_dropped_total).to_string(),
         );
         line(
             "switchboard_rtp_packets_relayed_total",

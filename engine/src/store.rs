@@ -70,6 +70,9 @@ pub struct Binding {
     pub call_id: String,
     pub cseq: u32,
     pub user_agent: Option<String>,
+    /// The REGISTER's `Path` entries (RFC 3327), in order: the proxies requests for this
+    /// contact go back through. Empty for a phone registered directly.
+    pub path: Vec<String>,
 }
 
 /// A call leg's record (`/v1/calls`).

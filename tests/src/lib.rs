@@ -12,6 +12,7 @@
 //! - [`webhook_app`]: a real HTTP webhook application that checks signatures.
 //! - [`app_harness`]: the set-up and measurements shared by the application-call tests.
 //! - [`smtp`]: a real SMTP server that keeps the emails it receives.
+//! - [`kamailio`]: Kamailio as a record-routing proxy (with Path) in front of the server.
 //!
 //! PostgreSQL is required: when it cannot be reached the tests fail (they never skip).
 //! `SWITCHBOARD_TEST_POSTGRES_URL` points at it (default
@@ -20,6 +21,7 @@
 pub mod app_harness;
 pub mod audio;
 mod db;
+pub mod kamailio;
 pub mod peers;
 mod process;
 pub mod smtp;

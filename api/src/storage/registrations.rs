@@ -6,7 +6,7 @@ use engine::store::{Binding, Transport};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-const COLUMNS: &str = "id, aor, contact, source, transport, expires_at, call_id, cseq, user_agent, created_at, updated_at";
+const COLUMNS: &str = "id, aor, contact, source, transport, expires_at, call_id, cseq, user_agent, path, created_at, updated_at";
 
 fn binding(row: &AnyRow) -> Result<Binding> {
     let source: String = row.try_get("source")?;
@@ -27,6 +27,10 @@ fn binding(row: &AnyRow) -> Result<Binding> {
         call_id: text(row, "call_id")?,
         cseq: u32::try_from(row.try_get::<i64, _>("cseq")?).unwrap_or(0),
         user_agent: row.try_get("user_agent")?,
+        path: row
+            .try_get::<Option<String>, _>("path")?
+            .map(|p| p.lines().map(str::to_owned).collect())
+            .unwrap_or_default(),
     })
 }
 
@@ -53,9 +57,9 @@ fn registration(row: &AnyRow, now_unix: u64) -> Result<Registration> {
 pub async fn save(db: &Db, b: &Binding, new_id: &str) -> Result<()> {
     let stamp = now();
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO registrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) \
+        "INSERT INTO registrations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) \
          ON CONFLICT (aor, contact) DO UPDATE SET source = $4, transport = $5, expires_at = $6, \
-         call_id = $7, cseq = $8, user_agent = $9, updated_at = $10"
+         call_id = $7, cseq = $8, user_agent = $9, path = $10, updated_at = $11"
     )))
     .bind(new_id)
     .bind(&b.aor)
@@ -66,6 +70,8 @@ pub async fn save(db: &Db, b: &Binding, new_id: &str) -> Result<()> {
     .bind(&b.call_id)
     .bind(i64::from(b.cseq))
     .bind(b.user_agent.as_deref())
+    // One entry per line: a header value holds no line break.
+    .bind((!b.path.is_empty()).then(|| b.path.join("\n")))
     .bind(&stamp)
     .execute(db.pool())
     .await?;

@@ -142,7 +142,10 @@ pub(super) async fn handle_invite<S: Store>(inner: Arc<Calls<S>>, mut tx: Transa
         sip_headers: sip_headers(&req),
         max_forwards: max_forwards(&req).map(|hops| hops.saturating_sub(1)),
         offer,
-        source,
+        source: crate::call::invite::Calling {
+            source,
+            contact: headers::contacts(&req).into_iter().next(),
+        },
     };
     take(inner, tx, incoming).await;
 }

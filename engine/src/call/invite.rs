@@ -12,8 +12,55 @@ use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::sip::Uri;
 use rsipstack::transport::SipAddr;
 
-/// The device placing a call (never rung by a `dial` of its own extension).
+/// Where a request came from, and over what.
 pub(crate) type Device = (std::net::SocketAddr, Transport);
+
+/// The device placing a call: never rung by a `dial` of its own extension. Told apart
+/// from the extension's other devices by its binding — its Contact — and not by its
+/// address alone: behind a proxy every device has the proxy's address.
+#[derive(Debug, Clone)]
+pub(crate) struct Calling {
+    pub source: Device,
+    /// The INVITE's Contact URI.
+    pub contact: Option<String>,
+}
+
+impl Calling {
+    /// Is `binding` this device's registration? The same address and transport, and
+    /// (when the INVITE had one) the same Contact user, host and port.
+    pub fn is(&self, binding: &Binding) -> bool {
+        if self.source != (binding.source, binding.transport) {
+            return false;
+        }
+        match &self.contact {
+            Some(contact) => same_contact(contact, &binding.contact),
+            None => true,
+        }
+    }
+}
+
+/// Do two Contact URIs name the same device: the same user, host and port (parameters
+/// such as `transport` or `ob` aside)?
+fn same_contact(a: &str, b: &str) -> bool {
+    let key = |value: &str| {
+        // A header value: `"Name" <uri>;params`, `<uri>`, or a bare `uri;params`.
+        let uri = match value.split_once('<') {
+            Some((_, rest)) => rest.split('>').next().unwrap_or(rest),
+            None => value.split(';').next().unwrap_or(value),
+        };
+        Uri::try_from(uri.trim()).ok().map(|u| {
+            (
+                u.user().map(str::to_owned),
+                u.host_with_port.host.to_string().to_ascii_lowercase(),
+                u.host_with_port.port.map_or(5060, |p| p.value()),
+            )
+        })
+    };
+    match (key(a), key(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
 
 /// One way to reach a party: where the INVITE goes and the credentials to answer a
 /// challenge with (a trunk's).
@@ -151,7 +198,10 @@ pub(crate) fn send<S: Store>(
         .map_err(|e| format!("caller ID {from_user} cannot be sent: {e}"))?;
     let to = Uri::try_from(reach.binding.contact.as_str())
         .map_err(|e| format!("{} is not a usable contact: {e}", reach.binding.contact))?;
-    let transport = match reach.binding.transport {
+    // Through the proxies of the binding's Path, if it has one (RFC 3327 §5.4).
+    let (address, transport, routes) = crate::sip::path::next_hop(&reach.binding);
+    headers.extend(routes);
+    let transport = match transport {
         Transport::Udp => rsipstack::sip::Transport::Udp,
         Transport::Tcp => rsipstack::sip::Transport::Tcp,
     };
@@ -159,7 +209,7 @@ pub(crate) fn send<S: Store>(
         caller_display_name: caller.display_name.clone(),
         caller: from,
         callee: to,
-        destination: Some(SipAddr::new(transport, reach.binding.source.into())),
+        destination: Some(SipAddr::new(transport, address.into())),
         contact: inner.sip.contact.clone(),
         offer: Some(offer),
         call_id: Some(call_id),
@@ -211,5 +261,59 @@ pub(crate) async fn sleep_until(deadline: Option<std::time::Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d.into()).await,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn binding(source: &str, contact: &str) -> Binding {
+        Binding {
+            id: String::new(),
+            aor: "1001".to_owned(),
+            contact: contact.to_owned(),
+            source: source.parse().unwrap(),
+            transport: Transport::Udp,
+            expires_at: 0,
+            call_id: String::new(),
+            cseq: 0,
+            user_agent: None,
+            path: Vec::new(),
+        }
+    }
+
+    fn calling(source: &str, contact: Option<&str>) -> Calling {
+        Calling {
+            source: (source.parse().unwrap(), Transport::Udp),
+            contact: contact.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn the_calling_device_is_its_own_binding() {
+        let phone = calling(
+            "192.0.2.7:5060",
+            Some("\"Desk\" <sip:1001@192.0.2.7:5060;ob>;+sip.instance=\"x\""),
+        );
+        assert!(phone.is(&binding("192.0.2.7:5060", "sip:1001@192.0.2.7:5060")));
+        assert!(phone.is(&binding(
+            "192.0.2.7:5060",
+            "sip:1001@192.0.2.7;transport=udp"
+        )));
+    }
+
+    #[test]
+    fn devices_behind_one_proxy_are_told_apart_by_their_contact() {
+        let a = calling("10.0.0.1:5060", Some("<sip:1001@192.168.1.10:5062>"));
+        assert!(!a.is(&binding("10.0.0.1:5060", "sip:1001@192.168.1.11:5062")));
+        assert!(a.is(&binding("10.0.0.1:5060", "sip:1001@192.168.1.10:5062")));
+    }
+
+    #[test]
+    fn the_same_contact_from_another_address_is_another_device() {
+        // Two offices, two NATs, the same private address on both sides.
+        let a = calling("203.0.113.1:5060", Some("sip:1001@192.168.1.10"));
+        assert!(!a.is(&binding("198.51.100.9:5060", "sip:1001@192.168.1.10")));
     }
 }

@@ -115,7 +115,7 @@ pub(super) struct Incoming {
     /// What the legs' Max-Forwards say (the caller's less one).
     max_forwards: Option<u32>,
     offer: AudioDescription,
-    source: invite::Device,
+    source: invite::Calling,
 }
 
 /// Takes the call: its dialog, its program, its driver, until it ends.

@@ -11,13 +11,13 @@ use rsipstack::dialog::authenticate::Credential;
 use rsipstack::sip::Uri;
 use std::net::SocketAddr;
 
-use super::invite::Device;
+use super::invite::Calling;
 
 /// Every registered device of extension `number` (rung together), except `calling`.
 pub(crate) async fn extension<S: Store>(
     inner: &Calls<S>,
     number: &str,
-    calling: Option<Device>,
+    calling: Option<&Calling>,
 ) -> Result<Party, String> {
     let found = inner
         .store
@@ -28,7 +28,7 @@ pub(crate) async fn extension<S: Store>(
         number: number.to_owned(),
         branches: found
             .into_iter()
-            .filter(|b| calling != Some((b.source, b.transport)))
+            .filter(|b| !calling.is_some_and(|c| c.is(b)))
             .map(|b| vec![Reach::device(b)])
             .collect(),
     })
@@ -39,7 +39,7 @@ pub(crate) async fn extension<S: Store>(
 pub(crate) async fn number<S: Store>(
     inner: &Calls<S>,
     dialled: &str,
-    calling: Option<Device>,
+    calling: Option<&Calling>,
     arrived_on: Option<&str>,
 ) -> Result<Party, String> {
     match inner.store.extension(dialled).await {
@@ -195,5 +195,6 @@ async fn sip_binding(uri: &str) -> Result<Binding, String> {
         call_id: String::new(),
         cseq: 0,
         user_agent: None,
+        path: Vec::new(),
     })
 }

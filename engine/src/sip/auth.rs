@@ -32,6 +32,8 @@ pub struct SipAuth<S> {
     metrics: Arc<Metrics>,
     /// Where a trunk's failed authentications are written.
     pub trunks: Arc<TrunkStates>,
+    /// Whose requests count against the client they report.
+    proxies: super::proxies::TrustedProxies,
 }
 
 impl<S> std::fmt::Debug for SipAuth<S> {
@@ -50,6 +52,7 @@ impl<S: Store> SipAuth<S> {
         realm: String,
         metrics: Arc<Metrics>,
         trunks: Arc<TrunkStates>,
+        proxies: super::proxies::TrustedProxies,
     ) -> Self {
         Self {
             store,
@@ -59,6 +62,7 @@ impl<S: Store> SipAuth<S> {
             realm,
             metrics,
             trunks,
+            proxies,
         }
     }
 
@@ -88,7 +92,8 @@ pub enum Outcome {
 
 /// Checks `req`'s `Authorization` (or, for `proxy`, `Proxy-Authorization`). `trunks`:
 /// the inbound trunks when the caller already read them (an INVITE), else they are
-/// read here if the user is no extension.
+/// read here if the user is no extension. `source`: where the packet came from; behind
+/// a trusted proxy, failures count against the client the proxy reports instead.
 pub async fn check<S: Store>(
     inner: &SipAuth<S>,
     req: &Request,
@@ -96,6 +101,7 @@ pub async fn check<S: Store>(
     proxy: bool,
     trunks: Option<&[InboundTrunk]>,
 ) -> Outcome {
+    let source = inner.proxies.client(req, source);
     let now = Instant::now();
     if inner
         .guard

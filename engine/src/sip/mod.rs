@@ -5,7 +5,10 @@
 //! layer knows nothing of calls: the engine hands INVITEs to the call layer.
 
 pub mod auth;
+pub mod flood;
 pub mod headers;
+pub mod path;
+pub mod proxies;
 pub mod register;
 pub mod subscribe;
 
@@ -122,6 +125,12 @@ pub async fn start<S: Store>(
         public_ip,
         contact,
     });
+    let proxies = proxies::TrustedProxies::new(config.trusted_proxies.clone());
+    let flood = Arc::new(flood::Flood::new(
+        config.flood,
+        proxies.clone(),
+        metrics.clone(),
+    ));
     let auth = Arc::new(SipAuth::new(
         store.clone(),
         DigestAuthority::new(config.realm.clone(), &config.nonce_secret, 300)
@@ -130,6 +139,7 @@ pub async fn start<S: Store>(
         config.realm.clone(),
         metrics.clone(),
         Arc::new(crate::trunk::TrunkStates::default()),
+        proxies,
     ));
     let mwi = Arc::new(Mwi::new(
         auth.clone(),
@@ -137,6 +147,7 @@ pub async fn start<S: Store>(
         stack.dialogs.clone(),
         public_ip.to_string(),
     ));
+    tokio::spawn(flood.clone().watch(store.clone(), stop.clone()));
     let registrar = Arc::new(Registrar {
         auth: auth.clone(),
         store,
@@ -155,7 +166,7 @@ pub async fn start<S: Store>(
         mwi: mwi.clone(),
         invites: invites_tx,
     });
-    tokio::spawn(dispatch(dispatcher, incoming));
+    tokio::spawn(dispatch(dispatcher, flood, incoming));
     tokio::spawn(mwi.watch(stop.clone()));
     tokio::spawn(registrar.housekeeping(stop.clone()));
     wait_for_tcp_listener(local).await;
@@ -255,12 +266,17 @@ struct Dispatcher<S> {
     invites: mpsc::UnboundedSender<Transaction>,
 }
 
-/// Hands each new server transaction to its handler, each in its own task.
+/// Hands each new server transaction to its handler, each in its own task — unless its
+/// source is over the flood limit: then it is dropped here, unanswered.
 async fn dispatch<S: Store>(
     dispatcher: Arc<Dispatcher<S>>,
+    flood: Arc<flood::Flood>,
     mut incoming: rsipstack::transaction::TransactionReceiver,
 ) {
     while let Some(tx) = incoming.recv().await {
+        if !flood.admit(&tx) {
+            continue;
+        }
         let dispatcher = dispatcher.clone();
         tokio::spawn(async move { dispatcher.route(tx).await });
     }

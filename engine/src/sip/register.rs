@@ -91,6 +91,7 @@ impl<S: Store> Registrar<S> {
             .and_then(|c| c.seq().ok())
             .unwrap_or(0);
         let user_agent = headers::value(&req, "User-Agent");
+        let path = super::path::of(&req);
         let result = match &plan {
             RegisterPlan::Query => Ok(()),
             RegisterPlan::RemoveAll => inner.store.remove_bindings(&aor).await,
@@ -110,6 +111,7 @@ impl<S: Store> Registrar<S> {
                             call_id: call_id.clone(),
                             cseq,
                             user_agent: user_agent.clone(),
+                            path: path.clone(),
                         };
                         inner.store.save_binding(&binding).await
                     };
@@ -150,13 +152,14 @@ impl<S: Store> Registrar<S> {
             }
             RegisterPlan::Query => {}
         }
-        let headers: Vec<Header> = current
+        let mut headers: Vec<Header> = current
             .iter()
             .map(|b| {
                 let left = b.expires_at.saturating_sub(now);
                 Header::Contact(format!("<{}>;expires={left}", b.contact).into())
             })
             .collect();
+        headers.extend(super::path::reply_headers(&req, &path));
         let _ = tx.reply_with(StatusCode::OK, headers, None).await;
     }
 }

@@ -41,7 +41,7 @@ use tokio::task::JoinSet;
 pub(crate) use app::{failure, queue_status, request_for};
 pub(crate) use media::{Media, PartyMedia, peer_of};
 
-pub(crate) use super::invite::Device;
+pub(crate) use super::invite::Calling;
 
 /// Everything a call starts with.
 pub(crate) struct Start {
@@ -57,7 +57,7 @@ pub(crate) struct Start {
     pub party_states: DialogStateReceiver,
     /// The party's session description (its offer, or its answer to ours).
     pub sdp: AudioDescription,
-    pub caller_source: Option<Device>,
+    pub caller_source: Option<Calling>,
     /// The party's media when it is already answered (a call we placed).
     pub answered: Option<(crate::media::bridge::MediaLeg, PartyMedia)>,
 }
@@ -109,7 +109,7 @@ pub(crate) struct Driver<S: Store> {
     party_states: DialogStateReceiver,
     party_ended: bool,
     sdp: AudioDescription,
-    caller_source: Option<Device>,
+    caller_source: Option<Calling>,
     media: Media,
     endpoint_tx: mpsc::UnboundedSender<EndpointEvent>,
     endpoint_rx: mpsc::UnboundedReceiver<EndpointEvent>,

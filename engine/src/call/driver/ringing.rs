@@ -37,7 +37,7 @@ impl<S: Store> Driver<S> {
         caller: Presented,
     ) {
         let calls = self.calls.clone();
-        let calling = self.caller_source;
+        let calling = self.caller_source.clone();
         let arrived_on = self
             .record
             .trunk
@@ -51,11 +51,11 @@ impl<S: Store> Driver<S> {
             for (i, target) in dial.iter().enumerate() {
                 let (found, code) = match target {
                     DialTarget::Extension { number, .. } => (
-                        targets::extension(&calls, number.as_str(), calling).await,
+                        targets::extension(&calls, number.as_str(), calling.as_ref()).await,
                         "invalid_target",
                     ),
                     DialTarget::Number { number, .. } => (
-                        targets::number(&calls, number.as_str(), calling, arrived_on.as_deref())
+                        targets::number(&calls, number.as_str(), calling.as_ref(), arrived_on.as_deref())
                             .await,
                         "unroutable_number",
                     ),

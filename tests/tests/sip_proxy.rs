@@ -1,0 +1,255 @@
+//! Behind a proxy: Kamailio in front of Switchboard, every phone's request arriving
+//! from the proxy's address. Phones register through it and call each other (both ways,
+//! tones measured in what each recorded); a phone guessing passwords behind it blocks
+//! only itself (`SWITCHBOARD_SIP_TRUSTED_PROXIES`); and a REGISTER's `Path` is stored,
+//! echoed and followed (RFC 3327), checked with SIPp playing the proxy.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
+
+use serde_json::json;
+use std::path::Path;
+use std::time::{Duration, Instant};
+use switchboard_tests::audio::{read_wav, tone_wav};
+use switchboard_tests::kamailio::Kamailio;
+use switchboard_tests::peers::{Baresip, SipTransport, Sipp, free_sip_port};
+use switchboard_tests::{Backend, TestApp};
+
+const LONG: Duration = Duration::from_secs(30);
+const TONES: [f64; 5] = [440.0, 697.0, 1000.0, 1336.0, 2000.0];
+const PROXY_IP: &str = "127.0.0.10";
+
+async fn behind_a_proxy(extra: &[(&'static str, String)]) -> (TestApp, Kamailio) {
+    let mut env = vec![("SWITCHBOARD_SIP_TRUSTED_PROXIES", PROXY_IP.to_owned())];
+    env.extend(extra.iter().cloned());
+    let app = TestApp::spawn_with(Backend::Sqlite, &env).await;
+    for number in ["101", "102"] {
+        let (status, body) = app
+            .post(
+                "/v1/extensions",
+                json!({"number": number, "name": format!("Ext {number}"),
+                       "password": format!("secret-{number}")}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let proxy = Kamailio::start(PROXY_IP, app.sip);
+    (app, proxy)
+}
+
+/// The registrations of `number`, once there are `count`.
+async fn registrations(app: &TestApp, number: &str, count: usize) -> Vec<serde_json::Value> {
+    let deadline = Instant::now() + LONG;
+    loop {
+        let (_, list) = app
+            .get(&format!("/v1/registrations?extension={number}"))
+            .await;
+        let data = list["data"].as_array().cloned().unwrap_or_default();
+        if data.len() >= count {
+            return data;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{number} did not register: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn tone(dir: &Path, freq: f64) -> std::path::PathBuf {
+    let path = dir.join(format!("{freq}.wav"));
+    std::fs::write(&path, tone_wav(freq, 40.0, 8000, 1, 16, false, 0.5)).unwrap();
+    path
+}
+
+fn assert_heard(phone: &Baresip, expected: f64, who: &str) {
+    let recording = phone
+        .received_audio()
+        .unwrap_or_else(|| panic!("{who} recorded nothing"));
+    let pcm = read_wav(&std::fs::read(recording).unwrap());
+    assert!(
+        pcm.duration_ms() > 1500,
+        "{who} heard only {} ms",
+        pcm.duration_ms()
+    );
+    assert_eq!(
+        pcm.dominant(&TONES),
+        expected,
+        "{who} should hear {expected} Hz"
+    );
+    assert!(
+        pcm.rms() > 0.1,
+        "{who} heard it too faintly: rms {}",
+        pcm.rms()
+    );
+}
+
+/// `from` calls `to` (by number, through the proxy), they talk 3 s, `from` hangs up.
+async fn call(from: &Baresip, to: &Baresip, number: &str, proxy: &Kamailio, app: &TestApp) {
+    from.forget_events();
+    to.forget_events();
+    from.dial(&format!("sip:{number}@{}", proxy.addr));
+    assert!(
+        from.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "not established; caller: {:?}\nserver: {}\nproxy: {}",
+        from.events(),
+        app.log(),
+        proxy.log()
+    );
+    assert!(
+        to.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "{:?}",
+        to.events()
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    from.hangup();
+    assert!(from.wait_event("CALL_CLOSED", LONG).is_some());
+    assert!(
+        to.wait_event("CALL_CLOSED", LONG).is_some(),
+        "the BYE went through the proxy"
+    );
+}
+
+#[tokio::test]
+async fn phones_behind_kamailio_register_and_call_each_other_with_audio() {
+    let (app, proxy) = behind_a_proxy(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = Baresip::start(
+        "101",
+        "secret-101",
+        proxy.addr,
+        SipTransport::Udp,
+        &tone(dir.path(), 440.0),
+    );
+    let b = Baresip::start(
+        "102",
+        "secret-102",
+        proxy.addr,
+        SipTransport::Udp,
+        &tone(dir.path(), 1000.0),
+    );
+    for number in ["101", "102"] {
+        let found = registrations(&app, number, 1).await;
+        assert!(
+            found[0]["source"].as_str().unwrap().starts_with(PROXY_IP),
+            "registered through the proxy: {found:?}"
+        );
+    }
+    // Both phones have the proxy's address: before bindings were told apart by
+    // contact, the engine took the callee's binding for the caller's and answered 480.
+    call(&a, &b, "102", &proxy, &app).await;
+    assert_heard(&a, 1000.0, "the caller (101)");
+    assert_heard(&b, 440.0, "the callee (102)");
+    call(&b, &a, "101", &proxy, &app).await;
+    let (_, calls) = app.get("/v1/calls?limit=10").await;
+    let completed = calls["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "completed")
+        .count();
+    assert_eq!(completed, 4, "two calls, two legs each: {calls}");
+}
+
+#[tokio::test]
+async fn a_phone_guessing_passwords_behind_the_proxy_blocks_only_itself() {
+    let (app, proxy) = behind_a_proxy(&[
+        ("SWITCHBOARD_AUTH_MAX_FAILURES", "3".to_owned()),
+        ("SWITCHBOARD_AUTH_BLOCK_SECONDS", "60".to_owned()),
+    ])
+    .await;
+    let from = |ip: &str, scenario: &str, args: &[&str]| {
+        Sipp::start_at(
+            ip,
+            scenario,
+            proxy.addr,
+            free_sip_port(),
+            SipTransport::Udp,
+            args,
+        )
+        .wait(LONG)
+    };
+    for _ in 0..3 {
+        from(
+            "127.0.0.2",
+            "register_refused.xml",
+            &["-s", "101", "-au", "101", "-ap", "guess"],
+        )
+        .assert_ok("a wrong guess, through the proxy");
+    }
+    from("127.0.0.2", "register_blocked.xml", &["-s", "101"])
+        .assert_ok("the guessing phone is blocked");
+    // Another phone behind the same proxy registers as usual.
+    from(
+        "127.0.0.1",
+        "register.xml",
+        &[
+            "-s",
+            "102",
+            "-au",
+            "102",
+            "-ap",
+            "secret-102",
+            "-key",
+            "expires",
+            "300",
+        ],
+    )
+    .assert_ok("another phone behind the proxy is not blocked");
+    let log = app.log();
+    assert!(
+        log.contains("source blocked") && log.contains("127.0.0.2"),
+        "the guessing phone's own address is blocked:\n{log}"
+    );
+}
+
+#[tokio::test]
+async fn a_register_path_is_echoed_and_calls_to_the_phone_follow_it() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for number in ["101", "102"] {
+        let (status, body) = app
+            .post(
+                "/v1/extensions",
+                json!({"number": number, "name": format!("Ext {number}"),
+                       "password": format!("secret-{number}")}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let (phone_port, hop_port) = (free_sip_port(), free_sip_port());
+    let (phone, hop) = (phone_port.to_string(), hop_port.to_string());
+    Sipp::start(
+        "register_path.xml",
+        app.sip,
+        free_sip_port(),
+        SipTransport::Udp,
+        &[
+            "-s",
+            "102",
+            "-au",
+            "102",
+            "-ap",
+            "secret-102",
+            "-key",
+            "phone_port",
+            &phone,
+            "-key",
+            "hop_port",
+            &hop,
+        ],
+    )
+    .wait(LONG)
+    .assert_ok("the 200 echoes the Path and says Supported: path");
+    // The REGISTER came from a port nobody listens on now; the INVITE must go to the
+    // Path's hop, with the Path as its Route and the phone's contact as its target.
+    let hop = Sipp::start(
+        "uas_path_hop.xml",
+        app.sip,
+        hop_port,
+        SipTransport::Udp,
+        &[],
+    );
+    Sipp::call(app.sip, "uac_486.xml", ("101", "secret-101"), "102", &[])
+        .assert_ok("the proxy named in the Path got the call");
+    hop.wait(LONG)
+        .assert_ok("the INVITE carried the Path as its Route");
+}
