@@ -357,6 +357,11 @@ impl TestApp {
         self.start().await;
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.process.as_ref().map_or(0, |p| p.child.id())
+    }
+
     /// What the server wrote to stderr (its log) so far.
     pub fn log(&self) -> String {
         self.process
