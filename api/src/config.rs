@@ -100,7 +100,12 @@ pub struct Settings {
     /// [default: 10].
     #[arg(long, env = "SWITCHBOARD_AUTH_MAX_FAILURES", value_name = "COUNT")]
     pub auth_max_failures: Option<u32>,
-    /// Seconds an address stays blocked [default: 300].
+    /// Failed API authentications (a wrong key or secret, a forged token) per minute from
+    /// one address before it gets 429 for SWITCHBOARD_AUTH_BLOCK_SECONDS [default: 20].
+    #[arg(long, env = "SWITCHBOARD_API_AUTH_MAX_FAILURES", value_name = "COUNT")]
+    pub api_auth_max_failures: Option<u32>,
+    /// Seconds an address stays blocked after too many failed SIP or API authentications
+    /// [default: 300].
     #[arg(long, env = "SWITCHBOARD_AUTH_BLOCK_SECONDS", value_name = "SECONDS")]
     pub auth_block_seconds: Option<u64>,
     /// SIP requests one address may send per second before it is ignored (dropped
@@ -172,6 +177,7 @@ pub struct Config {
     pub register_max_expires: u32,
     pub auth_max_failures: u32,
     pub auth_block: Duration,
+    pub api_auth_max_failures: u32,
     pub sip_flood: engine::flood::FloodConfig,
     pub sip_trusted_proxies: Vec<std::net::IpAddr>,
     pub sip_digest: Vec<engine::digest::Algorithm>,
@@ -235,6 +241,7 @@ impl Settings {
             register_max_expires: self.register_max_expires.or(other.register_max_expires),
             auth_max_failures: self.auth_max_failures.or(other.auth_max_failures),
             auth_block_seconds: self.auth_block_seconds.or(other.auth_block_seconds),
+            api_auth_max_failures: self.api_auth_max_failures.or(other.api_auth_max_failures),
             sip_flood_limit: self.sip_flood_limit.or(other.sip_flood_limit),
             sip_flood_block_seconds: self
                 .sip_flood_block_seconds
@@ -340,6 +347,13 @@ impl Settings {
                 "must be at least 1".to_owned(),
             ));
         }
+        let api_auth_max_failures = self.api_auth_max_failures.unwrap_or(20);
+        if api_auth_max_failures == 0 {
+            return Err(invalid(
+                "api_auth_max_failures",
+                "must be at least 1".to_owned(),
+            ));
+        }
         let sip_digest = match self.sip_digest.as_deref() {
             None => vec![engine::digest::Algorithm::Md5],
             Some(list) => {
@@ -397,6 +411,7 @@ impl Settings {
             register_min_expires,
             register_max_expires,
             auth_max_failures,
+            api_auth_max_failures,
             auth_block: Duration::from_secs(self.auth_block_seconds.unwrap_or(300)),
             http_addr: self
                 .http_addr

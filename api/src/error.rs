@@ -12,6 +12,8 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub field: Option<String>,
+    /// Seconds to wait before retrying (`Retry-After`), when known.
+    pub retry_after: Option<u64>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -22,6 +24,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
     }
 
@@ -61,6 +64,14 @@ impl ApiError {
             ErrorCode::PayloadTooLarge,
             format!("the request body is larger than the limit of {limit} bytes"),
         )
+    }
+
+    /// A 429: the source is blocked for `seconds` more.
+    pub fn rate_limited(message: impl Into<String>, seconds: u64) -> Self {
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(ErrorCode::RateLimited, message)
+        }
     }
 
     pub fn unsupported_media_type(message: impl Into<String>) -> Self {
@@ -113,6 +124,7 @@ impl IntoResponse for ApiError {
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let unauthorized = self.code == ErrorCode::Unauthorized;
         let unavailable = self.code == ErrorCode::ServiceUnavailable;
+        let retry_after = self.retry_after;
         let body = ErrorBody::new(self.code, self.message, self.field);
         let mut response = (status, axum::Json(body)).into_response();
         if unauthorized {
@@ -123,7 +135,11 @@ impl IntoResponse for ApiError {
                 ),
             );
         }
-        if unavailable {
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        } else if unavailable {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

@@ -1,5 +1,5 @@
 //! Request extractors whose rejections use the API's error body: JSON bodies (with the
-//! failing field named), query strings, and list paging.
+//! failing field named), query strings, list paging, and the client's address.
 
 use crate::error::ApiError;
 use crate::storage::PageRequest;
@@ -190,5 +190,26 @@ mod tests {
         assert!(page_of(Some(0), None).is_err());
         assert!(page_of(Some(1001), None).is_err());
         assert!(page_of(None, Some("!!")).is_err());
+    }
+}
+
+/// The address the request came from, when the server was started with it (the served
+/// router always is; a router driven in-process is not).
+pub fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// [`client_ip`] as an extractor.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(client_ip(parts)))
     }
 }

@@ -56,7 +56,12 @@ impl Server {
         let db = Db::connect(&config.database_url).await?;
         db.migrate().await?;
         let generated_admin_key = ensure_admin_key(&db, &config).await?;
-        let auth = Arc::new(Authenticator::new(db.clone(), config.token_ttl).await?);
+        let guard = engine::guard::GuardConfig {
+            max_failures: config.api_auth_max_failures,
+            window: std::time::Duration::from_secs(60),
+            block: config.auth_block,
+        };
+        let auth = Arc::new(Authenticator::new(db.clone(), config.token_ttl, guard).await?);
         sweep_media(&db, &media).await?;
         let orphans = storage::calls::close_orphans(&db, &storage::now()).await?;
         if orphans > 0 {
@@ -135,7 +140,11 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let result = axum::serve(self.listener, self.router)
+        // The client's address reaches the handlers: failed logins are limited per source.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         self.engine.shutdown(self.drain).await;

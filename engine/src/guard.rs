@@ -63,6 +63,15 @@ impl AuthGuard {
             .is_some_and(|until| now < until)
     }
 
+    /// How much longer `addr` stays blocked (None: it is not blocked).
+    pub fn blocked_for(&self, addr: IpAddr, now: Instant) -> Option<Duration> {
+        self.records
+            .get(&addr)
+            .and_then(|r| r.blocked_until)
+            .filter(|until| now < *until)
+            .map(|until| until - now)
+    }
+
     /// Records a failed authentication from `addr`.
     pub fn failure(&mut self, addr: IpAddr, now: Instant) -> Verdict {
         let config = self.config;
@@ -117,6 +126,11 @@ mod tests {
         assert!(!g.is_blocked(a, t0));
         assert_eq!(g.failure(a, t0), Verdict::Blocked);
         assert!(g.is_blocked(a, t0 + Duration::from_secs(299)));
+        assert_eq!(
+            g.blocked_for(a, t0 + Duration::from_secs(100)),
+            Some(Duration::from_secs(200))
+        );
+        assert_eq!(g.blocked_for(b, t0), None);
         assert!(!g.is_blocked(b, t0), "others are not affected");
         assert!(!g.is_blocked(a, t0 + Duration::from_secs(301)));
     }

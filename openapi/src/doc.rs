@@ -2,7 +2,7 @@
 
 use crate::error::{
     BadRequest, Conflict, ErrorBody, ErrorCode, ErrorDetail, Forbidden, NotFound, PayloadTooLarge,
-    ServiceUnavailable, Unauthorized, UnsupportedMediaType, ValidationFailed,
+    RateLimited, ServiceUnavailable, Unauthorized, UnsupportedMediaType, ValidationFailed,
 };
 use crate::paths;
 use crate::tagged::InlineTaggedVariants;
@@ -181,10 +181,10 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         ),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed,
-            PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable,
+            PayloadTooLarge, UnsupportedMediaType, RateLimited, ServiceUnavailable,
         ),
     ),
-    modifiers(&Security, &InlineTaggedVariants, &JsonBodies),
+    modifiers(&Security, &InlineTaggedVariants, &JsonBodies, &Guarded),
     security(("bearer" = []), ("basic" = [])),
     tags(
         (name = "system", description = "Health and metrics"),
@@ -256,6 +256,36 @@ impl Modify for JsonBodies {
                         .or_insert_with(|| {
                             RefOr::Ref(Ref::from_response_name("UnsupportedMediaType"))
                         });
+                }
+            }
+        }
+    }
+}
+
+/// Every operation that checks credentials (it documents a 401) answers 429 to an
+/// address blocked after too many failed authentications. Said once here.
+#[derive(Debug)]
+struct Guarded;
+
+impl Modify for Guarded {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Ref, RefOr};
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let responses = &mut operation.responses.responses;
+                if responses.contains_key("401") {
+                    responses
+                        .entry("429".to_owned())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name("RateLimited")));
                 }
             }
         }

@@ -127,6 +127,16 @@ pub struct PayloadTooLarge(#[allow(dead_code)] ErrorBody);
 #[response(example = json!({"error": {"code": "unsupported_media_type", "message": "not a WAV file (no RIFF/WAVE header)", "field": "file"}}))]
 pub struct UnsupportedMediaType(#[allow(dead_code)] ErrorBody);
 
+/// Too many failed authentications from this address (wrong keys or secrets, forged
+/// tokens): every request from it is refused until the block ends; `Retry-After` says
+/// in how many seconds.
+#[derive(Debug, utoipa::ToResponse)]
+#[response(
+    example = json!({"error": {"code": "rate_limited", "message": "too many failed authentications from this address: blocked for 300 s more", "field": null}}),
+    headers(("Retry-After" = u64, description = "Seconds until the block ends"))
+)]
+pub struct RateLimited(#[allow(dead_code)] ErrorBody);
+
 /// The database is unavailable; retry later.
 #[derive(Debug, utoipa::ToResponse)]
 #[response(example = json!({"error": {"code": "service_unavailable", "message": "the database is unavailable, retry later", "field": null}}))]

@@ -1,5 +1,6 @@
 //! API keys, tokens, roles: 401 for missing, wrong, expired or revoked credentials, 403
-//! for a role that may not, always with the uniform error body.
+//! for a role that may not, 429 for an address that guessed too often, always with the
+//! uniform error body.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
 
@@ -238,6 +239,74 @@ async fn expired_tokens_are_401() {
             .unwrap()
             .contains("expired"),
         "{body}"
+    );
+}
+
+/// Guessing is limited per address: after 3 wrong secrets (Basic, token exchange, forged
+/// token alike) the address gets 429 with Retry-After — even with the right secret —
+/// while another address and requests without credentials are unaffected.
+#[tokio::test]
+async fn an_address_guessing_secrets_is_blocked_with_429() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[
+            ("SWITCHBOARD_API_AUTH_MAX_FAILURES", "3".to_owned()),
+            ("SWITCHBOARD_AUTH_BLOCK_SECONDS", "120".to_owned()),
+        ],
+    )
+    .await;
+    for _ in 0..5 {
+        let (status, _) = app
+            .send(app.client.get(format!("{}/v1/extensions", app.url)))
+            .await;
+        assert_eq!(status, 401, "no credentials is no guess");
+    }
+    assert_eq!(
+        status_with_basic(&app, &app.key_id, "wrong-secret-1")
+            .await
+            .0,
+        401
+    );
+    assert_eq!(token(&app, &app.key_id, "wrong-secret-2").await.0, 401);
+    // The third guess blocks the address, and says so.
+    assert_eq!(status_with_bearer(&app, "forged.token.here").await.0, 429);
+    // Blocked now, whatever it sends.
+    let response = app
+        .client
+        .get(format!("{}/v1/extensions", app.url))
+        .basic_auth(&app.key_id, Some(&app.secret))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    let retry_after: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (100..=120).contains(&retry_after),
+        "Retry-After {retry_after}"
+    );
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(error_of(&body).0, "rate_limited", "{body}");
+    assert_eq!(token(&app, &app.key_id, &app.secret).await.0, 429);
+    // Another address is not.
+    let elsewhere = switchboard_tests::http_client_builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .build()
+        .unwrap();
+    let status = elsewhere
+        .get(format!("{}/v1/extensions", app.url))
+        .basic_auth(&app.key_id, Some(&app.secret))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status.as_u16(), 200, "another address is not blocked");
+    assert!(
+        app.log().contains("too many failed API authentications"),
+        "logged"
     );
 }
 

@@ -65,9 +65,13 @@ fn now_unix() -> u64 {
 async fn local_apps(app: &TestApp, secret: &str, clock: Arc<dyn Clock>) -> apps::local::LocalApps {
     let db = Db::connect(&app.db.url).await.unwrap();
     let auth = Arc::new(
-        Authenticator::new(db.clone(), std::time::Duration::from_secs(60))
-            .await
-            .unwrap(),
+        Authenticator::new(
+            db.clone(),
+            std::time::Duration::from_secs(60),
+            engine::guard::GuardConfig::default(),
+        )
+        .await
+        .unwrap(),
     );
     let base: std::net::SocketAddr = app.url.trim_start_matches("http://").parse().unwrap();
     apps::local::LocalApps(apps::router(Apps {

@@ -267,7 +267,10 @@ impl FromRequest<Apps> for Call {
         } else {
             let caller = apps
                 .auth
-                .authenticate(parts.headers.get(header::AUTHORIZATION))
+                .authenticate(
+                    parts.headers.get(header::AUTHORIZATION),
+                    crate::extract::client_ip(&parts),
+                )
                 .await?;
             if caller.role != Role::Admin {
                 return Err(ApiError::forbidden(

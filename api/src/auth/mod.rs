@@ -5,6 +5,12 @@
 //! every request. A revocation made on this node takes effect at once (the cache entry is
 //! dropped); one made on another node sharing the database within [`KEY_CACHE_TTL`].
 //! Tokens carry their key id and are refused as soon as that key is revoked.
+//!
+//! Guessing is limited per source address (the failure guard the SIP side uses too): a
+//! wrong key or secret, a malformed or forged credential counts; no credentials, an
+//! expired token or a revoked key's token do not (an honest client meets those). Past
+//! the limit the address gets 429 with `Retry-After` until its block ends, whatever it
+//! sends — a right guess included, or the block would tell a guesser when it won.
 
 pub mod secrets;
 
@@ -16,10 +22,12 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use contract::models::{Role, TokenResponse};
 use contract::types::ApiKeyId;
+use engine::guard::{AuthGuard, GuardConfig, Verdict};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::net::IpAddr;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// How long a key looked up in the database is trusted without looking again.
@@ -68,7 +76,40 @@ pub struct Authenticator {
     validation: Validation,
     token_ttl: Duration,
     cache: RwLock<HashMap<String, CacheEntry>>,
+    guard: Mutex<AuthGuard>,
 }
+
+/// A refused credential, and whether it counts as a guess against its source.
+struct Refused {
+    error: ApiError,
+    guess: bool,
+}
+
+impl Refused {
+    fn guess(message: &str) -> Self {
+        Self {
+            error: ApiError::unauthorized(message),
+            guess: true,
+        }
+    }
+
+    fn honest(error: ApiError) -> Self {
+        Self {
+            error,
+            guess: false,
+        }
+    }
+}
+
+impl From<ApiError> for Refused {
+    /// A failure that is not the client's (the database): never counted.
+    fn from(error: ApiError) -> Self {
+        Self::honest(error)
+    }
+}
+
+/// Addresses followed at most by the guard before it forgets quiet ones.
+const GUARD_PRUNE_AT: usize = 10_000;
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -84,7 +125,11 @@ const WRONG: &str = "invalid API key or secret";
 
 impl Authenticator {
     /// Loads (or creates, on the first start) the token signing key.
-    pub async fn new(db: Db, token_ttl: Duration) -> Result<Self, StorageError> {
+    pub async fn new(
+        db: Db,
+        token_ttl: Duration,
+        guard: GuardConfig,
+    ) -> Result<Self, StorageError> {
         let secret = storage::settings::get_or_insert(&db, "jwt_signing_key", || {
             hex::encode(secrets::random_bytes::<32>())
         })
@@ -100,18 +145,74 @@ impl Authenticator {
             validation,
             token_ttl,
             cache: RwLock::new(HashMap::new()),
+            guard: Mutex::new(AuthGuard::new(guard)),
         })
     }
 
-    /// Checks an `Authorization` header.
+    /// Checks an `Authorization` header from `source` (None: unknown, not limited).
     pub async fn authenticate(
         &self,
         authorization: Option<&HeaderValue>,
+        source: Option<IpAddr>,
     ) -> Result<Caller, ApiError> {
+        self.guarded(source, self.check_header(authorization)).await
+    }
+
+    /// Exchanges a key and its secret, sent from `source`, for a token.
+    pub async fn issue_token(
+        &self,
+        key_id: &str,
+        secret: &str,
+        source: Option<IpAddr>,
+    ) -> Result<TokenResponse, ApiError> {
+        let caller = self
+            .guarded(source, self.check_secret(key_id, secret))
+            .await?;
+        self.token_for(&caller)
+    }
+
+    /// Runs `check` unless `source` is blocked; counts its refusal if it was a guess.
+    async fn guarded(
+        &self,
+        source: Option<IpAddr>,
+        check: impl Future<Output = Result<Caller, Refused>>,
+    ) -> Result<Caller, ApiError> {
+        let Some(source) = source else {
+            return check.await.map_err(|r| r.error);
+        };
+        let now = Instant::now();
+        if let Some(left) = self
+            .guard
+            .lock()
+            .ok()
+            .and_then(|g| g.blocked_for(source, now))
+        {
+            return Err(blocked(left));
+        }
+        let refused = match check.await {
+            Ok(caller) => return Ok(caller),
+            Err(refused) => refused,
+        };
+        if refused.guess
+            && let Ok(mut guard) = self.guard.lock()
+        {
+            if guard.tracked() > GUARD_PRUNE_AT {
+                guard.prune(now);
+            }
+            if guard.failure(source, now) == Verdict::Blocked {
+                tracing::warn!(%source, "too many failed API authentications: source blocked");
+                let left = guard.blocked_for(source, now).unwrap_or_default();
+                return Err(blocked(left));
+            }
+        }
+        Err(refused.error)
+    }
+
+    async fn check_header(&self, authorization: Option<&HeaderValue>) -> Result<Caller, Refused> {
         let value = authorization
-            .ok_or_else(|| ApiError::unauthorized(MISSING))?
+            .ok_or_else(|| Refused::honest(ApiError::unauthorized(MISSING)))?
             .to_str()
-            .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
+            .map_err(|_| Refused::guess("malformed Authorization header"))?;
         let (scheme, credentials) = value.split_once(' ').unwrap_or((value, ""));
         let credentials = credentials.trim();
         if scheme.eq_ignore_ascii_case("bearer") {
@@ -121,21 +222,19 @@ impl Authenticator {
                 .decode(credentials)
                 .ok()
                 .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(|| ApiError::unauthorized("malformed HTTP Basic credentials"))?;
-            let (key_id, secret) = decoded.split_once(':').ok_or_else(|| {
-                ApiError::unauthorized("HTTP Basic credentials must be key_id:secret")
-            })?;
+                .ok_or_else(|| Refused::guess("malformed HTTP Basic credentials"))?;
+            let (key_id, secret) = decoded
+                .split_once(':')
+                .ok_or_else(|| Refused::guess("HTTP Basic credentials must be key_id:secret"))?;
             self.check_secret(key_id, secret).await
         } else {
-            Err(ApiError::unauthorized(format!(
+            Err(Refused::honest(ApiError::unauthorized(format!(
                 "unsupported authorization scheme '{scheme}': use Bearer or Basic"
-            )))
+            ))))
         }
     }
 
-    /// Exchanges a key and its secret for a token.
-    pub async fn issue_token(&self, key_id: &str, secret: &str) -> Result<TokenResponse, ApiError> {
-        let caller = self.check_secret(key_id, secret).await?;
+    fn token_for(&self, caller: &Caller) -> Result<TokenResponse, ApiError> {
         let now = unix_now();
         let ttl = self.token_ttl.as_secs();
         let claims = Claims {
@@ -165,18 +264,18 @@ impl Authenticator {
         }
     }
 
-    async fn check_secret(&self, key_id: &str, secret: &str) -> Result<Caller, ApiError> {
-        let key_id = ApiKeyId::parse(key_id).map_err(|_| ApiError::unauthorized(WRONG))?;
+    async fn check_secret(&self, key_id: &str, secret: &str) -> Result<Caller, Refused> {
+        let key_id = ApiKeyId::parse(key_id).map_err(|_| Refused::guess(WRONG))?;
         // Unknown key, wrong secret and revoked key get the same answer: nothing tells an
         // attacker which key ids exist.
         let key = self
             .key(&key_id)
             .await?
-            .ok_or_else(|| ApiError::unauthorized(WRONG))?;
+            .ok_or_else(|| Refused::guess(WRONG))?;
         if !secrets::hashes_equal(&secrets::hash_api_secret(secret), &key.secret_hash)
             || key.revoked
         {
-            return Err(ApiError::unauthorized(WRONG));
+            return Err(Refused::guess(WRONG));
         }
         Ok(Caller {
             key_id,
@@ -184,24 +283,26 @@ impl Authenticator {
         })
     }
 
-    async fn check_token(&self, token: &str) -> Result<Caller, ApiError> {
+    async fn check_token(&self, token: &str) -> Result<Caller, Refused> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    ApiError::unauthorized("the token has expired; get a new one at /v1/auth/token")
+                    Refused::honest(ApiError::unauthorized(
+                        "the token has expired; get a new one at /v1/auth/token",
+                    ))
                 }
-                _ => ApiError::unauthorized("invalid token"),
+                _ => Refused::guess("invalid token"),
             })?;
-        let key_id = ApiKeyId::parse(&data.claims.sub)
-            .map_err(|_| ApiError::unauthorized("invalid token"))?;
+        let key_id =
+            ApiKeyId::parse(&data.claims.sub).map_err(|_| Refused::guess("invalid token"))?;
         match self.key(&key_id).await? {
             Some(key) if !key.revoked => Ok(Caller {
                 key_id,
                 role: key.role,
             }),
-            _ => Err(ApiError::unauthorized(
+            _ => Err(Refused::honest(ApiError::unauthorized(
                 "the API key of this token was revoked",
-            )),
+            ))),
         }
     }
 
@@ -236,6 +337,16 @@ impl Authenticator {
     }
 }
 
+fn blocked(left: Duration) -> ApiError {
+    ApiError::rate_limited(
+        format!(
+            "too many failed authentications from this address: blocked for {} s more",
+            left.as_secs().max(1)
+        ),
+        left.as_secs(),
+    )
+}
+
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -249,9 +360,10 @@ impl FromRequestParts<crate::AppState> for Caller {
         parts: &mut Parts,
         state: &crate::AppState,
     ) -> Result<Self, ApiError> {
+        let source = crate::extract::client_ip(parts);
         let caller = state
             .auth
-            .authenticate(parts.headers.get(header::AUTHORIZATION))
+            .authenticate(parts.headers.get(header::AUTHORIZATION), source)
             .await?;
         // A calls key reaches the calls and nothing else, whatever the route asks for
         // (the path as requested: a nested router sees it without its prefix).

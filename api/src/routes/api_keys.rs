@@ -4,7 +4,7 @@ use super::{created, next_cursor};
 use crate::AppState;
 use crate::auth::{Admin, secrets};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{JsonBody, Query, page_request};
+use crate::extract::{ClientIp, JsonBody, Query, page_request};
 use crate::storage::api_keys::{self, RevokeOutcome};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -16,10 +16,14 @@ use contract::types::ApiKeyId;
 
 pub async fn create_token(
     State(state): State<AppState>,
+    ClientIp(source): ClientIp,
     JsonBody(body): JsonBody<TokenRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     Ok(Json(
-        state.auth.issue_token(&body.key_id, &body.secret).await?,
+        state
+            .auth
+            .issue_token(&body.key_id, &body.secret, source)
+            .await?,
     ))
 }
 
