@@ -27,15 +27,24 @@ pub struct SqlStore {
     outbox: Arc<Notify>,
     /// Where the built-in apps answer (for routing calls and destinations to them).
     apps: Arc<Link>,
+    /// This node's id, written in the call records it runs.
+    node: Arc<str>,
 }
 
 impl SqlStore {
-    pub fn new(db: Db, media: MediaStore, outbox: Arc<Notify>, apps: Arc<Link>) -> Self {
+    pub fn new(
+        db: Db,
+        media: MediaStore,
+        outbox: Arc<Notify>,
+        apps: Arc<Link>,
+        node: Arc<str>,
+    ) -> Self {
         Self {
             db,
             media,
             outbox,
             apps,
+            node,
         }
     }
 
@@ -297,7 +306,7 @@ impl Store for SqlStore {
     }
 
     async fn save_call(&self, record: &CallRecord) -> Result<(), StoreError> {
-        storage::calls::save(&self.db, record)
+        storage::calls::save(&self.db, record, &self.node)
             .await
             .map_err(StoreError::from)
     }

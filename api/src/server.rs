@@ -63,11 +63,17 @@ impl Server {
         };
         let auth = Arc::new(Authenticator::new(db.clone(), config.token_ttl, guard).await?);
         sweep_media(&db, &media).await?;
-        let orphans = storage::calls::close_orphans(&db, &storage::now()).await?;
+        let node: Arc<str> = node_id(&config.data_dir)?.into();
+        let stale_before = storage::format_timestamp(
+            time::OffsetDateTime::now_utc() - std::time::Duration::from_secs(ORPHAN_AGE),
+        );
+        let orphans =
+            storage::calls::close_orphans(&db, &storage::now(), &node, &stale_before).await?;
         if orphans > 0 {
             tracing::warn!(
                 calls = orphans,
-                "closed calls left unfinished by the previous run"
+                %node,
+                "closed calls left unfinished by this node's previous run"
             );
         }
         let listener = TcpListener::bind(config.http_addr)
@@ -103,7 +109,7 @@ impl Server {
             service: Arc::new(apps::local::LocalApps(apps_router.clone())),
         };
         let outbox = Arc::new(tokio::sync::Notify::new());
-        let store = SqlStore::new(db.clone(), media.clone(), outbox.clone(), link);
+        let store = SqlStore::new(db.clone(), media.clone(), outbox.clone(), link, node);
         let engine = start_engine(&db, &config, store.clone(), local).await?;
         crate::outbox::spawn(db.clone(), engine.handle().webhooks(), outbox);
         crate::mailer::spawn(db.clone(), media.clone(), config.smtp.clone());
@@ -191,6 +197,32 @@ async fn start_engine(
     engine_config.flood = config.sip_flood;
     engine_config.trusted_proxies = config.sip_trusted_proxies.clone();
     Ok(engine::Engine::start(engine_config, store).await?)
+}
+
+/// A call still open this long after it started, whatever node ran it, is taken for the
+/// orphan of a node that never came back.
+const ORPHAN_AGE: u64 = 24 * 3600;
+
+/// This node's id: kept in its data folder (`node-id`), made on the first start. Each
+/// node sharing a database has its own folder, so its own id across restarts.
+fn node_id(data_dir: &Path) -> Result<String, StartError> {
+    let path = data_dir.join("node-id");
+    let err = |source| StartError::DataDir {
+        path: path.clone(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_owned()),
+        Ok(_) => write_node_id(&path).map_err(err),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => write_node_id(&path).map_err(err),
+        Err(e) => Err(err(e)),
+    }
+}
+
+fn write_node_id(path: &Path) -> std::io::Result<String> {
+    let id = format!("ND{}", hex::encode(secrets::random_bytes::<8>()));
+    std::fs::write(path, format!("{id}\n"))?;
+    Ok(id)
 }
 
 /// The data directory must exist (or be creatable) and be writable.

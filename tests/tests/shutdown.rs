@@ -94,3 +94,58 @@ async fn sigterm_refuses_new_calls_drains_and_writes_every_record() {
         "talked through the drain: {call}"
     );
 }
+
+/// SIGKILL with a call up, while a second node shares the database: the second node's
+/// start leaves the first node's call alone (it is running it); the first, restarted on
+/// its data folder, closes its own unfinished call as failed — no record stays "in
+/// progress" for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_then_restart_closes_only_this_nodes_unfinished_calls() {
+    let mut app = TestApp::spawn_with(
+        Backend::Postgres,
+        &[("SWITCHBOARD_RTP_PORTS", "55500-55549".to_owned())],
+    )
+    .await;
+    let port = free_sip_port();
+    register_sipp(&app, "101", port).await;
+    let callee = Sipp::start("uas_answer.xml", app.sip, port, SipTransport::Udp, &[]);
+    let (status, placed) = app
+        .post(
+            "/v1/calls",
+            json!({"from": "5000", "to": "101", "verbs": [{"verb": "pause", "length": 60}]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{placed}");
+    let sid = placed["sid"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + LONG;
+    while app.get(&format!("/v1/calls/{sid}")).await.1["status"] != "in-progress" {
+        assert!(Instant::now() < deadline, "{}", app.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let other = app
+        .second_node(&[("SWITCHBOARD_RTP_PORTS", "55550-55599".to_owned())])
+        .await;
+    let (_, call) = other.get(&format!("/v1/calls/{sid}")).await;
+    assert_eq!(
+        call["status"], "in-progress",
+        "another node's start leaves the call alone: {call}"
+    );
+
+    app.kill();
+    app.start_again().await;
+    let (_, call) = app.get(&format!("/v1/calls/{sid}")).await;
+    assert_eq!(call["status"], "failed", "{call}");
+    assert_eq!(
+        call["hangup"]["reason"], "server restarted during the call",
+        "{call}"
+    );
+    assert!(call["end_time"].is_string(), "{call}");
+    assert!(
+        app.log()
+            .contains("closed calls left unfinished by this node's previous run"),
+        "{}",
+        app.log()
+    );
+    drop(callee);
+}

@@ -39,10 +39,10 @@ fn call(row: &AnyRow) -> Result<Call> {
     })
 }
 
-/// Inserts or updates a call leg's record.
-pub async fn save(db: &Db, r: &CallRecord) -> Result<()> {
+/// Inserts or updates a call leg's record, run by `node` (this process's node id).
+pub async fn save(db: &Db, r: &CallRecord, node: &str) -> Result<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO calls ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+        "INSERT INTO calls ({COLUMNS}, node) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
          ON CONFLICT (sid) DO UPDATE SET status = $7, answered_at = $9, ended_at = $10, duration = $11, \
          hangup_by = $12, hangup_code = $13, hangup_reason = $14, trunk = $16"
     )))
@@ -62,6 +62,7 @@ pub async fn save(db: &Db, r: &CallRecord) -> Result<()> {
     .bind(r.hangup_reason.as_deref())
     .bind(&r.sip_call_id)
     .bind(r.trunk.as_deref())
+    .bind(node)
     .execute(db.pool())
     .await?;
     Ok(())
@@ -113,15 +114,22 @@ pub async fn list(
     }))
 }
 
-/// Calls left unfinished by a previous run (the process stopped mid-call): closed as
-/// failed, so no record stays "in progress" forever.
-pub async fn close_orphans(db: &Db, ended_at: &str) -> Result<u64> {
+/// Calls left unfinished by this node's previous run (the process stopped mid-call, e.g.
+/// SIGKILL): closed as failed, so no record stays "in progress" forever. Only `node`'s
+/// own calls (and those of no node, written before records named theirs): the other
+/// nodes sharing the database are running theirs. A call still open that started before
+/// `stale_before` is closed whatever its node — a node that never came back (its data
+/// folder lost) must not leave calls in progress for ever.
+pub async fn close_orphans(db: &Db, ended_at: &str, node: &str, stale_before: &str) -> Result<u64> {
     let done = sqlx::query(
         "UPDATE calls SET status = 'failed', ended_at = $1, hangup_by = 'system', \
          hangup_reason = 'server restarted during the call' \
-         WHERE status IN ('queued', 'ringing', 'in-progress')",
+         WHERE status IN ('queued', 'ringing', 'in-progress') \
+         AND (node = $2 OR node IS NULL OR started_at < $3)",
     )
     .bind(ended_at)
+    .bind(node)
+    .bind(stale_before)
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected())
