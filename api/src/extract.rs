@@ -202,6 +202,22 @@ pub fn client_ip(parts: &Parts) -> Option<std::net::IpAddr> {
         .map(|c| c.0.ip())
 }
 
+/// A path parameter that does not parse (`/apps/feature/daynight/x` for a number) is a
+/// 400 with the error body, like every other refusal.
+#[derive(Debug)]
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
 /// [`client_ip`] as an extractor.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub Option<std::net::IpAddr>);

@@ -184,7 +184,7 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
             PayloadTooLarge, UnsupportedMediaType, RateLimited, ServiceUnavailable,
         ),
     ),
-    modifiers(&Security, &InlineTaggedVariants, &JsonBodies, &Guarded),
+    modifiers(&Security, &InlineTaggedVariants, &JsonBodies, &Guarded, &DocumentForms),
     security(("bearer" = []), ("basic" = [])),
     tags(
         (name = "system", description = "Health and metrics"),
@@ -292,6 +292,46 @@ impl Modify for Guarded {
     }
 }
 
+/// A verb document is a bare array of verbs or `{"verbs": [...]}`: the parser takes both
+/// (`verbs::parse_document`), the built-in apps answer the array, but the derived schema
+/// knows only the object. Written here as `oneOf` the two.
+#[derive(Debug)]
+struct DocumentForms;
+
+impl Modify for DocumentForms {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{ArrayBuilder, OneOfBuilder, Schema};
+        use utoipa::openapi::{Ref, RefOr};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let Some(RefOr::T(Schema::Object(object))) = components.schemas.get("VerbDocument") else {
+            return;
+        };
+        let mut object = object.clone();
+        let description = object.description.take();
+        let example = object.example.take();
+        let array = ArrayBuilder::new()
+            .items(Ref::from_schema_name("Verb"))
+            .max_items(Some(crate::verbs::MAX_VERBS))
+            .build();
+        let document = OneOfBuilder::new()
+            .item(Schema::Array(array))
+            .item(Schema::Object(object))
+            .description(description.map(|d| {
+                d.replace(
+                    "A verb document in its object form: `{\"verbs\": [...]}`. The bare array is accepted too.",
+                    "A verb document: an array of verbs, or an object with a `verbs` array.",
+                )
+            }))
+            .examples(example)
+            .build();
+        components
+            .schemas
+            .insert("VerbDocument".to_owned(), RefOr::T(Schema::OneOf(document)));
+    }
+}
+
 impl ApiDoc {
     /// The document as pretty JSON, exactly as `GET /openapi.json` serves it and as it is
     /// committed in `openapi/openapi.json`.
@@ -311,6 +351,19 @@ impl ApiDoc {
 #[cfg(test)]
 mod tests {
     use super::ApiDoc;
+
+    #[test]
+    fn a_verb_document_is_an_array_or_an_object_and_a_call_hangup_is_not_the_verb() {
+        let json: serde_json::Value = serde_json::from_str(&ApiDoc::json()).unwrap();
+        let schemas = &json["components"]["schemas"];
+        let forms = schemas["VerbDocument"]["oneOf"].as_array().unwrap();
+        assert_eq!(forms[0]["type"], "array", "{forms:?}");
+        assert_eq!(forms[1]["required"][0], "verbs", "{forms:?}");
+        let hangup = &schemas["Call"]["properties"]["hangup"]["oneOf"][0]["$ref"];
+        assert_eq!(hangup, "#/components/schemas/CallHangup");
+        assert!(schemas["CallHangup"]["properties"]["sip_code"].is_object());
+        assert_eq!(schemas["Hangup"]["description"], "Ends the call.");
+    }
 
     #[test]
     fn document_serializes_with_every_resource() {

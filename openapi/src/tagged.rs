@@ -9,6 +9,10 @@
 //! same fields the parser accepts (the parser checks more than a schema says, such as
 //! ranges and which fields go together).
 //!
+//! A model that flattens a closed one into itself (`Queue`: a `QueueCreate` and its
+//! timestamps) is written by utoipa the same way, and no object could satisfy it: it is
+//! merged into one closed object too, with its own description and example.
+//!
 //! Some types refuse unknown fields through a hand-written parser (`try_from` a map into
 //! `deny_unknown_fields` helpers) that the derived schema cannot see: they are marked
 //! closed here too, so the document says what the parser does.
@@ -48,6 +52,14 @@ impl utoipa::Modify for InlineTaggedVariants {
         }
         let all = components.schemas.clone();
         for schema in components.schemas.values_mut() {
+            if let RefOr::T(Schema::AllOf(flattened)) = &*schema
+                && let Some(RefOr::T(Schema::Object(mut merged))) = merged_variant(schema, &all)
+            {
+                merged.description = flattened.description.clone();
+                merged.example = flattened.example.clone();
+                merged.examples = flattened.examples.clone();
+                *schema = RefOr::T(Schema::Object(merged));
+            }
             if let RefOr::T(Schema::OneOf(one_of)) = schema {
                 for item in &mut one_of.items {
                     if let Some(merged) = merged_variant(item, &all) {
@@ -99,6 +111,25 @@ mod tests {
     fn schemas() -> Value {
         let doc: Value = serde_json::from_str(&ApiDoc::json()).unwrap();
         doc["components"]["schemas"].clone()
+    }
+
+    #[test]
+    fn a_model_flattening_a_closed_one_is_one_closed_object() {
+        let schemas = schemas();
+        let queue = &schemas["Queue"];
+        assert!(queue.get("allOf").is_none(), "{queue}");
+        assert_eq!(queue["additionalProperties"], json!(false));
+        for field in ["name", "strategy", "created_at", "updated_at"] {
+            assert!(queue["properties"].get(field).is_some(), "{field}: {queue}");
+        }
+        let required = queue["required"].as_array().unwrap();
+        assert!(required.contains(&json!("created_at")) && required.contains(&json!("name")));
+        assert!(
+            queue["description"]
+                .as_str()
+                .unwrap()
+                .contains("as returned")
+        );
     }
 
     #[test]

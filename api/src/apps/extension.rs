@@ -10,8 +10,9 @@
 //! ring; `ring`: the extension's; `followme`: the list's).
 
 use super::{AppResult, Apps, Call, Document, go, missing, unanswered};
+use crate::extract::Query;
 use crate::storage;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use contract::models::FollowMe;
 use contract::types::Destination;
 use serde::Deserialize;

@@ -6,8 +6,9 @@
 use super::schedule;
 use super::{AppResult, Apps, Call, Document, missing, spelled, tell};
 use crate::auth::secrets;
+use crate::extract::Path;
 use crate::storage;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use contract::models::{ConditionState, DayNightMode, Feature, FeatureCode};
 use serde_json::json;
 

@@ -7,8 +7,9 @@
 //! destination. The app keeps no state: the counts travel in the URLs.
 
 use super::{AppResult, Apps, Call, Document, announce, go, missing};
+use crate::extract::Query;
 use crate::storage;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use contract::models::Ivr;
 use contract::types::{Announcement, Destination, IvrChoice};
 use serde::Deserialize;

@@ -8,8 +8,9 @@
 
 use super::{AppResult, Apps, Call, Document, spelled, tell};
 use crate::auth::secrets;
+use crate::extract::Query;
 use crate::storage::{self, PageRequest};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use contract::models::{VoicemailFolder, VoicemailMessage};
 use serde::Deserialize;
 use serde_json::{Value, json};

@@ -6,8 +6,9 @@
 
 use super::{AppResult, Apps, Call, CallFields, Document, spelled, tell};
 use crate::auth::secrets;
+use crate::extract::Query;
 use crate::storage::{self, PageRequest};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use contract::models::{VoicemailFolder, VoicemailMessage};
 use contract::types::{Announcement, RecordingId, ResourceName, VoicemailPin};
 use serde::Deserialize;

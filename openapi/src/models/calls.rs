@@ -78,8 +78,9 @@ impl CallStatus {
     }
 }
 
-/// How a call ended.
+/// How a call ended. (Named `CallHangup` in the document: `Hangup` is the verb.)
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[schema(as = CallHangup)]
 pub struct Hangup {
     /// `caller`, `callee` or `system` (a timeout, a media failure, a shutdown).
     pub by: String,

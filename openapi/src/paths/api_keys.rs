@@ -10,6 +10,7 @@ use crate::models::{
         (status = 200, description = "A bearer token", body = TokenResponse),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 422, response = ValidationFailed),
     ))]
 pub fn create_token() {}
 
