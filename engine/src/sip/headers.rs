@@ -59,6 +59,40 @@ pub fn has_to_tag(req: &Request) -> bool {
         .is_some()
 }
 
+/// Why `req` is malformed in a way the parser let through (None: it is not): its CSeq
+/// names another method (RFC 3261 §8.1.1.5; RFC 4475 §3.1.2.17), or it has more than one
+/// Content-Length (RFC 4475 §3.3.9: its framing cannot be trusted).
+pub fn malformed(req: &Request) -> Option<&'static str> {
+    if req.from_header().and_then(|f| f.typed()).is_err() {
+        return Some("malformed From");
+    }
+    if req.to_header().and_then(|t| t.typed()).is_err() {
+        return Some("malformed To");
+    }
+    if req.via_header().and_then(|v| v.typed()).is_err() {
+        return Some("malformed Via");
+    }
+    let cseq_method = req.cseq_header().ok().and_then(|c| c.method().ok());
+    if cseq_method.is_some_and(|m| m != req.method) {
+        return Some("the CSeq method is not the request's");
+    }
+    let lengths = req
+        .headers
+        .iter()
+        .filter(|h| match h {
+            Header::ContentLength(_) => true,
+            Header::Other(name, _) => {
+                name.eq_ignore_ascii_case("Content-Length") || name.eq_ignore_ascii_case("l")
+            }
+            _ => false,
+        })
+        .count();
+    if lengths > 1 {
+        return Some("more than one Content-Length");
+    }
+    None
+}
+
 /// The `Authorization` (or, for proxy challenges, `Proxy-Authorization`) value.
 pub fn credentials(req: &Request, proxy: bool) -> Option<String> {
     if proxy {

@@ -293,6 +293,22 @@ impl<S: Store> Dispatcher<S> {
             }
             return;
         }
+        if let Some(why) = headers::malformed(&tx.original) {
+            tracing::debug!(%method, why, "malformed request refused");
+            if method != Method::Ack {
+                let _ = tx
+                    .reply_with(
+                        StatusCode::BadRequest,
+                        vec![headers::other(
+                            "Warning",
+                            format!("399 switchboard \"{why}\""),
+                        )],
+                        None,
+                    )
+                    .await;
+            }
+            return;
+        }
         let in_dialog = headers::has_to_tag(&tx.original);
         if in_dialog
             || matches!(
