@@ -479,7 +479,10 @@ fn relay(
     side: Side,
 ) {
     let now = Instant::now();
-    if !from.rtp.accept(src, now) {
+    if !from
+        .rtp
+        .accept(src, super::rtp::ssrc_of(packet, false), now)
+    {
         stats.dropped += 1;
         return;
     }
@@ -511,7 +514,10 @@ fn relay(
 /// the SSRC the phone receives RTP from ([`super::stream`]), and the phone files them
 /// under another participant, RFC 3550 §6.2.1.)
 fn relay_rtcp(packet: &[u8], src: SocketAddr, from: &mut LegState, to: Option<&mut LegState>) {
-    if !from.rtcp.accept(src, Instant::now()) {
+    if !from
+        .rtcp
+        .accept(src, super::rtp::ssrc_of(packet, true), Instant::now())
+    {
         return;
     }
     if let Some(to) = to

@@ -296,7 +296,7 @@ async fn run(
             biased;
             r = leg.rtp().recv_from(&mut buf) => {
                 let Ok((n, source)) = r else { continue };
-                if !latch.accept(source, Instant::now()) {
+                if !latch.accept(source, super::rtp::ssrc_of(&buf[..n], false), Instant::now()) {
                     continue;
                 }
                 let Ok(reader) = rtp_rs::RtpReader::new(&buf[..n]) else { continue };

@@ -21,6 +21,8 @@ pub mod dtmf;
 pub mod endpoint;
 pub mod inband;
 pub mod pacer;
+#[cfg(test)]
+mod rebinding_tests;
 pub mod resample;
 pub mod rtp;
 pub mod stream;

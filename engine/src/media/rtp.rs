@@ -85,14 +85,33 @@ fn set_payload_type(packet: &mut [u8], pt: u8) {
 
 /// Symmetric RTP (RFC 4961): send to where the peer's packets come from, which behind a
 /// NAT is not what its SDP says. The first source is latched; another source takes over
-/// only when the latched one has been silent for [`Latch::RELATCH_AFTER`], so a stray
-/// sender cannot hijack a live stream.
+/// when its packets carry the latched stream's SSRC (the peer's NAT gave it a new
+/// address mid-call: followed at once, nothing lost), or when the latched source has
+/// been silent for [`Latch::RELATCH_AFTER`] — so a stray sender cannot hijack a live
+/// stream without knowing its SSRC.
 #[derive(Debug, Clone)]
 pub struct Latch {
     /// From the SDP: where to send until a packet arrives.
     signalled: Option<SocketAddr>,
     latched: Option<SocketAddr>,
+    /// The SSRC of the latched source's stream.
+    ssrc: Option<u32>,
     last_packet: Option<Instant>,
+}
+
+/// The SSRC of an RTP packet (or the sender SSRC of an RTCP one): bytes 8–11, resp.
+/// 4–7, of a version 2 header.
+pub fn ssrc_of(packet: &[u8], rtcp: bool) -> Option<u32> {
+    let at = if rtcp { 4 } else { 8 };
+    if packet.len() < at + 4 || packet[0] >> 6 != 2 {
+        return None;
+    }
+    Some(u32::from_be_bytes([
+        packet[at],
+        packet[at + 1],
+        packet[at + 2],
+        packet[at + 3],
+    ]))
 }
 
 impl Latch {
@@ -102,6 +121,7 @@ impl Latch {
         Self {
             signalled,
             latched: None,
+            ssrc: None,
             last_packet: None,
         }
     }
@@ -110,12 +130,15 @@ impl Latch {
     pub fn resignal(&mut self, signalled: Option<SocketAddr>) {
         self.signalled = signalled;
         self.latched = None;
+        self.ssrc = None;
     }
 
-    /// A packet arrived from `source`: accept it?
-    pub fn accept(&mut self, source: SocketAddr, now: Instant) -> bool {
+    /// A packet with `ssrc` (when it has one) arrived from `source`: accept it?
+    pub fn accept(&mut self, source: SocketAddr, ssrc: Option<u32>, now: Instant) -> bool {
         match self.latched {
             Some(addr) if addr == source => {}
+            // The same stream from a new address: the peer's NAT rebound.
+            Some(_) if ssrc.is_some() && ssrc == self.ssrc => self.latched = Some(source),
             Some(_)
                 if self
                     .last_packet
@@ -124,6 +147,9 @@ impl Latch {
                 return false;
             }
             _ => self.latched = Some(source),
+        }
+        if ssrc.is_some() {
+            self.ssrc = ssrc;
         }
         self.last_packet = Some(now);
         true
@@ -226,15 +252,44 @@ mod tests {
         let t = Instant::now();
         let mut l = Latch::new(Some(sdp));
         assert_eq!(l.target(), Some(sdp));
-        assert!(l.accept(nat, t));
+        assert!(l.accept(nat, Some(7), t));
         assert_eq!(l.target(), Some(nat));
-        assert!(!l.accept(intruder, t + Duration::from_millis(20)));
+        assert!(!l.accept(intruder, Some(99), t + Duration::from_millis(20)));
+        assert!(!l.accept(intruder, None, t + Duration::from_millis(40)));
         assert_eq!(l.target(), Some(nat));
         assert!(
-            l.accept(intruder, t + Duration::from_secs(3)),
+            l.accept(intruder, Some(99), t + Duration::from_secs(3)),
             "the old source went quiet"
         );
         l.resignal(Some(sdp));
         assert_eq!(l.target(), Some(sdp));
+    }
+
+    #[test]
+    fn a_nat_rebinding_is_followed_at_once_by_its_ssrc() {
+        let before: SocketAddr = "203.0.113.9:61000".parse().unwrap();
+        let after: SocketAddr = "203.0.113.9:61222".parse().unwrap();
+        let t = Instant::now();
+        let mut l = Latch::new(None);
+        assert!(l.accept(before, Some(7), t));
+        assert!(
+            l.accept(after, Some(7), t + Duration::from_millis(20)),
+            "same stream"
+        );
+        assert_eq!(l.target(), Some(after), "answers go to the new address");
+        assert!(
+            !l.accept(before, Some(8), t + Duration::from_millis(40)),
+            "the old address with another stream is a stranger now"
+        );
+    }
+
+    #[test]
+    fn the_ssrc_is_read_from_rtp_and_rtcp_headers() {
+        let rtp = [0x80, 0, 0, 1, 0, 0, 0, 160, 0xde, 0xad, 0xbe, 0xef];
+        assert_eq!(ssrc_of(&rtp, false), Some(0xdead_beef));
+        let rtcp = [0x80, 200, 0, 6, 0, 0, 0, 42];
+        assert_eq!(ssrc_of(&rtcp, true), Some(42));
+        assert_eq!(ssrc_of(&rtp[..11], false), None, "too short");
+        assert_eq!(ssrc_of(&[0x40; 12], false), None, "not version 2");
     }
 }
