@@ -24,6 +24,9 @@ pub enum Reply {
     Slow(Duration, serde_json::Value),
     /// A file (audio for `play`), served to any request: media fetches are not signed.
     File(&'static str, Vec<u8>),
+    /// 200 announcing a 1000-byte JSON body, then the connection closes after the
+    /// first few bytes of it.
+    CutOff,
 }
 
 /// One request received.
@@ -178,5 +181,10 @@ async fn handle(
             axum::Json(v).into_response()
         }
         Some(Reply::File(..)) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Some(Reply::CutOff) => Response::builder()
+            .header("content-type", "application/json")
+            .header("content-length", "1000")
+            .body(axum::body::Body::from("[{\"verb\": \"sa"))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
     }
 }
