@@ -77,7 +77,13 @@ impl<S: Store> Engine<S> {
             trunks: sip.auth.trunks.clone(),
             stop: stop.clone(),
             running: Arc::default(),
+            unsaved: Arc::default(),
         });
+        {
+            let calls = calls.clone();
+            let stop = stop.clone();
+            tokio::spawn(async move { calls.unsaved.retry(&*calls.store, stop).await });
+        }
         // Off the start-up path: spawning a program takes milliseconds.
         tokio::task::spawn_blocking(check_speech_synthesizer);
         tokio::spawn(crate::call::serve(calls.clone(), invites));
@@ -134,6 +140,17 @@ impl<S: Store> Engine<S> {
             tracing::warn!(
                 calls = running.count(),
                 "stopping: calls whose records may not be final"
+            );
+        }
+        // A last try for what waits on the database (it may be back by now).
+        let unsaved = &self.calls.unsaved;
+        let _ = tokio::time::timeout(FLUSH, unsaved.flush(&*self.calls.store)).await;
+        let (records, callbacks) = unsaved.waiting();
+        if records + callbacks > 0 {
+            tracing::error!(
+                call_records = records,
+                status_callbacks = callbacks,
+                "stopping with writes the database never took: they are lost"
             );
         }
         self.sip.shutdown();

@@ -16,6 +16,28 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// Makes PostgreSQL database `db_name` refuse connections (and drops the ones open), or
+/// accept them again: the database going away and coming back, as a restart or a
+/// failover does, without touching the other tests' databases.
+pub async fn set_database_reachable(db_name: &str, reachable: bool) {
+    let mut admin = sqlx::PgConnection::connect(&postgres_admin_url())
+        .await
+        .expect("PostgreSQL admin connection");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "ALTER DATABASE {db_name} ALLOW_CONNECTIONS {reachable}"
+    )))
+    .execute(&mut admin)
+    .await
+    .expect("ALTER DATABASE");
+    if !reachable {
+        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(db_name)
+            .execute(&mut admin)
+            .await
+            .expect("terminate the database's connections");
+    }
+}
+
 /// A database that exists for one test.
 #[derive(Debug)]
 pub struct TestDb {

@@ -27,7 +27,7 @@ mod process;
 pub mod smtp;
 pub mod webhook_app;
 
-pub use db::{Backend, TestDb, postgres_admin_url};
+pub use db::{Backend, TestDb, postgres_admin_url, set_database_reachable};
 
 /// An HTTP client builder. reqwest is built with rustls without a bundled crypto
 /// provider (the server picks ring for the whole process); tests install the same one.

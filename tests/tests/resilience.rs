@@ -4,28 +4,8 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
 
 use serde_json::json;
-use sqlx::Connection;
 use std::time::{Duration, Instant};
-use switchboard_tests::{Backend, TestApp, error_of, postgres_admin_url};
-
-async fn set_database_reachable(db_name: &str, reachable: bool) {
-    let mut admin = sqlx::PgConnection::connect(&postgres_admin_url())
-        .await
-        .unwrap();
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "ALTER DATABASE {db_name} ALLOW_CONNECTIONS {reachable}"
-    )))
-    .execute(&mut admin)
-    .await
-    .unwrap();
-    if !reachable {
-        sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
-            .bind(db_name)
-            .execute(&mut admin)
-            .await
-            .unwrap();
-    }
-}
+use switchboard_tests::{Backend, TestApp, error_of, set_database_reachable};
 
 #[tokio::test]
 async fn a_dead_database_gives_503_and_the_server_recovers() {

@@ -13,9 +13,9 @@
 //! - [`driver`]: the loop that runs a call's program.
 //! - [`invite`], [`legs`], [`targets`], [`plan`]: whom a `dial` rings and how — the
 //!   parties, their INVITEs, the strategy's stages.
-//! - [`audio`], [`live`], [`queue`], [`running`]: what calls share — audio to play,
-//!   live calls the REST API steers, callers waiting in queues, the calls a stopping
-//!   server waits for.
+//! - [`audio`], [`live`], [`queue`], [`running`], [`unsaved`]: what calls share — audio
+//!   to play, live calls the REST API steers, callers waiting in queues, the calls a
+//!   stopping server waits for, the writes waiting for the database to come back.
 //! - [`sdp_plan`], [`replies`]: SDP decisions and small SIP answers (pure).
 
 pub mod audio;
@@ -32,6 +32,7 @@ mod replies;
 pub mod running;
 pub(crate) mod sdp_plan;
 pub(crate) mod targets;
+pub mod unsaved;
 
 pub(crate) use replies::{answer_other_request, final_code};
 
@@ -85,6 +86,8 @@ pub struct Calls<S> {
     pub stop: CancellationToken,
     /// Every call until its record is written; turns new calls away while stopping.
     pub running: Arc<running::Running>,
+    /// Call records and status callbacks the database refused, retried until it answers.
+    pub unsaved: Arc<unsaved::Unsaved>,
 }
 
 impl<S> std::fmt::Debug for Calls<S> {
@@ -207,10 +210,10 @@ pub(super) async fn reply_warning(
     tx.reply_with(code, vec![warning], None).await
 }
 
+/// Writes a call's record — or, while the database is away, keeps it to write once it
+/// answers ([`unsaved`]).
 pub(crate) async fn save<S: Store>(inner: &Calls<S>, record: &CallRecord) {
-    if let Err(e) = inner.store.save_call(record).await {
-        tracing::warn!(error = %e, sid = %record.sid, "cannot write a call record");
-    }
+    inner.unsaved.save_call(&*inner.store, record).await;
 }
 
 /// Counts a call as active while it lives.

@@ -142,14 +142,10 @@ impl<S: Store> Driver<S> {
         let Ok(json) = serde_json::to_string(&body) else {
             return;
         };
-        if let Err(e) = self
-            .calls
-            .store
-            .enqueue_callback(application, url.as_str(), json)
-            .await
-        {
-            tracing::warn!(%application, %url, error = %e, "cannot queue a queue event");
-        }
+        self.calls
+            .unsaved
+            .enqueue_callback(&*self.calls.store, application, url.as_str(), json)
+            .await;
     }
 }
 

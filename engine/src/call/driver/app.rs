@@ -264,13 +264,10 @@ pub(crate) async fn queue_status<S: Store>(
     let Ok(json) = serde_json::to_string(body) else {
         return;
     };
-    if let Err(e) = calls
-        .store
-        .enqueue_callback(application, url.as_str(), json)
-        .await
-    {
-        tracing::warn!(%application, %url, error = %e, "cannot queue a status callback");
-    }
+    calls
+        .unsaved
+        .enqueue_callback(&*calls.store, application, url.as_str(), json)
+        .await;
 }
 
 /// The webhook request describing a call as its record stands, without event fields.
