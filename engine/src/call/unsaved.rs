@@ -114,11 +114,9 @@ impl Unsaved {
                 waiting.remove(&record.sid);
             }
         }
-        loop {
-            let Some(front) = self.callbacks.lock().ok().and_then(|c| c.front().cloned()) else {
-                break;
-            };
-            let (application, url, body) = front;
+        while let Some((application, url, body)) =
+            self.callbacks.lock().ok().and_then(|c| c.front().cloned())
+        {
             if store
                 .enqueue_callback(&application, &url, body)
                 .await
