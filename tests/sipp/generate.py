@@ -94,7 +94,7 @@ def scenario(name, doc, body):
     open(name,'w').write('<?xml version="1.0" encoding="UTF-8"?>\n<!-- ' + doc +
       '\n     Caller side: -s <callee number> -au <caller> -ap <password> -key caller <caller> -->\n<scenario name="' + name[:-4] + '">\n' + body + '</scenario>\n')
 
-for code, doc in [(404,'the number does not exist'),(480,'the callee has no registered device, or rang out'),(486,'every device of the callee is busy')]:
+for code, doc in [(404,'the number does not exist'),(480,'the callee has no registered device, or rang out'),(486,'every device of the callee is busy'),(603,'declined (an outbound call the extension may not make)')]:
     scenario('uac_%d.xml' % code, 'A call refused with %d: %s.' % (code, doc),
         invite_with_auth() + '  <recv response="180" optional="true"/>\n  <recv response="183" optional="true"/>\n  <recv response="%d"/>\n' % code + ACK_ERR)
 

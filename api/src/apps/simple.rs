@@ -72,10 +72,39 @@ pub fn beep_wav() -> Vec<u8> {
     crate::media::wav::encode_pcm16(&samples)
 }
 
-pub async fn serve_number(Path(dialled): Path<String>, Call(_): Call) -> AppResult {
+/// A number dialled out. When the caller is an extension, its `outbound` permission
+/// must allow the class of the route the number leaves through (toll fraud: a phone
+/// allowed national calls cannot reach an international route); refused: 603.
+pub async fn serve_number(
+    State(apps): State<Apps>,
+    Path(dialled): Path<String>,
+    Call(call): Call,
+) -> AppResult {
     contract::types::DialString::parse(dialled.as_str())
         .map_err(|_| missing(&format!("number {dialled}")))?;
+    if let Some(from) = call.from.as_deref()
+        && let Some(caller) = storage::extensions::get(&apps.db, from).await?
+        && let Some(route) = storage::outbound_routes::first_taking(&apps.db, &dialled).await?
+    {
+        let allowed = caller.extension.outbound;
+        if !allowed.allows(route.class) {
+            tracing::warn!(
+                extension = %from,
+                %dialled,
+                route = %route.name,
+                class = route.class.as_str(),
+                outbound = allowed.as_str(),
+                "outbound call refused: the extension may not use this route"
+            );
+            return Ok(Document(refused()));
+        }
+    }
     Ok(Document(number(&dialled)))
+}
+
+/// An outbound call the caller may not make: declined (603), never rung.
+pub fn refused() -> Value {
+    json!([{"verb": "reject", "reason": "rejected"}])
 }
 
 pub async fn serve_hangup(Call(_): Call) -> AppResult {

@@ -105,6 +105,7 @@ pub async fn create(
             no_answer_destination: body.no_answer_destination,
             busy_destination: body.busy_destination,
             call_waiting: body.call_waiting,
+            outbound: body.outbound,
             created_at: now.clone(),
             updated_at: now,
         },
@@ -216,6 +217,9 @@ pub async fn update(
     }
     if let Some(on) = body.call_waiting {
         ext.call_waiting = on;
+    }
+    if let Some(outbound) = body.outbound {
+        ext.outbound = outbound;
     }
     let voicemail_changed = was_enabled != ext.voicemail.enabled;
     let no_answer_changed = !body.no_answer_destination.is_keep();

@@ -103,6 +103,7 @@ pub async fn create(
         dial_patterns: body.dial_patterns,
         trunks: body.trunks,
         caller_id: body.caller_id,
+        class: body.class,
         created_at: now.clone(),
         updated_at: now,
     };
@@ -162,6 +163,9 @@ pub async fn update(
         route.trunks = trunks;
     }
     route.caller_id = body.caller_id.apply(route.caller_id.take());
+    if let Some(class) = body.class {
+        route.class = class;
+    }
     if let Some(priority) = body.priority {
         route.priority = check_priority(priority)?;
     }

@@ -20,14 +20,14 @@ pub struct StoredExtension {
 const COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
     voicemail_enabled, voicemail_pin_hash, ring_time, no_answer_destination, busy_destination, \
     call_waiting, created_at, updated_at, voicemail_application_id, voicemail_greeting, \
-    voicemail_operator_destination, voicemail_email_options, voicemail_busy_greeting";
+    voicemail_operator_destination, voicemail_email_options, voicemail_busy_greeting, outbound";
 /// The columns as read: booleans cast to integers, the one type both backends hand
 /// to the `Any` driver alike.
 const SELECT_COLUMNS: &str = "number, name, sip_realm, sip_ha1_md5, sip_ha1_sha256, email, \
     CAST(voicemail_enabled AS INTEGER) AS voicemail_enabled, voicemail_pin_hash, ring_time, \
     no_answer_destination, busy_destination, CAST(call_waiting AS INTEGER) AS call_waiting, \
     created_at, updated_at, voicemail_application_id, voicemail_greeting, \
-    voicemail_operator_destination, voicemail_email_options, voicemail_busy_greeting";
+    voicemail_operator_destination, voicemail_email_options, voicemail_busy_greeting, outbound";
 
 fn from_row(row: &AnyRow) -> Result<StoredExtension> {
     const T: &str = "extensions";
@@ -93,6 +93,9 @@ fn from_row(row: &AnyRow) -> Result<StoredExtension> {
                 .map(|d| decode(T, "busy_destination", d, |d| Destination::parse(&d)))
                 .transpose()?,
             call_waiting: get_bool(row, "call_waiting")?,
+            outbound: decode(T, "outbound", row.try_get::<String, _>("outbound")?, |o| {
+                contract::models::OutboundPermission::parse(&o).ok_or("unknown permission")
+            })?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
         },
@@ -127,7 +130,7 @@ fn greeting_json(e: &Extension) -> Option<String> {
 pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
     let e = &row.extension;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        "INSERT INTO extensions ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
     )))
     .bind(e.number.as_str())
     .bind(e.name.as_str())
@@ -148,6 +151,7 @@ pub async fn insert(db: &Db, row: &StoredExtension) -> Result<()> {
     .bind(e.voicemail.operator_destination.as_ref().map(ToString::to_string))
     .bind(email_options_json(e))
     .bind(busy_greeting_json(e))
+    .bind(e.outbound.as_str())
     .execute(db.pool())
     .await?;
     Ok(())
@@ -162,7 +166,7 @@ pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
          no_answer_destination = $10, busy_destination = $11, call_waiting = $12, updated_at = $13, \
          voicemail_application_id = $14, voicemail_greeting = $15, \
          voicemail_operator_destination = $16, voicemail_email_options = $17, \
-         voicemail_busy_greeting = $18 WHERE number = $1",
+         voicemail_busy_greeting = $18, outbound = $19 WHERE number = $1",
     )
     .bind(e.number.as_str())
     .bind(e.name.as_str())
@@ -182,6 +186,7 @@ pub async fn update(db: &Db, row: &StoredExtension) -> Result<bool> {
     .bind(e.voicemail.operator_destination.as_ref().map(ToString::to_string))
     .bind(email_options_json(e))
     .bind(busy_greeting_json(e))
+    .bind(e.outbound.as_str())
     .execute(db.pool())
     .await?;
     Ok(done.rows_affected() == 1)

@@ -2,12 +2,12 @@
 //! sequence in `outbound_route_trunks` (whose foreign key keeps used trunks alive).
 
 use super::{Db, PageRequest, Result, StorageError, decode, finish_page, text};
-use contract::models::OutboundRoute;
+use contract::models::{OutboundRoute, RouteClass};
 use contract::types::{CallerId, DialRule, ResourceName};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-const COLUMNS: &str = "name, priority, dial_patterns, caller_id, created_at, updated_at";
+const COLUMNS: &str = "name, priority, dial_patterns, caller_id, created_at, updated_at, class";
 
 fn from_row(row: &AnyRow, trunks: Vec<ResourceName>) -> Result<OutboundRoute> {
     const T: &str = "outbound_routes";
@@ -26,6 +26,9 @@ fn from_row(row: &AnyRow, trunks: Vec<ResourceName>) -> Result<OutboundRoute> {
         caller_id: caller_id
             .map(|c| decode(T, "caller_id", c, CallerId::parse))
             .transpose()?,
+        class: decode(T, "class", text(row, "class")?, |c| {
+            RouteClass::parse(&c).ok_or("unknown class")
+        })?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -59,7 +62,7 @@ async fn write_trunks(tx: &mut Transaction<'_, Any>, route: &OutboundRoute) -> R
 pub async fn insert(db: &Db, route: &OutboundRoute) -> Result<()> {
     let mut tx = db.pool().begin().await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO outbound_routes ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+        "INSERT INTO outbound_routes ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
     )))
     .bind(route.name.as_str())
     .bind(i64::from(route.priority))
@@ -67,6 +70,7 @@ pub async fn insert(db: &Db, route: &OutboundRoute) -> Result<()> {
     .bind(route.caller_id.as_ref().map(CallerId::as_str))
     .bind(&route.created_at)
     .bind(&route.updated_at)
+    .bind(route.class.as_str())
     .execute(&mut *tx)
     .await?;
     write_trunks(&mut tx, route).await?;
@@ -77,7 +81,7 @@ pub async fn insert(db: &Db, route: &OutboundRoute) -> Result<()> {
 pub async fn update(db: &Db, route: &OutboundRoute) -> Result<bool> {
     let mut tx = db.pool().begin().await?;
     let done = sqlx::query(
-        "UPDATE outbound_routes SET priority = $2, dial_patterns = $3, caller_id = $4, updated_at = $5 \
+        "UPDATE outbound_routes SET priority = $2, dial_patterns = $3, caller_id = $4, updated_at = $5, class = $6 \
          WHERE name = $1",
     )
     .bind(route.name.as_str())
@@ -85,6 +89,7 @@ pub async fn update(db: &Db, route: &OutboundRoute) -> Result<bool> {
     .bind(patterns_json(route)?)
     .bind(route.caller_id.as_ref().map(CallerId::as_str))
     .bind(&route.updated_at)
+    .bind(route.class.as_str())
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() != 1 {
@@ -179,23 +184,29 @@ pub async fn delete(db: &Db, name: &str) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Whether an outbound route takes `dialled` (every route read, page by page).
+/// Whether an outbound route takes `dialled`.
 pub async fn takes(db: &Db, dialled: &str) -> Result<bool> {
+    Ok(first_taking(db, dialled).await?.is_some())
+}
+
+/// The route a call to `dialled` leaves through: the first, in the routes' order, with a
+/// pattern matching it (every route read, page by page).
+pub async fn first_taking(db: &Db, dialled: &str) -> Result<Option<OutboundRoute>> {
     let mut page = PageRequest {
         limit: 1000,
         after: None,
     };
     loop {
         let (routes, next) = list(db, &page).await?;
-        if routes
-            .iter()
-            .any(|r| r.dial_patterns.iter().any(|p| p.rewrite(dialled).is_some()))
+        if let Some(route) = routes
+            .into_iter()
+            .find(|r| r.dial_patterns.iter().any(|p| p.rewrite(dialled).is_some()))
         {
-            return Ok(true);
+            return Ok(Some(route));
         }
         match next {
             Some(after) => page.after = Some(after),
-            None => return Ok(false),
+            None => return Ok(None),
         }
     }
 }

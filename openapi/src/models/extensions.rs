@@ -168,6 +168,10 @@ pub struct ExtensionCreate {
     /// false: it is busy.
     #[serde(default = "yes")]
     pub call_waiting: bool,
+    /// Which outbound routes its own calls may use, by their class (default
+    /// `international`: every route).
+    #[serde(default)]
+    pub outbound: super::outbound_routes::OutboundPermission,
 }
 
 fn yes() -> bool {
@@ -198,6 +202,8 @@ pub struct ExtensionUpdate {
     pub busy_destination: Patch<Destination>,
     #[serde(default)]
     pub call_waiting: Option<bool>,
+    #[serde(default)]
+    pub outbound: Option<super::outbound_routes::OutboundPermission>,
 }
 
 /// An extension as returned (never with its password or PIN).
@@ -211,6 +217,7 @@ pub struct Extension {
     pub no_answer_destination: Option<Destination>,
     pub busy_destination: Option<Destination>,
     pub call_waiting: bool,
+    pub outbound: super::outbound_routes::OutboundPermission,
     #[schema(format = DateTime, example = "2026-11-26T14:00:00.000Z")]
     pub created_at: String,
     #[schema(format = DateTime, example = "2026-11-26T14:00:00.000Z")]

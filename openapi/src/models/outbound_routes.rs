@@ -5,6 +5,85 @@ use crate::types::{CallerId, DialRule, Patch, ResourceName};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+/// What a route's numbers are, for the extensions' `outbound` permission: `emergency`
+/// (every extension may call them, whatever its permission), `local`, `national`
+/// (default), `international`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RouteClass {
+    Emergency,
+    Local,
+    #[default]
+    National,
+    International,
+}
+
+impl RouteClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Emergency => "emergency",
+            Self::Local => "local",
+            Self::National => "national",
+            Self::International => "international",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Emergency,
+            Self::Local,
+            Self::National,
+            Self::International,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
+    }
+}
+
+/// Which outbound routes an extension's own calls may use, by their `class`: `none`
+/// (internal calls only), `local`, `national`, `international` (default: every route).
+/// Emergency routes are open to every extension. A call refused by it gets 603.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboundPermission {
+    None,
+    Local,
+    National,
+    #[default]
+    International,
+}
+
+impl OutboundPermission {
+    /// May an extension with this permission call through a route of `class`?
+    pub fn allows(self, class: RouteClass) -> bool {
+        match class {
+            RouteClass::Emergency => true,
+            RouteClass::Local => self >= Self::Local,
+            RouteClass::National => self >= Self::National,
+            RouteClass::International => self >= Self::International,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Local => "local",
+            Self::National => "national",
+            Self::International => "international",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::None, Self::Local, Self::National, Self::International]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
 /// Body of `POST /v1/outbound-routes`.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,6 +105,9 @@ pub struct OutboundRouteCreate {
     #[serde(default)]
     #[schema(minimum = 0, maximum = 1000000)]
     pub priority: Option<u32>,
+    /// What its numbers are, for the extensions' `outbound` permission.
+    #[serde(default)]
+    pub class: RouteClass,
 }
 
 /// Body of `PATCH /v1/outbound-routes/{name}`: given lists replace the current ones.
@@ -42,6 +124,8 @@ pub struct OutboundRouteUpdate {
     pub caller_id: Patch<CallerId>,
     #[serde(default)]
     pub priority: Option<u32>,
+    #[serde(default)]
+    pub class: Option<RouteClass>,
 }
 
 /// An outbound route as returned.
@@ -52,6 +136,7 @@ pub struct OutboundRoute {
     pub dial_patterns: Vec<DialRule>,
     pub trunks: Vec<ResourceName>,
     pub caller_id: Option<CallerId>,
+    pub class: RouteClass,
     #[schema(format = DateTime, example = "2026-11-26T14:00:00.000Z")]
     pub created_at: String,
     #[schema(format = DateTime, example = "2026-11-26T14:00:00.000Z")]
@@ -59,3 +144,28 @@ pub struct OutboundRoute {
 }
 
 page!(OutboundRouteList, OutboundRoute, "outbound routes");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_permission_reaches_its_classes_and_everyone_reaches_emergency() {
+        use OutboundPermission as P;
+        use RouteClass as C;
+        let reach = |p: P| {
+            [C::Emergency, C::Local, C::National, C::International]
+                .into_iter()
+                .filter(|c| p.allows(*c))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(reach(P::None), [C::Emergency]);
+        assert_eq!(reach(P::Local), [C::Emergency, C::Local]);
+        assert_eq!(reach(P::National), [C::Emergency, C::Local, C::National]);
+        assert_eq!(reach(P::International).len(), 4);
+        for c in [C::Emergency, C::Local, C::National, C::International] {
+            assert_eq!(C::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(P::parse("none"), Some(P::None));
+    }
+}
