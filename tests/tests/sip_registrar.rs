@@ -188,6 +188,41 @@ async fn expired_bindings_disappear_on_time() {
     }
 }
 
+/// REGISTER hijack: extension 101, with its own right credentials, cannot bind its
+/// contact to extension 102's address of record (403), and 102 keeps no binding.
+#[tokio::test]
+async fn binding_another_extensions_address_is_refused() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    extension(&app, "101").await;
+    extension(&app, "102").await;
+    Sipp::start(
+        "register_hijack.xml",
+        app.sip,
+        free_sip_port(),
+        SipTransport::Udp,
+        &[
+            "-s",
+            "102",
+            "-au",
+            "101",
+            "-ap",
+            "pw-101-secret",
+            "-key",
+            "expires",
+            "300",
+        ],
+    )
+    .wait(LONG)
+    .assert_ok("101's credentials for 102's address: 403");
+    assert!(registrations(&app, "102").await.is_empty());
+    assert!(registrations(&app, "101").await.is_empty());
+    assert!(
+        app.log().contains("REGISTER for another extension refused"),
+        "{}",
+        app.log()
+    );
+}
+
 /// Repeated failures from one address block it; the block is logged.
 #[tokio::test]
 async fn repeated_failures_block_the_source() {
