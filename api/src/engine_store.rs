@@ -172,22 +172,19 @@ impl Store for SqlStore {
     }
 
     async fn route_number(&self, dialled: &str) -> Result<Option<RouteMatch>, StoreError> {
-        let page = storage::PageRequest {
-            limit: 1000,
-            after: None,
+        // The same route the `number:` app checked the caller's permission against.
+        let Some(route) = storage::outbound_routes::first_taking(&self.db, dialled).await? else {
+            return Ok(None);
         };
-        let (routes, _) = storage::outbound_routes::list(&self.db, &page).await?;
-        Ok(routes.into_iter().find_map(|route| {
-            let number = route
-                .dial_patterns
-                .iter()
-                .find_map(|rule| rule.rewrite(dialled))?;
-            Some(RouteMatch {
+        Ok(route
+            .dial_patterns
+            .iter()
+            .find_map(|rule| rule.rewrite(dialled))
+            .map(|number| RouteMatch {
                 trunks: route.trunks.iter().map(ToString::to_string).collect(),
                 number,
                 caller_id: route.caller_id.as_ref().map(ToString::to_string),
-            })
-        }))
+            }))
     }
 
     async fn trunk(&self, name: &str) -> Result<Option<TrunkRecord>, StoreError> {

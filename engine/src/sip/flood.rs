@@ -55,9 +55,9 @@ impl Flood {
         }
         let client = self.proxies.client(&tx.original, source);
         let now = Instant::now();
-        let verdict = match self.limiter.lock() {
-            Ok(mut l) => l.admit(client, now),
-            Err(_) => Admit::Yes,
+        let (verdict, config) = match self.limiter.lock() {
+            Ok(mut l) => (l.admit(client, now), l.config()),
+            Err(_) => return true,
         };
         match verdict {
             Admit::Yes => true,
@@ -67,7 +67,6 @@ impl Flood {
             }
             Admit::Blocked => {
                 Metrics::add(&self.metrics.flood_dropped_total, 1);
-                let config = self.limiter.lock().map(|l| l.config()).unwrap_or_default();
                 tracing::warn!(
                     %client,
                     via = %source,
