@@ -79,6 +79,20 @@ pub async fn setup_with(rtp_ports: &str, fallback: bool, extra: serde_json::Valu
     }
 }
 
+/// Places a call through the API (`POST /v1/calls` with `body`) and waits (30 s at
+/// most) until it is in progress: its sid.
+pub async fn call_in_progress(app: &TestApp, body: serde_json::Value) -> String {
+    let (status, placed) = app.post("/v1/calls", body).await;
+    assert_eq!(status, 201, "{placed}");
+    let sid = placed["sid"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.get(&format!("/v1/calls/{sid}")).await.1["status"] != "in-progress" {
+        assert!(Instant::now() < deadline, "{}", app.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    sid
+}
+
 /// Creates extension `number` and registers SIPp as it from `port` (a SIPp callee then
 /// listens there).
 pub async fn register_sipp(app: &TestApp, number: &str, port: u16) {

@@ -101,3 +101,36 @@ impl Pcm {
             .expect("candidates")
     }
 }
+
+/// Asserts that `recording` holds the tone `expected` for more than 1.5 s: the loudest
+/// of `candidates`, at a clear level (RMS > 0.1 of full scale), 50 times stronger than
+/// the other candidates together. `who` names the listener in failures.
+pub fn assert_heard(recording: &std::path::Path, expected: f64, candidates: &[f64], who: &str) {
+    let pcm = read_wav(
+        &std::fs::read(recording).unwrap_or_else(|e| panic!("{who} recorded nothing: {e}")),
+    );
+    assert!(
+        pcm.duration_ms() > 1500,
+        "{who} heard only {} ms",
+        pcm.duration_ms()
+    );
+    assert_eq!(
+        pcm.dominant(candidates),
+        expected,
+        "{who} should hear {expected} Hz"
+    );
+    assert!(
+        pcm.rms() > 0.1,
+        "{who} heard it too faintly: rms {}",
+        pcm.rms()
+    );
+    let others: f64 = candidates
+        .iter()
+        .filter(|f| **f != expected)
+        .map(|f| pcm.power_at(*f))
+        .sum();
+    assert!(
+        pcm.power_at(expected) > 50.0 * others,
+        "{who}: the tone is not clean"
+    );
+}

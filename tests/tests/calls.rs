@@ -8,7 +8,7 @@
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use switchboard_tests::audio::{read_wav, tone_wav};
+use switchboard_tests::audio::tone_wav;
 use switchboard_tests::peers::{Baresip, Linphone, SipTransport};
 use switchboard_tests::{Backend, TestApp};
 
@@ -52,35 +52,8 @@ fn write_tone(dir: &Path, name: &str, freq: f64) -> std::path::PathBuf {
     path
 }
 
-/// Asserts the recording holds `expected` (the loudest candidate, with a clear level).
 fn assert_heard(recording: &Path, expected: f64, who: &str) {
-    let pcm = read_wav(
-        &std::fs::read(recording).unwrap_or_else(|e| panic!("{who} recorded nothing: {e}")),
-    );
-    assert!(
-        pcm.duration_ms() > 1500,
-        "{who} heard only {} ms",
-        pcm.duration_ms()
-    );
-    assert_eq!(
-        pcm.dominant(&CANDIDATES),
-        expected,
-        "{who} should hear {expected} Hz"
-    );
-    assert!(
-        pcm.rms() > 0.1,
-        "{who} heard it too faintly: rms {}",
-        pcm.rms()
-    );
-    let others: f64 = CANDIDATES
-        .iter()
-        .filter(|f| **f != expected)
-        .map(|f| pcm.power_at(*f))
-        .sum();
-    assert!(
-        pcm.power_at(expected) > 50.0 * others,
-        "{who}: the tone is not clean"
-    );
+    switchboard_tests::audio::assert_heard(recording, expected, &CANDIDATES, who);
 }
 
 async fn assert_call_record(app: &TestApp, from: &str, to: &str, hung_up_by: &str) {

@@ -7,7 +7,7 @@
 
 use serde_json::json;
 use std::time::{Duration, Instant};
-use switchboard_tests::app_harness::register_sipp;
+use switchboard_tests::app_harness::{call_in_progress, register_sipp};
 use switchboard_tests::peers::{SipTransport, Sipp, free_sip_port};
 use switchboard_tests::webhook_app::{Reply, WebhookApp};
 use switchboard_tests::{Backend, TestApp, set_database_reachable};
@@ -36,20 +36,12 @@ async fn a_call_ending_while_the_database_is_down_loses_neither_record_nor_callb
     let port = free_sip_port();
     register_sipp(&app, "101", port).await;
     let callee = Sipp::start("uas_answer.xml", app.sip, port, SipTransport::Udp, &[]);
-    let (status, placed) = app
-        .post(
-            "/v1/calls",
-            json!({"from": "5000", "to": "101", "application_id": application["id"],
-                   "verbs": [{"verb": "pause", "length": 4}]}),
-        )
-        .await;
-    assert_eq!(status, 201, "{placed}");
-    let sid = placed["sid"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + LONG;
-    while app.get(&format!("/v1/calls/{sid}")).await.1["status"] != "in-progress" {
-        assert!(Instant::now() < deadline, "{}", app.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let sid = call_in_progress(
+        &app,
+        json!({"from": "5000", "to": "101", "application_id": application["id"],
+               "verbs": [{"verb": "pause", "length": 4}]}),
+    )
+    .await;
 
     // The database goes away; the call ends (its pause is over) while it is away.
     set_database_reachable(&db_name, false).await;

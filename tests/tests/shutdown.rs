@@ -8,7 +8,7 @@
 
 use serde_json::json;
 use std::time::{Duration, Instant};
-use switchboard_tests::app_harness::{register_sipp, register_sipp_again};
+use switchboard_tests::app_harness::{call_in_progress, register_sipp, register_sipp_again};
 use switchboard_tests::peers::{SipTransport, Sipp, free_sip_port};
 use switchboard_tests::{Backend, TestApp};
 
@@ -29,19 +29,11 @@ async fn sigterm_refuses_new_calls_drains_and_writes_every_record() {
     register_sipp(&app, "101", port).await;
     // 101 answers and stays until it gets a BYE.
     let callee = Sipp::start("uas_answer.xml", app.sip, port, SipTransport::Udp, &[]);
-    let (status, placed) = app
-        .post(
-            "/v1/calls",
-            json!({"from": "5000", "to": "101", "verbs": [{"verb": "pause", "length": 60}]}),
-        )
-        .await;
-    assert_eq!(status, 201, "{placed}");
-    let sid = placed["sid"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + LONG;
-    while app.get(&format!("/v1/calls/{sid}")).await.1["status"] != "in-progress" {
-        assert!(Instant::now() < deadline, "{}", app.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let sid = call_in_progress(
+        &app,
+        json!({"from": "5000", "to": "101", "verbs": [{"verb": "pause", "length": 60}]}),
+    )
+    .await;
 
     let stopping = Instant::now();
     app.terminate();
@@ -109,19 +101,11 @@ async fn sigkill_then_restart_closes_only_this_nodes_unfinished_calls() {
     let port = free_sip_port();
     register_sipp(&app, "101", port).await;
     let callee = Sipp::start("uas_answer.xml", app.sip, port, SipTransport::Udp, &[]);
-    let (status, placed) = app
-        .post(
-            "/v1/calls",
-            json!({"from": "5000", "to": "101", "verbs": [{"verb": "pause", "length": 60}]}),
-        )
-        .await;
-    assert_eq!(status, 201, "{placed}");
-    let sid = placed["sid"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + LONG;
-    while app.get(&format!("/v1/calls/{sid}")).await.1["status"] != "in-progress" {
-        assert!(Instant::now() < deadline, "{}", app.log());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let sid = call_in_progress(
+        &app,
+        json!({"from": "5000", "to": "101", "verbs": [{"verb": "pause", "length": 60}]}),
+    )
+    .await;
 
     let other = app
         .second_node(&[("SWITCHBOARD_RTP_PORTS", "55550-55599".to_owned())])

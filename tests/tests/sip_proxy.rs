@@ -9,7 +9,8 @@
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use switchboard_tests::audio::{read_wav, tone_wav};
+use switchboard_tests::app_harness::create;
+use switchboard_tests::audio::tone_wav;
 use switchboard_tests::kamailio::Kamailio;
 use switchboard_tests::peers::{Baresip, SipTransport, Sipp, free_sip_port};
 use switchboard_tests::{Backend, TestApp};
@@ -18,20 +19,24 @@ const LONG: Duration = Duration::from_secs(30);
 const TONES: [f64; 5] = [440.0, 697.0, 1000.0, 1336.0, 2000.0];
 const PROXY_IP: &str = "127.0.0.10";
 
+/// Extensions 101 and 102, passwords `secret-101` and `secret-102`.
+async fn extensions(app: &TestApp) {
+    for number in ["101", "102"] {
+        create(
+            app,
+            "/v1/extensions",
+            json!({"number": number, "name": format!("Ext {number}"),
+                   "password": format!("secret-{number}")}),
+        )
+        .await;
+    }
+}
+
 async fn behind_a_proxy(extra: &[(&'static str, String)]) -> (TestApp, Kamailio) {
     let mut env = vec![("SWITCHBOARD_SIP_TRUSTED_PROXIES", PROXY_IP.to_owned())];
     env.extend(extra.iter().cloned());
     let app = TestApp::spawn_with(Backend::Sqlite, &env).await;
-    for number in ["101", "102"] {
-        let (status, body) = app
-            .post(
-                "/v1/extensions",
-                json!({"number": number, "name": format!("Ext {number}"),
-                       "password": format!("secret-{number}")}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-    }
+    extensions(&app).await;
     let proxy = Kamailio::start(PROXY_IP, app.sip);
     (app, proxy)
 }
@@ -65,22 +70,7 @@ fn assert_heard(phone: &Baresip, expected: f64, who: &str) {
     let recording = phone
         .received_audio()
         .unwrap_or_else(|| panic!("{who} recorded nothing"));
-    let pcm = read_wav(&std::fs::read(recording).unwrap());
-    assert!(
-        pcm.duration_ms() > 1500,
-        "{who} heard only {} ms",
-        pcm.duration_ms()
-    );
-    assert_eq!(
-        pcm.dominant(&TONES),
-        expected,
-        "{who} should hear {expected} Hz"
-    );
-    assert!(
-        pcm.rms() > 0.1,
-        "{who} heard it too faintly: rms {}",
-        pcm.rms()
-    );
+    switchboard_tests::audio::assert_heard(&recording, expected, &TONES, who);
 }
 
 /// `from` calls `to` (by number, through the proxy), they talk 3 s, `from` hangs up.
@@ -205,16 +195,7 @@ async fn a_phone_guessing_passwords_behind_the_proxy_blocks_only_itself() {
 #[tokio::test]
 async fn a_register_path_is_echoed_and_calls_to_the_phone_follow_it() {
     let app = TestApp::spawn(Backend::Sqlite).await;
-    for number in ["101", "102"] {
-        let (status, body) = app
-            .post(
-                "/v1/extensions",
-                json!({"number": number, "name": format!("Ext {number}"),
-                       "password": format!("secret-{number}")}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-    }
+    extensions(&app).await;
     let (phone_port, hop_port) = (free_sip_port(), free_sip_port());
     let (phone, hop) = (phone_port.to_string(), hop_port.to_string());
     Sipp::start(
