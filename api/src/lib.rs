@@ -16,6 +16,8 @@
 //! - [`engine_store`]: the engine's storage on our database; [`outbox`]: the worker that
 //!   delivers status callbacks; [`mailer`]: the worker that emails voicemail messages.
 //! - [`destinations`]: does a destination's target exist; who points at an object.
+//! - [`outbound`]: an extension's `outbound` permission against the routes its calls,
+//!   follow-me and destinations would leave through.
 //! - [`error`]: [`error::ApiError`], the one error type, rendered as the contract's
 //!   error body.
 //! - [`extract`]: JSON, query and paging extractors that fail with that error body.
@@ -32,6 +34,7 @@ pub mod error;
 pub mod extract;
 pub mod mailer;
 pub mod media;
+pub mod outbound;
 pub mod outbox;
 pub mod routes;
 pub mod server;

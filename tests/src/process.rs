@@ -424,6 +424,11 @@ impl TestApp {
         self.send(self.req(reqwest::Method::PATCH, path).json(&body))
             .await
     }
+
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+        self.send(self.req(reqwest::Method::PUT, path).json(&body))
+            .await
+    }
 }
 
 /// Asserts the error body shape and returns `(code, field)`.

@@ -5,15 +5,18 @@
 //! follow-me's no-answer destination. With call waiting off, an extension already on a
 //! call is busy at once. With the follow-me's `confirm`, whoever answers at an
 //! outside number must press 1 to take the call (a mobile's voicemail never does).
+//! Outside numbers and `number:` destinations the extension's `outbound` permission
+//! does not allow are left out (see [`crate::outbound`]).
 //!
 //! `…/after?stage=` receives each `dial`'s outcome (`initial`: the follow-me's first
 //! ring; `ring`: the extension's; `followme`: the list's).
 
 use super::{AppResult, Apps, Call, Document, go, missing, unanswered};
 use crate::extract::Query;
+use crate::outbound;
 use crate::storage;
 use axum::extract::{Path, State};
-use contract::models::FollowMe;
+use contract::models::{FollowMe, OutboundPermission};
 use contract::types::Destination;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -171,24 +174,56 @@ async fn load(apps: &Apps, number: &str, ringing: bool) -> crate::error::ApiResu
         .ok_or_else(|| missing(&format!("extension {number}")))?;
     let e = stored.extension;
     let busy_now = ringing && !e.call_waiting && in_call(&apps.db, number).await?;
-    let follow_me = storage::follow_me::get(&apps.db, number)
-        .await?
-        .filter(|f| f.enabled && !f.numbers.is_empty());
+    let mut follow_me = storage::follow_me::get(&apps.db, number).await?;
     let mut outside = std::collections::HashSet::new();
-    for n in follow_me.iter().flat_map(|f| &f.numbers) {
-        if !storage::extensions::exists(&apps.db, n.as_str()).await? {
-            outside.insert(n.to_string());
+    if let Some(fm) = follow_me.as_mut() {
+        let mut kept = Vec::with_capacity(fm.numbers.len());
+        for n in std::mem::take(&mut fm.numbers) {
+            if storage::extensions::exists(&apps.db, n.as_str()).await? {
+                kept.push(n);
+            } else if outbound::allowed(
+                &apps.db,
+                number,
+                e.outbound,
+                n.as_str(),
+                "follow-me number",
+            )
+            .await?
+            {
+                outside.insert(n.to_string());
+                kept.push(n);
+            }
         }
+        fm.numbers = kept;
+        fm.no_answer_destination =
+            permitted(apps, number, e.outbound, fm.no_answer_destination.take()).await?;
     }
+    let follow_me = follow_me.filter(|f| f.enabled && !f.numbers.is_empty());
     Ok(Extension {
         number: e.number.to_string(),
         ring_time: e.ring_time.seconds(),
-        no_answer: e.no_answer_destination,
-        busy: e.busy_destination,
+        no_answer: permitted(apps, number, e.outbound, e.no_answer_destination).await?,
+        busy: permitted(apps, number, e.outbound, e.busy_destination).await?,
         busy_now,
         follow_me,
         outside,
     })
+}
+
+/// `destination`, unless it is a number the extension's permission does not allow
+/// (then the call ends unanswered, as with no destination).
+async fn permitted(
+    apps: &Apps,
+    number: &str,
+    permission: OutboundPermission,
+    destination: Option<Destination>,
+) -> crate::error::ApiResult<Option<Destination>> {
+    if let Some(Destination::Number(n)) = &destination
+        && !outbound::allowed(&apps.db, number, permission, n.as_str(), "destination").await?
+    {
+        return Ok(None);
+    }
+    Ok(destination)
 }
 
 /// Whether `number` is on a call now (as the call records say).

@@ -84,20 +84,16 @@ pub async fn serve_number(
         .map_err(|_| missing(&format!("number {dialled}")))?;
     if let Some(from) = call.from.as_deref()
         && let Some(caller) = storage::extensions::get(&apps.db, from).await?
-        && let Some(route) = storage::outbound_routes::first_taking(&apps.db, &dialled).await?
+        && !crate::outbound::allowed(
+            &apps.db,
+            from,
+            caller.extension.outbound,
+            &dialled,
+            "outbound call",
+        )
+        .await?
     {
-        let allowed = caller.extension.outbound;
-        if !allowed.allows(route.class) {
-            tracing::warn!(
-                extension = %from,
-                %dialled,
-                route = %route.name,
-                class = route.class.as_str(),
-                outbound = allowed.as_str(),
-                "outbound call refused: the extension may not use this route"
-            );
-            return Ok(Document(refused()));
-        }
+        return Ok(Document(refused()));
     }
     Ok(Document(number(&dialled)))
 }

@@ -6,13 +6,15 @@ use crate::auth::{Admin, Caller, secrets};
 use crate::destinations;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, Query, page_request};
+use crate::outbound;
 use crate::storage::{self, StorageError, extensions::StoredExtension};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use contract::models::{
-    Extension, ExtensionCreate, ExtensionList, ExtensionUpdate, ListParams, VoicemailInfo,
+    Extension, ExtensionCreate, ExtensionList, ExtensionUpdate, ListParams, OutboundPermission,
+    VoicemailInfo,
 };
 use contract::types::{Destination, ExtensionNumber, Patch};
 
@@ -29,9 +31,11 @@ async fn check_own(
     state: &AppState,
     number: &ExtensionNumber,
     voicemail_enabled: bool,
+    permission: OutboundPermission,
     field: &'static str,
     destination: &Destination,
 ) -> ApiResult<()> {
+    outbound::check_destination(&state.db, field, permission, destination).await?;
     match destination {
         Destination::Extension(n) if n == number => Err(ApiError::invalid(
             field,
@@ -58,10 +62,26 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let voicemail = body.voicemail.unwrap_or_default();
     if let Some(d) = &body.no_answer_destination {
-        check_own(&state, &body.number, voicemail.enabled, NO_ANSWER, d).await?;
+        check_own(
+            &state,
+            &body.number,
+            voicemail.enabled,
+            body.outbound,
+            NO_ANSWER,
+            d,
+        )
+        .await?;
     }
     if let Some(d) = &body.busy_destination {
-        check_own(&state, &body.number, voicemail.enabled, BUSY, d).await?;
+        check_own(
+            &state,
+            &body.number,
+            voicemail.enabled,
+            body.outbound,
+            BUSY,
+            d,
+        )
+        .await?;
     }
     destinations::not_a_ring_group(&state.db, &body.number, "number").await?;
     destinations::not_a_queue(&state.db, &body.number, "number", None).await?;
@@ -218,25 +238,31 @@ pub async fn update(
     if let Some(on) = body.call_waiting {
         ext.call_waiting = on;
     }
-    if let Some(outbound) = body.outbound {
-        ext.outbound = outbound;
+    let outbound_changed = body.outbound.is_some_and(|o| o != ext.outbound);
+    if let Some(permission) = body.outbound {
+        ext.outbound = permission;
+    }
+    if outbound_changed {
+        outbound::check_follow_me(&state.db, ext.number.as_str(), ext.outbound).await?;
     }
     let voicemail_changed = was_enabled != ext.voicemail.enabled;
     let no_answer_changed = !body.no_answer_destination.is_keep();
     ext.no_answer_destination = body
         .no_answer_destination
         .apply(ext.no_answer_destination.take());
-    if (no_answer_changed || voicemail_changed)
+    if (no_answer_changed || voicemail_changed || outbound_changed)
         && let Some(d) = &ext.no_answer_destination
     {
-        check_own(&state, &ext.number, ext.voicemail.enabled, NO_ANSWER, d).await?;
+        let vm = ext.voicemail.enabled;
+        check_own(&state, &ext.number, vm, ext.outbound, NO_ANSWER, d).await?;
     }
     let busy_changed = !body.busy_destination.is_keep();
     ext.busy_destination = body.busy_destination.apply(ext.busy_destination.take());
-    if (busy_changed || voicemail_changed)
+    if (busy_changed || voicemail_changed || outbound_changed)
         && let Some(d) = &ext.busy_destination
     {
-        check_own(&state, &ext.number, ext.voicemail.enabled, BUSY, d).await?;
+        let vm = ext.voicemail.enabled;
+        check_own(&state, &ext.number, vm, ext.outbound, BUSY, d).await?;
     }
     if was_enabled && !ext.voicemail.enabled {
         // Other objects may send callers to this mailbox; they must be changed first.

@@ -6,11 +6,12 @@ use crate::auth::{Admin, Caller};
 use crate::destinations;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::JsonBody;
+use crate::outbound;
 use crate::storage;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use contract::models::{FollowMe, FollowMeUpdate};
+use contract::models::{FollowMe, FollowMeUpdate, OutboundPermission};
 use contract::types::Destination;
 
 const MAX_NUMBERS: usize = 10;
@@ -20,17 +21,41 @@ fn no_follow_me(number: &str) -> ApiError {
 }
 
 async fn extension_exists(state: &AppState, number: &str) -> ApiResult<()> {
-    if storage::extensions::exists(&state.db, number).await? {
-        Ok(())
-    } else {
-        Err(ApiError::not_found(format!(
-            "extension {number} does not exist"
-        )))
-    }
+    permission(state, number).await.map(|_| ())
 }
 
-async fn check(state: &AppState, number: &str, f: &FollowMe) -> ApiResult<()> {
+/// The extension's `outbound` permission (404 when there is no such extension).
+async fn permission(state: &AppState, number: &str) -> ApiResult<OutboundPermission> {
+    storage::extensions::get(&state.db, number)
+        .await?
+        .map(|e| e.extension.outbound)
+        .ok_or_else(|| ApiError::not_found(format!("extension {number} does not exist")))
+}
+
+/// What a request sets. The extension's `outbound` permission is checked only on
+/// those: a follow-me that a later route change put partly out of reach (its calls skip
+/// that number) can still be switched off or changed elsewhere.
+struct Sets {
+    numbers: bool,
+    no_answer_destination: bool,
+}
+
+const EVERYTHING: Sets = Sets {
+    numbers: true,
+    no_answer_destination: true,
+};
+
+async fn check(state: &AppState, number: &str, f: &FollowMe, sets: Sets) -> ApiResult<()> {
     destinations::check_members(&state.db, "numbers", &f.numbers, MAX_NUMBERS).await?;
+    let permission = permission(state, number).await?;
+    if sets.numbers {
+        outbound::check_numbers(&state.db, "numbers", permission, &f.numbers).await?;
+    }
+    if sets.no_answer_destination
+        && let Some(d) = &f.no_answer_destination
+    {
+        outbound::check_destination(&state.db, "no_answer_destination", permission, d).await?;
+    }
     if f.initial_ring_time > 60 {
         return Err(ApiError::invalid(
             "initial_ring_time",
@@ -67,7 +92,7 @@ pub async fn put(
     JsonBody(body): JsonBody<FollowMe>,
 ) -> ApiResult<Json<FollowMe>> {
     extension_exists(&state, &number).await?;
-    check(&state, &number, &body).await?;
+    check(&state, &number, &body, EVERYTHING).await?;
     storage::follow_me::put(&state.db, &number, &body, &storage::now()).await?;
     tracing::info!(%number, enabled = body.enabled, "follow-me set");
     Ok(Json(body))
@@ -86,6 +111,10 @@ pub async fn update(
     if let Some(on) = body.enabled {
         f.enabled = on;
     }
+    let sets = Sets {
+        numbers: body.numbers.is_some(),
+        no_answer_destination: !body.no_answer_destination.is_keep(),
+    };
     if let Some(numbers) = body.numbers {
         f.numbers = numbers;
     }
@@ -104,7 +133,7 @@ pub async fn update(
     f.no_answer_destination = body
         .no_answer_destination
         .apply(f.no_answer_destination.take());
-    check(&state, &number, &f).await?;
+    check(&state, &number, &f, sets).await?;
     storage::follow_me::put(&state.db, &number, &f, &storage::now()).await?;
     tracing::info!(%number, enabled = f.enabled, "follow-me changed");
     Ok(Json(f))

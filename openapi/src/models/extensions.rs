@@ -168,8 +168,8 @@ pub struct ExtensionCreate {
     /// false: it is busy.
     #[serde(default = "yes")]
     pub call_waiting: bool,
-    /// Which outbound routes its own calls may use, by their class (default
-    /// `international`: every route).
+    /// Which outbound routes its calls, follow-me and `number:` destinations may use,
+    /// by their class (default `international`: every route).
     #[serde(default)]
     pub outbound: super::outbound_routes::OutboundPermission,
 }

@@ -42,9 +42,12 @@ impl RouteClass {
     }
 }
 
-/// Which outbound routes an extension's own calls may use, by their `class`: `none`
+/// Which outbound routes an extension's calls may use, by their `class`: `none`
 /// (internal calls only), `local`, `national`, `international` (default: every route).
-/// Emergency routes are open to every extension. A call refused by it gets 603.
+/// Emergency routes are open to every extension. It covers the calls its phones place
+/// (refused: 603), its follow-me's outside numbers and its `number:` no-answer and busy
+/// destinations (refused when saved: 422; a number a later route change puts out of
+/// reach is skipped when the call comes, and logged).
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, ToSchema,
 )]
