@@ -12,39 +12,50 @@ use crate::storage::{self, Db};
 use contract::models::{OutboundPermission, OutboundRoute};
 use contract::types::{Destination, DialString};
 
-/// The route `dialled` would leave through when `permission` may not use it (None: no
-/// route takes it, or the permission allows its class).
-pub async fn refusing_route(
-    db: &Db,
-    permission: OutboundPermission,
-    dialled: &str,
-) -> storage::Result<Option<OutboundRoute>> {
-    Ok(storage::outbound_routes::first_taking(db, dialled)
-        .await?
-        .filter(|route| !permission.allows(route.class)))
-}
+/// Every outbound route, read once for all the numbers one decision checks.
+#[derive(Debug)]
+pub struct Routes(Vec<OutboundRoute>);
 
-/// Whether a call on extension `extension`'s behalf may go out to `dialled`; logs the
-/// refusal (a call dropped from a list, or declined) for whoever investigates it.
-pub async fn allowed(
-    db: &Db,
-    extension: &str,
-    permission: OutboundPermission,
-    dialled: &str,
-    what: &str,
-) -> storage::Result<bool> {
-    let Some(route) = refusing_route(db, permission, dialled).await? else {
-        return Ok(true);
-    };
-    tracing::warn!(
-        %extension,
-        %dialled,
-        route = %route.name,
-        class = route.class.as_str(),
-        outbound = permission.as_str(),
-        "{what} refused: the extension may not use this route"
-    );
-    Ok(false)
+impl Routes {
+    pub async fn read(db: &Db) -> storage::Result<Self> {
+        Ok(Self(storage::outbound_routes::all(db).await?))
+    }
+
+    /// The route `dialled` would leave through when `permission` may not use it
+    /// (None: no route takes it, or the permission allows its class).
+    pub fn refusing(
+        &self,
+        permission: OutboundPermission,
+        dialled: &str,
+    ) -> Option<&OutboundRoute> {
+        self.0
+            .iter()
+            .find(|r| storage::outbound_routes::takes_number(r, dialled))
+            .filter(|route| !permission.allows(route.class))
+    }
+
+    /// Whether a call on extension `extension`'s behalf may go out to `dialled`; logs
+    /// the refusal (a call dropped from a list, or declined) for whoever investigates.
+    pub fn allow(
+        &self,
+        extension: &str,
+        permission: OutboundPermission,
+        dialled: &str,
+        what: &str,
+    ) -> bool {
+        let Some(route) = self.refusing(permission, dialled) else {
+            return true;
+        };
+        tracing::warn!(
+            %extension,
+            %dialled,
+            route = %route.name,
+            class = route.class.as_str(),
+            outbound = permission.as_str(),
+            "{what} refused: the extension may not use this route"
+        );
+        false
+    }
 }
 
 /// The 422 for a setting (`field`) that would send an extension's calls out through a
@@ -74,12 +85,12 @@ async fn first_refused(
     permission: OutboundPermission,
     numbers: &[DialString],
 ) -> storage::Result<Option<(usize, OutboundRoute)>> {
+    let routes = Routes::read(db).await?;
     for (i, n) in numbers.iter().enumerate() {
-        if storage::extensions::exists(db, n.as_str()).await? {
-            continue;
-        }
-        if let Some(route) = refusing_route(db, permission, n.as_str()).await? {
-            return Ok(Some((i, route)));
+        if let Some(route) = routes.refusing(permission, n.as_str())
+            && !storage::extensions::exists(db, n.as_str()).await?
+        {
+            return Ok(Some((i, route.clone())));
         }
     }
     Ok(None)
@@ -112,9 +123,9 @@ pub async fn check_destination(
     destination: &Destination,
 ) -> ApiResult<()> {
     if let Destination::Number(n) = destination
-        && let Some(route) = refusing_route(db, permission, n.as_str()).await?
+        && let Some(route) = Routes::read(db).await?.refusing(permission, n.as_str())
     {
-        return Err(refused(field, n.as_str(), permission, &route));
+        return Err(refused(field, n.as_str(), permission, route));
     }
     Ok(())
 }

@@ -133,6 +133,12 @@ async fn an_extension_reaches_only_the_route_classes_it_is_allowed() {
     assert_eq!(error_of(&body).1.as_deref(), Some("class"), "{body}");
 }
 
+/// `PATCH path body`, which must succeed.
+async fn changed(app: &TestApp, path: &str, body: serde_json::Value) {
+    let (status, answer) = app.patch(path, body).await;
+    assert_eq!(status, 200, "PATCH {path}: {answer}");
+}
+
 /// 101 may make national calls; 102 calls it. A carrier with an international route
 /// (`00…`), a national one (`01…`–`05…`) and `mobiles` (`06…`–`09…`), national at
 /// first.
@@ -212,13 +218,12 @@ async fn follow_me_and_destinations_leave_only_through_routes_the_extension_may_
 
     // The administrator reclassifies mobiles as international: 101's follow-me keeps
     // the landline and skips the mobile.
-    let (status, body) = app
-        .patch(
-            "/v1/outbound-routes/mobiles",
-            json!({"class": "international"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    changed(
+        &app,
+        "/v1/outbound-routes/mobiles",
+        json!({"class": "international"}),
+    )
+    .await;
     let received = dial_as(&app, port, ("102", "pw-102-secret"), "101", "uac_call.xml").await;
     assert!(received.contains("INVITE sip:0212345678@"), "{received}");
     assert!(!received.contains("INVITE sip:0612345678@"), "{received}");
@@ -230,28 +235,30 @@ async fn follow_me_and_destinations_leave_only_through_routes_the_extension_may_
 
     // Follow-me off, a no-answer destination on a mobile: reclassified, it is skipped
     // and the caller gets 480 (nobody is registered on 101), no call goes out.
-    let (status, body) = app
-        .patch("/v1/extensions/101/follow-me", json!({"enabled": false}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = app
-        .patch("/v1/outbound-routes/mobiles", json!({"class": "national"}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = app
-        .patch(
-            "/v1/extensions/101",
-            json!({"no_answer_destination": "number:0612345678"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    let (status, body) = app
-        .patch(
-            "/v1/outbound-routes/mobiles",
-            json!({"class": "international"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
+    changed(
+        &app,
+        "/v1/extensions/101/follow-me",
+        json!({"enabled": false}),
+    )
+    .await;
+    changed(
+        &app,
+        "/v1/outbound-routes/mobiles",
+        json!({"class": "national"}),
+    )
+    .await;
+    changed(
+        &app,
+        "/v1/extensions/101",
+        json!({"no_answer_destination": "number:0612345678"}),
+    )
+    .await;
+    changed(
+        &app,
+        "/v1/outbound-routes/mobiles",
+        json!({"class": "international"}),
+    )
+    .await;
     let received = dial_as(&app, port, ("102", "pw-102-secret"), "101", "uac_480.xml").await;
     assert!(!received.contains("INVITE sip:"), "{received}");
     assert!(app.log().contains("destination refused"), "{}", app.log());

@@ -16,7 +16,7 @@ use crate::extract::Query;
 use crate::outbound;
 use crate::storage;
 use axum::extract::{Path, State};
-use contract::models::{FollowMe, OutboundPermission};
+use contract::models::FollowMe;
 use contract::types::Destination;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -174,56 +174,54 @@ async fn load(apps: &Apps, number: &str, ringing: bool) -> crate::error::ApiResu
         .ok_or_else(|| missing(&format!("extension {number}")))?;
     let e = stored.extension;
     let busy_now = ringing && !e.call_waiting && in_call(&apps.db, number).await?;
-    let mut follow_me = storage::follow_me::get(&apps.db, number).await?;
-    let mut outside = std::collections::HashSet::new();
-    if let Some(fm) = follow_me.as_mut() {
-        let mut kept = Vec::with_capacity(fm.numbers.len());
-        for n in std::mem::take(&mut fm.numbers) {
-            if storage::extensions::exists(&apps.db, n.as_str()).await? {
-                kept.push(n);
-            } else if outbound::allowed(
-                &apps.db,
-                number,
-                e.outbound,
-                n.as_str(),
-                "follow-me number",
-            )
-            .await?
-            {
-                outside.insert(n.to_string());
-                kept.push(n);
-            }
+    let follow_me = storage::follow_me::get(&apps.db, number)
+        .await?
+        .filter(|f| f.enabled && !f.numbers.is_empty());
+    let is_number = |d: &Option<Destination>| matches!(d, Some(Destination::Number(_)));
+    // The routes are read only when something may go out on the extension's behalf.
+    let routes = if follow_me.is_some()
+        || is_number(&e.no_answer_destination)
+        || is_number(&e.busy_destination)
+    {
+        Some(outbound::Routes::read(&apps.db).await?)
+    } else {
+        None
+    };
+    let permitted = |d: Option<Destination>| match (&d, &routes) {
+        (Some(Destination::Number(n)), Some(routes))
+            if !routes.allow(number, e.outbound, n.as_str(), "destination") =>
+        {
+            None
         }
-        fm.numbers = kept;
-        fm.no_answer_destination =
-            permitted(apps, number, e.outbound, fm.no_answer_destination.take()).await?;
-    }
-    let follow_me = follow_me.filter(|f| f.enabled && !f.numbers.is_empty());
+        _ => d,
+    };
+    let mut outside = std::collections::HashSet::new();
+    let follow_me = match (follow_me, &routes) {
+        (Some(mut fm), Some(routes)) => {
+            let mut kept = Vec::with_capacity(fm.numbers.len());
+            for n in std::mem::take(&mut fm.numbers) {
+                if storage::extensions::exists(&apps.db, n.as_str()).await? {
+                    kept.push(n);
+                } else if routes.allow(number, e.outbound, n.as_str(), "follow-me number") {
+                    outside.insert(n.to_string());
+                    kept.push(n);
+                }
+            }
+            fm.numbers = kept;
+            fm.no_answer_destination = permitted(fm.no_answer_destination.take());
+            Some(fm).filter(|f| !f.numbers.is_empty())
+        }
+        _ => None,
+    };
     Ok(Extension {
         number: e.number.to_string(),
         ring_time: e.ring_time.seconds(),
-        no_answer: permitted(apps, number, e.outbound, e.no_answer_destination).await?,
-        busy: permitted(apps, number, e.outbound, e.busy_destination).await?,
+        no_answer: permitted(e.no_answer_destination),
+        busy: permitted(e.busy_destination),
         busy_now,
         follow_me,
         outside,
     })
-}
-
-/// `destination`, unless it is a number the extension's permission does not allow
-/// (then the call ends unanswered, as with no destination).
-async fn permitted(
-    apps: &Apps,
-    number: &str,
-    permission: OutboundPermission,
-    destination: Option<Destination>,
-) -> crate::error::ApiResult<Option<Destination>> {
-    if let Some(Destination::Number(n)) = &destination
-        && !outbound::allowed(&apps.db, number, permission, n.as_str(), "destination").await?
-    {
-        return Ok(None);
-    }
-    Ok(destination)
 }
 
 /// Whether `number` is on a call now (as the call records say).

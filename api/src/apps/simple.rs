@@ -84,14 +84,12 @@ pub async fn serve_number(
         .map_err(|_| missing(&format!("number {dialled}")))?;
     if let Some(from) = call.from.as_deref()
         && let Some(caller) = storage::extensions::get(&apps.db, from).await?
-        && !crate::outbound::allowed(
-            &apps.db,
+        && !crate::outbound::Routes::read(&apps.db).await?.allow(
             from,
             caller.extension.outbound,
             &dialled,
             "outbound call",
         )
-        .await?
     {
         return Ok(Document(refused()));
     }

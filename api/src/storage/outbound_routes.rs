@@ -192,21 +192,44 @@ pub async fn takes(db: &Db, dialled: &str) -> Result<bool> {
 /// The route a call to `dialled` leaves through: the first, in the routes' order, with a
 /// pattern matching it (every route read, page by page).
 pub async fn first_taking(db: &Db, dialled: &str) -> Result<Option<OutboundRoute>> {
-    let mut page = PageRequest {
-        limit: 1000,
-        after: None,
-    };
+    let mut page = first_page();
     loop {
         let (routes, next) = list(db, &page).await?;
-        if let Some(route) = routes
-            .into_iter()
-            .find(|r| r.dial_patterns.iter().any(|p| p.rewrite(dialled).is_some()))
-        {
+        if let Some(route) = routes.into_iter().find(|r| takes_number(r, dialled)) {
             return Ok(Some(route));
         }
         match next {
             Some(after) => page.after = Some(after),
             None => return Ok(None),
         }
+    }
+}
+
+/// Every route, in their order (for decisions about several numbers at once).
+pub async fn all(db: &Db) -> Result<Vec<OutboundRoute>> {
+    let mut page = first_page();
+    let mut all = Vec::new();
+    loop {
+        let (routes, next) = list(db, &page).await?;
+        all.extend(routes);
+        match next {
+            Some(after) => page.after = Some(after),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// Whether one of `route`'s patterns matches `dialled`.
+pub fn takes_number(route: &OutboundRoute, dialled: &str) -> bool {
+    route
+        .dial_patterns
+        .iter()
+        .any(|p| p.rewrite(dialled).is_some())
+}
+
+fn first_page() -> PageRequest {
+    PageRequest {
+        limit: 1000,
+        after: None,
     }
 }
