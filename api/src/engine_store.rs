@@ -243,10 +243,13 @@ impl Store for SqlStore {
             file_name: file_name.clone(),
         };
         // The file first, then the row: a row never points to a missing file.
-        self.media
-            .write(&file_name, wav)
-            .await
-            .map_err(|e| StoreError(format!("cannot write {file_name}: {e}")))?;
+        self.media.write(&file_name, wav).await.map_err(|e| {
+            if MediaStore::is_full(&e) {
+                StoreError(format!("the disk is full: {file_name} not written"))
+            } else {
+                StoreError(format!("cannot write {file_name}: {e}"))
+            }
+        })?;
         if let Err(e) = storage::recordings::insert(&self.db, &row).await {
             let _ = self.media.remove(&file_name).await;
             return Err(e.into());

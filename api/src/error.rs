@@ -74,6 +74,11 @@ impl ApiError {
         }
     }
 
+    /// A 507: the disk is full, nothing was written.
+    pub fn insufficient_storage(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InsufficientStorage, message)
+    }
+
     pub fn unsupported_media_type(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::UnsupportedMediaType, message)
     }
@@ -108,6 +113,10 @@ impl From<StorageError> for ApiError {
                     ErrorCode::ServiceUnavailable,
                     "the database is unavailable, retry later",
                 )
+            }
+            StorageError::Full(source) => {
+                tracing::error!(error = %source, "the database's disk is full");
+                Self::insufficient_storage("the database's disk is full: nothing was written")
             }
             StorageError::Duplicate => Self::conflict("a resource with this key already exists"),
             StorageError::ForeignKey => {

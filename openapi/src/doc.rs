@@ -1,8 +1,9 @@
 //! The OpenAPI document of the REST API.
 
 use crate::error::{
-    BadRequest, Conflict, ErrorBody, ErrorCode, ErrorDetail, Forbidden, NotFound, PayloadTooLarge,
-    RateLimited, ServiceUnavailable, Unauthorized, UnsupportedMediaType, ValidationFailed,
+    BadRequest, Conflict, ErrorBody, ErrorCode, ErrorDetail, Forbidden, InsufficientStorage,
+    NotFound, PayloadTooLarge, RateLimited, ServiceUnavailable, Unauthorized, UnsupportedMediaType,
+    ValidationFailed,
 };
 use crate::paths;
 use crate::tagged::InlineTaggedVariants;
@@ -182,9 +183,10 @@ to its `voice_url` and executes the `VerbDocument` it answers. Call events go to
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, ValidationFailed,
             PayloadTooLarge, UnsupportedMediaType, RateLimited, ServiceUnavailable,
+            InsufficientStorage,
         ),
     ),
-    modifiers(&Security, &InlineTaggedVariants, &JsonBodies, &Guarded, &DocumentForms),
+    modifiers(&Security, &InlineTaggedVariants, &JsonBodies, &Guarded, &Stored, &DocumentForms),
     security(("bearer" = []), ("basic" = [])),
     tags(
         (name = "system", description = "Health and metrics"),
@@ -287,6 +289,50 @@ impl Modify for Guarded {
                         .entry("429".to_owned())
                         .or_insert_with(|| RefOr::Ref(Ref::from_response_name("RateLimited")));
                 }
+            }
+        }
+    }
+}
+
+/// Every `/v1` operation answers 503 while the database cannot be reached, and every one
+/// that writes (POST, PUT, PATCH, DELETE) answers 507 when the disk holding the database
+/// or the audio files is full. Said once here.
+#[derive(Debug)]
+struct Stored;
+
+impl Modify for Stored {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Ref, RefOr};
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/v1/") {
+                continue;
+            }
+            let writes = [
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in writes.into_iter().flatten() {
+                operation
+                    .responses
+                    .responses
+                    .entry("507".to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("InsufficientStorage")));
+            }
+            let all = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in all.into_iter().flatten() {
+                operation
+                    .responses
+                    .responses
+                    .entry("503".to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("ServiceUnavailable")));
             }
         }
     }

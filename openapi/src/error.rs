@@ -32,6 +32,9 @@ pub enum ErrorCode {
     RateLimited,
     /// 503: a dependency (the database) is unavailable; retry later.
     ServiceUnavailable,
+    /// 507: the disk holding the database or the audio files is full; nothing was
+    /// written. Retry once space is freed.
+    InsufficientStorage,
     /// 500: a bug; the server log has the details.
     Internal,
 }
@@ -51,6 +54,7 @@ impl ErrorCode {
             Self::ValidationFailed => 422,
             Self::RateLimited => 429,
             Self::ServiceUnavailable => 503,
+            Self::InsufficientStorage => 507,
             Self::Internal => 500,
         }
     }
@@ -141,3 +145,9 @@ pub struct RateLimited(#[allow(dead_code)] ErrorBody);
 #[derive(Debug, utoipa::ToResponse)]
 #[response(example = json!({"error": {"code": "service_unavailable", "message": "the database is unavailable, retry later", "field": null}}))]
 pub struct ServiceUnavailable(#[allow(dead_code)] ErrorBody);
+
+/// The disk holding the database or the audio files is full: nothing was written (no
+/// half-written file, no row). Retry once space is freed.
+#[derive(Debug, utoipa::ToResponse)]
+#[response(example = json!({"error": {"code": "insufficient_storage", "message": "the disk is full: the recording was not stored", "field": null}}))]
+pub struct InsufficientStorage(#[allow(dead_code)] ErrorBody);

@@ -87,8 +87,12 @@ pub enum CallEvent {
 /// Why the application could not drive a call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CallError {
-    /// `webhook_failed` (no usable answer from `voice_url` nor `fallback_url`) or
-    /// `invalid_document` (the answer was not a valid verb document).
+    /// `webhook_failed` (no usable answer from `voice_url` nor `fallback_url`),
+    /// `invalid_document` (the answer was not a valid verb document), `invalid_url` (a
+    /// verb's URL does not resolve), `recording_failed` (a `record` verb's audio could
+    /// not be saved: the disk is full, say; the caller hears the failure tone),
+    /// `audio_unavailable` (a prompt could not be played), `unknown_destination`, or
+    /// `loop`/`destination_loop` (the call was sent round in circles).
     pub code: String,
     pub message: String,
     /// The URL that failed or that returned the invalid document.

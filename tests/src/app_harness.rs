@@ -37,6 +37,11 @@ pub async fn setup_with(rtp_ports: &str, fallback: bool, extra: serde_json::Valu
         &[("SWITCHBOARD_RTP_PORTS", rtp_ports.to_owned())],
     )
     .await;
+    setup_on(app, fallback, extra).await
+}
+
+/// [`setup_with`] on a server started by the caller (its data on a small disk, say).
+pub async fn setup_on(app: TestApp, fallback: bool, extra: serde_json::Value) -> Setup {
     let hooks = WebhookApp::start().await;
     let (status, body) = app
         .post(

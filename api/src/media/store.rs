@@ -51,6 +51,15 @@ impl MediaStore {
         .map_err(std::io::Error::other)?
     }
 
+    /// Whether a write failed for want of space (a full disk, or a quota reached).
+    pub fn is_full(error: &std::io::Error) -> bool {
+        use std::io::ErrorKind;
+        matches!(
+            error.kind(),
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded
+        )
+    }
+
     pub async fn remove(&self, file_name: &str) -> std::io::Result<()> {
         match tokio::fs::remove_file(self.path(file_name)).await {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),

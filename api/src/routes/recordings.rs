@@ -5,6 +5,7 @@ use crate::AppState;
 use crate::auth::{Admin, Caller, secrets};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, Query, body_rejection, page_of};
+use crate::media::store::MediaStore;
 use crate::media::wav::{self, WavError};
 use crate::storage::{self, StorageError, recordings::StoredRecording};
 use axum::Json;
@@ -200,7 +201,14 @@ pub async fn create(
         .media
         .write(&file_name, converted.wav)
         .await
-        .map_err(|e| ApiError::internal("cannot write the recording file", e))?;
+        .map_err(|e| {
+            if MediaStore::is_full(&e) {
+                tracing::error!(error = %e, "the disk is full: an upload was refused");
+                ApiError::insufficient_storage("the disk is full: the recording was not stored")
+            } else {
+                ApiError::internal("cannot write the recording file", e)
+            }
+        })?;
     if let Err(e) = storage::recordings::insert(&state.db, &row).await {
         if let Err(rm) = state.media.remove(&file_name).await {
             tracing::warn!(error = %rm, file = %file_name, "cannot remove the file of a failed upload");

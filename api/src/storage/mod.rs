@@ -75,6 +75,10 @@ pub enum StorageError {
     /// A foreign key refused the write (a referenced row is missing or still used).
     #[error("a referenced row is missing or still in use")]
     ForeignKey,
+    /// The disk holding the database is full (SQLite's `SQLITE_FULL`, PostgreSQL's
+    /// `disk_full`); requests get 507 and nothing was written.
+    #[error("the database's disk is full: {0}")]
+    Full(#[source] sqlx::Error),
     /// The database cannot be reached; requests get 503.
     #[error("the database is unavailable: {0}")]
     Unavailable(#[source] sqlx::Error),
@@ -95,6 +99,7 @@ impl From<sqlx::Error> for StorageError {
             sqlx::Error::Database(db) => match db.kind() {
                 ErrorKind::UniqueViolation => Self::Duplicate,
                 ErrorKind::ForeignKeyViolation => Self::ForeignKey,
+                _ if is_full_code(db.code().as_deref()) => Self::Full(e),
                 _ if is_unavailable_code(db.code().as_deref()) => Self::Unavailable(e),
                 _ => Self::Query(e),
             },
@@ -106,6 +111,19 @@ impl From<sqlx::Error> for StorageError {
             | sqlx::Error::Protocol(_) => Self::Unavailable(e),
             _ => Self::Query(e),
         }
+    }
+}
+
+/// Database error codes that mean "no space left": SQLite's `SQLITE_FULL` (13, with its
+/// extended codes in the upper bits) and PostgreSQL's `disk_full` (53100).
+fn is_full_code(code: Option<&str>) -> bool {
+    match code {
+        Some("53100") => true,
+        // SQLite's codes are numbers of at most four digits; PostgreSQL's are five
+        // characters, so one cannot be taken for the other.
+        Some(c) if c.len() < 5 => c.parse::<u32>().is_ok_and(|n| n & 0xff == 13),
+        Some(_) => false,
+        None => false,
     }
 }
 
@@ -471,6 +489,20 @@ mod tests {
             "sqlite://x.db?cache=shared&mode=rwc"
         );
         assert_eq!(sqlite_url("sqlite://x.db?mode=ro"), "sqlite://x.db?mode=ro");
+    }
+
+    #[test]
+    fn a_full_disk_is_told_apart_from_an_unavailable_database() {
+        assert!(is_full_code(Some("13")), "SQLITE_FULL");
+        assert!(is_full_code(Some("53100")), "PostgreSQL disk_full");
+        assert!(
+            !is_full_code(Some("53200")),
+            "out of memory is not a full disk"
+        );
+        assert!(!is_full_code(Some("10")), "SQLITE_IOERR");
+        assert!(!is_full_code(Some("23505")), "a unique violation");
+        assert!(!is_full_code(None));
+        assert!(is_unavailable_code(Some("53200")));
     }
 
     #[test]
