@@ -1,7 +1,8 @@
 //! PostgreSQL goes away while a call is up and stays away as the call ends: the call
 //! goes on and ends normally (the phone gets its BYE), and its final record and its
 //! status callback — refused by the database at that moment — are kept and written once
-//! the database is back: nothing lost.
+//! the database is back: nothing lost. Meanwhile metrics still answer (the API key is
+//! known from before the outage).
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
 
@@ -55,6 +56,13 @@ async fn a_call_ending_while_the_database_is_down_loses_neither_record_nor_callb
         503,
         "still away"
     );
+    // The admin key was checked before the outage, more than the cache's 5 s ago: it is
+    // still known, so metrics answer and the rest says 503, not 401.
+    let (status, metrics) = app
+        .send_raw(app.req(reqwest::Method::GET, "/metrics"))
+        .await;
+    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&metrics));
+    assert!(String::from_utf8_lossy(&metrics).contains("switchboard_calls_active"));
     assert!(
         app.log().contains("cannot write a call record: kept"),
         "the refused write was kept: {}",

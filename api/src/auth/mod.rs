@@ -4,7 +4,10 @@
 //! Keys are looked up through a small cache so a busy API does not query the database on
 //! every request. A revocation made on this node takes effect at once (the cache entry is
 //! dropped); one made on another node sharing the database within [`KEY_CACHE_TTL`].
-//! Tokens carry their key id and are refused as soon as that key is revoked.
+//! Tokens carry their key id and are refused as soon as that key is revoked. While the
+//! database cannot be reached, a key checked in the last [`KEY_CACHE_STALE`] is still
+//! known (no key can be revoked meanwhile): metrics and the engine's live-call routes keep
+//! answering through a database restart, and the rest say 503, not 401.
 //!
 //! Guessing is limited per source address (the failure guard the SIP side uses too): a
 //! wrong key or secret, a malformed or forged credential counts; no credentials, an
@@ -33,6 +36,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// How long a key looked up in the database is trusted without looking again.
 pub const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
 const KEY_CACHE_MAX: usize = 10_000;
+/// How old a cached key may be and still be used while the database is unavailable: long
+/// enough for a database restart or fail-over, short enough that a key revoked on
+/// another node just before the outage is not honoured for long.
+pub const KEY_CACHE_STALE: Duration = Duration::from_secs(15 * 60);
 const ISSUER: &str = "switchboard";
 
 /// An authenticated caller.
@@ -313,13 +320,27 @@ impl Authenticator {
         {
             return Ok(entry.key.clone());
         }
-        let key = storage::api_keys::get(&self.db, key_id)
-            .await?
-            .map(|stored| KeyInfo {
-                role: stored.key.role,
-                secret_hash: stored.secret_hash,
-                revoked: stored.key.revoked_at.is_some(),
-            });
+        let stored = match storage::api_keys::get(&self.db, key_id).await {
+            Err(StorageError::Unavailable(e)) => {
+                let cached = self.cache.read().ok().and_then(|cache| {
+                    let entry = cache.get(key_id.as_str())?;
+                    (entry.fetched.elapsed() < KEY_CACHE_STALE).then(|| entry.key.clone())
+                });
+                return match cached {
+                    Some(key) => {
+                        tracing::debug!(%key_id, "database unavailable: the cached key is used");
+                        Ok(key)
+                    }
+                    None => Err(StorageError::Unavailable(e).into()),
+                };
+            }
+            other => other?,
+        };
+        let key = stored.map(|stored| KeyInfo {
+            role: stored.key.role,
+            secret_hash: stored.secret_hash,
+            revoked: stored.key.revoked_at.is_some(),
+        });
         if let Ok(mut cache) = self.cache.write() {
             if cache.len() >= KEY_CACHE_MAX {
                 // Bounded against floods of made-up key ids; refilling is cheap.
