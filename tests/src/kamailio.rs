@@ -22,7 +22,8 @@ pub struct Kamailio {
 const MODULES: &str = "/usr/lib/x86_64-linux-gnu/kamailio/modules";
 
 impl Kamailio {
-    /// Starts a proxy on `ip` (a free port) in front of `switchboard`, over UDP.
+    /// Starts a proxy on `ip` (a free port, UDP and TCP) in front of `switchboard`, to
+    /// which it relays over UDP.
     pub fn start(ip: &str, switchboard: SocketAddr) -> Kamailio {
         let dir = tempfile::tempdir().expect("temporary folder");
         let addr: SocketAddr = format!("{ip}:{}", free_sip_port())

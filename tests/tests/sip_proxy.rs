@@ -1,18 +1,21 @@
 //! Behind a proxy: Kamailio in front of Switchboard, every phone's request arriving
 //! from the proxy's address. Phones register through it and call each other (both ways,
 //! tones measured in what each recorded); a phone guessing passwords behind it blocks
-//! only itself (`SWITCHBOARD_SIP_TRUSTED_PROXIES`); and a REGISTER's `Path` is stored,
-//! echoed and followed (RFC 3327), checked with SIPp playing the proxy.
+//! only itself (`SWITCHBOARD_SIP_TRUSTED_PROXIES`), and so does one flooding through it;
+//! a phone over TCP reaches an application and a queue whose agent is behind the proxy
+//! over UDP; and a REGISTER's `Path` is stored, echoed and followed (RFC 3327), checked
+//! with SIPp playing the proxy.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
 
 use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use switchboard_tests::app_harness::create;
+use switchboard_tests::app_harness::{create, tone_windows, upload_tone};
 use switchboard_tests::audio::tone_wav;
 use switchboard_tests::kamailio::Kamailio;
 use switchboard_tests::peers::{Baresip, SipTransport, Sipp, free_sip_port};
+use switchboard_tests::webhook_app::{Reply, WebhookApp};
 use switchboard_tests::{Backend, TestApp};
 
 const LONG: Duration = Duration::from_secs(30);
@@ -73,11 +76,19 @@ fn assert_heard(phone: &Baresip, expected: f64, who: &str) {
     switchboard_tests::audio::assert_heard(&recording, expected, &TONES, who);
 }
 
-/// `from` calls `to` (by number, through the proxy), they talk 3 s, `from` hangs up.
-async fn call(from: &Baresip, to: &Baresip, number: &str, proxy: &Kamailio, app: &TestApp) {
+/// `from` calls `to` (by number, through the proxy; `params` after the proxy's address,
+/// `;transport=tcp` say), they talk 3 s, `from` hangs up.
+async fn call(
+    from: &Baresip,
+    to: &Baresip,
+    number: &str,
+    params: &str,
+    proxy: &Kamailio,
+    app: &TestApp,
+) {
     from.forget_events();
     to.forget_events();
-    from.dial(&format!("sip:{number}@{}", proxy.addr));
+    from.dial(&format!("sip:{number}@{}{params}", proxy.addr));
     assert!(
         from.wait_event("CALL_ESTABLISHED", LONG).is_some(),
         "not established; caller: {:?}\nserver: {}\nproxy: {}",
@@ -126,10 +137,10 @@ async fn phones_behind_kamailio_register_and_call_each_other_with_audio() {
     }
     // Both phones have the proxy's address: before bindings were told apart by
     // contact, the engine took the callee's binding for the caller's and answered 480.
-    call(&a, &b, "102", &proxy, &app).await;
+    call(&a, &b, "102", "", &proxy, &app).await;
     assert_heard(&a, 1000.0, "the caller (101)");
     assert_heard(&b, 440.0, "the callee (102)");
-    call(&b, &a, "101", &proxy, &app).await;
+    call(&b, &a, "101", "", &proxy, &app).await;
     let (_, calls) = app.get("/v1/calls?limit=10").await;
     let completed = calls["data"]
         .as_array()
@@ -190,6 +201,166 @@ async fn a_phone_guessing_passwords_behind_the_proxy_blocks_only_itself() {
         log.contains("source blocked") && log.contains("127.0.0.2"),
         "the guessing phone's own address is blocked:\n{log}"
     );
+}
+
+/// Beyond phone to phone: 101 over TCP to the proxy calls an application (and hears its
+/// prompt) and a queue whose agent, 102, is behind the proxy over UDP (each hears the
+/// other).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)] // the webhook app runs while the test blocks on peers
+async fn an_application_and_a_queue_work_through_the_proxy_over_tcp_and_udp() {
+    let (app, proxy) = behind_a_proxy(&[]).await;
+    let hooks = WebhookApp::start().await;
+    upload_tone(&app, "prompt", 1336.0, 2.0).await;
+    hooks.reply(
+        "/voice",
+        Reply::Json(json!([{"verb": "play", "recording": "prompt"}, {"verb": "hangup"}])),
+    );
+    let application = create(
+        &app,
+        "/v1/applications",
+        json!({"name": "Prompt", "voice_url": format!("{}/voice", hooks.url)}),
+    )
+    .await;
+    hooks.set_secret(application["signing_secret"].as_str().unwrap());
+    create(
+        &app,
+        "/v1/numbers",
+        json!({"number": "5000", "application_id": application["id"]}),
+    )
+    .await;
+    create(
+        &app,
+        "/v1/queues",
+        json!({"name": "sales", "number": "410", "members": [{"member": "102"}]}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = Baresip::start(
+        "101",
+        "secret-101",
+        proxy.addr,
+        SipTransport::Tcp,
+        &tone(dir.path(), 440.0),
+    );
+    let b = Baresip::start(
+        "102",
+        "secret-102",
+        proxy.addr,
+        SipTransport::Udp,
+        &tone(dir.path(), 1000.0),
+    );
+    let found = registrations(&app, "101", 1).await;
+    assert!(
+        found[0]["source"].as_str().unwrap().starts_with(PROXY_IP),
+        "{found:?}"
+    );
+    registrations(&app, "102", 1).await;
+
+    // The application: its prompt, then its hangup reaches the phone over TCP.
+    a.dial(&format!("sip:5000@{};transport=tcp", proxy.addr));
+    assert!(
+        a.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "{:?}
+{}
+{}",
+        a.events(),
+        app.log(),
+        proxy.log()
+    );
+    assert!(
+        a.wait_event("CALL_CLOSED", LONG).is_some(),
+        "the application's hangup came back through the proxy"
+    );
+    assert_heard(&a, 1336.0, "101 calling the application");
+    assert_eq!(hooks.received_on("/voice").len(), 1);
+
+    // The queue: its agent behind the proxy answers; each hears the other.
+    call(&a, &b, "410", ";transport=tcp", &proxy, &app).await;
+    let heard_by_agent = b.received_audio().unwrap();
+    let heard_by_caller = a.received_audio().unwrap();
+    assert!(
+        tone_windows(&heard_by_agent, 440.0) >= 20,
+        "the agent hears the caller's tone for 2 s or more"
+    );
+    assert!(
+        tone_windows(&heard_by_caller, 1000.0) >= 20,
+        "the caller hears the agent's tone for 2 s or more"
+    );
+    let (_, calls) = app.get("/v1/calls?to=410").await;
+    assert_eq!(calls["data"][0]["status"], "completed", "{calls}");
+}
+
+/// A flood through the proxy is counted against the address the proxy reports, not
+/// the proxy's own: the flooder is ignored, the phones behind the same proxy call on.
+#[tokio::test]
+async fn a_flood_through_the_proxy_blocks_only_the_flooder() {
+    let (app, proxy) = behind_a_proxy(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let a = Baresip::start(
+        "101",
+        "secret-101",
+        proxy.addr,
+        SipTransport::Udp,
+        &tone(dir.path(), 440.0),
+    );
+    let b = Baresip::start(
+        "102",
+        "secret-102",
+        proxy.addr,
+        SipTransport::Udp,
+        &tone(dir.path(), 1000.0),
+    );
+    registrations(&app, "101", 1).await;
+    registrations(&app, "102", 1).await;
+    // 500 INVITEs a second for 6 s from 127.0.0.3, through the proxy (limit: 100 a second).
+    let flooder = Sipp::start_at(
+        "127.0.0.3",
+        "flood_invite.xml",
+        proxy.addr,
+        free_sip_port(),
+        SipTransport::Udp,
+        &["-s", "101", "-r", "500", "-m", "3000"],
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    call(&a, &b, "102", "", &proxy, &app).await;
+    assert_heard(&b, 440.0, "the callee (102), during the flood");
+    flooder.wait(LONG).assert_ok("the flooder sent everything");
+    let (_, metrics) = app
+        .send_raw(app.req(reqwest::Method::GET, "/metrics"))
+        .await;
+    let metrics = String::from_utf8_lossy(&metrics).into_owned();
+    let dropped: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("switchboard_sip_flood_dropped_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(dropped > 1000, "the flood was dropped: {dropped}");
+    let log = plain(&app.log());
+    let flood_lines: Vec<&str> = log.lines().filter(|l| l.contains("SIP flood")).collect();
+    assert!(
+        flood_lines.iter().any(|l| l.contains("client=127.0.0.3 ")),
+        "the flooder's address is blocked:\n{log}"
+    );
+    assert!(
+        !flood_lines
+            .iter()
+            .any(|l| l.contains(&format!("client={PROXY_IP} "))),
+        "not the proxy's: {flood_lines:?}"
+    );
+}
+
+/// `text` without its terminal colours (the server's log has them).
+fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| *c == 'm');
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 #[tokio::test]
