@@ -12,7 +12,7 @@ use serde_json::json;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use switchboard_tests::app_harness::{create, tone_windows, upload_tone};
-use switchboard_tests::audio::tone_wav;
+use switchboard_tests::audio::{read_wav, tone_wav};
 use switchboard_tests::kamailio::Kamailio;
 use switchboard_tests::peers::{Baresip, SipTransport, Sipp, free_sip_port};
 use switchboard_tests::webhook_app::{Reply, WebhookApp};
@@ -204,10 +204,10 @@ async fn a_phone_guessing_passwords_behind_the_proxy_blocks_only_itself() {
 }
 
 /// Beyond phone to phone: 101 over TCP to the proxy calls an application (and hears its
-/// prompt) and a queue whose agent, 102, is behind the proxy over UDP (each hears the
-/// other).
+/// prompt), a queue whose agent, 102, is behind the proxy over UDP (each hears the
+/// other), and an extension without a phone (its voicemail keeps 101's message).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)] // the webhook app runs while the test blocks on peers
-async fn an_application_and_a_queue_work_through_the_proxy_over_tcp_and_udp() {
+async fn an_application_a_queue_and_voicemail_work_through_the_proxy_over_tcp_and_udp() {
     let (app, proxy) = behind_a_proxy(&[]).await;
     let hooks = WebhookApp::start().await;
     upload_tone(&app, "prompt", 1336.0, 2.0).await;
@@ -288,6 +288,44 @@ async fn an_application_and_a_queue_work_through_the_proxy_over_tcp_and_udp() {
     );
     let (_, calls) = app.get("/v1/calls?to=410").await;
     assert_eq!(calls["data"][0]["status"], "completed", "{calls}");
+
+    // Voicemail: 103 has no phone; its mailbox takes the caller's message.
+    create(
+        &app,
+        "/v1/extensions",
+        json!({"number": "103", "name": "Away", "password": "secret-103",
+               "no_answer_destination": "voicemail:103", "voicemail": {"enabled": true}}),
+    )
+    .await;
+    a.forget_events();
+    a.dial(&format!("sip:103@{};transport=tcp", proxy.addr));
+    assert!(
+        a.wait_event("CALL_ESTABLISHED", LONG).is_some(),
+        "{}",
+        app.log()
+    );
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    a.hangup();
+    assert!(a.wait_event("CALL_CLOSED", LONG).is_some());
+    let deadline = Instant::now() + LONG;
+    let message = loop {
+        let (_, messages) = app.get("/v1/voicemail/103/messages").await;
+        if let Some(m) = messages["data"].as_array().and_then(|d| d.first()) {
+            break m.clone();
+        }
+        assert!(Instant::now() < deadline, "no message: {}", app.log());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let (_, audio) = app
+        .send_raw(app.req(reqwest::Method::GET, message["audio_url"].as_str().unwrap()))
+        .await;
+    let recorded = read_wav(&audio);
+    assert!(recorded.duration_ms() >= 2000, "{message}");
+    assert_eq!(
+        recorded.dominant(&TONES),
+        440.0,
+        "the message is the caller's tone"
+    );
 }
 
 /// A flood through the proxy is counted against the address the proxy reports, not
