@@ -1,8 +1,8 @@
-//! A clean stop (SIGTERM) with a call up: new calls are refused with 503 while the calls
-//! up may end by themselves (`SWITCHBOARD_DRAIN_SECONDS`), REGISTERs are still answered,
-//! the calls still up are then hung up (BYE), every record is written, and the process
-//! exits 0. Restarted on the same data, the call reads `completed`, never `failed`
-//! ("server restarted during the call"), which a stop without draining left.
+//! A clean stop (SIGTERM) with 50 calls up: new calls are refused with 503 while the
+//! calls up may end by themselves (`SWITCHBOARD_DRAIN_SECONDS`), REGISTERs are still
+//! answered, the calls still up are then hung up (BYE), every record is written, and the
+//! process exits 0. Restarted on the same data, every call reads `completed`, never
+//! `failed` ("server restarted during the call"), which a stop without draining left.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
 
@@ -14,26 +14,39 @@ use switchboard_tests::{Backend, TestApp};
 
 const LONG: Duration = Duration::from_secs(30);
 const DRAIN: u64 = 4;
+const CALLS: usize = 50;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_refuses_new_calls_drains_and_writes_every_record() {
     let mut app = TestApp::spawn_with(
         Backend::Sqlite,
         &[
-            ("SWITCHBOARD_RTP_PORTS", "55400-55499".to_owned()),
+            ("SWITCHBOARD_RTP_PORTS", "56500-56799".to_owned()),
             ("SWITCHBOARD_DRAIN_SECONDS", DRAIN.to_string()),
         ],
     )
     .await;
     let port = free_sip_port();
     register_sipp(&app, "101", port).await;
-    // 101 answers and stays until it gets a BYE.
-    let callee = Sipp::start("uas_answer.xml", app.sip, port, SipTransport::Udp, &[]);
-    let sid = call_in_progress(
-        &app,
-        json!({"from": "5000", "to": "101", "verbs": [{"verb": "pause", "length": 60}]}),
-    )
-    .await;
+    // 101 answers every call and keeps each until it gets its BYE.
+    let calls = CALLS.to_string();
+    let callee = Sipp::start(
+        "uas_answer.xml",
+        app.sip,
+        port,
+        SipTransport::Udp,
+        &["-m", &calls],
+    );
+    let mut sids = Vec::new();
+    for _ in 0..CALLS {
+        sids.push(
+            call_in_progress(
+                &app,
+                json!({"from": "5000", "to": "101", "verbs": [{"verb": "pause", "length": 60}]}),
+            )
+            .await,
+        );
+    }
 
     let stopping = Instant::now();
     app.terminate();
@@ -74,17 +87,21 @@ async fn sigterm_refuses_new_calls_drains_and_writes_every_record() {
     tokio::task::spawn_blocking(move || callee.wait(LONG))
         .await
         .unwrap()
-        .assert_ok("101 got the BYE");
+        .assert_ok("101 got the BYE of every call");
 
     app.start_again().await;
-    let (_, call) = app.get(&format!("/v1/calls/{sid}")).await;
-    assert_eq!(call["status"], "completed", "{call}");
-    assert!(call["end_time"].is_string(), "{call}");
-    assert_eq!(call["hangup"]["reason"], "server shutting down", "{call}");
-    assert!(
-        call["duration"].as_u64().unwrap() >= DRAIN - 1,
-        "talked through the drain: {call}"
-    );
+    for sid in &sids {
+        let (_, call) = app.get(&format!("/v1/calls/{sid}")).await;
+        assert_eq!(call["status"], "completed", "{call}");
+        assert!(call["end_time"].is_string(), "{call}");
+        assert_eq!(call["hangup"]["reason"], "server shutting down", "{call}");
+        assert!(
+            call["duration"].as_u64().unwrap() >= DRAIN - 1,
+            "talked through the drain: {call}"
+        );
+    }
+    let (_, up) = app.get("/v1/calls?status=in-progress").await;
+    assert_eq!(up["data"], json!([]), "none left in progress");
 }
 
 /// SIGKILL with a call up, while a second node shares the database: the second node's
