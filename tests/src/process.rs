@@ -429,6 +429,17 @@ impl TestApp {
         self.send(self.req(reqwest::Method::PUT, path).json(&body))
             .await
     }
+
+    /// The value of counter or gauge `name` in `/metrics` (panics when it is absent).
+    pub async fn metric(&self, name: &str) -> u64 {
+        let (_, body) = self
+            .send_raw(self.req(reqwest::Method::GET, "/metrics"))
+            .await;
+        let text = String::from_utf8_lossy(&body);
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} "))?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in /metrics:\n{text}"))
+    }
 }
 
 /// Asserts the error body shape and returns `(code, field)`.

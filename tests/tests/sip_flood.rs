@@ -43,20 +43,6 @@ fn sipp_count(output: &str, row: &str) -> u64 {
         .unwrap_or(0)
 }
 
-async fn metric(app: &TestApp, name: &str) -> u64 {
-    let text = app
-        .req(reqwest::Method::GET, "/metrics")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} "))?.parse().ok())
-        .unwrap_or_else(|| panic!("{name} in /metrics:\n{text}"))
-}
-
 /// CPU time the server process used so far (user + system), from /proc.
 fn server_cpu_seconds(app: &TestApp) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", app.pid())).unwrap_or_default();
@@ -169,7 +155,7 @@ async fn flooding_sources_are_ignored_and_legitimate_calls_go_on() {
         + sipp_count(&registers.output, "Successful call");
     let succeeded = sipp_count(&caller.output, "Successful call");
     let failed = sipp_count(&caller.output, "Failed call");
-    let dropped = metric(&app, "switchboard_sip_flood_dropped_total").await;
+    let dropped = app.metric("switchboard_sip_flood_dropped_total").await;
     let cpu = server_cpu_seconds(&app);
     println!(
         "flood: {sent} requests from 2 addresses in {seconds} s, {dropped} dropped; \

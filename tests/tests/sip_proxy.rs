@@ -69,6 +69,38 @@ fn tone(dir: &Path, freq: f64) -> std::path::PathBuf {
     path
 }
 
+/// 101 (440 Hz, over `transport` to the proxy) and 102 (1000 Hz, over UDP), both
+/// registered through the proxy; their files in `dir`.
+async fn phones(
+    app: &TestApp,
+    proxy: &Kamailio,
+    dir: &Path,
+    transport: SipTransport,
+) -> (Baresip, Baresip) {
+    let a = Baresip::start(
+        "101",
+        "secret-101",
+        proxy.addr,
+        transport,
+        &tone(dir, 440.0),
+    );
+    let b = Baresip::start(
+        "102",
+        "secret-102",
+        proxy.addr,
+        SipTransport::Udp,
+        &tone(dir, 1000.0),
+    );
+    for number in ["101", "102"] {
+        let found = registrations(app, number, 1).await;
+        assert!(
+            found[0]["source"].as_str().unwrap().starts_with(PROXY_IP),
+            "registered through the proxy: {found:?}"
+        );
+    }
+    (a, b)
+}
+
 fn assert_heard(phone: &Baresip, expected: f64, who: &str) {
     let recording = phone
         .received_audio()
@@ -114,27 +146,7 @@ async fn call(
 async fn phones_behind_kamailio_register_and_call_each_other_with_audio() {
     let (app, proxy) = behind_a_proxy(&[]).await;
     let dir = tempfile::tempdir().unwrap();
-    let a = Baresip::start(
-        "101",
-        "secret-101",
-        proxy.addr,
-        SipTransport::Udp,
-        &tone(dir.path(), 440.0),
-    );
-    let b = Baresip::start(
-        "102",
-        "secret-102",
-        proxy.addr,
-        SipTransport::Udp,
-        &tone(dir.path(), 1000.0),
-    );
-    for number in ["101", "102"] {
-        let found = registrations(&app, number, 1).await;
-        assert!(
-            found[0]["source"].as_str().unwrap().starts_with(PROXY_IP),
-            "registered through the proxy: {found:?}"
-        );
-    }
+    let (a, b) = phones(&app, &proxy, dir.path(), SipTransport::Udp).await;
     // Both phones have the proxy's address: before bindings were told apart by
     // contact, the engine took the callee's binding for the caller's and answered 480.
     call(&a, &b, "102", "", &proxy, &app).await;
@@ -235,26 +247,7 @@ async fn an_application_a_queue_and_voicemail_work_through_the_proxy_over_tcp_an
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let a = Baresip::start(
-        "101",
-        "secret-101",
-        proxy.addr,
-        SipTransport::Tcp,
-        &tone(dir.path(), 440.0),
-    );
-    let b = Baresip::start(
-        "102",
-        "secret-102",
-        proxy.addr,
-        SipTransport::Udp,
-        &tone(dir.path(), 1000.0),
-    );
-    let found = registrations(&app, "101", 1).await;
-    assert!(
-        found[0]["source"].as_str().unwrap().starts_with(PROXY_IP),
-        "{found:?}"
-    );
-    registrations(&app, "102", 1).await;
+    let (a, b) = phones(&app, &proxy, dir.path(), SipTransport::Tcp).await;
 
     // The application: its prompt, then its hangup reaches the phone over TCP.
     a.dial(&format!("sip:5000@{};transport=tcp", proxy.addr));
@@ -334,22 +327,7 @@ async fn an_application_a_queue_and_voicemail_work_through_the_proxy_over_tcp_an
 async fn a_flood_through_the_proxy_blocks_only_the_flooder() {
     let (app, proxy) = behind_a_proxy(&[]).await;
     let dir = tempfile::tempdir().unwrap();
-    let a = Baresip::start(
-        "101",
-        "secret-101",
-        proxy.addr,
-        SipTransport::Udp,
-        &tone(dir.path(), 440.0),
-    );
-    let b = Baresip::start(
-        "102",
-        "secret-102",
-        proxy.addr,
-        SipTransport::Udp,
-        &tone(dir.path(), 1000.0),
-    );
-    registrations(&app, "101", 1).await;
-    registrations(&app, "102", 1).await;
+    let (a, b) = phones(&app, &proxy, dir.path(), SipTransport::Udp).await;
     // 500 INVITEs a second for 6 s from 127.0.0.3, through the proxy (limit: 100 a second).
     let flooder = Sipp::start_at(
         "127.0.0.3",
@@ -363,15 +341,7 @@ async fn a_flood_through_the_proxy_blocks_only_the_flooder() {
     call(&a, &b, "102", "", &proxy, &app).await;
     assert_heard(&b, 440.0, "the callee (102), during the flood");
     flooder.wait(LONG).assert_ok("the flooder sent everything");
-    let (_, metrics) = app
-        .send_raw(app.req(reqwest::Method::GET, "/metrics"))
-        .await;
-    let metrics = String::from_utf8_lossy(&metrics).into_owned();
-    let dropped: u64 = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("switchboard_sip_flood_dropped_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
+    let dropped = app.metric("switchboard_sip_flood_dropped_total").await;
     assert!(dropped > 1000, "the flood was dropped: {dropped}");
     let log = plain(&app.log());
     let flood_lines: Vec<&str> = log.lines().filter(|l| l.contains("SIP flood")).collect();
