@@ -22,6 +22,7 @@ use crate::webhook::{
     CallError, CallEvent, QueueEvent, SipInfo, StatusCallback, TrunkEvent, VoicemailEvent,
     WebhookRequest,
 };
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -237,7 +238,7 @@ struct JsonBodies;
 
 impl Modify for JsonBodies {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{Ref, RefOr};
+        use utoipa::openapi::RefOr;
         for (path, item) in openapi.paths.paths.iter_mut() {
             if !path.starts_with("/v1/") {
                 continue;
@@ -251,13 +252,7 @@ impl Modify for JsonBodies {
                     RefOr::Ref(_) => false,
                 });
                 if json {
-                    operation
-                        .responses
-                        .responses
-                        .entry("415".to_owned())
-                        .or_insert_with(|| {
-                            RefOr::Ref(Ref::from_response_name("UnsupportedMediaType"))
-                        });
+                    document(operation, "415", "UnsupportedMediaType");
                 }
             }
         }
@@ -271,23 +266,10 @@ struct Guarded;
 
 impl Modify for Guarded {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{Ref, RefOr};
         for item in openapi.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
-            {
-                let responses = &mut operation.responses.responses;
-                if responses.contains_key("401") {
-                    responses
-                        .entry("429".to_owned())
-                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name("RateLimited")));
+            for (_, operation) in operations(item) {
+                if operation.responses.responses.contains_key("401") {
+                    document(operation, "429", "RateLimited");
                 }
             }
         }
@@ -302,40 +284,42 @@ struct Stored;
 
 impl Modify for Stored {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{Ref, RefOr};
         for (path, item) in openapi.paths.paths.iter_mut() {
             if !path.starts_with("/v1/") {
                 continue;
             }
-            let writes = [
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for operation in writes.into_iter().flatten() {
-                operation
-                    .responses
-                    .responses
-                    .entry("507".to_owned())
-                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("InsufficientStorage")));
-            }
-            let all = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for operation in all.into_iter().flatten() {
-                operation
-                    .responses
-                    .responses
-                    .entry("503".to_owned())
-                    .or_insert_with(|| RefOr::Ref(Ref::from_response_name("ServiceUnavailable")));
+            for (writes, operation) in operations(item) {
+                document(operation, "503", "ServiceUnavailable");
+                if writes {
+                    document(operation, "507", "InsufficientStorage");
+                }
             }
         }
     }
+}
+
+/// The operations of `item`, each with whether its method writes.
+fn operations(item: &mut PathItem) -> impl Iterator<Item = (bool, &mut Operation)> {
+    [
+        (false, &mut item.get),
+        (true, &mut item.post),
+        (true, &mut item.put),
+        (true, &mut item.patch),
+        (true, &mut item.delete),
+    ]
+    .into_iter()
+    .filter_map(|(writes, operation)| Some((writes, operation.as_mut()?)))
+}
+
+/// Documents `status` as the shared response `response`, unless the operation already
+/// documents that status its own way.
+fn document(operation: &mut Operation, status: &str, response: &str) {
+    use utoipa::openapi::{Ref, RefOr};
+    operation
+        .responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(response)));
 }
 
 /// A verb document is a bare array of verbs or `{"verbs": [...]}`: the parser takes both
