@@ -313,20 +313,20 @@ impl Authenticator {
         }
     }
 
+    /// The cached lookup of `key_id`, if it was made less than `max_age` ago.
+    fn cached(&self, key_id: &ApiKeyId, max_age: Duration) -> Option<Option<KeyInfo>> {
+        let cache = self.cache.read().ok()?;
+        let entry = cache.get(key_id.as_str())?;
+        (entry.fetched.elapsed() < max_age).then(|| entry.key.clone())
+    }
+
     async fn key(&self, key_id: &ApiKeyId) -> Result<Option<KeyInfo>, ApiError> {
-        if let Ok(cache) = self.cache.read()
-            && let Some(entry) = cache.get(key_id.as_str())
-            && entry.fetched.elapsed() < KEY_CACHE_TTL
-        {
-            return Ok(entry.key.clone());
+        if let Some(key) = self.cached(key_id, KEY_CACHE_TTL) {
+            return Ok(key);
         }
         let stored = match storage::api_keys::get(&self.db, key_id).await {
             Err(StorageError::Unavailable(e)) => {
-                let cached = self.cache.read().ok().and_then(|cache| {
-                    let entry = cache.get(key_id.as_str())?;
-                    (entry.fetched.elapsed() < KEY_CACHE_STALE).then(|| entry.key.clone())
-                });
-                return match cached {
+                return match self.cached(key_id, KEY_CACHE_STALE) {
                     Some(key) => {
                         tracing::debug!(%key_id, "database unavailable: the cached key is used");
                         Ok(key)
