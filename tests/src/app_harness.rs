@@ -366,3 +366,18 @@ pub async fn ended_call(app: &TestApp, to: &str, direction: &str) -> serde_json:
     }
     panic!("no ended {direction} call to {to}:\n{}", app.log());
 }
+
+/// The files under a data folder's `recordings/` and `tmp/` (`recordings/RE….wav`),
+/// sorted; a missing folder holds none.
+pub fn audio_files(data_dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for dir in ["recordings", "tmp"] {
+        if let Ok(entries) = std::fs::read_dir(data_dir.join(dir)) {
+            files.extend(
+                entries.map(|e| format!("{dir}/{}", e.unwrap().file_name().to_string_lossy())),
+            );
+        }
+    }
+    files.sort();
+    files
+}

@@ -71,21 +71,6 @@ impl Drop for SmallDisk {
     }
 }
 
-/// Files in the data folder's `recordings/` and `tmp/`.
-fn audio_files(data: &Path) -> Vec<String> {
-    let mut files = Vec::new();
-    for dir in ["recordings", "tmp"] {
-        for entry in std::fs::read_dir(data.join(dir)).unwrap() {
-            files.push(format!(
-                "{dir}/{}",
-                entry.unwrap().file_name().to_string_lossy()
-            ));
-        }
-    }
-    files.sort();
-    files
-}
-
 async fn upload(app: &TestApp, name: &str) -> (u16, serde_json::Value) {
     app.send(
         app.req(Method::POST, &format!("/v1/recordings?name={name}"))

@@ -7,6 +7,7 @@
 use reqwest::Method;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
+use switchboard_tests::app_harness::audio_files;
 use switchboard_tests::audio::{read_wav, tone_wav};
 use switchboard_tests::{Backend, TestApp, both_backends, error_of};
 
@@ -53,16 +54,7 @@ async fn download(app: &TestApp, id: &str) -> (u16, String, Vec<u8>) {
 
 /// Files in the data directory's recordings and tmp folders.
 fn stored_files(app: &TestApp) -> Vec<String> {
-    let mut files = Vec::new();
-    for dir in ["recordings", "tmp"] {
-        if let Ok(entries) = std::fs::read_dir(app.data_dir.path().join(dir)) {
-            files.extend(
-                entries.map(|e| format!("{dir}/{}", e.unwrap().file_name().to_string_lossy())),
-            );
-        }
-    }
-    files.sort();
-    files
+    audio_files(app.data_dir.path())
 }
 
 async fn assert_nothing_stored(app: &TestApp) {
