@@ -7,6 +7,7 @@
 
 use crate::peers::free_sip_port;
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,7 @@ impl Kamailio {
         std::fs::write(&config, config_text(addr, switchboard)).expect("config");
         let log = std::fs::File::create(dir.path().join("kamailio.log")).expect("log");
         let child = Command::new("kamailio")
+            .process_group(0)
             .arg("-f")
             .arg(&config)
             .args(["-DD", "-E", "-n", "2", "-L", MODULES])
@@ -85,6 +87,12 @@ fn listening(addr: SocketAddr) -> bool {
 
 impl Drop for Kamailio {
     fn drop(&mut self) {
+        // Kamailio forks its workers (UDP and TCP receivers, timers); killing the main
+        // process alone left them listening on the proxy's address, where a later
+        // test's proxy took their port. The whole process group goes.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
