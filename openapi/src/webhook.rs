@@ -90,7 +90,7 @@ pub struct CallError {
     /// `webhook_failed` (no usable answer from `voice_url` nor `fallback_url`),
     /// `invalid_document` (the answer was not a valid verb document), `invalid_url` (a
     /// verb's URL does not resolve), `recording_failed` (a `record` verb's audio could
-    /// not be saved: the disk is full, say; the caller hears the failure tone),
+    /// not be saved: the disk is full, say; the call goes on with the next verb),
     /// `audio_unavailable` (a prompt could not be played), `unknown_destination`, or
     /// `loop`/`destination_loop` (the call was sent round in circles).
     pub code: String,

@@ -1,6 +1,6 @@
 //! A full disk: the server's data folder and SQLite database live on a small tmpfs that
 //! the test fills up. Uploads and API writes are refused with 507, a call whose
-//! recording cannot be saved ends with the failure tone, nothing half-written is left
+//! recording cannot be saved goes on (an `error` event), nothing half-written is left
 //! behind, and once space returns everything refused meanwhile (the call's record, its
 //! status callbacks) is written, and the database checks out intact.
 //!
@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use switchboard_tests::app_harness::*;
-use switchboard_tests::audio::tone_wav;
+use switchboard_tests::audio::{read_wav, tone_wav};
 use switchboard_tests::webhook_app::Reply;
 use switchboard_tests::{Backend, TestApp, error_of};
 
@@ -71,11 +71,14 @@ impl Drop for SmallDisk {
     }
 }
 
+/// The uploads' tone (the caller's microphone sends 440 Hz; the failure tone is SIT's).
+const PROMPT_HZ: f64 = 700.0;
+
 async fn upload(app: &TestApp, name: &str) -> (u16, serde_json::Value) {
     app.send(
         app.req(Method::POST, &format!("/v1/recordings?name={name}"))
             .header("content-type", "audio/wav")
-            .body(tone_wav(440.0, 1.0, 8000, 1, 16, false, 0.3)),
+            .body(tone_wav(PROMPT_HZ, 1.0, 8000, 1, 16, false, 0.3)),
     )
     .await
 }
@@ -112,6 +115,8 @@ async fn a_full_disk_is_refused_with_507_and_nothing_is_lost_or_corrupt() {
         "/voice",
         Reply::Json(json!([
             {"verb": "record", "play_beep": false, "max_length": 2, "action": "/recorded"},
+            {"verb": "play", "recording": "before"},
+            {"verb": "hangup"},
         ])),
     );
     s.hooks.reply("/status", Reply::Json(json!({})));
@@ -150,9 +155,24 @@ async fn a_full_disk_is_refused_with_507_and_nothing_is_lost_or_corrupt() {
     let (status, body) = s.app.get("/v1/recordings").await;
     assert_eq!(status, 200, "reading goes on: {body}");
 
-    // A call whose recording cannot be saved: the caller hears the failure tone.
+    // A call whose recording cannot be saved goes on: the caller hears the next verb's
+    // prompt, not the failure tone.
     let heard = call_until_closed(&s, Duration::from_secs(20)).await;
-    assert_heard_failure_tone(&heard);
+    assert!(
+        tone_windows(&heard, PROMPT_HZ) >= 5,
+        "the caller hears the prompt after the record verb: {} windows\n{}",
+        tone_windows(&heard, PROMPT_HZ),
+        s.app.log()
+    );
+    let pcm = read_wav(&std::fs::read(&heard).unwrap());
+    let prompt = burst_power(&pcm, PROMPT_HZ);
+    for f in SIT {
+        let p = burst_power(&pcm, f);
+        assert!(
+            p < 0.05 * prompt,
+            "no failure tone: {p} at {f} Hz, prompt {prompt}"
+        );
+    }
     assert!(
         s.hooks.received_on("/recorded").is_empty(),
         "no recording to act on"
@@ -171,7 +191,7 @@ async fn a_full_disk_is_refused_with_507_and_nothing_is_lost_or_corrupt() {
     );
     let sid = e["call_sid"].as_str().unwrap().to_owned();
     wait_until(&s.app, &format!("/v1/calls/{sid}"), |c| {
-        c["status"] == "failed"
+        c["status"] == "completed"
     })
     .await;
     let completed = || {

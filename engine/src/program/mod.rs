@@ -67,8 +67,6 @@ enum Flow {
     Route(Destination),
     /// These verbs replace the rest of the document (orders from the REST API).
     Verbs(Vec<Verb>),
-    /// The application failed the call (a verb could not go on).
-    Fail(FetchFailure),
     /// The call is over.
     End,
 }
@@ -372,7 +370,6 @@ impl CallProgram {
                 Flow::Follow(action, fields) => return self.follow(action.as_ref(), fields),
                 Flow::Fetch(url) => return self.fetch(Some(url), Fields::default()),
                 Flow::Route(destination) => return self.route(destination),
-                Flow::Fail(failure) => return self.fail(failure),
                 Flow::Verbs(verbs) => {
                     let url = self.document_url.clone();
                     return self.document(Document { url, verbs }, now);

@@ -1,7 +1,9 @@
 //! `record`: a beep, then what the party says until the finish key, silence or
 //! `max_length`; saved as a recording, announced to `recording_status_callback`, and
 //! posted to `action`. A party that hangs up while recording is still recorded (a
-//! voicemail app needs it): the action is told, though its answer drives nothing.
+//! voicemail app needs it): the action is told, though its answer drives nothing. Audio
+//! that cannot be saved (a full disk) is reported as an `error` event and the document
+//! goes on.
 
 use super::{CallProgram, Command, Event, Fields, Flow, Running, Step};
 use contract::verbs::Record;
@@ -129,20 +131,13 @@ impl Recording {
             // Nothing said: no recording, no action; the document goes on.
             Ok(None) => return Step::Done(self.interrupted.take().unwrap_or(Flow::Next)),
             Ok(Some(r)) => r,
+            // The audio is lost, not the call (a full disk must not hang up on the
+            // party): the application hears of it in an `error` event, the action is not
+            // called (there is nothing to act on) and the document goes on.
             Err(problem) => {
                 let message = format!("the recording could not be saved: {problem}");
-                return Step::Done(match self.interrupted.take() {
-                    Some(flow) => {
-                        program.report_error("recording_failed", &message, None, None);
-                        flow
-                    }
-                    None => Flow::Fail(super::FetchFailure {
-                        code: "recording_failed",
-                        message,
-                        url: None,
-                        document: None,
-                    }),
-                });
+                program.report_error("recording_failed", &message, None, None);
+                return Step::Done(self.interrupted.take().unwrap_or(Flow::Next));
             }
         };
         let fields = Fields {

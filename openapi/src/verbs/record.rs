@@ -7,7 +7,9 @@ use utoipa::ToSchema;
 
 /// Records the caller (after a beep by default) until `finish_on_key`, `timeout` seconds
 /// of silence, `max_length` seconds, or hangup. The audio is saved as a recording of kind
-/// `call` before `action` receives `recording_url` and `recording_duration`.
+/// `call` before `action` receives `recording_url` and `recording_duration`. Audio that
+/// cannot be saved (a full disk) is reported as an `error` event (`recording_failed`):
+/// `action` is not called and the document goes on with the next verb.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"verb": "record", "max_length": 120, "finish_on_key": "#",

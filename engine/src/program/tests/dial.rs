@@ -159,6 +159,46 @@ fn an_answered_dial_bridges_then_the_action_learns_completed_and_the_child() {
 }
 
 #[test]
+fn a_dial_recording_that_cannot_be_saved_is_reported_and_the_call_goes_on() {
+    let mut sim = Sim::run(json!([
+        {"verb": "dial", "targets": [{"type": "extension", "number": "102"}], "record": true},
+        {"verb": "hangup"},
+    ]));
+    let out = sim.out();
+    sim.event(Event::Resolved {
+        id: resolve_id(&out),
+        plan: plan(1),
+    });
+    let out = sim.event(Event::Leg {
+        leg: 0,
+        said: LegSaid::Answered { sdp: true },
+    });
+    assert!(
+        out.contains(&Command::Bridge {
+            leg: 0,
+            record: true
+        }),
+        "{out:?}"
+    );
+    sim.event(Event::Bridged {
+        child: "CA4".into(),
+    });
+    sim.event(Event::Leg {
+        leg: 0,
+        said: LegSaid::Ended {
+            code: 200,
+            hung_up: true,
+        },
+    });
+    let out = sim.event(Event::Unbridged {
+        recording: Err("disk full".into()),
+    });
+    assert_eq!(errors(&out), ["recording_failed"]);
+    assert!(out.contains(&Command::HangUp), "the next verb: {out:?}");
+    assert_eq!(finish(&out).status, CallStatus::Completed);
+}
+
+#[test]
 fn time_limit_ends_the_bridge() {
     let mut sim = Sim::run(json!([
         {"verb": "dial", "targets": [{"type": "extension", "number": "102"}], "time_limit": 10},
