@@ -190,7 +190,12 @@ async fn bind_udp_and_check_tcp(
     let attempts = if addr.port() == 0 { 10 } else { 1 };
     let mut last = None;
     for _ in 0..attempts {
-        let udp = UdpConnection::create_connection(addr, None, Some(token.child_token()))
+        let bind_error = |source| SipError::Bind { addr, source };
+        let socket = std::net::UdpSocket::bind(addr).map_err(bind_error)?;
+        socket.set_nonblocking(true).map_err(bind_error)?;
+        widen_receive_buffer(&socket);
+        let socket = tokio::net::UdpSocket::from_std(socket).map_err(bind_error)?;
+        let udp = UdpConnection::from_socket(Arc::new(socket), None, Some(token.child_token()))
             .await
             .map_err(|e| SipError::Bind {
                 addr,
@@ -214,6 +219,33 @@ async fn bind_udp_and_check_tcp(
         addr,
         source: last.unwrap_or_else(|| std::io::Error::other("TCP bind failed")),
     })
+}
+
+/// The receive buffer asked for the SIP UDP socket. Linux's default (208 KiB) holds three
+/// 64 KB datagrams: under a flood of large messages the kernel dropped the phones'
+/// responses with the rest (RELIABILITY.md, mutated messages; `netstat -su` counted
+/// "receive buffer errors"), and a phone that treats our retransmitted INVITE as a new
+/// request lost the call. 8 MiB holds about two seconds of that flood.
+const RECEIVE_BUFFER: usize = 8 << 20;
+
+/// Asks for [`RECEIVE_BUFFER`]: beyond `net.core.rmem_max` when allowed (root or
+/// CAP_NET_ADMIN), else up to it. Failure is not fatal (the default buffer still works).
+fn widen_receive_buffer(socket: &std::net::UdpSocket) {
+    use rustix::net::sockopt;
+    let _ = sockopt::set_socket_recv_buffer_size_force(socket, RECEIVE_BUFFER)
+        .or_else(|_| sockopt::set_socket_recv_buffer_size(socket, RECEIVE_BUFFER));
+    // Linux reports twice what it grants (the other half is its bookkeeping).
+    let granted = sockopt::socket_recv_buffer_size(socket).unwrap_or(0) / 2;
+    if granted < RECEIVE_BUFFER / 2 {
+        tracing::info!(
+            granted_kib = granted / 1024,
+            wanted_kib = RECEIVE_BUFFER / 1024,
+            "the SIP UDP receive buffer is smaller than wanted: a flood can drop SIP messages \
+             (raise net.core.rmem_max, or run with CAP_NET_ADMIN)"
+        );
+    } else {
+        tracing::debug!(granted_kib = granted / 1024, "SIP UDP receive buffer");
+    }
 }
 
 /// rsipstack binds its TCP listener in a task of its own: wait (briefly) until it
