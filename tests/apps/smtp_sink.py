@@ -1,6 +1,8 @@
 """A real SMTP server for the tests (aiosmtpd): every message it accepts is written to
 OUT_DIR as <n>.json (envelope, headers, text body, attachments) with each attachment's
-bytes beside it as <n>-<i>.<ext>. Prints "listening" once it accepts connections.
+bytes beside it as <n>-<i>.<ext>. A recipient whose user is "nobody" is refused (550, as
+a server refuses an unknown user), each refusal a line of OUT_DIR/refused.log. Prints
+"listening" once it accepts connections.
 
 usage: python3 smtp_sink.py PORT OUT_DIR
 """
@@ -18,6 +20,14 @@ class Sink:
     def __init__(self, out_dir):
         self.out_dir = out_dir
         self.count = len([f for f in os.listdir(out_dir) if f.endswith(".json")])
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower().startswith("nobody@"):
+            with open(os.path.join(self.out_dir, "refused.log"), "a") as f:
+                f.write(address + "\n")
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         self.count += 1

@@ -2,7 +2,8 @@
 //! answers Pierre's extension, the caller leaves a message (a 700 Hz tone), and one email
 //! reaches Pierre's address naming the caller, with the message attached as a WAV that
 //! holds the tone. With the SMTP server down while a message is left and Switchboard
-//! restarted before it comes back, exactly one email arrives once it does.
+//! restarted before it comes back, exactly one email arrives once it does; an address it
+//! refuses for good is given up at once and the message stays.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly on the first surprise.
 
@@ -143,6 +144,72 @@ async fn a_message_is_emailed_with_its_audio_once_even_across_an_smtp_outage_and
     assert!(burst_power(&audio, VOICE) > 1e-3);
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(emails(out.path()).len(), 2, "and never sent twice");
+}
+
+/// An address the SMTP server refuses for good (550, unknown user): the email is given up
+/// at once — not retried for a day — with an error in the log, the message stays in the
+/// mailbox, and the next mailbox's email goes out as usual.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_refused_for_good_is_given_up_once_and_the_message_stays() {
+    let smtp_port = free_sip_port();
+    let out = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[
+            ("SWITCHBOARD_RTP_PORTS", "56800-56819".to_owned()),
+            (
+                "SWITCHBOARD_SMTP_URL",
+                format!("smtp://127.0.0.1:{smtp_port}"),
+            ),
+        ],
+    )
+    .await;
+    let _sink = SmtpSink::start(smtp_port, out.path());
+    for (number, email) in [
+        ("58103", "nobody@example.com"),
+        ("58102", "pierre@example.com"),
+    ] {
+        let (status, body) = app
+            .post(
+                "/v1/extensions",
+                json!({"number": number, "name": "E", "password": "pw-5810x-secret",
+                       "email": email, "voicemail": {"enabled": true}}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        switchboard_tests::app_harness::upload_tone(&app, &format!("m{number}"), VOICE, 1.0).await;
+        let (_, recording) = app.get(&format!("/v1/recordings/m{number}")).await;
+        let (status, doc) = app
+            .send(
+                app.req(
+                    reqwest::Method::POST,
+                    &format!("/apps/voicemail/{number}/saved"),
+                )
+                .json(&json!({"call_sid": format!("CA{number}"), "from": "003222",
+                        "recording_sid": recording["id"], "recording_duration": 1})),
+            )
+            .await;
+        assert_eq!(status, 200, "{doc}");
+    }
+    let mails = wait_emails(out.path(), 1, LONG).await;
+    assert_eq!(mails.len(), 1, "server: {}", app.log());
+    assert_eq!(mails[0]["rcpt_tos"], json!(["pierre@example.com"]));
+    // Retries would come after 1 s, 2 s, 4 s: none in 8 s.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let refused = std::fs::read_to_string(out.path().join("refused.log")).unwrap();
+    assert_eq!(refused.lines().collect::<Vec<_>>(), ["nobody@example.com"]);
+    assert!(
+        app.log().contains("voicemail email given up"),
+        "said in the log: {}",
+        app.log()
+    );
+    let (_, page) = app.get("/v1/voicemail/58103/messages").await;
+    assert_eq!(
+        page["data"].as_array().map(Vec::len),
+        Some(1),
+        "the message stays in the mailbox: {page}"
+    );
+    assert_eq!(emails(out.path()).len(), 1, "nothing else sent");
 }
 
 /// The voicemail app's record action, called as the engine would (here with the admin
