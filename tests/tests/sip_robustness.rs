@@ -171,3 +171,52 @@ async fn malformed_tcp_streams_are_closed_and_the_server_keeps_serving() {
     let answer = options_answered(app.sip, "udp-after-tcp-junk");
     assert!(answer.starts_with("SIP/2.0 200"), "{answer}");
 }
+
+/// Set against a burst (RELIABILITY.md, mutated messages): the SIP UDP socket's receive
+/// buffer holds a burst of large datagrams (Linux's default held three, and a phone's
+/// answers were dropped with them), and no transparent huge pages back the heap (2 MiB
+/// pages pinned by a few live blocks kept tens of megabytes after a flood).
+#[tokio::test]
+async fn the_sip_socket_buffers_a_burst_and_the_heap_has_no_huge_pages() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    // `ss -m` shows the buffer the kernel granted as skmem's `rb`: twice what was asked
+    // for (the other half is its bookkeeping), at most `net.core.rmem_max` unless the
+    // process may force more (root, CAP_NET_ADMIN).
+    let port = format!(":{}", app.sip.port());
+    let out = std::process::Command::new("ss")
+        .args(["-uamnH", "sport", "=", &port])
+        .output()
+        .expect("ss runs (Debian package iproute2)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let granted: usize = text
+        .split(",rb")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no receive buffer in ss's answer: {text:?}"));
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let root = status
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    let rmem_max: usize = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let wanted = if root { 8 << 20 } else { rmem_max.min(8 << 20) };
+    assert!(
+        granted >= 2 * wanted,
+        "the SIP socket's receive buffer: {granted} bytes, wanted {wanted} (root {root})"
+    );
+
+    let server = std::fs::read_to_string(format!("/proc/{}/status", app.pid())).unwrap();
+    let thp = server
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .expect("the kernel reports THP_enabled (Linux 5.0 and later)");
+    assert_eq!(
+        thp.trim(),
+        "0",
+        "transparent huge pages are off for the server"
+    );
+}
