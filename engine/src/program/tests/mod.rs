@@ -8,6 +8,7 @@
 
 mod acd;
 mod dial;
+mod dial_on_bridge;
 mod property;
 mod routing;
 mod screen;
