@@ -35,6 +35,25 @@ async fn leave_message(app: &TestApp, caller: &Baresip) {
     assert!(caller.wait_event("CALL_CLOSED", LONG).is_some());
 }
 
+/// A server whose voicemail emails go to an SMTP server on a port of its own (started by
+/// the test, into `out`): the server, that port and `out`.
+async fn with_smtp(backend: Backend, rtp: &str) -> (TestApp, u16, tempfile::TempDir) {
+    let smtp_port = free_sip_port();
+    let out = tempfile::tempdir().unwrap();
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("SWITCHBOARD_RTP_PORTS", rtp.to_owned()),
+            (
+                "SWITCHBOARD_SMTP_URL",
+                format!("smtp://127.0.0.1:{smtp_port}"),
+            ),
+        ],
+    )
+    .await;
+    (app, smtp_port, out)
+}
+
 fn attachment(mail: &serde_json::Value) -> PathBuf {
     let a = &mail["attachments"][0];
     assert_eq!(a["content_type"], "audio/wav", "{mail}");
@@ -151,19 +170,7 @@ async fn a_message_is_emailed_with_its_audio_once_even_across_an_smtp_outage_and
 /// mailbox, and the next mailbox's email goes out as usual.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_refused_for_good_is_given_up_once_and_the_message_stays() {
-    let smtp_port = free_sip_port();
-    let out = tempfile::tempdir().unwrap();
-    let app = TestApp::spawn_with(
-        Backend::Sqlite,
-        &[
-            ("SWITCHBOARD_RTP_PORTS", "56800-56819".to_owned()),
-            (
-                "SWITCHBOARD_SMTP_URL",
-                format!("smtp://127.0.0.1:{smtp_port}"),
-            ),
-        ],
-    )
-    .await;
+    let (app, smtp_port, out) = with_smtp(Backend::Sqlite, "56800-56819").await;
     let _sink = SmtpSink::start(smtp_port, out.path());
     for (number, email) in [
         ("58103", "nobody@example.com"),
@@ -216,19 +223,7 @@ async fn an_address_refused_for_good_is_given_up_once_and_the_message_stays() {
 /// key), on `backend`: the message is saved and emailed in the order messages were left;
 /// an unknown recording is a 404 and saves nothing.
 async fn messages_are_emailed_in_order(backend: Backend, rtp: &str) {
-    let smtp_port = free_sip_port();
-    let out = tempfile::tempdir().unwrap();
-    let app = TestApp::spawn_with(
-        backend,
-        &[
-            ("SWITCHBOARD_RTP_PORTS", rtp.to_owned()),
-            (
-                "SWITCHBOARD_SMTP_URL",
-                format!("smtp://127.0.0.1:{smtp_port}"),
-            ),
-        ],
-    )
-    .await;
+    let (app, smtp_port, out) = with_smtp(backend, rtp).await;
     let (status, body) = app
         .post(
             "/v1/extensions",
@@ -521,19 +516,7 @@ async fn postgres_messages_are_emailed_in_order() {
 /// refused naming the field.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn templates_time_zone_and_delete_after_email() {
-    let smtp_port = free_sip_port();
-    let out = tempfile::tempdir().unwrap();
-    let app = TestApp::spawn_with(
-        Backend::Sqlite,
-        &[
-            ("SWITCHBOARD_RTP_PORTS", "52000-52199".to_owned()),
-            (
-                "SWITCHBOARD_SMTP_URL",
-                format!("smtp://127.0.0.1:{smtp_port}"),
-            ),
-        ],
-    )
-    .await;
+    let (app, smtp_port, out) = with_smtp(Backend::Sqlite, "52000-52199").await;
     let _sink = SmtpSink::start(smtp_port, out.path());
     let dir = tempfile::tempdir().unwrap();
     app.post(
